@@ -154,7 +154,9 @@ func buildType(raw any, namespace string, named map[string]*Type) (*Type, error)
 }
 
 // FromJSON converts a value in baton's JSON form (as decoded by
-// encoding/json with UseNumber) to goavro's native form, checking it against
+// encoding/json with UseNumber; Go code may also pass int/int32/int64 for
+// integers, a []any of values for arrays and time.Time for timestamps) to
+// goavro's native form, checking it against
 // the type. The JSON form is plain: unions are written as their value or
 // null, timestamps as RFC 3339 strings, bytes as base64. Unknown record
 // fields are rejected so a misspelt field name is an error, not silently
@@ -189,13 +191,21 @@ func fromJSON(t *Type, v any, path string) (any, error) {
 		}
 		return b, nil
 	case KindInt, KindLong:
-		n, ok := v.(json.Number)
-		if !ok {
+		var i int64
+		switch n := v.(type) {
+		case json.Number:
+			var err error
+			if i, err = strconv.ParseInt(string(n), 10, 64); err != nil {
+				return nil, fmt.Errorf("%s: expected %s, got %s", where, t.describe(), n)
+			}
+		case int:
+			i = int64(n)
+		case int32:
+			i = int64(n)
+		case int64:
+			i = n
+		default:
 			return nil, mismatch()
-		}
-		i, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: expected %s, got %s", where, t.describe(), n)
 		}
 		if t.Kind == KindInt {
 			if i < math.MinInt32 || i > math.MaxInt32 {
@@ -234,6 +244,9 @@ func fromJSON(t *Type, v any, path string) (any, error) {
 		}
 		return b, nil
 	case KindTimestamp:
+		if ts, ok := v.(time.Time); ok {
+			return ts.UTC().Truncate(time.Millisecond), nil
+		}
 		s, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("%s: expected an RFC 3339 time, got %s", where, describeJSON(v))

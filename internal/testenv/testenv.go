@@ -1,0 +1,64 @@
+// Package testenv gives tests the addresses of the real services they run
+// against: the dev stack's Kafka-protocol broker, schema registry and
+// ClickHouse server, started by `make test` (scripts/dev-up.sh) or by the
+// developer with `make dev-up`. A service that does not answer fails the
+// test; it is never skipped, so CI cannot go green without the real thing.
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Brokers is the Kafka bootstrap list (BATON_BROKERS).
+func Brokers() []string { return strings.Split(envOr("BATON_BROKERS", "127.0.0.1:9092"), ",") }
+
+// RegistryURL is the schema registry URL (BATON_REGISTRY_URL).
+func RegistryURL() string { return envOr("BATON_REGISTRY_URL", "http://127.0.0.1:8081") }
+
+// ClickHouseAddr is the ClickHouse native address (BATON_CLICKHOUSE_ADDR).
+func ClickHouseAddr() string { return envOr("BATON_CLICKHOUSE_ADDR", "127.0.0.1:9000") }
+
+// Require fails the test unless every named service answers on TCP.
+// Names: "kafka", "registry", "clickhouse".
+func Require(t testing.TB, services ...string) {
+	t.Helper()
+	for _, s := range services {
+		var addr string
+		switch s {
+		case "kafka":
+			addr = Brokers()[0]
+		case "registry":
+			addr = strings.TrimPrefix(strings.TrimPrefix(RegistryURL(), "http://"), "https://")
+		case "clickhouse":
+			addr = ClickHouseAddr()
+		default:
+			t.Fatalf("testenv: unknown service %q", s)
+		}
+		c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+		if err != nil {
+			t.Fatalf("%s is not reachable at %s (%v): start the dev stack with `make dev-up` or run `make test`", s, addr, err)
+		}
+		c.Close()
+	}
+}
+
+var seq atomic.Int64
+
+// Unique returns a name unique to this test process, for topics, groups and
+// databases, so tests sharing one broker and one ClickHouse never collide.
+func Unique(prefix string) string {
+	return fmt.Sprintf("%s_%d_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1_000_000, seq.Add(1))
+}
