@@ -2,7 +2,57 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
-func runReport(ctx context.Context, args []string) error { return errors.New("not implemented yet") }
+func runReport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	var chf clickhouseFlags
+	chf.register(fs)
+	format := fs.String("format", "table", "output format: table or json")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("--format %q: want table or json", *format)
+	}
+	ch, err := chf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	rep, err := ch.Report(ctx)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printReport(os.Stdout, rep)
+}
+
+func printReport(w io.Writer, rep clickhouse.Report) error {
+	fmt.Fprintln(w, "Source events in ClickHouse, per system")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "system\tevents\tunique events\tduplicates\torders\ttracking numbers\tfirst occurred (UTC)\tlast occurred (UTC)\t")
+	const ts = "2006-01-02 15:04"
+	for _, s := range rep.Systems {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", s.System, s.Events, s.UniqueEvents, s.Events-s.UniqueEvents,
+			s.Orders, s.TrackingNumbers, s.FirstOccurred.UTC().Format(ts), s.LastOccurred.UTC().Format(ts))
+	}
+	fmt.Fprintf(tw, "total\t%d\t\t\t\t\t\t\t\n", rep.TotalEvents)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nOrders seen across all systems: %d\n", rep.OrdersSeen)
+	return err
+}

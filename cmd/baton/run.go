@@ -3,6 +3,107 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/schemas"
 )
 
-func runPipeline(ctx context.Context, args []string) error { return errors.New("not implemented yet") }
+func runPipeline(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var (
+		kf  kafkaFlags
+		chf clickhouseFlags
+		cfg pipelines.SourceSinkConfig
+	)
+	kf.register(fs)
+	chf.register(fs)
+	prefix := topicFlag(fs)
+	metricsAddr := fs.String("metrics-addr", envOr("BATON_METRICS_ADDR", defaultMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_METRICS_ADDR)")
+	fs.StringVar(&cfg.Group, "group", envOr("BATON_GROUP", pipelines.DefaultSourceSinkGroup), "consumer group of the ClickHouse sink (env BATON_GROUP)")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 20000, "records per ClickHouse insert, at most")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop request waits for the batch in flight")
+	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is stored")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	log := newLogger()
+	cfg.Logger = log
+	cfg.Brokers = kf.brokerList()
+	cfg.Topics = pipelines.NewTopics(*prefix)
+
+	ch, err := chf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if err := ch.Migrate(ctx); err != nil {
+		return err
+	}
+	reg, err := kf.registryClient()
+	if err != nil {
+		return err
+	}
+	producer, err := kf.client()
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+	if err := pipelines.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...); err != nil {
+		return err
+	}
+	enc, err := pipelines.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
+	if err != nil {
+		return err
+	}
+
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := pipelines.NewMetrics(promReg)
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, promReg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		log.Info("serving metrics", "url", "http://"+*metricsAddr+"/metrics")
+	}
+	dead := &pipelines.DeadLetters{Stage: "source-sink", Topic: cfg.Topics.DeadLetter().Name, Encoder: enc[cfg.Topics.DeadLetter().Name], Metrics: metrics}
+	sink, err := pipelines.NewSourceSink(ctx, cfg, schemas.NewDecoder(reg), ch, dead, metrics)
+	if err != nil {
+		return err
+	}
+	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "group", cfg.Group)
+	return sink.Run(ctx)
+}
+
+// serveMetrics serves reg at /metrics until the returned stop is called.
+func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			newLogger().Error("metrics server", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

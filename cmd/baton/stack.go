@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
+)
+
+// topicFlag registers --topic-prefix: every topic baton owns starts with
+// it, so several independent baton deployments (or tests) share a cluster.
+func topicFlag(fs *flag.FlagSet) *string {
+	return fs.String("topic-prefix", envOr("BATON_TOPIC_PREFIX", pipelines.DefaultTopicPrefix), "prefix of every topic baton owns (env BATON_TOPIC_PREFIX)")
+}
+
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// kafkaClient returns a client for the brokers with extra options.
+func (k *kafkaFlags) client(opts ...kgo.Opt) (*kgo.Client, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(k.brokerList()...)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client for %s: %w", k.brokers, err)
+	}
+	return cl, nil
+}
+
+func (k *kafkaFlags) registryClient() (*sr.Client, error) {
+	cl, err := sr.NewClient(sr.URLs(k.registry))
+	if err != nil {
+		return nil, fmt.Errorf("schema registry client for %s: %w", k.registry, err)
+	}
+	return cl, nil
+}
+
+func (c *clickhouseFlags) open(ctx context.Context) (*clickhouse.Client, error) {
+	return clickhouse.Open(ctx, clickhouse.Config{Addr: c.addr, Database: c.database, User: c.user, Password: c.password, Timeout: c.timeout})
+}
+
+// runTopics creates the topics and registers the schemas; production
+// deployments run it once before the pipeline (the pipeline also does it).
+func runTopics(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("topics", flag.ContinueOnError)
+	var kf kafkaFlags
+	kf.register(fs)
+	prefix := topicFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	topics := pipelines.NewTopics(*prefix)
+	cl, err := kf.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	reg, err := kf.registryClient()
+	if err != nil {
+		return err
+	}
+	if err := pipelines.EnsureTopics(ctx, kadm.NewClient(cl), topics.All()...); err != nil {
+		return err
+	}
+	enc, err := pipelines.RegisterSchemas(ctx, reg, topics.All()...)
+	if err != nil {
+		return err
+	}
+	for _, t := range topics.All() {
+		fmt.Printf("%-40s %2d partitions  schema %-20s id %d\n", t.Name, t.Partitions, t.Schema, enc[t.Name].ID)
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// permanent wraps an error that retrying cannot fix; retry returns it at
+// once (unwrapped).
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// retry runs op until it succeeds, returns a permanent error, or ctx ends,
+// backing off exponentially from 100 ms to 5 s. Transient failures (a
+// broker, registry or ClickHouse briefly away) are logged, not fatal: the
+// pipeline waits for the dependency rather than dropping or skipping data.
+func retry(ctx context.Context, log *slog.Logger, what string, op func() error) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return p.err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		log.Warn("retrying", "op", what, "attempt", attempt, "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}

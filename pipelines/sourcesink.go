@@ -1,0 +1,351 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
+)
+
+// SourceSinkConfig configures the stage that stores every source record in
+// ClickHouse's source_events table.
+type SourceSinkConfig struct {
+	Brokers []string
+	Topics  Topics
+	// Group is the consumer group; processes sharing it share the partitions.
+	Group string
+	// BatchSize and FlushInterval bound a batch: it is written when it holds
+	// BatchSize records or FlushInterval after its first poll, whichever
+	// comes first. Larger batches mean fewer, cheaper ClickHouse parts.
+	BatchSize     int
+	FlushInterval time.Duration
+	// ShutdownTimeout bounds finishing the batch in flight after a stop
+	// request (SIGTERM) when ClickHouse or Kafka is slow.
+	ShutdownTimeout time.Duration
+	// UntilCaughtUp stops the stage, cleanly, once the group's committed
+	// offsets reach the end offsets the source topics had when it started.
+	UntilCaughtUp bool
+	Logger        *slog.Logger
+}
+
+// DefaultSourceSinkGroup is the consumer group of the source sink.
+const DefaultSourceSinkGroup = "baton-source-sink"
+
+func (c *SourceSinkConfig) setDefaults() {
+	if c.Group == "" {
+		c.Group = DefaultSourceSinkGroup
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 20000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// SourceSink consumes the six source topics and writes every record to
+// ClickHouse, committing Kafka offsets only after ClickHouse acknowledged the
+// insert. Records that cannot be decoded go to the dead-letter topic.
+//
+// Delivery into ClickHouse is effectively once: a crash between insert and
+// commit would re-deliver the batch, so on partition assignment the sink
+// starts after the highest offset already stored in ClickHouse when that is
+// ahead of the committed offset; and source_events is a ReplacingMergeTree
+// on (topic, partition, offset) as a second guard.
+type SourceSink struct {
+	cfg     SourceSinkConfig
+	kcl     *kgo.Client
+	adm     *kadm.Client
+	decoder *schemas.Decoder
+	ch      *clickhouse.Client
+	dead    *DeadLetters
+	metrics *Metrics
+	// caughtUpTarget holds the source topics' end offsets at start, when
+	// UntilCaughtUp is set.
+	caughtUpTarget kadm.ListedOffsets
+}
+
+// NewSourceSink builds the stage and its Kafka client; Run starts it.
+func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
+	cfg.setDefaults()
+	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m}
+	topics := make([]string, 0, len(schemas.Systems))
+	for _, t := range cfg.Topics.Sources() {
+		topics = append(topics, t.Name)
+	}
+	kcl, err := kgo.NewClient(
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID("baton-source-sink"),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Offsets are committed by hand after each ClickHouse insert, and
+		// rebalances wait until the batch in flight is written and committed,
+		// so a partition never moves with uncommitted work.
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.AdjustFetchOffsetsFn(s.resumeAfterStored),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("source sink: kafka client: %w", err)
+	}
+	s.kcl = kcl
+	s.adm = kadm.NewClient(kcl)
+	if cfg.UntilCaughtUp {
+		ends, err := s.adm.ListEndOffsets(ctx, topics...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			kcl.Close()
+			return nil, fmt.Errorf("source sink: list end offsets: %w", err)
+		}
+		s.caughtUpTarget = ends
+	}
+	return s, nil
+}
+
+// resumeAfterStored moves each assigned partition's start past the records
+// ClickHouse already holds (see SourceSink).
+func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	topics := make([]string, 0, len(offsets))
+	for t := range offsets {
+		topics = append(topics, t)
+	}
+	stored, err := s.ch.MaxOffsets(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	for topic, parts := range offsets {
+		for p, off := range parts {
+			max, ok := stored[topic][p]
+			if !ok {
+				continue
+			}
+			if next := max + 1; next > off.EpochOffset().Offset {
+				s.cfg.Logger.Info("resuming after offsets already in ClickHouse", "topic", topic, "partition", p, "committed", off.EpochOffset().Offset, "resume", next)
+				parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
+			}
+		}
+	}
+	return offsets, nil
+}
+
+// batch is the work collected between two commits.
+type batch struct {
+	rows []clickhouse.SourceEvent
+	dead []*kgo.Record
+	// last holds the last record consumed per partition: committing it
+	// commits everything before it.
+	last map[string]map[int32]*kgo.Record
+	n    int
+}
+
+func (b *batch) track(r *kgo.Record) {
+	if b.last[r.Topic] == nil {
+		b.last[r.Topic] = make(map[int32]*kgo.Record)
+	}
+	b.last[r.Topic][r.Partition] = r
+	b.n++
+}
+
+// Run consumes until ctx is cancelled (then finishes and commits the batch
+// in flight and returns nil), until caught up when so configured, or until a
+// failure it cannot retry.
+func (s *SourceSink) Run(ctx context.Context) error {
+	defer s.kcl.Close()
+	for {
+		b, err := s.collect(ctx)
+		if err != nil {
+			// The batch is abandoned uncommitted: it is consumed again after
+			// a restart, and nothing stored is inserted twice.
+			return err
+		}
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		err = s.flush(flushCtx, ctx, b)
+		cancel()
+		s.kcl.AllowRebalance()
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			s.cfg.Logger.Info("source sink stopped: batch in flight written and committed")
+			return nil
+		}
+		if s.cfg.UntilCaughtUp {
+			done, err := s.caughtUp(ctx)
+			if err != nil {
+				return err
+			}
+			if done {
+				s.cfg.Logger.Info("source sink caught up with the source topics")
+				return nil
+			}
+		}
+	}
+}
+
+// collect polls until the batch is full, its time is up or ctx is done.
+func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
+	b := &batch{last: make(map[string]map[int32]*kgo.Record)}
+	deadline := time.Now().Add(s.cfg.FlushInterval)
+	for b.n < s.cfg.BatchSize && ctx.Err() == nil && time.Now().Before(deadline) {
+		pollCtx, cancel := context.WithDeadline(ctx, deadline)
+		fetches := s.kcl.PollRecords(pollCtx, s.cfg.BatchSize-b.n)
+		cancel()
+		if fetches.IsClientClosed() {
+			return nil, errors.New("source sink: kafka client closed")
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			s.metrics.FetchErrors.WithLabelValues(topic).Inc()
+			s.cfg.Logger.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+		})
+		var handleErr error
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) == 0 || handleErr != nil {
+				return
+			}
+			last := p.Records[len(p.Records)-1]
+			s.metrics.ConsumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
+			s.metrics.RecordsConsumed.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+			for _, r := range p.Records {
+				if handleErr = s.handle(ctx, b, r); handleErr != nil {
+					return
+				}
+			}
+		})
+		if handleErr != nil {
+			return nil, handleErr
+		}
+	}
+	return b, nil
+}
+
+// handle turns one record into a row or a dead letter. Only a transient
+// failure that outlives ctx (the registry unreachable until shutdown) is
+// returned as an error.
+func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error {
+	sys, ok := s.cfg.Topics.SystemOf(r.Topic)
+	if !ok {
+		return s.reject(b, r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a source topic", r.Topic))
+	}
+	var dec schemas.Decoded
+	err := retry(ctx, s.cfg.Logger, "decode", func() error {
+		var err error
+		dec, err = s.decoder.Decode(ctx, r.Value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			return permanent{err}
+		}
+		return err
+	})
+	if errors.Is(err, schemas.ErrUndecodable) {
+		return s.reject(b, r, ReasonUndecodable, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+	}
+	if err != nil {
+		return err
+	}
+	row, err := clickhouse.NewSourceEvent(sys, dec.Schema.Plain(dec.Native))
+	if err != nil {
+		return s.reject(b, r, ReasonInvalidRecord, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+	}
+	row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+	row.Key, row.SchemaID, row.KafkaTimestamp = string(r.Key), uint32(dec.SchemaID), r.Timestamp
+	b.rows = append(b.rows, row)
+	b.track(r)
+	return nil
+}
+
+func (s *SourceSink) reject(b *batch, r *kgo.Record, reason string, cause error) error {
+	s.cfg.Logger.Warn("dead-lettering record", "reason", reason, "err", cause)
+	dl, err := s.dead.Record(r, reason, cause)
+	if err != nil {
+		return err
+	}
+	b.dead = append(b.dead, dl)
+	b.track(r)
+	return nil
+}
+
+// flush writes dead letters, inserts the rows and then commits the offsets.
+// Retries use ctx (which outlives a stop request by ShutdownTimeout); runCtx
+// only tells whether a stop was requested.
+func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
+	if b.n == 0 {
+		return nil
+	}
+	if err := retry(ctx, s.cfg.Logger, "produce dead letters", func() error {
+		return s.dead.Produce(ctx, s.kcl, b.dead)
+	}); err != nil {
+		return err
+	}
+	const table = "source_events"
+	if err := retry(ctx, s.cfg.Logger, "insert "+table, func() error {
+		start := time.Now()
+		err := s.ch.InsertSourceEvents(ctx, b.rows)
+		if err != nil {
+			s.metrics.InsertErrors.WithLabelValues(table).Inc()
+			return err
+		}
+		s.metrics.InsertSeconds.WithLabelValues(table).Observe(time.Since(start).Seconds())
+		return nil
+	}); err != nil {
+		return err
+	}
+	s.metrics.BatchesWritten.WithLabelValues(table).Inc()
+	s.metrics.RowsWritten.WithLabelValues(table).Add(float64(len(b.rows)))
+	var recs []*kgo.Record
+	for _, parts := range b.last {
+		for _, r := range parts {
+			recs = append(recs, r)
+		}
+	}
+	if err := s.kcl.CommitRecords(ctx, recs...); err != nil {
+		// The rows are stored; a restart resumes after them (see
+		// resumeAfterStored), so a failed commit loses and doubles nothing.
+		s.metrics.CommitErrors.Inc()
+		if runCtx.Err() == nil {
+			s.cfg.Logger.Warn("offset commit failed; ClickHouse holds the rows and resume skips them", "err", err)
+			return nil
+		}
+		return fmt.Errorf("source sink: commit offsets at shutdown: %w", err)
+	}
+	return nil
+}
+
+// caughtUp reports whether the group's committed offsets reached the end
+// offsets recorded at start, for every source partition.
+func (s *SourceSink) caughtUp(ctx context.Context) (bool, error) {
+	committed, err := s.adm.FetchOffsets(ctx, s.cfg.Group)
+	if err != nil {
+		return false, fmt.Errorf("source sink: fetch committed offsets: %w", err)
+	}
+	done := true
+	s.caughtUpTarget.Each(func(end kadm.ListedOffset) {
+		if end.Offset == 0 {
+			return
+		}
+		c, ok := committed.Lookup(end.Topic, end.Partition)
+		if !ok || c.At < end.Offset {
+			done = false
+		}
+	})
+	return done, nil
+}

@@ -1,0 +1,75 @@
+// Package clickhouse is baton's ClickHouse sink: schema migrations, batched
+// writers and the queries behind `baton report`.
+//
+// It speaks the native protocol (clickhouse-go v2) and keeps to the SQL
+// subset that runs on both ClickHouse 18.16 (Debian 12's package, used by the
+// dev stack and tests) and current releases: no DateTime64, TTL, Map or Bool;
+// millisecond times are Int64 epoch-ms columns beside DateTime ones; every
+// INSERT names its columns and goes through PrepareBatch.
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Config says where ClickHouse is.
+type Config struct {
+	Addr     string // host:port of the native protocol (9000)
+	Database string // baton's database; created by Migrate
+	User     string
+	Password string
+	Timeout  time.Duration // dial and read timeout
+}
+
+// Client is a connection pool to ClickHouse bound to baton's database.
+// Table names are always qualified with the database, so the connection
+// itself uses "default" and works before the database exists.
+type Client struct {
+	conn driver.Conn
+	db   string
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Open connects and pings.
+func Open(ctx context.Context, cfg Config) (*Client, error) {
+	if !identifier.MatchString(cfg.Database) {
+		return nil, fmt.Errorf("clickhouse database name %q: want letters, digits and underscores", cfg.Database)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	conn, err := ch.Open(&ch.Options{
+		Addr:        []string{cfg.Addr},
+		Auth:        ch.Auth{Database: "default", Username: cfg.User, Password: cfg.Password},
+		DialTimeout: cfg.Timeout,
+		ReadTimeout: cfg.Timeout,
+		Compression: &ch.Compression{Method: ch.CompressionLZ4},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse %s: ping: %w", cfg.Addr, err)
+	}
+	return &Client{conn: conn, db: cfg.Database}, nil
+}
+
+// Close closes the pool.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Database is the database baton's tables live in.
+func (c *Client) Database() string { return c.db }
+
+// Conn exposes the driver connection for ad-hoc queries (tests, tools).
+func (c *Client) Conn() driver.Conn { return c.conn }
+
+// table qualifies a table name with baton's database.
+func (c *Client) table(name string) string { return c.db + "." + name }

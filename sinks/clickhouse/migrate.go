@@ -1,0 +1,132 @@
+package clickhouse
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one numbered DDL file from migrations/. Its statements are
+// idempotent (IF NOT EXISTS), so applying a migration twice, or from two
+// processes at once, is harmless.
+type Migration struct {
+	Version    int
+	Name       string
+	Statements []string
+}
+
+// Migrations lists the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".sql")
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql", e.Name())
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, Statements: splitStatements(string(body))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("two migrations numbered %d", out[i].Version)
+		}
+	}
+	return out, nil
+}
+
+// splitStatements splits a file on semicolons that end a line, dropping
+// comment-only chunks.
+func splitStatements(sql string) []string {
+	var out []string
+	for _, chunk := range strings.Split(sql, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(chunk, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.Join(lines, "\n"), ";")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Migrate creates the database and applies every migration not yet recorded
+// in schema_migrations, in order. Safe to run at every start.
+func (c *Client) Migrate(ctx context.Context) error {
+	bootstrap := []string{
+		"CREATE DATABASE IF NOT EXISTS " + c.db,
+		"CREATE TABLE IF NOT EXISTS " + c.table("schema_migrations") +
+			" (version UInt32, name String, applied_at DateTime) ENGINE = ReplacingMergeTree() ORDER BY version",
+	}
+	for _, stmt := range bootstrap {
+		if err := c.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("clickhouse migrate: %s: %w", stmt, err)
+		}
+	}
+	applied := map[int]bool{}
+	rows, err := c.conn.Query(ctx, "SELECT DISTINCT version FROM "+c.table("schema_migrations"))
+	if err != nil {
+		return fmt.Errorf("clickhouse migrate: read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[int(v)] = true
+	}
+	rows.Close()
+	migrations, err := Migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if applied[m.Version] {
+			continue
+		}
+		for _, stmt := range m.Statements {
+			stmt = strings.ReplaceAll(stmt, "{db}", c.db)
+			if err := c.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("clickhouse migration %s: %w\n%s", m.Name, err, stmt)
+			}
+		}
+		if err := c.recordMigration(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) recordMigration(ctx context.Context, m Migration) error {
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table("schema_migrations")+" (version, name, applied_at)")
+	if err != nil {
+		return fmt.Errorf("clickhouse migration %s: record: %w", m.Name, err)
+	}
+	defer batch.Close()
+	if err := batch.Append(uint32(m.Version), m.Name, nowSecond()); err != nil {
+		return err
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("clickhouse migration %s: record: %w", m.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// SourceEvent is one row of source_events: a consumed source record, its
+// Kafka coordinates, the linking IDs and times every system shares, and the
+// whole record as JSON for anything else.
+type SourceEvent struct {
+	System         string
+	Topic          string
+	Partition      int32
+	Offset         int64
+	Key            string
+	SchemaID       uint32
+	EventID        string
+	OrderID        string
+	ShipmentID     string
+	TrackingNumber string
+	TicketID       string
+	Status         string
+	SubStatus      string
+	OccurredAt     time.Time
+	RecordedAt     time.Time
+	KafkaTimestamp time.Time
+	Payload        string
+}
+
+// statusFields names, per system, the field holding the source's own status
+// code and the field holding its detail code (empty when it has none).
+var statusFields = map[schemas.System][2]string{
+	schemas.Storefront:    {"status", "status_type"},
+	schemas.OMS:           {"status", "op"},
+	schemas.WMS:           {"status", ""},
+	schemas.Carrier:       {"status", "sub_status"},
+	schemas.Helpdesk:      {"ticket_status", "order_status_shown"},
+	schemas.Notifications: {"status", "delivery_status"},
+}
+
+// NewSourceEvent projects a decoded source record (in plain JSON form, see
+// schemas.(*Schema).Plain) onto a source_events row. Fields a system's
+// schema lacks are left empty. It fails only when the record lacks the
+// times every source schema requires, which a registered schema rules out.
+func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, error) {
+	str := func(name string) string {
+		s, _ := plain[name].(string)
+		return s
+	}
+	occurred, err := plainTime(plain, "occurred_at")
+	if err != nil {
+		return SourceEvent{}, err
+	}
+	recorded, err := plainTime(plain, "recorded_at")
+	if err != nil {
+		return SourceEvent{}, err
+	}
+	payload, err := json.Marshal(plain)
+	if err != nil {
+		return SourceEvent{}, fmt.Errorf("%s record: encode payload: %w", sys, err)
+	}
+	sf := statusFields[sys]
+	return SourceEvent{
+		System:         string(sys),
+		EventID:        str("event_id"),
+		OrderID:        str("order_id"),
+		ShipmentID:     str("shipment_id"),
+		TrackingNumber: str("tracking_number"),
+		TicketID:       str("ticket_id"),
+		Status:         str(sf[0]),
+		SubStatus:      str(sf[1]),
+		OccurredAt:     occurred,
+		RecordedAt:     recorded,
+		Payload:        string(payload),
+	}, nil
+}
+
+func plainTime(plain map[string]any, field string) (time.Time, error) {
+	s, ok := plain[field].(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("record has no %s", field)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("record field %s: %w", field, err)
+	}
+	return t, nil
+}
+
+const sourceEventColumns = "system, topic, kafka_partition, kafka_offset, record_key, schema_id, event_id, order_id, shipment_id, tracking_number, ticket_id, status, sub_status, occurred_at, occurred_at_ms, recorded_at, recorded_at_ms, kafka_timestamp_ms, ingested_at, payload"
+
+// InsertSourceEvents writes rows in one batch (one INSERT block). It returns
+// only after ClickHouse acknowledged the block, so the caller may then
+// commit the rows' Kafka offsets.
+func (c *Client) InsertSourceEvents(ctx context.Context, rows []SourceEvent) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table("source_events")+" ("+sourceEventColumns+")")
+	if err != nil {
+		return fmt.Errorf("insert source_events: prepare: %w", err)
+	}
+	defer batch.Close()
+	now := nowSecond()
+	for i := range rows {
+		r := &rows[i]
+		if err := batch.Append(r.System, r.Topic, r.Partition, r.Offset, r.Key, r.SchemaID,
+			r.EventID, r.OrderID, r.ShipmentID, r.TrackingNumber, r.TicketID, r.Status, r.SubStatus,
+			r.OccurredAt.UTC().Truncate(time.Second), r.OccurredAt.UnixMilli(),
+			r.RecordedAt.UTC().Truncate(time.Second), r.RecordedAt.UnixMilli(),
+			r.KafkaTimestamp.UnixMilli(), now, r.Payload); err != nil {
+			return fmt.Errorf("insert source_events: row %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert source_events: %d rows: %w", len(rows), err)
+	}
+	return nil
+}
+
+// MaxOffsets returns, per topic and partition, the highest Kafka offset
+// stored in source_events. A sink resuming after a crash between its insert
+// and its offset commit starts after these, so it does not insert the same
+// batch twice.
+func (c *Client) MaxOffsets(ctx context.Context, topics []string) (map[string]map[int32]int64, error) {
+	out := make(map[string]map[int32]int64)
+	if len(topics) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(topics))
+	for i, t := range topics {
+		quoted[i] = quoteString(t)
+	}
+	q := "SELECT topic, kafka_partition, max(kafka_offset) FROM " + c.table("source_events") +
+		" WHERE topic IN (" + strings.Join(quoted, ", ") + ") GROUP BY topic, kafka_partition"
+	rows, err := c.conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read stored offsets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			topic string
+			part  int32
+			off   int64
+		)
+		if err := rows.Scan(&topic, &part, &off); err != nil {
+			return nil, fmt.Errorf("read stored offsets: %w", err)
+		}
+		if out[topic] == nil {
+			out[topic] = make(map[int32]int64)
+		}
+		out[topic][part] = off
+	}
+	return out, rows.Err()
+}
+
+// quoteString quotes s as a ClickHouse string literal. Used only for values
+// baton itself controls (topic names), never for user input.
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// nowSecond is the current time at the DateTime column's resolution.
+func nowSecond() time.Time { return time.Now().UTC().Truncate(time.Second) }
