@@ -77,7 +77,19 @@ type SourceSink struct {
 	// caughtUpTarget holds the source topics' end offsets at start, when
 	// UntilCaughtUp is set.
 	caughtUpTarget kadm.ListedOffsets
+	stats          SinkStats
 }
+
+// SinkStats counts what one Run stored; read it after Run returns.
+type SinkStats struct {
+	Rows        int64
+	DeadLetters int64
+	Batches     int64
+}
+
+// Stats returns what Run has stored so far. Not safe to call while Run is
+// running.
+func (s *SourceSink) Stats() SinkStats { return s.stats }
 
 // NewSourceSink builds the stage and its Kafka client; Run starts it.
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
@@ -309,6 +321,9 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	}); err != nil {
 		return err
 	}
+	s.stats.Rows += int64(len(b.rows))
+	s.stats.DeadLetters += int64(len(b.dead))
+	s.stats.Batches++
 	s.metrics.BatchesWritten.WithLabelValues(table).Inc()
 	s.metrics.RowsWritten.WithLabelValues(table).Add(float64(len(b.rows)))
 	var recs []*kgo.Record

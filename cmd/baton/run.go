@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,7 +85,24 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "group", cfg.Group)
-	return sink.Run(ctx)
+	start := time.Now()
+	err = sink.Run(ctx)
+	st, elapsed := sink.Stats(), time.Since(start)
+	log.Info("pipeline stopped", "rows_stored", st.Rows, "dead_letters", st.DeadLetters, "batches", st.Batches,
+		"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()),
+		"rows_per_second", fmt.Sprintf("%.0f", float64(st.Rows)/elapsed.Seconds()),
+		"peak_rss_mib", fmt.Sprintf("%.1f", peakRSSMiB()))
+	return err
+}
+
+// peakRSSMiB is this process's peak resident set size (getrusage maxrss,
+// which Linux reports in KiB).
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }
 
 // serveMetrics serves reg at /metrics until the returned stop is called.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Static checks every commit must pass: gofmt, go vet, and go.mod/go.sum tidy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "lint: not gofmt-formatted:" >&2; echo "$unformatted" >&2; exit 1
+fi
+go vet ./...
+cp go.mod /tmp/baton-go.mod.$$; cp go.sum /tmp/baton-go.sum.$$
+go mod tidy
+if ! cmp -s go.mod /tmp/baton-go.mod.$$ || ! cmp -s go.sum /tmp/baton-go.sum.$$; then
+  cp /tmp/baton-go.mod.$$ go.mod; cp /tmp/baton-go.sum.$$ go.sum
+  rm -f /tmp/baton-go.mod.$$ /tmp/baton-go.sum.$$
+  echo "lint: go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; exit 1
+fi
+rm -f /tmp/baton-go.mod.$$ /tmp/baton-go.sum.$$
+echo "lint: ok"

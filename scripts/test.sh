@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, starts the dev stack unless one is
+# already running (then it reuses it and leaves it running), runs the static
+# checks and every test with -race against the real broker, registry and
+# ClickHouse, and stops what it started. A missing service fails the tests;
+# nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+started=0
+if ! answers 9092 || ! answers 8081 || ! answers 9000; then
+  started=1
+fi
+cleanup() {
+  if [ "$started" = 1 ]; then scripts/dev-down.sh || true; fi
+}
+trap cleanup EXIT
+scripts/dev-up.sh
+scripts/lint.sh
+go test -race -count=1 -timeout 20m ./...
