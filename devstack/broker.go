@@ -1,0 +1,78 @@
+// Package devstack runs baton's embedded development stack: a Kafka-protocol
+// broker (franz-go's kfake) and a Confluent-compatible schema registry that
+// really enforces Avro compatibility. Both keep their state in a data
+// directory, so a restart keeps topics, records, committed offsets and schema
+// IDs: records on the broker name schema IDs, and the two must stay in step.
+//
+// `baton dev broker` and `baton dev registry` run these as processes;
+// scripts/dev-up.sh starts them together with ClickHouse.
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// compactionBackoff is how often the broker's log cleaner runs. kfake's
+// default is Kafka's one hour, which means compacted topics (state store
+// changelogs) never compact during a dev session or a test.
+const compactionBackoff = 15000 // milliseconds
+
+// BrokerConfig configures RunBroker.
+type BrokerConfig struct {
+	// Port is the TCP port the broker listens on, always on 127.0.0.1;
+	// 0 picks a free port.
+	Port int
+	// DataDir is where topics, records, committed offsets and producer
+	// state are kept across restarts; it is created if missing. Empty
+	// keeps everything in memory and loses it on exit.
+	DataDir string
+	// Logf receives the broker's warnings and errors (for example a
+	// failed flush to DataDir on shutdown); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// RunBroker runs a single-broker Kafka cluster until ctx is done, then closes
+// it, which flushes its state to DataDir, and returns nil. ready, if not nil,
+// is called once with the broker's host:port as soon as it accepts
+// connections. Topics are never created implicitly: clients create them with
+// CreateTopics (kadm), as against production Kafka.
+func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) error {
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(cfg.Port),
+		kfake.BrokerConfigs(map[string]string{
+			"log.cleaner.backoff.ms": strconv.Itoa(compactionBackoff),
+		}),
+	}
+	if cfg.DataDir != "" {
+		opts = append(opts, kfake.DataDir(cfg.DataDir))
+	}
+	if cfg.Logf != nil {
+		opts = append(opts, kfake.WithLogger(brokerLogger(cfg.Logf)))
+	}
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return fmt.Errorf("start broker on 127.0.0.1:%d with data dir %q: %w", cfg.Port, cfg.DataDir, err)
+	}
+	if ready != nil {
+		ready(cluster.ListenAddrs()[0])
+	}
+	<-ctx.Done()
+	cluster.Close()
+	return nil
+}
+
+// brokerLogger adapts a printf-style function to kfake's Logger, keeping
+// only warnings and errors: kfake logs every request at info level.
+type brokerLogger func(format string, args ...any)
+
+func (l brokerLogger) Logf(level kfake.LogLevel, format string, args ...any) {
+	if level == kfake.LogLevelNone || level > kfake.LogLevelWarn {
+		return
+	}
+	l("broker "+level.String()+": "+format, args...)
+}
