@@ -28,9 +28,11 @@ type Schema struct {
 	Name string
 	// FullName is the Avro full name of the record, e.g. io.baton.source.CarrierEvent.
 	FullName string
-	Text     string
-	Codec    *goavro.Codec
-	root     *Type
+	// Text is the schema as written (docs, defaults and logical types
+	// kept): what is registered, so compatibility checks see the defaults.
+	Text  string
+	Codec *goavro.Codec
+	root  *Type
 }
 
 // Root is the schema's top-level record type.
@@ -46,7 +48,7 @@ func Parse(name, text string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", name, err)
 	}
-	return &Schema{Name: name, FullName: root.Name, Text: codec.CanonicalSchema(), Codec: codec, root: root}, nil
+	return &Schema{Name: name, FullName: root.Name, Text: text, Codec: codec, root: root}, nil
 }
 
 // Load parses one embedded schema by name (e.g. "wms_event").

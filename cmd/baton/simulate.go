@@ -2,7 +2,167 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/simulator"
 )
 
-func runSimulate(ctx context.Context, args []string) error { return errors.New("not implemented yet") }
+func runSimulate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	var kf kafkaFlags
+	kf.register(fs)
+	prefix := topicFlag(fs)
+	orders := fs.Int("orders", 1000, "number of orders to simulate")
+	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same events")
+	start := fs.String("start", "", "first order's placement time, RFC 3339 (default "+simulator.DefaultStart.Format(time.RFC3339)+")")
+	progress := fs.String("progress", "auto", "progress bar: auto (on a terminal), always, never")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg := simulator.DefaultConfig(*orders, *seed)
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			return fmt.Errorf("--start %q: want an RFC 3339 time", *start)
+		}
+		cfg.Start = t
+	}
+	topics := pipelines.NewTopics(*prefix)
+	src, err := pipelines.NewSourceRecord(topics)
+	if err != nil {
+		return err
+	}
+	cl, err := kf.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	reg, err := kf.registryClient()
+	if err != nil {
+		return err
+	}
+	if err := src.Register(ctx, kadm.NewClient(cl), reg); err != nil {
+		return err
+	}
+	producer := pipelines.NewAsyncProducer(cl)
+	bar := newProgressBar(os.Stderr, *progress, cfg)
+	stats, err := simulator.Generate(cfg, func(ev simulator.Event) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		v, err := src.Validate(ev.System, ev.Value)
+		if err != nil {
+			return fmt.Errorf("simulated %s event is invalid (a simulator bug): %w", ev.System, err)
+		}
+		r, err := src.Record(v)
+		if err != nil {
+			return err
+		}
+		// The record's timestamp is when the event reached Kafka in the
+		// simulated world, so the topic tells one consistent story.
+		r.Timestamp = ev.Arrival
+		producer.Produce(ctx, r)
+		bar.update(ev.Arrival)
+		return producer.Err()
+	})
+	flushErr := producer.Flush(context.WithoutCancel(ctx))
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if flushErr != nil {
+		return flushErr
+	}
+	printSimulation(os.Stderr, stats, topics)
+	return nil
+}
+
+func printSimulation(w io.Writer, st simulator.Stats, topics pipelines.Topics) {
+	fmt.Fprintf(w, "simulated %d orders: %d events (%d duplicate deliveries, %d out of order)\n", st.Orders, st.Events, st.Duplicates, st.OutOfOrder)
+	for _, sys := range schemas.Systems {
+		fmt.Fprintf(w, "  %-14s %7d events -> %s\n", sys, st.BySystem[sys], topics.Source(sys).Name)
+	}
+	c := st.Cases
+	fmt.Fprintf(w, "  hard cases: %d split, %d held, %d cancelled (%d after shipping), %d returned, %d failed attempts, %d exceptions (%d lost, %d damaged), %d returned to sender, %d tickets (%d WISMO)\n",
+		c.SplitOrders, c.HeldOrders, c.CancelledOrders, c.CancelledAfterShip, c.ReturnedOrders, c.FailedAttempts,
+		c.Exceptions, c.Lost, c.Damaged, c.ReturnedToSender, c.Tickets, c.WismoTickets)
+}
+
+// progressBar draws simulated-clock progress on a terminal: how far the
+// simulation's clock has come between the first and the last placement.
+// Events of the last orders arrive after that, so it shows 100% a little
+// before the end and then waits for the producer's flush.
+type progressBar struct {
+	w          io.Writer
+	on         bool
+	from, to   time.Time
+	last       time.Time
+	lastDrawn  int
+	lastWallMs int64
+}
+
+func newProgressBar(w io.Writer, mode string, cfg simulator.Config) *progressBar {
+	on := mode == "always"
+	if mode == "auto" {
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				on = true
+			}
+		}
+	}
+	start := cfg.Start
+	if start.IsZero() {
+		start = simulator.DefaultStart
+	}
+	interval := cfg.OrderInterval
+	if interval == 0 {
+		interval = simulator.DefaultOrderInterval
+	}
+	return &progressBar{w: w, on: on, from: start, to: start.Add(time.Duration(cfg.Orders) * interval), lastDrawn: -1}
+}
+
+func (p *progressBar) update(at time.Time) {
+	if !p.on || !at.After(p.last) {
+		return
+	}
+	p.last = at
+	now := time.Now().UnixMilli()
+	if now-p.lastWallMs < 100 {
+		return
+	}
+	p.lastWallMs = now
+	p.draw()
+}
+
+func (p *progressBar) draw() {
+	span := p.to.Sub(p.from)
+	pct := 100
+	if span > 0 {
+		pct = int(min(100, 100*p.last.Sub(p.from)/span))
+	}
+	if pct == p.lastDrawn {
+		return
+	}
+	p.lastDrawn = pct
+	const width = 40
+	fill := pct * width / 100
+	fmt.Fprintf(p.w, "\r[%s%s] %3d%%  simulated clock %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, p.last.UTC().Format("2006-01-02 15:04"))
+}
+
+func (p *progressBar) done() {
+	if p.on {
+		p.last = p.to
+		p.lastDrawn = -1
+		p.draw()
+		fmt.Fprintln(p.w)
+	}
+}
