@@ -1,0 +1,55 @@
+// Package ingest is baton's edge: the webhook gateway (`baton ingest`) and
+// the adapters that turn vendor payloads (Shopify, EasyPost, AfterShip,
+// Zendesk, Debezium, generic JSON) into source events for the source topics.
+//
+// Each vendor's adapter lives in its own sub-package and implements Adapter;
+// the gateway does the rest the same way for every vendor: body limits,
+// signature verification, validation against the source schema, producing
+// with an idempotent producer and answering only after Kafka acknowledged,
+// dead letters and metrics.
+package ingest
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// ErrSignature is wrapped by Verify errors: the request is not
+// authenticated (missing, malformed, forged or stale signature). The
+// gateway answers 401 and produces nothing.
+var ErrSignature = errors.New("webhook signature invalid")
+
+// ErrUnsupported is wrapped by Adapt errors for a well-formed payload of a
+// kind baton does not handle (e.g. a Shopify topic it does not subscribe
+// to). The gateway answers 422 and dead-letters the body with the reason.
+var ErrUnsupported = errors.New("unsupported webhook payload")
+
+// Request is one webhook delivery as the gateway received it.
+type Request struct {
+	Header http.Header
+	// Body is the raw body, exactly as received: signatures are computed
+	// over these bytes.
+	Body []byte
+	// Received is when the gateway received it; it stands in for the
+	// record time of payloads that carry none.
+	Received time.Time
+}
+
+// Adapter adapts one vendor's webhooks to one source system's schema.
+type Adapter interface {
+	// Vendor is the adapter's name and URL path segment, e.g. "shopify".
+	Vendor() string
+	// System is the source system (and so the topic and schema) the
+	// adapter's events are for.
+	System() schemas.System
+	// Verify authenticates the request; errors wrap ErrSignature.
+	Verify(req Request) error
+	// Adapt turns the payload into zero or more source events in the JSON
+	// form (*schemas.Schema).FromJSON accepts for System's schema. Any
+	// error other than ErrUnsupported means the payload is malformed (the
+	// gateway answers 400 and dead-letters it). Adapt must never panic.
+	Adapt(req Request) ([]map[string]any, error)
+}
