@@ -10,6 +10,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -36,6 +37,29 @@ type Request struct {
 	// Received is when the gateway received it; it stands in for the
 	// record time of payloads that carry none.
 	Received time.Time
+	// Trusted marks a delivery that arrived over an already authenticated
+	// channel (a Debezium change event consumed from Kafka): Verify is
+	// skipped for it. HTTP deliveries are never trusted.
+	Trusted bool
+}
+
+// Outcome is what became of one delivery, as an HTTP status: 2xx the
+// events are in Kafka (acknowledged); 401 not authenticated, nothing
+// produced; 400/413/422 bad input, dead-lettered with the reason; 503 Kafka
+// unavailable, nothing acknowledged, the sender must retry.
+type Outcome struct {
+	Status int
+	// Events is how many source events were produced.
+	Events int
+	// Err explains a non-2xx outcome.
+	Err error
+}
+
+// Handler takes one delivery for an adapter end to end: verify, adapt,
+// validate, produce (or dead-letter) and report the outcome. The gateway
+// implements it for HTTP; the Debezium Kafka consumer uses the same one.
+type Handler interface {
+	Handle(ctx context.Context, a Adapter, req Request) Outcome
 }
 
 // Adapter adapts one vendor's webhooks to one source system's schema.
