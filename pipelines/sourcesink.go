@@ -30,6 +30,10 @@ type SourceSinkConfig struct {
 	// ShutdownTimeout bounds finishing the batch in flight after a stop
 	// request (SIGTERM) when ClickHouse or Kafka is slow.
 	ShutdownTimeout time.Duration
+	// SessionTimeout is how long the group waits for a silent member
+	// before moving its partitions to the others: the time a crashed
+	// process's partitions stand still. Kafka's default is 45 s.
+	SessionTimeout time.Duration
 	// UntilCaughtUp stops the stage, cleanly, once the group's committed
 	// offsets reach the end offsets the source topics had when it started.
 	UntilCaughtUp bool
@@ -51,6 +55,9 @@ func (c *SourceSinkConfig) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 45 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -103,6 +110,7 @@ func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.D
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("baton-source-sink"),
 		kgo.ConsumerGroup(cfg.Group),
+		kgo.SessionTimeout(cfg.SessionTimeout),
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),

@@ -228,7 +228,7 @@ func TestPipelineStoresEverySimulatedRecordExactlyOnceAcrossSIGKILL(t *testing.T
 	}
 	// Small batches make a kill land between an insert and its commit.
 	for kill := 0; kill < 3; kill++ {
-		cmd := s.command("run", "--batch-size", "150", "--flush-interval", "50ms")
+		cmd := s.command("run", "--batch-size", "150", "--flush-interval", "50ms", "--session-timeout", "6s")
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -244,7 +244,7 @@ func TestPipelineStoresEverySimulatedRecordExactlyOnceAcrossSIGKILL(t *testing.T
 			t.Fatalf("kill %d came too late: all %d rows already stored; the test needs a mid-run kill", kill, got)
 		}
 	}
-	s.mustRun("run", "--until-caught-up", "--flush-interval", "100ms")
+	s.mustRun("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
 	s.assertExactlyStored()
 
 	// The report counts what was stored, per system.
