@@ -1,0 +1,125 @@
+package clickhouse_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
+)
+
+// open connects to the dev stack's ClickHouse with a database of the
+// test's own, dropped afterwards.
+func open(t *testing.T) *clickhouse.Client {
+	t.Helper()
+	testenv.Require(t, "clickhouse")
+	c, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: testenv.Unique("chtest"), User: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.Database())
+		c.Close()
+	})
+	return c
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if err := c.Migrate(ctx); err != nil {
+			t.Fatalf("migrate run %d: %v", i+1, err)
+		}
+	}
+	migrations, err := clickhouse.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded, distinct uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count(), uniqExact(version) FROM "+c.Database()+".schema_migrations").Scan(&recorded, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if recorded != uint64(len(migrations)) || distinct != recorded {
+		t.Errorf("schema_migrations holds %d rows (%d versions), want each of the %d migrations once", recorded, distinct, len(migrations))
+	}
+}
+
+func TestRejectsUnsafeDatabaseName(t *testing.T) {
+	_, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: "baton; DROP TABLE x"})
+	if err == nil {
+		t.Fatal("a database name with SQL in it must be refused")
+	}
+}
+
+func row(sys schemas.System, topic string, part int32, off int64, order string) clickhouse.SourceEvent {
+	at := time.Date(2026, 11, 1, 10, 0, 0, 123e6, time.UTC)
+	return clickhouse.SourceEvent{System: string(sys), Topic: topic, Partition: part, Offset: off, EventID: topic + "-" + order,
+		OrderID: order, Status: "shipped", OccurredAt: at, RecordedAt: at.Add(time.Second), KafkaTimestamp: at, Payload: "{}"}
+}
+
+func TestInsertedRowsAreReportedOnceEvenWhenABatchIsInsertedTwice(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	batch := []clickhouse.SourceEvent{
+		row(schemas.WMS, "w", 0, 0, "o-1"),
+		row(schemas.WMS, "w", 0, 1, "o-2"),
+		row(schemas.WMS, "w", 1, 0, "o-3"),
+		row(schemas.OMS, "o", 2, 5, "o-1"),
+	}
+	// A crash between insert and offset commit re-inserts a batch.
+	for i := 0; i < 2; i++ {
+		if err := c.InsertSourceEvents(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := c.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalEvents != 4 || rep.OrdersSeen != 3 || len(rep.Systems) != 2 {
+		t.Fatalf("report = %+v, want 4 events over 2 systems and 3 orders", rep)
+	}
+	if s := rep.Systems[1]; s.System != "wms" || s.Events != 3 || s.Orders != 3 {
+		t.Errorf("wms line = %+v", s)
+	}
+	max, err := c.MaxOffsets(ctx, []string{"w", "o", "absent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max["w"][0] != 1 || max["w"][1] != 0 || max["o"][2] != 5 || len(max["absent"]) != 0 {
+		t.Errorf("max offsets = %v", max)
+	}
+	// Millisecond times survive beside the DateTime columns.
+	var ms int64
+	if err := c.Conn().QueryRow(ctx, "SELECT any(occurred_at_ms) FROM "+c.Database()+".source_events").Scan(&ms); err != nil {
+		t.Fatal(err)
+	}
+	if ms != batch[0].OccurredAt.UnixMilli() {
+		t.Errorf("occurred_at_ms = %d, want %d", ms, batch[0].OccurredAt.UnixMilli())
+	}
+}
+
+func TestNewSourceEventProjectsTheSharedFields(t *testing.T) {
+	plain := map[string]any{"event_id": "c-1", "tracking_number": "1Z", "carrier": "UPS", "status": "in_transit",
+		"sub_status": "arrived_at_facility", "occurred_at": "2026-11-01T10:00:00.5Z", "recorded_at": "2026-11-01T10:01:00Z"}
+	ev, err := clickhouse.NewSourceEvent(schemas.Carrier, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.EventID != "c-1" || ev.TrackingNumber != "1Z" || ev.Status != "in_transit" || ev.SubStatus != "arrived_at_facility" || ev.OrderID != "" {
+		t.Errorf("projection = %+v", ev)
+	}
+	if ev.OccurredAt.UnixMilli()%1000 != 500 {
+		t.Errorf("occurred_at lost its milliseconds: %v", ev.OccurredAt)
+	}
+	delete(plain, "recorded_at")
+	if _, err := clickhouse.NewSourceEvent(schemas.Carrier, plain); err == nil {
+		t.Error("a record without recorded_at must be refused")
+	}
+}
