@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -41,6 +43,10 @@ type Request struct {
 	// channel (a Debezium change event consumed from Kafka): Verify is
 	// skipped for it. HTTP deliveries are never trusted.
 	Trusted bool
+	// Origin, if set, is the Kafka record a trusted delivery was consumed
+	// from: its dead letters name that topic, partition and offset as
+	// their source instead of the pseudo-topic webhook:<vendor>.
+	Origin *kgo.Record
 }
 
 // Outcome is what became of one delivery, as an HTTP status: 2xx the
