@@ -27,6 +27,8 @@ package easypost
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -184,8 +186,9 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			msg = d.Description
 		}
 		l := d.TrackingLocation
+		loc := joinNonEmpty(", ", l.City, l.State, l.Zip, l.Country)
 		out = append(out, map[string]any{
-			"event_id":           eventID(tr.ID, d),
+			"event_id":           eventID(tr.ID, d, msg, loc),
 			"tracking_number":    tr.TrackingCode,
 			"carrier":            tr.Carrier,
 			"provider":           Vendor,
@@ -194,7 +197,7 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			"status":             d.Status,
 			"sub_status":         optional(d.StatusDetail),
 			"description":        optional(msg),
-			"location":           optional(joinNonEmpty(", ", l.City, l.State, l.Zip, l.Country)),
+			"location":           optional(loc),
 			"estimated_delivery": estimate,
 			"occurred_at":        occurred,
 			"recorded_at":        recorded,
@@ -207,10 +210,12 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 // their own, and each webhook repeats the tracker's whole history, so the ID
 // is built from what makes a scan unique and never changes between
 // deliveries: the tracker (EasyPost's trk_ ID rather than the tracking code,
-// which carriers recycle), the scan time as EasyPost wrote it, and the
-// status with its detail.
-func eventID(trackerID string, d detail) string {
-	return strings.Join([]string{Vendor, trackerID, d.Datetime, d.Status, d.StatusDetail}, ":")
+// which carriers recycle), the scan time as EasyPost wrote it, the status
+// with its detail, and a digest of message and location so two different
+// scans in the same second with the same status stay apart.
+func eventID(trackerID string, d detail, msg, loc string) string {
+	sum := sha256.Sum256([]byte(msg + "\x00" + loc))
+	return strings.Join([]string{Vendor, trackerID, d.Datetime, d.Status, d.StatusDetail, hex.EncodeToString(sum[:6])}, ":")
 }
 
 // recordTime is when EasyPost recorded the update: the Tracker's updated_at,

@@ -1,6 +1,8 @@
 package easypost
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"os"
@@ -38,6 +40,13 @@ type scan struct {
 	datetime, status, sub, desc, loc string
 }
 
+// digest is the message-and-location part of an event ID, computed
+// independently of the adapter's code.
+func digest(msg, loc string) string {
+	sum := sha256.Sum256([]byte(msg + "\x00" + loc))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
 func expect(trackerID, code, carrier string, est any, recorded time.Time, scans []scan) []map[string]any {
 	out := make([]map[string]any, len(scans))
 	for i, s := range scans {
@@ -46,7 +55,7 @@ func expect(trackerID, code, carrier string, est any, recorded time.Time, scans 
 			loc = s.loc
 		}
 		out[i] = map[string]any{
-			"event_id":           "easypost:" + trackerID + ":" + s.datetime + ":" + s.status + ":" + s.sub,
+			"event_id":           "easypost:" + trackerID + ":" + s.datetime + ":" + s.status + ":" + s.sub + ":" + digest(s.desc, s.loc),
 			"tracking_number":    code,
 			"carrier":            carrier,
 			"provider":           "easypost",
@@ -154,7 +163,7 @@ func TestAdaptLocalOffsetAndFallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"event_id":           "easypost:trk_2:2024-03-05T14:31:00-05:00:delivered:",
+		"event_id":           "easypost:trk_2:2024-03-05T14:31:00-05:00:delivered::" + digest("Delivered, In/At Mailbox", "BOSTON, MA, US"),
 		"tracking_number":    "9400",
 		"carrier":            "USPS",
 		"provider":           "easypost",
