@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // Helpers adapters share to read vendor JSON. Vendor payloads are loosely
@@ -72,6 +74,18 @@ func (o Object) Object(key string) Object {
 func (o Object) Array(key string) []any {
 	a, _ := o[key].([]any)
 	return a
+}
+
+// Objects returns the object elements of an array field, skipping
+// anything else.
+func (o Object) Objects(key string) []Object {
+	var out []Object
+	for _, e := range o.Array(key) {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Strings returns the string (or number) elements of an array field,
@@ -181,4 +195,37 @@ func describe(v any) string {
 		return "an object"
 	}
 	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*")
+}
+
+// CheckEvents checks adapter output against the system's schema the way
+// the gateway will: what every adapter's fuzz target asserts.
+func CheckEvents(sys schemas.System, events []map[string]any) error {
+	sch, err := schemas.Load(sys.SchemaName())
+	if err != nil {
+		return err
+	}
+	for i, ev := range events {
+		native, err := sch.FromJSON(ev)
+		if err != nil {
+			return fmt.Errorf("event %d of %d: %w", i+1, len(events), err)
+		}
+		if _, err := sys.Key(sch.Plain(native)); err != nil {
+			return fmt.Errorf("event %d of %d: %w", i+1, len(events), err)
+		}
+	}
+	return nil
+}
+
+// MarshalEvents writes events as indented JSON with sorted keys: the
+// canonical form adapters' golden files hold.
+func MarshalEvents(events []map[string]any) []byte {
+	if events == nil {
+		events = []map[string]any{}
+	}
+	b, err := json.MarshalIndent(events, "", "  ")
+	if err != nil {
+		// Events hold only JSON-decoded values and strings.
+		panic(fmt.Sprintf("ingest: events are not JSON: %v", err))
+	}
+	return append(b, '\n')
 }

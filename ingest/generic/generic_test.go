@@ -1,0 +1,181 @@
+package generic
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the adapter's output")
+
+const secret = "generic-test-secret"
+
+var received = time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC)
+
+func request(t testing.TB, file string) ingest.Request {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set(SignatureHeader, Sign(secret, body))
+	return ingest.Request{Header: h, Body: body, Received: received}
+}
+
+func TestAdaptGolden(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		a    *Adapter
+		n    int
+	}{
+		{"wms_shipped.json", NewWMS(secret), 1},
+		{"wms_batch.json", NewWMS(secret), 2},
+		{"notifications_delay.json", NewNotifications(secret), 2},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			req := request(t, tt.file)
+			if err := tt.a.Verify(req); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			events, err := tt.a.Adapt(req)
+			if err != nil {
+				t.Fatalf("Adapt: %v", err)
+			}
+			if len(events) != tt.n {
+				t.Errorf("got %d events, want %d", len(events), tt.n)
+			}
+			if err := ingest.CheckEvents(tt.a.System(), events); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, strings.TrimSuffix(tt.file, ".json")+".golden.json", events)
+		})
+	}
+}
+
+func golden(t *testing.T, name string, events []map[string]any) {
+	t.Helper()
+	got := ingest.MarshalEvents(events)
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update once, then review the file)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("events differ from %s:\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
+func TestAdaptRejectsWhatTheSchemaRejects(t *testing.T) {
+	a := NewWMS(secret)
+	for _, tt := range []struct{ body, want string }{
+		{`"shipped"`, "body must be a wms event object or an array of them"},
+		{`[1]`, "event 1 of 1: want a JSON object"},
+		{`{"event_id":"w","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"2026-11-01T10:00:00Z","colour":"red"}`, `unknown field "colour"`},
+		{`[{"event_id":"w","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"2026-11-01T10:00:00Z"},{"event_id":"x"}]`, "event 2 of 2: order_id: required field missing"},
+		{`{"event_id":"w","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"yesterday"}`, `occurred_at: expected an RFC 3339 time, got "yesterday"`},
+		{`{`, "body is not JSON"},
+	} {
+		_, err := a.Adapt(ingest.Request{Body: []byte(tt.body), Received: received})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Adapt(%s) error = %v, want %q", tt.body, err, tt.want)
+		}
+		if errors.Is(err, ingest.ErrUnsupported) {
+			t.Errorf("Adapt(%s): malformed input reported as unsupported", tt.body)
+		}
+	}
+	if ev, err := a.Adapt(ingest.Request{Body: []byte(`[]`)}); err != nil || len(ev) != 0 {
+		t.Errorf("empty array: %v, %v", ev, err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	a := NewWMS(secret)
+	body := []byte(`{"event_id":"w-1"}`)
+	valid := Sign(secret, body)
+	for _, tt := range []struct {
+		name, sig, want string
+	}{
+		{"valid", valid, ""},
+		{"forged", Sign("not-the-secret", body), "does not match the body"},
+		{"missing", "", "X-Baton-Signature header missing"},
+		{"no prefix", strings.TrimPrefix(valid, "sha256="), `must be "sha256=" followed by`},
+		{"not hex", "sha256=zz", "is not hex"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.sig != "" {
+				h.Set(SignatureHeader, tt.sig)
+			}
+			err := a.Verify(ingest.Request{Header: h, Body: body})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ingest.ErrSignature) {
+				t.Fatalf("Verify error = %v, want ErrSignature with %q", err, tt.want)
+			}
+		})
+	}
+	// A body changed in transit no longer verifies.
+	h := http.Header{}
+	h.Set(SignatureHeader, valid)
+	if err := a.Verify(ingest.Request{Header: h, Body: append(body, ' ')}); !errors.Is(err, ingest.ErrSignature) {
+		t.Fatalf("altered body verified: %v", err)
+	}
+	// Without a secret nothing verifies, not even an empty-key signature.
+	h.Set(SignatureHeader, Sign("", body))
+	if err := NewWMS("").Verify(ingest.Request{Header: h, Body: body}); !errors.Is(err, ingest.ErrSignature) {
+		t.Fatalf("adapter without secret verified: %v", err)
+	}
+}
+
+// FuzzAdapt feeds arbitrary bodies to both generic adapters: Adapt must not
+// panic, and whatever it accepts must pass the schema the gateway checks.
+func FuzzAdapt(f *testing.F) {
+	for _, file := range []string{"wms_shipped.json", "wms_batch.json", "notifications_delay.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+	}
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"recorded_at":null}`))
+	adapters := []*Adapter{NewWMS(secret), NewNotifications(secret)}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, a := range adapters {
+			events, err := a.Adapt(ingest.Request{Body: body, Received: received})
+			if err != nil {
+				continue
+			}
+			if err := ingest.CheckEvents(a.System(), events); err != nil {
+				t.Fatalf("%s accepted %q but its events fail the schema: %v", a.Vendor(), body, err)
+			}
+		}
+	})
+}
+
+func TestEveryGenericSystemLoads(t *testing.T) {
+	for _, s := range schemas.Systems {
+		if _, err := New(s, secret); err != nil {
+			t.Error(err)
+		}
+	}
+}
