@@ -197,12 +197,12 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			"tracking_number":    m.TrackingNumber,
 			"carrier":            carrier,
 			"provider":           Vendor,
-			"order_id":           optional(m.OrderID),
+			"order_id":           ingest.Nullable(m.OrderID),
 			"shipment_id":        nil,
 			"status":             c.Tag,
-			"sub_status":         optional(c.Subtag),
-			"description":        optional(c.Message),
-			"location":           optional(loc),
+			"sub_status":         ingest.Nullable(c.Subtag),
+			"description":        ingest.Nullable(c.Message),
+			"location":           ingest.Nullable(loc),
 			"estimated_delivery": estimate,
 			"occurred_at":        occurred,
 			"recorded_at":        recorded,
@@ -314,13 +314,6 @@ func plausible(s string, t time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is outside 1970-2200", s)
 	}
 	return t.UTC(), nil
-}
-
-func optional(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

@@ -195,9 +195,9 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			"order_id":           nil,
 			"shipment_id":        nil,
 			"status":             d.Status,
-			"sub_status":         optional(d.StatusDetail),
-			"description":        optional(msg),
-			"location":           optional(loc),
+			"sub_status":         ingest.Nullable(d.StatusDetail),
+			"description":        ingest.Nullable(msg),
+			"location":           ingest.Nullable(loc),
 			"estimated_delivery": estimate,
 			"occurred_at":        occurred,
 			"recorded_at":        recorded,
@@ -262,13 +262,6 @@ func decode(b []byte, v any) error {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
-}
-
-func optional(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

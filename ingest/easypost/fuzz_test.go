@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // FuzzAdapt feeds arbitrary bodies, seeded with the fixtures: Adapt must not
-// panic, and every event it returns must fit the carrier_event schema.
+// panic, and every event it returns must fit the carrier_event schema
+// and carry its record key (ingest.CheckEvents, as the gateway checks).
 func FuzzAdapt(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
 	for _, s := range seeds {
@@ -29,10 +31,8 @@ func FuzzAdapt(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for i, ev := range events {
-			if _, err := carrierSchema.FromJSON(ev); err != nil {
-				t.Fatalf("event %d does not fit carrier_event: %v\nevent: %v\nbody: %q", i, err, ev, body)
-			}
+		if err := ingest.CheckEvents(schemas.Carrier, events); err != nil {
+			t.Fatalf("%v\nevents: %v\nbody: %q", err, events, body)
 		}
 	})
 }
