@@ -1,0 +1,323 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/baton-pipeline/baton/pipelines"
+)
+
+// Defaults of GatewayConfig.
+const (
+	DefaultMaxBody         = 1 << 20
+	DefaultProduceTimeout  = 4 * time.Second
+	DefaultRetryAfter      = 10 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// GatewayConfig configures a Gateway.
+type GatewayConfig struct {
+	// Client produces the source records and dead letters. It must be
+	// idempotent (kgo's default; ProducerOpts gives the recommended
+	// options) so a retried produce request never duplicates a record.
+	Client *kgo.Client
+	// Registry is the schema registry the source and dead-letter schemas
+	// are registered with.
+	Registry *sr.Client
+	Topics   pipelines.Topics
+	// Adapters are served at POST /webhooks/{Vendor()}; vendors must be
+	// unique.
+	Adapters []Adapter
+	// Disabled maps vendors that are known but not configured (no secret)
+	// to why; their endpoint answers 404 with that reason instead of
+	// "unknown vendor", so a misconfiguration is obvious from the sender's
+	// delivery log.
+	Disabled map[string]string
+	// MaxBody is the largest body accepted (413 above it); 0 means
+	// DefaultMaxBody.
+	MaxBody int64
+	// ProduceTimeout bounds how long one delivery waits for Kafka to
+	// acknowledge its records before answering 503. Vendors give up on a
+	// webhook after a few seconds (Shopify: 5 s), so it must stay below
+	// that; 0 means DefaultProduceTimeout.
+	ProduceTimeout time.Duration
+	// RetryAfter is the Retry-After advertised with a 503; 0 means
+	// DefaultRetryAfter.
+	RetryAfter time.Duration
+	// ShutdownTimeout bounds how long Serve waits for deliveries in flight
+	// after its context is done; 0 means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// Metrics, if nil, are created on a private registry.
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Now stands in for time.Now in tests.
+	Now func() time.Time
+}
+
+// ProducerOpts are the recommended kgo options for the gateway's client:
+// idempotent (the default; never disabled here), no lingering because every
+// delivery waits for its acknowledgement, and records that were never sent
+// failing after timeout instead of piling up while Kafka is away.
+func ProducerOpts(timeout time.Duration) []kgo.Opt {
+	if timeout <= 0 {
+		timeout = DefaultProduceTimeout
+	}
+	return []kgo.Opt{
+		kgo.ProducerLinger(0),
+		kgo.RecordDeliveryTimeout(timeout),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ClientID("baton-ingest"),
+	}
+}
+
+// Gateway is baton's webhook edge. It implements Handler the same way for
+// every vendor: verify, adapt, validate against the source schema, produce
+// with an idempotent producer and answer only once Kafka acknowledged every
+// record; bad input is dead-lettered with its reason, forged input is
+// counted and dropped. Handler (HTTP) and Serve expose it over HTTP.
+type Gateway struct {
+	cfg      GatewayConfig
+	source   *pipelines.SourceRecord
+	dead     *pipelines.DeadLetters
+	metrics  *Metrics
+	log      *slog.Logger
+	adapters map[string]Adapter
+}
+
+// Outcome labels of baton_webhook_requests_total.
+const (
+	OutcomeAccepted      = "accepted"       // 200: every event acknowledged by Kafka
+	OutcomeUnauthorized  = "unauthorized"   // 401: signature missing, forged or stale
+	OutcomeMalformed     = "malformed"      // 400: unreadable payload, dead-lettered
+	OutcomeInvalid       = "invalid"        // 400: an event fails the schema, dead-lettered
+	OutcomeUnsupported   = "unsupported"    // 422: a kind baton does not handle, dead-lettered
+	OutcomeTooLarge      = "too_large"      // 413: body over the limit
+	OutcomeUnavailable   = "unavailable"    // 503: Kafka did not acknowledge in time
+	OutcomePanic         = "panic"          // 500: the adapter panicked, dead-lettered
+	OutcomeError         = "error"          // 500: any other internal failure
+	OutcomeNotConfigured = "not_configured" // 404: known vendor without a secret
+	OutcomeUnknownVendor = "unknown_vendor" // 404: no such vendor
+	OutcomeBadRequest    = "bad_request"    // 400: the body could not be read
+)
+
+// NewGateway creates the topics it writes to when missing, registers their
+// schemas (so a bad registry fails at start, not on the first webhook) and
+// returns the gateway.
+func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
+	if cfg.Client == nil || cfg.Registry == nil {
+		return nil, errors.New("ingest gateway: a Kafka client and a schema registry client are required")
+	}
+	if cfg.Topics.Prefix == "" {
+		cfg.Topics = pipelines.NewTopics("")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.ProduceTimeout <= 0 {
+		cfg.ProduceTimeout = DefaultProduceTimeout
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultRetryAfter
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry(), nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	g := &Gateway{cfg: cfg, metrics: cfg.Metrics, log: cfg.Logger, adapters: make(map[string]Adapter, len(cfg.Adapters))}
+	for _, a := range cfg.Adapters {
+		v := a.Vendor()
+		if _, dup := g.adapters[v]; dup {
+			return nil, fmt.Errorf("ingest gateway: two adapters for vendor %q", v)
+		}
+		g.adapters[v] = a
+	}
+	src, err := pipelines.NewSourceRecord(cfg.Topics)
+	if err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(cfg.Client)
+	if err := src.Register(ctx, adm, cfg.Registry); err != nil {
+		return nil, fmt.Errorf("ingest gateway: register source schemas: %w", err)
+	}
+	dl := cfg.Topics.DeadLetter()
+	enc, err := pipelines.RegisterSchemas(ctx, cfg.Registry, dl)
+	if err != nil {
+		return nil, fmt.Errorf("ingest gateway: register dead-letter schema: %w", err)
+	}
+	g.source = src
+	g.dead = newDeadLetters(cfg.Topics, enc, g.metrics)
+	return g, nil
+}
+
+// Adapter returns the adapter serving vendor.
+func (g *Gateway) Adapter(vendor string) (Adapter, bool) {
+	a, ok := g.adapters[vendor]
+	return a, ok
+}
+
+// Vendors lists the configured vendors, sorted.
+func (g *Gateway) Vendors() []string {
+	out := make([]string, 0, len(g.adapters))
+	for v := range g.adapters {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Handle takes one delivery end to end (see Handler). It never panics and
+// never returns 2xx before Kafka acknowledged every event of the delivery.
+// ctx bounds nothing but the wait for Kafka (ProduceTimeout bounds that
+// too); a caller going away does not cancel records other deliveries may
+// share a batch with.
+func (g *Gateway) Handle(ctx context.Context, a Adapter, req Request) Outcome {
+	vendor := a.Vendor()
+	out, label := g.handle(ctx, a, req)
+	g.metrics.Requests.WithLabelValues(vendor, label).Inc()
+	if out.Status >= 500 {
+		g.log.Warn("webhook not accepted", "vendor", vendor, "status", out.Status, "err", out.Err)
+	}
+	return out
+}
+
+func (g *Gateway) handle(ctx context.Context, a Adapter, req Request) (Outcome, string) {
+	ctx = context.WithoutCancel(ctx)
+	vendor, sys := a.Vendor(), a.System()
+	if req.Received.IsZero() {
+		req.Received = g.cfg.Now()
+	}
+	if !req.Trusted {
+		err := callSafely(func() error { return a.Verify(req) })
+		if p := (*panicError)(nil); errors.As(err, &p) {
+			g.log.Error("webhook signature check panicked", "vendor", vendor, "panic", p.value, "stack", string(p.stack))
+		}
+		if err != nil {
+			// Forged traffic is counted, never dead-lettered: it must not
+			// be able to fill the dead-letter topic.
+			g.metrics.SignatureFailures.WithLabelValues(vendor).Inc()
+			if !errors.Is(err, ErrSignature) {
+				err = fmt.Errorf("%w: %v", ErrSignature, err)
+			}
+			return Outcome{Status: http.StatusUnauthorized, Err: fmt.Errorf("%s: %w", vendor, err)}, OutcomeUnauthorized
+		}
+	}
+	var events []map[string]any
+	err := callSafely(func() error {
+		var err error
+		events, err = a.Adapt(req)
+		return err
+	})
+	var p *panicError
+	switch {
+	case errors.As(err, &p):
+		g.log.Error("webhook adapter panicked", "vendor", vendor, "panic", p.value, "stack", string(p.stack))
+		return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusInternalServerError, ReasonAdapterPanic,
+			fmt.Errorf("%s adapter failed on this payload (a bug in baton): %w", vendor, err)), OutcomePanic
+	case errors.Is(err, ErrUnsupported):
+		return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusUnprocessableEntity, ReasonUnsupported,
+			fmt.Errorf("%s: %w", vendor, err)), OutcomeUnsupported
+	case err != nil:
+		return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusBadRequest, ReasonMalformed,
+			fmt.Errorf("malformed %s payload: %w", vendor, err)), OutcomeMalformed
+	}
+
+	// Validate every event before producing any, so a delivery is all or
+	// nothing as far as baton can make it.
+	recs := make([]*kgo.Record, 0, len(events))
+	for i, ev := range events {
+		v, err := g.source.Validate(sys, ev)
+		if err != nil {
+			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusBadRequest, ReasonInvalidEvent,
+				fmt.Errorf("%s event %d of %d does not fit the %s schema: %w", vendor, i+1, len(events), sys, err)), OutcomeInvalid
+		}
+		rec, err := g.source.Record(v)
+		if err != nil {
+			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusInternalServerError, ReasonEncode,
+				fmt.Errorf("%s event %d of %d could not be encoded: %w", vendor, i+1, len(events), err)), OutcomeError
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		// Nothing to keep (e.g. a Debezium tombstone): acknowledged as is.
+		return Outcome{Status: http.StatusOK}, OutcomeAccepted
+	}
+	start := time.Now()
+	err = g.produce(ctx, recs)
+	g.metrics.ProduceSeconds.WithLabelValues(vendor).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return Outcome{Status: http.StatusServiceUnavailable, Err: fmt.Errorf("%s: %w; retry later", vendor, err)}, OutcomeUnavailable
+	}
+	return Outcome{Status: http.StatusOK, Events: len(recs)}, OutcomeAccepted
+}
+
+// produce hands recs to the idempotent producer and waits until Kafka
+// acknowledged every one, or ProduceTimeout passed. It does not use
+// ProduceSync: an idempotent producer cannot fail a record that is in a
+// request already sent (it cannot know whether the broker wrote it), so
+// ProduceSync may wait for a broker that is gone for as long as it is gone.
+// Giving up here answers the sender in time; a record still in flight may
+// land later, which is safe because the sender retries and events are
+// de-duplicated downstream by event ID. Unsent records are failed by the
+// context (and RecordDeliveryTimeout) rather than kept.
+func (g *Gateway) produce(ctx context.Context, recs []*kgo.Record) error {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.ProduceTimeout)
+	defer cancel()
+	results := make(chan error, len(recs))
+	for _, r := range recs {
+		g.cfg.Client.Produce(ctx, r, func(r *kgo.Record, err error) {
+			if err != nil {
+				err = fmt.Errorf("produce to %s: %w", r.Topic, err)
+			}
+			results <- err
+		})
+	}
+	for acked := 0; acked < len(recs); acked++ {
+		select {
+		case err := <-results:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("Kafka acknowledged %d of %d records within %s", acked, len(recs), g.cfg.ProduceTimeout)
+		}
+	}
+	return nil
+}
+
+// panicError is a recovered adapter panic.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// callSafely runs f, turning a panic into a *panicError: an adapter bug
+// must cost one delivery, never the process.
+func callSafely(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
