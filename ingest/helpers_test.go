@@ -52,7 +52,7 @@ type harness struct {
 func newHarness(t testing.TB, brokers []string, registryURL string, mutate func(*ingest.GatewayConfig), extra ...ingest.Adapter) *harness {
 	t.Helper()
 	h := &harness{t: t, brokers: brokers, registry: registryURL, topics: pipelines.NewTopics(testenv.Unique("ingest") + ".")}
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, ingest.ProducerOpts(3*time.Second)...)...)
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, ingest.ProducerOpts(30*time.Second)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func newHarness(t testing.TB, brokers []string, registryURL string, mutate func(
 			generic.NewNotifications(genericSecret),
 		}, extra...),
 		Disabled:       map[string]string{"easypost": "BATON_EASYPOST_SECRET is not set"},
-		ProduceTimeout: 3 * time.Second,
+		ProduceTimeout: 15 * time.Second,
 		Metrics:        h.metrics,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
