@@ -25,6 +25,7 @@ type command struct {
 // literal lives here so the whole CLI surface is visible in one place.
 var commands = map[string]command{
 	"dev":      {"run the embedded dev stack's broker or schema registry (dev broker|registry)", runDev},
+	"ingest":   {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest},
 	"produce":  {"produce JSON lines as Avro to a source system's topic", runProduce},
 	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate},
 	"run":      {"run the pipeline: source topics into ClickHouse", runPipeline},
