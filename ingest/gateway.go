@@ -245,6 +245,9 @@ func (g *Gateway) handle(ctx context.Context, a Adapter, req Request) (Outcome, 
 	recs := make([]*kgo.Record, 0, len(events))
 	for i, ev := range events {
 		v, err := g.source.Validate(sys, ev)
+		if id, _ := v.Native["event_id"].(string); err == nil && id == "" {
+			err = errors.New("event_id: empty (it is the de-duplication key)")
+		}
 		if err != nil {
 			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusBadRequest, ReasonInvalidEvent,
 				fmt.Errorf("%s event %d of %d does not fit the %s schema: %w", vendor, i+1, len(events), sys, err)), OutcomeInvalid

@@ -274,3 +274,13 @@ func TestHandleTrustedSkipsVerify(t *testing.T) {
 		t.Fatalf("trusted: %+v", out)
 	}
 }
+
+func TestHandleRefusesEventsWithoutEventID(t *testing.T) {
+	t.Parallel()
+	h := devHarness(t, nil)
+	noID := &fakeAdapter{vendor: "noid", events: []map[string]any{wmsEvent("")}}
+	out := h.gw.Handle(context.Background(), noID, ingest.Request{Body: []byte(`{}`), Trusted: true})
+	if out.Status != http.StatusBadRequest || !strings.Contains(out.Err.Error(), "event_id: empty") {
+		t.Fatalf("event without ID: %d %v, want 400 naming event_id", out.Status, out.Err)
+	}
+}

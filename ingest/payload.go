@@ -138,13 +138,18 @@ func (o Object) Time(where string, keys ...string) (ts string, key string, ok bo
 	return "", "", false, nil
 }
 
-// ParseTime parses an RFC 3339 time (any offset, optional fraction).
+// ParseTime parses an RFC 3339 time (any offset, optional fraction), or
+// the same without seconds (2013-12-12T05:35Z), which is how Zendesk's
+// *_with_timestamp placeholders render times in trigger-built bodies.
 func ParseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("want an RFC 3339 time, got %q", s)
+	if err == nil {
+		return t, nil
 	}
-	return t, nil
+	if t, err := time.Parse("2006-01-02T15:04Z07:00", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("want an RFC 3339 time, got %q", s)
 }
 
 // FormatTime writes a time the way source events carry it: UTC, RFC 3339,
@@ -205,13 +210,27 @@ func CheckEvents(sys schemas.System, events []map[string]any) error {
 		return err
 	}
 	for i, ev := range events {
-		native, err := sch.FromJSON(ev)
-		if err != nil {
+		if err := CheckEvent(sch, sys, ev); err != nil {
 			return fmt.Errorf("event %d of %d: %w", i+1, len(events), err)
 		}
-		if _, err := sys.Key(sch.Plain(native)); err != nil {
-			return fmt.Errorf("event %d of %d: %w", i+1, len(events), err)
-		}
+	}
+	return nil
+}
+
+// CheckEvent checks one event in JSON form: it fits sch, has the record
+// key sys needs, and a non-empty event_id (the de-duplication key: empty
+// IDs would all collapse into one event downstream).
+func CheckEvent(sch *schemas.Schema, sys schemas.System, ev map[string]any) error {
+	native, err := sch.FromJSON(ev)
+	if err != nil {
+		return err
+	}
+	plain := sch.Plain(native)
+	if _, err := sys.Key(plain); err != nil {
+		return err
+	}
+	if id, _ := plain["event_id"].(string); id == "" {
+		return errors.New("event_id: empty")
 	}
 	return nil
 }

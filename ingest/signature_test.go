@@ -86,6 +86,9 @@ func TestDecodeJSONKeepsBigIDsAndRejectsTrailingData(t *testing.T) {
 	if err != nil || !ok || key != "t" || ts != "2008-01-10T16:00:00Z" {
 		t.Errorf("Time = %q %q %v %v", ts, key, ok, err)
 	}
+	if ts, err := ParseTime("2013-12-12T05:35Z"); err != nil || !ts.Equal(time.Date(2013, 12, 12, 5, 35, 0, 0, time.UTC)) {
+		t.Errorf("minute-precision time: %v, %v", ts, err)
+	}
 	if _, err := DecodeJSON([]byte(`{} {}`)); err == nil {
 		t.Error("trailing data accepted")
 	}

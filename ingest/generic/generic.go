@@ -79,7 +79,8 @@ func (a *Adapter) Verify(req ingest.Request) error {
 	return ingest.VerifyHMAC(SignatureHeader, hexSig, ingest.Hex, a.secret, req.Body)
 }
 
-// Adapt returns the events of the body, each checked against the schema.
+// Adapt returns the events of the body, each checked against the schema,
+// with its record key (order_id) and event_id set.
 // recorded_at may be left out: the sender's record time is then the
 // delivery's arrival time. An empty array is a valid delivery of nothing.
 func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
@@ -105,7 +106,7 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 		if ev["recorded_at"] == nil {
 			ev["recorded_at"] = ingest.FormatTime(req.Received)
 		}
-		if _, err := a.schema.FromJSON(ev); err != nil {
+		if err := ingest.CheckEvent(a.schema, a.sys, ev); err != nil {
 			return nil, fmt.Errorf("event %d of %d: %w", i+1, len(items), err)
 		}
 		events = append(events, ev)

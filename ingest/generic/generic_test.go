@@ -89,6 +89,10 @@ func TestAdaptRejectsWhatTheSchemaRejects(t *testing.T) {
 		{`[{"event_id":"w","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"2026-11-01T10:00:00Z"},{"event_id":"x"}]`, "event 2 of 2: order_id: required field missing"},
 		{`{"event_id":"w","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"yesterday"}`, `occurred_at: expected an RFC 3339 time, got "yesterday"`},
 		{`{`, "body is not JSON"},
+		// Found by FuzzAdapt (testdata/fuzz/FuzzAdapt/c2d06f428d3ff028):
+		// schema-valid, but without the record key or the de-duplication key.
+		{`{"event_id":"w","order_id":"","warehouse_id":"D","status":"packed","occurred_at":"2026-11-01T10:00:00Z"}`, "wms record has no key: none of order_id is set"},
+		{`{"event_id":"","order_id":"o","warehouse_id":"D","status":"packed","occurred_at":"2026-11-01T10:00:00Z"}`, "event 1 of 1: event_id: empty"},
 	} {
 		_, err := a.Adapt(ingest.Request{Body: []byte(tt.body), Received: received})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
