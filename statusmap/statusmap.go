@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -81,6 +80,16 @@ func (r Row) Canonical() string {
 	return string(r.Status)
 }
 
+// Fields returns the row as a map file line's fields: the key values,
+// quoted where the format needs it, then the canonical column.
+func (r Row) Fields() []string {
+	out := make([]string, 0, len(r.Key)+1)
+	for _, k := range r.Key {
+		out = append(out, quoteField(k))
+	}
+	return append(out, r.Canonical())
+}
+
 // Columns returns the key column names of a system's map, in file order
 // (the header without its final "canonical" column); nil for an unknown
 // system.
@@ -127,10 +136,11 @@ func Default() (*Set, error) { return defaultSet() }
 func LoadDir(dir string) (*Set, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		msg := "not a directory"
-		if err != nil {
-			msg = err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
 		}
-		return nil, errors.Join(&Problem{File: dir, Msg: "status map directory: " + msg})
+		return nil, errors.Join(&Problem{File: dir, Msg: "cannot read the status map directory: " + msg})
 	}
 	return load(os.DirFS(dir), dir, dir)
 }
@@ -163,12 +173,7 @@ func Check(dir string) []error {
 func load(fsys fs.FS, dir, source string) (*Set, error) {
 	set := &Set{source: source, tables: map[schemas.System]*table{}}
 	var problems []error
-	join := func(f string) string {
-		if dir == embeddedDir {
-			return path.Join(dir, f)
-		}
-		return filepath.Join(dir, f)
-	}
+	join := func(f string) string { return filepath.Join(dir, f) }
 	for _, sys := range systems {
 		file := join(sys.fileName())
 		data, err := fs.ReadFile(fsys, sys.fileName())
