@@ -99,23 +99,36 @@ const sourceEventColumns = "system, topic, kafka_partition, kafka_offset, record
 // only after ClickHouse acknowledged the block, so the caller may then
 // commit the rows' Kafka offsets.
 func (c *Client) InsertSourceEvents(ctx context.Context, rows []SourceEvent) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table("source_events")+" ("+sourceEventColumns+")")
+	if err != nil {
+		return fmt.Errorf("insert source_events: prepare: %w", err)
+	}
+	defer batch.Close()
 	now := nowSecond()
-	return c.insert(ctx, "source_events", sourceEventColumns, len(rows), func(i int) []any {
+	for i := range rows {
 		r := &rows[i]
-		return []any{r.System, r.Topic, r.Partition, r.Offset, r.Key, r.SchemaID,
+		if err := batch.Append(r.System, r.Topic, r.Partition, r.Offset, r.Key, r.SchemaID,
 			r.EventID, r.OrderID, r.ShipmentID, r.TrackingNumber, r.TicketID, r.Status, r.SubStatus,
 			r.OccurredAt.UTC().Truncate(time.Second), r.OccurredAt.UnixMilli(),
 			r.RecordedAt.UTC().Truncate(time.Second), r.RecordedAt.UnixMilli(),
-			r.KafkaTimestamp.UnixMilli(), now, r.Payload}
-	})
+			r.KafkaTimestamp.UnixMilli(), now, r.Payload); err != nil {
+			return fmt.Errorf("insert source_events: row %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert source_events: %d rows: %w", len(rows), err)
+	}
+	return nil
 }
 
 // MaxOffsets returns, per topic and partition, the highest Kafka offset
-// stored in a sink table (one with topic, kafka_partition and kafka_offset
-// columns). A sink resuming after a crash between its insert and its
-// offset commit starts after these, so it does not insert the same batch
-// twice.
-func (c *Client) MaxOffsets(ctx context.Context, table string, topics []string) (map[string]map[int32]int64, error) {
+// stored in source_events. A sink resuming after a crash between its insert
+// and its offset commit starts after these, so it does not insert the same
+// batch twice.
+func (c *Client) MaxOffsets(ctx context.Context, topics []string) (map[string]map[int32]int64, error) {
 	out := make(map[string]map[int32]int64)
 	if len(topics) == 0 {
 		return out, nil
@@ -124,7 +137,7 @@ func (c *Client) MaxOffsets(ctx context.Context, table string, topics []string) 
 	for i, t := range topics {
 		quoted[i] = quoteString(t)
 	}
-	q := "SELECT topic, kafka_partition, max(kafka_offset) FROM " + c.table(table) +
+	q := "SELECT topic, kafka_partition, max(kafka_offset) FROM " + c.table("source_events") +
 		" WHERE topic IN (" + strings.Join(quoted, ", ") + ") GROUP BY topic, kafka_partition"
 	rows, err := c.conn.Query(ctx, q)
 	if err != nil {
