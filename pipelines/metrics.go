@@ -6,12 +6,12 @@ import "github.com/prometheus/client_golang/prometheus"
 // the Registerer the caller passes, never the global registry, so tests and
 // several pipelines in one process do not collide.
 type Metrics struct {
-	RecordsConsumed *prometheus.CounterVec   // topic
+	RecordsConsumed *prometheus.CounterVec   // stage, topic
 	RowsWritten     *prometheus.CounterVec   // table
 	BatchesWritten  *prometheus.CounterVec   // table
 	InsertErrors    *prometheus.CounterVec   // table
 	InsertSeconds   *prometheus.HistogramVec // table
-	ConsumerLag     *prometheus.GaugeVec     // topic, partition
+	ConsumerLag     *prometheus.GaugeVec     // stage, topic, partition
 	DeadLetters     *prometheus.CounterVec   // stage, reason
 	FetchErrors     *prometheus.CounterVec   // topic
 	CommitErrors    prometheus.Counter
@@ -21,8 +21,8 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		RecordsConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "baton_records_consumed_total", Help: "Kafka records consumed, by topic.",
-		}, []string{"topic"}),
+			Name: "baton_records_consumed_total", Help: "Kafka records consumed, by stage and topic.",
+		}, []string{"stage", "topic"}),
 		RowsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "baton_rows_written_total", Help: "Rows ClickHouse acknowledged, by table.",
 		}, []string{"table"}),
@@ -37,8 +37,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}, []string{"table"}),
 		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "baton_consumer_lag_records", Help: "Records between the partition's high watermark and the last record consumed.",
-		}, []string{"topic", "partition"}),
+			Name: "baton_consumer_lag_records", Help: "Records between the partition's high watermark and the last record a stage consumed.",
+		}, []string{"stage", "topic", "partition"}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "baton_dead_letters_total", Help: "Records sent to the dead-letter topic, by stage and reason.",
 		}, []string{"stage", "reason"}),

@@ -15,8 +15,9 @@ import (
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
-// SourceSinkConfig configures the stage that stores every source record in
-// ClickHouse's source_events table.
+// SourceSinkConfig configures the ClickHouse sink stage: every source
+// record into source_events, every canonical event into canonical_events,
+// every dead letter into dead_letters.
 type SourceSinkConfig struct {
 	Brokers []string
 	Topics  Topics
@@ -35,7 +36,10 @@ type SourceSinkConfig struct {
 	// process's partitions stand still. Kafka's default is 45 s.
 	SessionTimeout time.Duration
 	// UntilCaughtUp stops the stage, cleanly, once the group's committed
-	// offsets reach the end offsets the source topics had when it started.
+	// offsets reach the end offsets the source topics had when it started
+	// and a poll finds nothing more on any topic (the canonical and
+	// dead-letter topics are transactional: their end offsets count
+	// markers, so they are drained rather than compared).
 	UntilCaughtUp bool
 	Logger        *slog.Logger
 }
@@ -64,9 +68,12 @@ func (c *SourceSinkConfig) setDefaults() {
 	}
 }
 
-// SourceSink consumes the six source topics and writes every record to
-// ClickHouse, committing Kafka offsets only after ClickHouse acknowledged the
-// insert. Records that cannot be decoded go to the dead-letter topic.
+// SourceSink consumes the six source topics, the canonical topic and the
+// dead-letter topic and writes every record to its ClickHouse table,
+// committing Kafka offsets only after ClickHouse acknowledged the inserts.
+// Records that cannot be decoded go to the dead-letter topic (except those
+// read from it, which are counted and logged: re-dead-lettering them would
+// loop).
 //
 // Delivery into ClickHouse is effectively once: a crash between insert and
 // commit would re-deliver the batch, so on partition assignment the sink
@@ -102,10 +109,11 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m}
-	topics := make([]string, 0, len(schemas.Systems))
+	var sources []string
 	for _, t := range cfg.Topics.Sources() {
-		topics = append(topics, t.Name)
+		sources = append(sources, t.Name)
 	}
+	topics := append(append([]string{}, sources...), cfg.Topics.Canonical().Name, cfg.Topics.DeadLetter().Name)
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("baton-source-sink"),
@@ -131,7 +139,7 @@ func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.D
 	s.kcl = kcl
 	s.adm = kadm.NewClient(kcl)
 	if cfg.UntilCaughtUp {
-		ends, err := s.adm.ListEndOffsets(ctx, topics...)
+		ends, err := s.adm.ListEndOffsets(ctx, sources...)
 		if err == nil {
 			err = ends.Error()
 		}
@@ -147,13 +155,19 @@ func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.D
 // resumeAfterStored moves each assigned partition's start past the records
 // ClickHouse already holds (see SourceSink).
 func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-	topics := make([]string, 0, len(offsets))
+	byTable := map[string][]string{}
 	for t := range offsets {
-		topics = append(topics, t)
+		byTable[s.tableOf(t)] = append(byTable[s.tableOf(t)], t)
 	}
-	stored, err := s.ch.MaxOffsets(ctx, topics)
-	if err != nil {
-		return nil, err
+	stored := map[string]map[int32]int64{}
+	for table, topics := range byTable {
+		max, err := s.ch.MaxOffsets(ctx, table, topics)
+		if err != nil {
+			return nil, err
+		}
+		for t, parts := range max {
+			stored[t] = parts
+		}
 	}
 	for topic, parts := range offsets {
 		for p, off := range parts {
@@ -170,9 +184,30 @@ func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]m
 	return offsets, nil
 }
 
+// The sink's tables.
+const (
+	tableSource    = "source_events"
+	tableCanonical = "canonical_events"
+	tableDead      = "dead_letters"
+)
+
+// tableOf is the table a topic's records are stored in.
+func (s *SourceSink) tableOf(topic string) string {
+	switch topic {
+	case s.cfg.Topics.Canonical().Name:
+		return tableCanonical
+	case s.cfg.Topics.DeadLetter().Name:
+		return tableDead
+	}
+	return tableSource
+}
+
 // batch is the work collected between two commits.
 type batch struct {
-	rows []clickhouse.SourceEvent
+	rows      []clickhouse.SourceEvent
+	canonical []clickhouse.CanonicalEvent
+	deadRows  []clickhouse.DeadLetter
+	// dead are dead letters this stage produces (records it cannot decode).
 	dead []*kgo.Record
 	// last holds the last record consumed per partition: committing it
 	// commits everything before it.
@@ -211,7 +246,7 @@ func (s *SourceSink) Run(ctx context.Context) error {
 			s.cfg.Logger.Info("source sink stopped: batch in flight written and committed")
 			return nil
 		}
-		if s.cfg.UntilCaughtUp {
+		if s.cfg.UntilCaughtUp && b.n == 0 {
 			done, err := s.caughtUp(ctx)
 			if err != nil {
 				return err
@@ -248,8 +283,8 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 				return
 			}
 			last := p.Records[len(p.Records)-1]
-			s.metrics.ConsumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
-			s.metrics.RecordsConsumed.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+			s.metrics.ConsumerLag.WithLabelValues("sink", p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
+			s.metrics.RecordsConsumed.WithLabelValues("sink", p.Topic).Add(float64(len(p.Records)))
 			for _, r := range p.Records {
 				if handleErr = s.handle(ctx, b, r); handleErr != nil {
 					return
@@ -267,10 +302,7 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 // failure that outlives ctx (the registry unreachable until shutdown) is
 // returned as an error.
 func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error {
-	sys, ok := s.cfg.Topics.SystemOf(r.Topic)
-	if !ok {
-		return s.reject(b, r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a source topic", r.Topic))
-	}
+	table := s.tableOf(r.Topic)
 	var dec schemas.Decoded
 	err := retry(ctx, s.cfg.Logger, "decode", func() error {
 		var err error
@@ -281,18 +313,51 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 		return err
 	})
 	if errors.Is(err, schemas.ErrUndecodable) {
+		if table == tableDead {
+			s.metrics.DeadLetters.WithLabelValues("sink", "undecodable_dead_letter").Inc()
+			s.cfg.Logger.Error("undecodable record in the dead-letter topic; skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+			b.track(r)
+			return nil
+		}
 		return s.reject(b, r, ReasonUndecodable, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
 	if err != nil {
 		return err
 	}
-	row, err := clickhouse.NewSourceEvent(sys, dec.Schema.Plain(dec.Native))
-	if err != nil {
+	plain := dec.Schema.Plain(dec.Native)
+	bad := func(err error) error {
 		return s.reject(b, r, ReasonInvalidRecord, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
-	row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-	row.Key, row.SchemaID, row.KafkaTimestamp = string(r.Key), uint32(dec.SchemaID), r.Timestamp
-	b.rows = append(b.rows, row)
+	switch table {
+	case tableCanonical:
+		row, err := clickhouse.NewCanonicalEvent(plain)
+		if err != nil {
+			return bad(err)
+		}
+		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+		b.canonical = append(b.canonical, row)
+	case tableDead:
+		row, err := clickhouse.NewDeadLetter(plain)
+		if err != nil {
+			s.cfg.Logger.Error("malformed dead letter; skipped", "offset", r.Offset, "err", err)
+			b.track(r)
+			return nil
+		}
+		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+		b.deadRows = append(b.deadRows, row)
+	default:
+		sys, ok := s.cfg.Topics.SystemOf(r.Topic)
+		if !ok {
+			return s.reject(b, r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a sink input", r.Topic))
+		}
+		row, err := clickhouse.NewSourceEvent(sys, plain)
+		if err != nil {
+			return bad(err)
+		}
+		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+		row.Key, row.SchemaID, row.KafkaTimestamp = string(r.Key), uint32(dec.SchemaID), r.Timestamp
+		b.rows = append(b.rows, row)
+	}
 	b.track(r)
 	return nil
 }
@@ -320,24 +385,36 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	}); err != nil {
 		return err
 	}
-	const table = "source_events"
-	if err := retry(ctx, s.cfg.Logger, "insert "+table, func() error {
-		start := time.Now()
-		err := s.ch.InsertSourceEvents(ctx, b.rows)
-		if err != nil {
-			s.metrics.InsertErrors.WithLabelValues(table).Inc()
+	inserts := []struct {
+		table string
+		rows  int
+		write func() error
+	}{
+		{tableSource, len(b.rows), func() error { return s.ch.InsertSourceEvents(ctx, b.rows) }},
+		{tableCanonical, len(b.canonical), func() error { return s.ch.InsertCanonicalEvents(ctx, b.canonical) }},
+		{tableDead, len(b.deadRows), func() error { return s.ch.InsertDeadLetters(ctx, b.deadRows) }},
+	}
+	for _, ins := range inserts {
+		if ins.rows == 0 {
+			continue
+		}
+		if err := retry(ctx, s.cfg.Logger, "insert "+ins.table, func() error {
+			start := time.Now()
+			if err := ins.write(); err != nil {
+				s.metrics.InsertErrors.WithLabelValues(ins.table).Inc()
+				return err
+			}
+			s.metrics.InsertSeconds.WithLabelValues(ins.table).Observe(time.Since(start).Seconds())
+			return nil
+		}); err != nil {
 			return err
 		}
-		s.metrics.InsertSeconds.WithLabelValues(table).Observe(time.Since(start).Seconds())
-		return nil
-	}); err != nil {
-		return err
+		s.metrics.BatchesWritten.WithLabelValues(ins.table).Inc()
+		s.metrics.RowsWritten.WithLabelValues(ins.table).Add(float64(ins.rows))
 	}
-	s.stats.Rows += int64(len(b.rows))
+	s.stats.Rows += int64(len(b.rows) + len(b.canonical) + len(b.deadRows))
 	s.stats.DeadLetters += int64(len(b.dead))
 	s.stats.Batches++
-	s.metrics.BatchesWritten.WithLabelValues(table).Inc()
-	s.metrics.RowsWritten.WithLabelValues(table).Add(float64(len(b.rows)))
 	var recs []*kgo.Record
 	for _, parts := range b.last {
 		for _, r := range parts {

@@ -31,7 +31,8 @@ type Topic struct {
 	Partitions int32
 	// Compacted topics keep the latest value per key (state changelogs).
 	Compacted bool
-	// Schema is the embedded schema name of the topic's values.
+	// Schema is the embedded schema name of the topic's values; empty for
+	// internal topics (state changelogs) whose values are not Avro.
 	Schema string
 }
 
@@ -71,7 +72,7 @@ func (t Topics) Sources() []Topic {
 
 // All lists every topic baton owns.
 func (t Topics) All() []Topic {
-	return append(t.Sources(), t.DeadLetter())
+	return append(t.Sources(), t.DeadLetter(), t.Canonical(), t.Links(), t.NormalizeChangelog())
 }
 
 // SystemOf returns the source system whose topic this is.
@@ -91,6 +92,13 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) error 
 		configs := map[string]*string{}
 		if tp.Compacted {
 			configs["cleanup.policy"] = kadm.StringPtr("compact")
+		} else {
+			// Keep every record: replaying a topic from the start is how
+			// state and ClickHouse are rebuilt, and time retention would
+			// also delete records whose timestamps lie in the past (a
+			// backfill or a simulation) as soon as they land. Operators
+			// who want retention set it per topic after creation.
+			configs["retention.ms"] = kadm.StringPtr("-1")
 		}
 		resp, err := adm.CreateTopic(ctx, tp.Partitions, -1, configs, tp.Name)
 		if err == nil {
@@ -109,6 +117,9 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) error 
 func RegisterSchemas(ctx context.Context, cl *sr.Client, topics ...Topic) (map[string]*schemas.Encoder, error) {
 	out := make(map[string]*schemas.Encoder, len(topics))
 	for _, tp := range topics {
+		if tp.Schema == "" {
+			continue // e.g. a state changelog, whose values are internal
+		}
 		s, err := schemas.Load(tp.Schema)
 		if err != nil {
 			return nil, err

@@ -18,4 +18,6 @@ cleanup() {
 trap cleanup EXIT
 scripts/dev-up.sh
 scripts/lint.sh
+promtool check config deploy/prometheus/prometheus.yml
+promtool test rules deploy/prometheus/tests/*.yml
 go test -race -count=1 -timeout 20m ./...

@@ -154,7 +154,7 @@ func TestSIGTERMFinishesTheBatchCommitsAndExitsZero(t *testing.T) {
 	}
 	// Everything stored is committed: per partition, the committed offset
 	// is one past the highest stored offset.
-	stored, err := s.ch.MaxOffsets(context.Background(), s.sourceTopicNames())
+	stored, err := s.ch.MaxOffsets(context.Background(), "source_events", s.sourceTopicNames())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	dl := schemas.MustLoad("dead_letter").Plain(d.Native)
-	if dl["reason"] != pipelines.ReasonUndecodable || dl["source_topic"] != garbage.Topic || dl["stage"] != "source-sink" {
+	if dl["reason"] != pipelines.ReasonUndecodable || dl["source_topic"] != garbage.Topic || dl["stage"] != "sink" {
 		t.Errorf("dead letter = %v", dl)
 	}
 	if !strings.Contains(dl["error"].(string), "not Confluent wire format") {

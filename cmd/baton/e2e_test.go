@@ -255,3 +255,75 @@ func TestPipelineStoresEverySimulatedRecordExactlyOnceAcrossSIGKILL(t *testing.T
 		}
 	}
 }
+
+// count runs a single-number ClickHouse query.
+func (s *stack) count(query string) uint64 {
+	s.t.Helper()
+	var n uint64
+	if err := s.ch.Conn().QueryRow(context.Background(), strings.ReplaceAll(query, "{db}", s.database)).Scan(&n); err != nil {
+		s.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestNormalizeEmitsEachSourceEventOnceAcrossSIGKILLWithHeldScans(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	// Carrier scans first, their WMS shipments later: the scans are held.
+	carrier := `{"event_id":"c-1","tracking_number":"1ZHELD","carrier":"UPS","provider":"easypost","status":"in_transit","sub_status":"arrived_at_facility","occurred_at":"2026-11-01T12:00:00Z","recorded_at":"2026-11-01T12:01:00Z"}
+{"event_id":"c-2","tracking_number":"1ZHELD","carrier":"UPS","provider":"easypost","status":"out_for_delivery","occurred_at":"2026-11-01T11:00:00Z","recorded_at":"2026-11-01T11:01:00Z"}
+`
+	s.mustRun("produce", "--system", "carrier", writeFile(t, "carrier.jsonl", carrier))
+	s.mustRun("simulate", "--orders", "300", "--seed", "21")
+	for kill := 0; kill < 2; kill++ {
+		cmd := s.command("run", "--batch-size", "200", "--flush-interval", "50ms", "--session-timeout", "6s")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		before := s.count("SELECT count() FROM {db}.canonical_events")
+		waitFor(t, 90*time.Second, "canonical events in ClickHouse", func() bool {
+			var n uint64
+			s.ch.Conn().QueryRow(context.Background(), "SELECT count() FROM "+s.database+".canonical_events").Scan(&n)
+			return n > before+500
+		})
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	shipped := `{"event_id":"w-held","order_id":"o-held","warehouse_id":"DC1","status":"shipped","shipment_id":"s-held","tracking_number":"1ZHELD","carrier":"UPS","items":[],"occurred_at":"2026-11-01T10:00:00Z","recorded_at":"2026-11-01T10:00:01Z"}
+`
+	s.mustRun("produce", "--system", "wms", writeFile(t, "wms.jsonl", shipped))
+	s.mustRun("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
+
+	// Every distinct source event became exactly one canonical event or one
+	// normalize dead letter; redeliveries collapsed; nothing doubled.
+	unique := s.count("SELECT uniqExact(system, event_id) FROM {db}.source_events")
+	canonical := s.count("SELECT count() FROM {db}.canonical_events FINAL")
+	distinct := s.count("SELECT uniqExact(source_system, source_event_id) FROM {db}.canonical_events")
+	rejected := s.count("SELECT uniqExact(source_topic, source_partition, source_offset) FROM {db}.dead_letters WHERE stage = 'normalize'")
+	if canonical != distinct {
+		t.Errorf("canonical_events holds %d rows for %d distinct source events: some were emitted twice", canonical, distinct)
+	}
+	if distinct+rejected != unique {
+		t.Errorf("%d distinct source events, but %d canonical + %d dead-lettered", unique, distinct, rejected)
+	}
+	// The held scans were released to their order, in event-time order.
+	rows, err := s.ch.Conn().Query(context.Background(), "SELECT source_event_id, order_id, shipment_id, linked_by FROM "+s.database+".canonical_events FINAL WHERE tracking_number = '1ZHELD' AND source_system = 'carrier' ORDER BY kafka_offset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, order, shipment, linked string
+		if err := rows.Scan(&id, &order, &shipment, &linked); err != nil {
+			t.Fatal(err)
+		}
+		if order != "o-held" || shipment != "s-held" || linked != "tracking_link" {
+			t.Errorf("held scan %s resolved to %s/%s by %s", id, order, shipment, linked)
+		}
+		got = append(got, id)
+	}
+	if strings.Join(got, ",") != "c-2,c-1" {
+		t.Errorf("held scans released as %v, want [c-2 c-1] (event-time order)", got)
+	}
+}

@@ -24,13 +24,14 @@ type command struct {
 // commands is filled by each subcommand's file in init-free style: the map
 // literal lives here so the whole CLI surface is visible in one place.
 var commands = map[string]command{
-	"dev":      {"run the embedded dev stack's broker or schema registry (dev broker|registry)", runDev},
-	"ingest":   {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest},
-	"produce":  {"produce JSON lines as Avro to a source system's topic", runProduce},
-	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate},
-	"run":      {"run the pipeline: source topics into ClickHouse", runPipeline},
-	"report":   {"print events per system and orders seen, from ClickHouse", runReport},
-	"topics":   {"create the topics and register the schemas (idempotent)", runTopics},
+	"dev":       {"run the embedded dev stack's broker or schema registry (dev broker|registry)", runDev},
+	"ingest":    {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest},
+	"produce":   {"produce JSON lines as Avro to a source system's topic", runProduce},
+	"simulate":  {"generate realistic order lifecycles across all six systems", runSimulate},
+	"statusmap": {"validate status map files (statusmap check [DIR])", runStatusmap},
+	"run":       {"run the pipeline: source topics into ClickHouse", runPipeline},
+	"report":    {"print events per system and orders seen, from ClickHouse", runReport},
+	"topics":    {"create the topics and register the schemas (idempotent)", runTopics},
 }
 
 // errUsage marks a command-line mistake: the command printed its usage and

@@ -16,7 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/statusmap"
 )
 
 func runPipeline(ctx context.Context, args []string) error {
@@ -35,7 +37,13 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop request waits for the batch in flight")
 	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", 45*time.Second, "consumer group session timeout: how long a crashed process's partitions wait before moving")
-	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is stored")
+	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized and stored")
+	normGroup := fs.String("normalize-group", envOr("BATON_NORMALIZE_GROUP", pipelines.DefaultNormalizeGroup), "consumer group of the normalize stage (env BATON_NORMALIZE_GROUP)")
+	mapsDir := fs.String("statusmap-dir", envOr("BATON_STATUSMAP_DIR", ""), "directory of status map files overriding the embedded ones (env BATON_STATUSMAP_DIR)")
+	var normCfg normalize.Config
+	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long a carrier scan waits for its tracking number's link before it is dead-lettered as unlinked")
+	fs.DurationVar(&normCfg.DedupeWindow, "dedupe-window", normalize.DefaultDedupeWindow, "how long a source event ID is remembered to drop redeliveries")
+	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -80,20 +88,72 @@ func runPipeline(ctx context.Context, args []string) error {
 		defer stop()
 		log.Info("serving metrics", "url", "http://"+*metricsAddr+"/metrics")
 	}
-	dead := &pipelines.DeadLetters{Stage: "source-sink", Topic: cfg.Topics.DeadLetter().Name, Encoder: enc[cfg.Topics.DeadLetter().Name], Metrics: metrics}
-	sink, err := pipelines.NewSourceSink(ctx, cfg, schemas.NewDecoder(reg), ch, dead, metrics)
+	if normCfg.Maps, err = loadStatusMaps(*mapsDir); err != nil {
+		return err
+	}
+	normCfg.LinkSources = normalize.LinkSourceKeys(cfg.Topics.Partitions)
+	proc, err := normalize.New(normCfg)
+	if err != nil {
+		return err
+	}
+	decoder := schemas.NewDecoder(reg)
+	norm, err := pipelines.NewNormalize(ctx, pipelines.NormalizeConfig{
+		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: *normGroup, Processor: proc, Encoders: enc, Decoder: decoder,
+		Metrics: metrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
+		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	dead := &pipelines.DeadLetters{Stage: "sink", Topic: cfg.Topics.DeadLetter().Name, Encoder: enc[cfg.Topics.DeadLetter().Name], Metrics: metrics}
+	sink, err := pipelines.NewSourceSink(ctx, cfg, decoder, ch, dead, metrics)
 	if err != nil {
 		return err
 	}
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "group", cfg.Group)
 	start := time.Now()
-	err = sink.Run(ctx)
+	if cfg.UntilCaughtUp {
+		// Stage by stage: the sink's catch-up target must include what
+		// normalize produced.
+		if err = norm.Run(ctx); err == nil {
+			err = sink.Run(ctx)
+		}
+	} else {
+		err = runConcurrently(ctx, norm.Run, sink.Run)
+	}
 	st, elapsed := sink.Stats(), time.Since(start)
 	log.Info("pipeline stopped", "rows_stored", st.Rows, "dead_letters", st.DeadLetters, "batches", st.Batches,
 		"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()),
 		"rows_per_second", fmt.Sprintf("%.0f", float64(st.Rows)/elapsed.Seconds()),
 		"peak_rss_mib", fmt.Sprintf("%.1f", peakRSSMiB()))
 	return err
+}
+
+// runConcurrently runs the stages until ctx ends or one fails, then stops
+// the others and returns the first failure.
+func runConcurrently(ctx context.Context, stages ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(stages))
+	for _, run := range stages {
+		go func() { errs <- run(ctx) }()
+	}
+	var first error
+	for range stages {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// loadStatusMaps returns the embedded status maps, or those in dir.
+func loadStatusMaps(dir string) (*statusmap.Set, error) {
+	if dir == "" {
+		return statusmap.Default()
+	}
+	return statusmap.LoadDir(dir)
 }
 
 // peakRSSMiB is this process's peak resident set size (getrusage maxrss,

@@ -74,7 +74,11 @@ func runTopics(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, t := range topics.All() {
-		fmt.Printf("%-40s %2d partitions  schema %-20s id %d\n", t.Name, t.Partitions, t.Schema, enc[t.Name].ID)
+		schema := "(internal, compacted)"
+		if e := enc[t.Name]; e != nil {
+			schema = fmt.Sprintf("schema %s, id %d", t.Schema, e.ID)
+		}
+		fmt.Printf("%-44s %2d partitions  %s\n", t.Name, t.Partitions, schema)
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func TestInsertedRowsAreReportedOnceEvenWhenABatchIsInsertedTwice(t *testing.T) 
 	if s := rep.Systems[1]; s.System != "wms" || s.Events != 3 || s.Orders != 3 {
 		t.Errorf("wms line = %+v", s)
 	}
-	max, err := c.MaxOffsets(ctx, []string{"w", "o", "absent"})
+	max, err := c.MaxOffsets(ctx, "source_events", []string{"w", "o", "absent"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,36 +99,23 @@ const sourceEventColumns = "system, topic, kafka_partition, kafka_offset, record
 // only after ClickHouse acknowledged the block, so the caller may then
 // commit the rows' Kafka offsets.
 func (c *Client) InsertSourceEvents(ctx context.Context, rows []SourceEvent) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table("source_events")+" ("+sourceEventColumns+")")
-	if err != nil {
-		return fmt.Errorf("insert source_events: prepare: %w", err)
-	}
-	defer batch.Close()
 	now := nowSecond()
-	for i := range rows {
+	return c.insert(ctx, "source_events", sourceEventColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		if err := batch.Append(r.System, r.Topic, r.Partition, r.Offset, r.Key, r.SchemaID,
+		return []any{r.System, r.Topic, r.Partition, r.Offset, r.Key, r.SchemaID,
 			r.EventID, r.OrderID, r.ShipmentID, r.TrackingNumber, r.TicketID, r.Status, r.SubStatus,
 			r.OccurredAt.UTC().Truncate(time.Second), r.OccurredAt.UnixMilli(),
 			r.RecordedAt.UTC().Truncate(time.Second), r.RecordedAt.UnixMilli(),
-			r.KafkaTimestamp.UnixMilli(), now, r.Payload); err != nil {
-			return fmt.Errorf("insert source_events: row %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert source_events: %d rows: %w", len(rows), err)
-	}
-	return nil
+			r.KafkaTimestamp.UnixMilli(), now, r.Payload}
+	})
 }
 
 // MaxOffsets returns, per topic and partition, the highest Kafka offset
-// stored in source_events. A sink resuming after a crash between its insert
-// and its offset commit starts after these, so it does not insert the same
-// batch twice.
-func (c *Client) MaxOffsets(ctx context.Context, topics []string) (map[string]map[int32]int64, error) {
+// stored in a sink table (one with topic, kafka_partition and kafka_offset
+// columns). A sink resuming after a crash between its insert and its
+// offset commit starts after these, so it does not insert the same batch
+// twice.
+func (c *Client) MaxOffsets(ctx context.Context, table string, topics []string) (map[string]map[int32]int64, error) {
 	out := make(map[string]map[int32]int64)
 	if len(topics) == 0 {
 		return out, nil
@@ -137,7 +124,7 @@ func (c *Client) MaxOffsets(ctx context.Context, topics []string) (map[string]ma
 	for i, t := range topics {
 		quoted[i] = quoteString(t)
 	}
-	q := "SELECT topic, kafka_partition, max(kafka_offset) FROM " + c.table("source_events") +
+	q := "SELECT topic, kafka_partition, max(kafka_offset) FROM " + c.table(table) +
 		" WHERE topic IN (" + strings.Join(quoted, ", ") + ") GROUP BY topic, kafka_partition"
 	rows, err := c.conn.Query(ctx, q)
 	if err != nil {

@@ -1,0 +1,319 @@
+// Package normalize is the first processor: it turns every source event
+// into a canonical event — the source's own status code mapped to the
+// shared status language (package statusmap), the order it belongs to
+// resolved, duplicates collapsed, bad input rejected with a reason.
+//
+// Carrier scans carry a tracking number, not an order ID. The processor
+// learns tracking number → (order, shipment) from WMS and storefront events
+// that carry both, and from carrier events that carry an order ID. A scan
+// that arrives before its link is held, and released when the link
+// arrives, in event-time order; if no link comes within HoldTimeout it is
+// rejected with reason "unlinked".
+//
+// Time inside the processor is event time, never the wall clock, so
+// replaying the same input makes the same decisions: dedupe eviction
+// follows the partition's watermark (the latest ingest time seen), hold
+// timeouts follow the link watermark (see State.LinkWatermarks).
+package normalize
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/statusmap"
+)
+
+// Reasons a source event is rejected (dead-lettered). Each is a metric
+// label value, so the set is small and stable.
+const (
+	ReasonMissingID      = "missing_id"      // no event ID, order ID, or tracking number where one is required
+	ReasonInvalidTime    = "invalid_time"    // a time before 2000-01-01
+	ReasonFutureTime     = "future_time"     // a time later than ingest time plus MaxFutureSkew
+	ReasonUnmappedStatus = "unmapped_status" // the status code is not in the system's status map
+	ReasonUnlinked       = "unlinked"        // a carrier scan whose tracking number never got a link
+)
+
+// Config tunes the processor.
+type Config struct {
+	Maps *statusmap.Set
+	// HoldTimeout bounds how long a carrier scan waits for its link.
+	HoldTimeout time.Duration
+	// DedupeWindow is how long an event ID is remembered: a redelivery
+	// within it is dropped. Longer windows catch later redeliveries at the
+	// cost of state size (one entry per event in the window).
+	DedupeWindow time.Duration
+	// MaxFutureSkew is how far after its ingest time an event's own times
+	// may lie (clock skew between systems); later is rejected.
+	MaxFutureSkew time.Duration
+	// LinkSources lists the link-producing source partitions (e.g.
+	// "wms/0" … "storefront/5", see LinkSourceKeys) that must report
+	// progress before any held scan may expire. Empty: only those that
+	// reported are waited for.
+	LinkSources []string
+}
+
+// LinkSourceKeys names the partitions of the link-producing source topics
+// (wms and storefront), for Config.LinkSources.
+func LinkSourceKeys(partitions int32) []string {
+	var keys []string
+	for _, sys := range []schemas.System{schemas.WMS, schemas.Storefront} {
+		for p := int32(0); p < partitions; p++ {
+			keys = append(keys, SourceWatermark{Source: string(sys), Partition: p}.key())
+		}
+	}
+	return keys
+}
+
+// Defaults.
+const (
+	DefaultHoldTimeout   = 24 * time.Hour
+	DefaultDedupeWindow  = 24 * time.Hour
+	DefaultMaxFutureSkew = time.Hour
+)
+
+// Processor is the normalize logic. It holds no state of its own: state is
+// per partition and passed in.
+type Processor struct{ cfg Config }
+
+// New checks the config and fills defaults.
+func New(cfg Config) (*Processor, error) {
+	if cfg.Maps == nil {
+		return nil, errors.New("normalize: no status maps")
+	}
+	if cfg.HoldTimeout <= 0 {
+		cfg.HoldTimeout = DefaultHoldTimeout
+	}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = DefaultDedupeWindow
+	}
+	if cfg.MaxFutureSkew <= 0 {
+		cfg.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	return &Processor{cfg: cfg}, nil
+}
+
+// Original is where an input record came from and its bytes, kept so a
+// rejection can be dead-lettered exactly as it arrived.
+type Original struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Key       []byte `json:"key,omitempty"`
+	Value     []byte `json:"value,omitempty"`
+}
+
+// Input is one decoded record: a source event (System set, Plain its value
+// in JSON form), a tracking link from the links topic (Link set), or a
+// link-source watermark from the links topic (Watermark set).
+type Input struct {
+	System    schemas.System
+	Plain     map[string]any
+	Link      *Link
+	Watermark *SourceWatermark
+	Ingested  time.Time
+	Record    Original
+}
+
+// Rejected is an input the processor refuses, with the reason.
+type Rejected struct {
+	Reason string
+	Err    error
+	Record Original
+	// System and Code are set for unmapped statuses (metric labels).
+	System string
+	Code   string
+}
+
+// Event is a canonical event to produce, keyed by order ID. Value is in the
+// JSON form of schemas/avro/canonical_event.avsc.
+type Event struct {
+	Key   string
+	Value map[string]any
+}
+
+// Output is everything one input caused.
+type Output struct {
+	Events   []Event
+	Links    []Link // to the links topic, keyed by tracking number
+	Rejected []Rejected
+	Changes  []Change // to the changelog, in order
+	// Duplicate is set when the input was a redelivery and was dropped.
+	Duplicate bool
+	// Held is set when the input was held for its link.
+	Held bool
+}
+
+// Process handles one input against its partition's state, updating the
+// state and returning what to produce. It never fails: bad input becomes a
+// Rejected.
+func (p *Processor) Process(st *State, in Input) Output {
+	var out Output
+	switch {
+	case in.Link != nil:
+		p.learn(st, *in.Link, &out)
+		st.observe(SourceWatermark{Source: in.Link.SourceSystem, Partition: in.Link.SourcePartition, At: in.Ingested})
+	case in.Watermark != nil:
+		st.observe(*in.Watermark)
+	default:
+		p.source(st, in, &out)
+	}
+	p.advance(st, in.Ingested, &out)
+	return out
+}
+
+func (p *Processor) source(st *State, in Input, out *Output) {
+	reject := func(reason string, err error) {
+		out.Rejected = append(out.Rejected, Rejected{Reason: reason, Err: fmt.Errorf("%s event %s/%d@%d: %w", in.System, in.Record.Topic, in.Record.Partition, in.Record.Offset, err), Record: in.Record})
+	}
+	ev, err := parseSource(in.System, in.Plain, in.Ingested)
+	if err != nil {
+		var re *rejectError
+		if errors.As(err, &re) {
+			reject(re.reason, re.err)
+			return
+		}
+		reject(ReasonMissingID, err)
+		return
+	}
+	if reason, err := p.checkTimes(ev); err != nil {
+		reject(reason, err)
+		return
+	}
+	res, err := p.cfg.Maps.Resolve(in.System, in.Plain)
+	if err != nil {
+		out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnmappedStatus,
+			Err:    fmt.Errorf("%s event %s (%s/%d@%d): %w", in.System, ev.EventID, in.Record.Topic, in.Record.Partition, in.Record.Offset, err),
+			Record: in.Record, System: string(in.System), Code: res.Code})
+		return
+	}
+	ev.SourceStatus, ev.CanonicalStatus, ev.HasStatus = res.Code, res.Status, res.HasStatus
+	seenKey := string(in.System) + "/" + ev.EventID
+	if _, dup := st.Seen[seenKey]; dup {
+		out.Duplicate = true
+		return
+	}
+	st.Seen[seenKey] = ev.Ingested
+	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: ev.Ingested})})
+
+	if in.System == schemas.Carrier {
+		p.carrier(st, ev, in.Record, out)
+		return
+	}
+	if ev.TrackingNumber != "" && (in.System == schemas.WMS || in.System == schemas.Storefront) {
+		// The link goes through the links topic, re-keyed by tracking
+		// number, to the partition that holds that tracking number's scans.
+		out.Links = append(out.Links, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
+			SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, SourcePartition: in.Record.Partition})
+	}
+	ev.LinkedBy = "event"
+	out.Events = append(out.Events, ev.canonical())
+}
+
+// carrier resolves a scan's order through its tracking number, or holds it.
+func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
+	if ev.OrderID != "" {
+		// The provider carried the order ID (AfterShip can): the scan
+		// links its own tracking number, here in its own partition.
+		ev.LinkedBy = "event"
+		out.Events = append(out.Events, ev.canonical())
+		if _, known := st.Links[ev.TrackingNumber]; !known {
+			p.learn(st, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
+				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt}, out)
+		}
+		return
+	}
+	if l, ok := st.Links[ev.TrackingNumber]; ok {
+		out.Events = append(out.Events, ev.resolved(l))
+		return
+	}
+	h := Held{Event: ev, Record: rec}
+	st.Held[ev.TrackingNumber] = insertHeld(st.Held[ev.TrackingNumber], h)
+	out.Changes = append(out.Changes, Change{Key: heldKey(ev.TrackingNumber, h), Value: mustJSON(h)})
+	out.Held = true
+}
+
+// learn stores a link and releases the scans held for it, in event-time
+// order. A tracking number's first link wins: a later, different one (a
+// relabelled parcel) replaces it for scans still to come.
+func (p *Processor) learn(st *State, l Link, out *Output) {
+	st.Links[l.TrackingNumber] = l
+	out.Changes = append(out.Changes, Change{Key: linkPrefix + l.TrackingNumber, Value: mustJSON(l)})
+	for _, h := range st.Held[l.TrackingNumber] {
+		out.Events = append(out.Events, h.Event.resolved(l))
+		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
+	}
+	delete(st.Held, l.TrackingNumber)
+}
+
+// advance moves the partition's watermark and, every so often, expires
+// held scans past HoldTimeout (by the link watermark) and dedupe keys past
+// DedupeWindow (by the watermark).
+func (p *Processor) advance(st *State, ingested time.Time, out *Output) {
+	if ingested.After(st.Watermark) {
+		st.Watermark = ingested
+	}
+	seenDue := st.Watermark.Sub(st.lastSeenSweep) >= p.cfg.DedupeWindow/16
+	linkTime, linkOK := st.LinkWatermark(p.cfg.LinkSources)
+	heldDue := linkOK && linkTime.Sub(st.lastHeldSweep) >= p.cfg.HoldTimeout/16
+	if !seenDue && !heldDue {
+		return
+	}
+	if heldDue {
+		st.lastHeldSweep = linkTime
+		p.expireHeld(st, linkTime, out)
+	}
+	if seenDue {
+		st.lastSeenSweep = st.Watermark
+		for _, k := range sortedKeys(st.Seen) {
+			if st.Watermark.Sub(st.Seen[k]) > p.cfg.DedupeWindow {
+				delete(st.Seen, k)
+				out.Changes = append(out.Changes, Change{Key: seenPrefix + k})
+			}
+		}
+	}
+	out.Changes = append(out.Changes, Change{Key: watermarkKey, Value: mustJSON(watermarkEntry{V: changelogFormat, At: st.Watermark, Links: st.LinkWatermarks, Idle: st.IdleSources})})
+}
+
+// expireHeld rejects the held scans that waited HoldTimeout of link time.
+func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
+	for _, tn := range sortedKeys(st.Held) {
+		list := st.Held[tn]
+		keep := list[:0]
+		for _, h := range list {
+			if linkTime.Sub(h.Event.Ingested) <= p.cfg.HoldTimeout {
+				keep = append(keep, h)
+				continue
+			}
+			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record,
+				Err: fmt.Errorf("carrier event %s: no order links tracking number %s within %s of its arrival", h.Event.EventID, tn, p.cfg.HoldTimeout)})
+			out.Changes = append(out.Changes, Change{Key: heldKey(tn, h)})
+		}
+		if len(keep) == 0 {
+			delete(st.Held, tn)
+		} else {
+			st.Held[tn] = keep
+		}
+	}
+}
+
+// earliest is the earliest plausible event time: anything before is a
+// broken clock or a default value, not an order event.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (p *Processor) checkTimes(ev Source) (string, error) {
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"occurred_at", ev.OccurredAt}, {"recorded_at", ev.RecordedAt}} {
+		if t.at.Before(earliest) {
+			return ReasonInvalidTime, fmt.Errorf("%s %s is before %s", t.name, t.at.Format(time.RFC3339), earliest.Format("2006-01-02"))
+		}
+		if t.at.Sub(ev.Ingested) > p.cfg.MaxFutureSkew {
+			return ReasonFutureTime, fmt.Errorf("%s %s is %s after the event reached Kafka (%s); allowed skew %s",
+				t.name, t.at.Format(time.RFC3339), t.at.Sub(ev.Ingested).Round(time.Second), ev.Ingested.Format(time.RFC3339), p.cfg.MaxFutureSkew)
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,331 @@
+package normalize_test
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/statusmap"
+)
+
+var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+
+func newProcessor(t testing.TB) *normalize.Processor {
+	t.Helper()
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ts(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+
+// scan is an EasyPost in-transit scan of a tracking number, occurring at
+// t0+at and ingested at t0+ingest.
+func scan(id, tn string, at, ingest time.Duration) normalize.Input {
+	return normalize.Input{System: schemas.Carrier, Ingested: t0.Add(ingest), Record: normalize.Original{Topic: "carrier", Offset: int64(ingest)},
+		Plain: map[string]any{"event_id": id, "tracking_number": tn, "carrier": "UPS", "provider": "easypost",
+			"status": "in_transit", "sub_status": "arrived_at_facility", "occurred_at": ts(at), "recorded_at": ts(at + time.Minute)}}
+}
+
+func shipped(id, order, shipment, tn string, at time.Duration) normalize.Input {
+	return normalize.Input{System: schemas.WMS, Ingested: t0.Add(at + time.Minute), Record: normalize.Original{Topic: "wms"},
+		Plain: map[string]any{"event_id": id, "order_id": order, "warehouse_id": "DC1", "status": "shipped", "shipment_id": shipment,
+			"tracking_number": tn, "carrier": "UPS", "items": []any{}, "occurred_at": ts(at), "recorded_at": ts(at + time.Second)}}
+}
+
+func omsEvent(id, order, status string, at time.Duration) normalize.Input {
+	return normalize.Input{System: schemas.OMS, Ingested: t0.Add(at), Record: normalize.Original{Topic: "oms"},
+		Plain: map[string]any{"event_id": id, "order_id": order, "op": "u", "status": status, "occurred_at": ts(at), "recorded_at": ts(at)}}
+}
+
+func eventIDs(out normalize.Output) []string {
+	var ids []string
+	for _, ev := range out.Events {
+		ids = append(ids, ev.Value["source_event_id"].(string))
+	}
+	return ids
+}
+
+func TestCarrierScanBeforeItsLinkIsHeldThenReleasedInEventTimeOrder(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	// The later scan arrives first.
+	if out := p.Process(st, scan("c-2", "1Z", 3*time.Hour, 3*time.Hour)); !out.Held || len(out.Events) != 0 {
+		t.Fatalf("scan without link: %+v, want held", out)
+	}
+	if out := p.Process(st, scan("c-1", "1Z", 2*time.Hour, 3*time.Hour+time.Minute)); !out.Held {
+		t.Fatalf("second scan not held: %+v", out)
+	}
+	if st.HeldCount() != 2 {
+		t.Fatalf("held = %d, want 2", st.HeldCount())
+	}
+	link := normalize.Link{TrackingNumber: "1Z", OrderID: "o-1", ShipmentID: "s-1", SourceSystem: "wms", SourceEventID: "w-9", OccurredAt: t0}
+	out := p.Process(st, normalize.Input{Link: &link, Ingested: t0.Add(4 * time.Hour)})
+	if got := eventIDs(out); !reflect.DeepEqual(got, []string{"c-1", "c-2"}) {
+		t.Fatalf("released %v, want [c-1 c-2] (event-time order)", got)
+	}
+	for _, ev := range out.Events {
+		if ev.Key != "o-1" || ev.Value["shipment_id"] != "s-1" || ev.Value["linked_by"] != "tracking_link" || ev.Value["canonical_status"] != "IN_TRANSIT" {
+			t.Errorf("released event = %v", ev)
+		}
+	}
+	if st.HeldCount() != 0 {
+		t.Errorf("held = %d after release", st.HeldCount())
+	}
+	// A scan after the link resolves at once.
+	if out := p.Process(st, scan("c-3", "1Z", 5*time.Hour, 5*time.Hour)); len(out.Events) != 1 || out.Held {
+		t.Errorf("scan after link: %+v", out)
+	}
+}
+
+func TestWMSShipmentEmitsItsTrackingLink(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	out := p.Process(st, shipped("w-1", "o-1", "s-1", "1Z", 0))
+	if len(out.Events) != 1 || out.Events[0].Value["canonical_status"] != "SHIPPED" || out.Events[0].Key != "o-1" {
+		t.Fatalf("events = %+v", out.Events)
+	}
+	if len(out.Links) != 1 || out.Links[0].TrackingNumber != "1Z" || out.Links[0].OrderID != "o-1" || out.Links[0].ShipmentID != "s-1" {
+		t.Errorf("links = %+v", out.Links)
+	}
+}
+
+func TestUnlinkedScanIsDeadLetteredAfterTheHoldTimeout(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	p.Process(st, scan("c-1", "1Z-LOST", 0, 0))
+	linkAt := func(tn string, at time.Duration) normalize.Input {
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0}}
+	}
+	// Source events far ahead do not expire it: its link may be in flight.
+	if out := p.Process(st, omsEvent("o-a", "o-a", "CONFIRMED", 72*time.Hour)); len(out.Rejected) != 0 {
+		t.Fatalf("rejected by source time alone: %+v", out.Rejected)
+	}
+	// Links of other parcels move link time; within the timeout, it waits.
+	if out := p.Process(st, linkAt("1Z-OTHER", 23*time.Hour)); len(out.Rejected) != 0 {
+		t.Fatalf("rejected before the timeout: %+v", out.Rejected)
+	}
+	// A second link source is slower: link time is the slowest source's.
+	slow := normalize.SourceWatermark{Source: "storefront", Partition: 2, At: t0.Add(time.Hour)}
+	if out := p.Process(st, normalize.Input{Watermark: &slow, Ingested: t0.Add(time.Hour)}); len(out.Rejected) != 0 {
+		t.Fatalf("rejected: %+v", out.Rejected)
+	}
+	if out := p.Process(st, linkAt("1Z-THIRD", 25*time.Hour)); len(out.Rejected) != 0 {
+		t.Fatalf("rejected while a link source is still behind: %+v", out.Rejected)
+	}
+	caughtUp := normalize.SourceWatermark{Source: "storefront", Partition: 2, At: t0.Add(26 * time.Hour)}
+	out := p.Process(st, normalize.Input{Watermark: &caughtUp, Ingested: t0.Add(26 * time.Hour)})
+	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked || out.Rejected[0].Record.Topic != "carrier" {
+		t.Fatalf("rejected = %+v, want the held scan as unlinked", out.Rejected)
+	}
+	if !strings.Contains(out.Rejected[0].Err.Error(), "1Z-LOST") {
+		t.Errorf("reason does not name the tracking number: %v", out.Rejected[0].Err)
+	}
+	if st.HeldCount() != 0 {
+		t.Error("expired scan still held")
+	}
+}
+
+func TestDuplicateDeliveryYieldsOneCanonicalEvent(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	first := p.Process(st, omsEvent("e-1", "o-1", "CONFIRMED", 0))
+	again := p.Process(st, omsEvent("e-1", "o-1", "CONFIRMED", time.Minute))
+	if len(first.Events) != 1 || len(again.Events) != 0 || !again.Duplicate {
+		t.Fatalf("first %+v, again %+v: want one event and a duplicate", first, again)
+	}
+	// The same event ID from another system is a different event.
+	other := p.Process(st, normalize.Input{System: schemas.Notifications, Ingested: t0.Add(2 * time.Minute),
+		Plain: map[string]any{"event_id": "e-1", "order_id": "o-1", "channel": "email", "status": "order_confirmation",
+			"delivery_status": "sent", "occurred_at": ts(0), "recorded_at": ts(time.Minute)}})
+	if len(other.Events) != 1 {
+		t.Errorf("same event ID in another system was dropped: %+v", other)
+	}
+}
+
+func TestDedupeWindowForgetsOldEventIDs(t *testing.T) {
+	maps, _ := statusmap.Default()
+	p, _ := normalize.New(normalize.Config{Maps: maps, DedupeWindow: time.Hour})
+	st := normalize.NewState()
+	p.Process(st, omsEvent("e-1", "o-1", "CONFIRMED", 0))
+	p.Process(st, omsEvent("e-2", "o-2", "CONFIRMED", 2*time.Hour)) // advances the watermark
+	if out := p.Process(st, omsEvent("e-1", "o-1", "CONFIRMED", 2*time.Hour)); out.Duplicate {
+		t.Error("an event ID older than the window is still remembered: the state is unbounded")
+	}
+}
+
+func TestInvalidInputIsRejectedWithItsReason(t *testing.T) {
+	future := omsEvent("e-f", "o-1", "CONFIRMED", 0)
+	future.Plain["occurred_at"] = ts(3 * time.Hour)
+	ancient := omsEvent("e-a", "o-1", "CONFIRMED", 0)
+	ancient.Plain["recorded_at"] = "1970-01-01T00:00:00Z"
+	noOrder := omsEvent("e-n", "", "CONFIRMED", 0)
+	noEventID := omsEvent("", "o-1", "CONFIRMED", 0)
+	ticket := normalize.Input{System: schemas.Helpdesk, Ingested: t0,
+		Plain: map[string]any{"event_id": "z-1", "ticket_id": "t-1", "order_id": nil, "event_type": "created", "ticket_status": "new",
+			"order_status_shown": nil, "tags": []any{"wismo"}, "occurred_at": ts(0), "recorded_at": ts(0)}}
+	unmapped := omsEvent("e-u", "o-1", "TELEPORTED", 0)
+	noTracking := scan("c-x", "", 0, 0)
+	cases := []struct {
+		name   string
+		in     normalize.Input
+		reason string
+		says   string
+	}{
+		{"time far in the future", future, normalize.ReasonFutureTime, "occurred_at"},
+		{"time before 2000", ancient, normalize.ReasonInvalidTime, "recorded_at"},
+		{"missing order ID", noOrder, normalize.ReasonMissingID, "order_id"},
+		{"missing event ID", noEventID, normalize.ReasonMissingID, "event_id"},
+		{"ticket without order reference", ticket, normalize.ReasonMissingID, "order reference"},
+		{"unmapped status code", unmapped, normalize.ReasonUnmappedStatus, "TELEPORTED"},
+		{"carrier scan without tracking number", noTracking, normalize.ReasonMissingID, "tracking_number"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, st := newProcessor(t), normalize.NewState()
+			out := p.Process(st, c.in)
+			if len(out.Events) != 0 || len(out.Rejected) != 1 {
+				t.Fatalf("out = %+v, want exactly one rejection", out)
+			}
+			rj := out.Rejected[0]
+			if rj.Reason != c.reason || !strings.Contains(rj.Err.Error(), c.says) {
+				t.Errorf("rejected %s: %v; want reason %s mentioning %q", rj.Reason, rj.Err, c.reason, c.says)
+			}
+			if c.reason == normalize.ReasonUnmappedStatus && (rj.System != "oms" || !strings.Contains(rj.Code, "TELEPORTED")) {
+				t.Errorf("unmapped labels = %s/%s", rj.System, rj.Code)
+			}
+		})
+	}
+}
+
+func TestCarrierEventCarryingItsOrderLinksItsTrackingNumber(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	held := p.Process(st, scan("c-0", "1Z-AS", 0, 0))
+	withOrder := scan("c-1", "1Z-AS", time.Hour, time.Hour)
+	withOrder.Plain["provider"], withOrder.Plain["status"], withOrder.Plain["sub_status"] = "aftership", "InTransit", "InTransit_002"
+	withOrder.Plain["order_id"] = "o-7"
+	out := p.Process(st, withOrder)
+	if !held.Held {
+		t.Fatal("first scan should be held")
+	}
+	if got := eventIDs(out); !reflect.DeepEqual(got, []string{"c-1", "c-0"}) {
+		t.Fatalf("events = %v, want the scan itself and then the released one", got)
+	}
+	if out.Events[0].Value["linked_by"] != "event" || out.Events[1].Value["linked_by"] != "tracking_link" || out.Events[1].Key != "o-7" {
+		t.Errorf("events = %+v", out.Events)
+	}
+}
+
+func TestChangelogRebuildsTheSameState(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	var changes []normalize.Change
+	run := func(in normalize.Input) { changes = append(changes, p.Process(st, in).Changes...) }
+	run(scan("c-1", "1Z-A", 0, 0))
+	run(scan("c-2", "1Z-B", time.Hour, time.Hour))
+	run(shipped("w-1", "o-1", "s-1", "1Z-C", 2*time.Hour))
+	link := normalize.Link{TrackingNumber: "1Z-A", OrderID: "o-1", SourceSystem: "wms", SourceEventID: "w-0", OccurredAt: t0}
+	run(normalize.Input{Link: &link, Ingested: t0.Add(3 * time.Hour)})
+	run(omsEvent("e-1", "o-1", "CONFIRMED", 26*time.Hour)) // expires the early dedupe keys
+	other := normalize.Link{TrackingNumber: "1Z-X", OrderID: "o-x", SourceSystem: "wms", SourceEventID: "w-x", OccurredAt: t0}
+	run(normalize.Input{Link: &other, Ingested: t0.Add(26 * time.Hour)}) // expires c-2
+
+	restored := normalize.NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(restored.Links, st.Links) || !reflect.DeepEqual(restored.Seen, st.Seen) || !reflect.DeepEqual(restored.Held, st.Held) {
+		t.Errorf("restored state differs:\nlinks %v\n  vs %v\nseen %v\n  vs %v\nheld %v\n  vs %v", restored.Links, st.Links, restored.Seen, st.Seen, restored.Held, st.Held)
+	}
+	// A held scan survives the round trip and is still released.
+	changes = append(changes, p.Process(restored, scan("c-9", "1Z-Z", 27*time.Hour, 27*time.Hour)).Changes...)
+	link = normalize.Link{TrackingNumber: "1Z-Z", OrderID: "o-9", SourceSystem: "wms", SourceEventID: "w-9", OccurredAt: t0}
+	changes = append(changes, p.Process(restored, normalize.Input{Link: &link, Ingested: t0.Add(28 * time.Hour)}).Changes...)
+	again := normalize.NewState()
+	for _, c := range changes {
+		if err := again.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again.HeldCount() != 0 || again.Links["1Z-Z"].OrderID != "o-9" {
+		t.Errorf("after release and restore: held %d, link %v", again.HeldCount(), again.Links["1Z-Z"])
+	}
+}
+
+// BenchmarkNormalize measures the whole normalize step per event: Avro
+// decode, status mapping and ID resolution, Avro encode of the canonical
+// event.
+func BenchmarkNormalize(b *testing.B) {
+	p, st := newProcessor(b), normalize.NewState()
+	src, canon := schemas.MustLoad("wms_event"), schemas.MustLoad("canonical_event")
+	native, err := src.FromJSON(shipped("w-1", "o-1", "s-1", "1Z", 0).Plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin, err := src.Codec.BinaryFromNative(nil, native)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 512)
+	ingested := t0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		decoded, _, err := src.Codec.NativeFromBinary(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain := src.Plain(decoded.(map[string]any))
+		plain["event_id"] = strconv.Itoa(i) // a new event each time, not a duplicate
+		ingested = ingested.Add(time.Millisecond)
+		out := p.Process(st, normalize.Input{System: schemas.WMS, Plain: plain, Ingested: ingested})
+		for _, ev := range out.Events {
+			cn, err := canon.FromJSON(ev.Value)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if buf, err = canon.Codec.BinaryFromNative(buf[:0], cn); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "wms/1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := normalize.NewState()
+	p.Process(st, scan("c-1", "1Z-W", 0, 0))
+	mark := func(part int32, at time.Duration, idle bool) normalize.Output {
+		w := normalize.SourceWatermark{Source: "wms", Partition: part, At: t0.Add(at), Idle: idle}
+		return p.Process(st, normalize.Input{Watermark: &w, Ingested: t0.Add(at)})
+	}
+	// wms/1 has not reported: its link for the scan may still come.
+	if out := mark(0, 48*time.Hour, false); len(out.Rejected) != 0 {
+		t.Fatalf("expired while wms/1 never reported: %+v", out.Rejected)
+	}
+	// wms/1 is behind: still waiting.
+	if out := mark(1, 2*time.Hour, false); len(out.Rejected) != 0 {
+		t.Fatalf("expired while wms/1 is behind: %+v", out.Rejected)
+	}
+	// wms/1 reaches its end with nothing more: it holds no link in flight.
+	out := mark(1, 3*time.Hour, true)
+	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked {
+		t.Fatalf("rejected = %+v, want the scan unlinked once wms/1 is idle", out.Rejected)
+	}
+}

@@ -1,0 +1,270 @@
+package normalize
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Link says which order and shipment a tracking number belongs to.
+type Link struct {
+	TrackingNumber string    `json:"tracking_number"`
+	OrderID        string    `json:"order_id"`
+	ShipmentID     string    `json:"shipment_id,omitempty"`
+	SourceSystem   string    `json:"source_system"`
+	SourceEventID  string    `json:"source_event_id"`
+	OccurredAt     time.Time `json:"occurred_at"`
+	// SourcePartition is the partition of the source topic the link was
+	// learned from; with the link's ingest time it advances that source
+	// partition's link watermark.
+	SourcePartition int32 `json:"source_partition"`
+}
+
+// SourceWatermark says that partition Partition of a link-producing source
+// topic (wms or storefront) has been processed up to ingest time At.
+//
+// Idle says the partition has nothing more to process right now (its
+// consumer reached the end): it holds no link in flight, so it is not
+// waited for until it reports progress again.
+type SourceWatermark struct {
+	Source    string
+	Partition int32
+	At        time.Time
+	Idle      bool
+}
+
+func (w SourceWatermark) key() string { return fmt.Sprintf("%s/%d", w.Source, w.Partition) }
+
+// Held is a carrier event waiting for its tracking number's link. It keeps
+// the original record so that, if no link ever comes, the dead letter holds
+// exactly what arrived.
+type Held struct {
+	Event  Source   `json:"event"`
+	Record Original `json:"record"`
+}
+
+// State is one partition's normalize state. Partition p of every input
+// topic (all keyed so that one order's or one tracking number's records
+// share a partition number, and assigned together by the range balancer)
+// shares it. It is rebuilt from the changelog on assignment.
+type State struct {
+	// Links by tracking number.
+	Links map[string]Link
+	// Held carrier events by tracking number, in event-time order.
+	Held map[string][]Held
+	// Seen maps a dedupe key (system/event_id) to when it was first
+	// ingested; entries older than the dedupe window are evicted.
+	Seen map[string]time.Time
+	// Watermark is the latest ingest time seen on the partition: the clock
+	// of dedupe eviction, so a replay of the same input makes the same
+	// decisions.
+	Watermark time.Time
+	// LinkWatermarks holds, per link-producing source partition (e.g.
+	// "wms/3"), how far it has been processed in ingest time, as told by
+	// the links topic. Their minimum is the clock of hold timeouts: a scan
+	// is unlinked only once every source that could link it has moved
+	// HoldTimeout past its arrival. The source topics' own time would not
+	// do: links come back through the links topic a transaction later and
+	// from partitions processed at their own pace, so scans whose link is
+	// merely in flight would expire. A source partition that never
+	// produced a record is not waited for.
+	LinkWatermarks map[string]time.Time
+	// IdleSources are link-producing source partitions reported idle.
+	IdleSources   map[string]bool
+	lastSeenSweep time.Time
+	lastHeldSweep time.Time
+}
+
+// NewState returns an empty state.
+func NewState() *State {
+	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
+}
+
+// LinkWatermark is the link clock: the slowest busy link-producing source
+// partition's progress. ok is false while an expected source partition
+// (see Config.LinkSources) has neither reported progress nor been reported
+// idle, or when none has reported at all: then nothing may expire.
+func (s *State) LinkWatermark(expected []string) (at time.Time, ok bool) {
+	for _, k := range expected {
+		if _, seen := s.LinkWatermarks[k]; !seen && !s.IdleSources[k] {
+			return time.Time{}, false
+		}
+	}
+	var latest time.Time
+	for k, t := range s.LinkWatermarks {
+		if t.After(latest) {
+			latest = t
+		}
+		if s.IdleSources[k] {
+			continue
+		}
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	if !ok && !latest.IsZero() {
+		// Every source is idle: nothing is in flight, the clock is the
+		// latest progress any of them reported.
+		return latest, true
+	}
+	return at, ok
+}
+
+// observe records a source partition's progress.
+func (s *State) observe(w SourceWatermark) {
+	k := w.key()
+	if w.At.After(s.LinkWatermarks[k]) {
+		s.LinkWatermarks[k] = w.At
+	}
+	if w.Idle {
+		s.IdleSources[k] = true
+	} else {
+		delete(s.IdleSources, k)
+	}
+}
+
+// HeldCount is the number of carrier events waiting for a link.
+func (s *State) HeldCount() int {
+	n := 0
+	for _, h := range s.Held {
+		n += len(h)
+	}
+	return n
+}
+
+// Size is the number of entries the state holds (links, held events and
+// dedupe keys), the figure exported as a metric.
+func (s *State) Size() int { return len(s.Links) + s.HeldCount() + len(s.Seen) }
+
+// Change is one changelog record: a state entry's new value, or its
+// deletion (Value nil). Applying a partition's changes in order rebuilds its
+// state.
+type Change struct {
+	Key   string
+	Value []byte
+}
+
+const (
+	linkPrefix      = "link/"
+	heldPrefix      = "held/"
+	seenPrefix      = "seen/"
+	watermarkKey    = "watermark"
+	changelogFormat = 1
+)
+
+// seenEntry is the changelog value of a dedupe key.
+type seenEntry struct {
+	V  int       `json:"v"`
+	At time.Time `json:"at"`
+}
+
+// watermarkEntry is the changelog value of the watermarks, written at each
+// sweep.
+type watermarkEntry struct {
+	V     int                  `json:"v"`
+	At    time.Time            `json:"at"`
+	Links map[string]time.Time `json:"links"`
+	Idle  map[string]bool      `json:"idle,omitempty"`
+}
+
+func heldKey(tn string, h Held) string {
+	return heldPrefix + tn + "\x00" + h.Event.System + "\x00" + h.Event.EventID
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("normalize: state entry does not encode: %v", err)) // all fields are JSON-safe
+	}
+	return b
+}
+
+// Apply applies one changelog record to the state (restore).
+func (s *State) Apply(c Change) error {
+	switch {
+	case strings.HasPrefix(c.Key, linkPrefix):
+		tn := strings.TrimPrefix(c.Key, linkPrefix)
+		if c.Value == nil {
+			delete(s.Links, tn)
+			return nil
+		}
+		var l Link
+		if err := json.Unmarshal(c.Value, &l); err != nil {
+			return fmt.Errorf("changelog %s: %w", c.Key, err)
+		}
+		s.Links[tn] = l
+	case strings.HasPrefix(c.Key, heldPrefix):
+		tn, _, _ := strings.Cut(strings.TrimPrefix(c.Key, heldPrefix), "\x00")
+		list := s.Held[tn]
+		for i, h := range list {
+			if heldKey(tn, h) == c.Key {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if c.Value != nil {
+			var h Held
+			if err := json.Unmarshal(c.Value, &h); err != nil {
+				return fmt.Errorf("changelog %s: %w", c.Key, err)
+			}
+			list = insertHeld(list, h)
+		}
+		if len(list) == 0 {
+			delete(s.Held, tn)
+		} else {
+			s.Held[tn] = list
+		}
+	case strings.HasPrefix(c.Key, seenPrefix):
+		k := strings.TrimPrefix(c.Key, seenPrefix)
+		if c.Value == nil {
+			delete(s.Seen, k)
+			return nil
+		}
+		var e seenEntry
+		if err := json.Unmarshal(c.Value, &e); err != nil {
+			return fmt.Errorf("changelog %s: %w", c.Key, err)
+		}
+		s.Seen[k] = e.At
+	case c.Key == watermarkKey:
+		if c.Value == nil {
+			return nil
+		}
+		var e watermarkEntry
+		if err := json.Unmarshal(c.Value, &e); err != nil {
+			return fmt.Errorf("changelog %s: %w", c.Key, err)
+		}
+		s.Watermark, s.lastSeenSweep = e.At, e.At
+		s.LinkWatermarks, s.IdleSources = map[string]time.Time{}, map[string]bool{}
+		for k, at := range e.Links {
+			s.LinkWatermarks[k] = at
+		}
+		for k := range e.Idle {
+			s.IdleSources[k] = true
+		}
+	default:
+		return fmt.Errorf("changelog: unknown key %q", c.Key)
+	}
+	return nil
+}
+
+// insertHeld inserts h keeping the list in event-time order (ties by
+// ingest time, then event ID, so the order is total and replay-stable).
+func insertHeld(list []Held, h Held) []Held {
+	i := sort.Search(len(list), func(i int) bool { return heldLess(h, list[i]) })
+	list = append(list, Held{})
+	copy(list[i+1:], list[i:])
+	list[i] = h
+	return list
+}
+
+func heldLess(a, b Held) bool {
+	if !a.Event.OccurredAt.Equal(b.Event.OccurredAt) {
+		return a.Event.OccurredAt.Before(b.Event.OccurredAt)
+	}
+	if !a.Event.Ingested.Equal(b.Event.Ingested) {
+		return a.Event.Ingested.Before(b.Event.Ingested)
+	}
+	return a.Event.EventID < b.Event.EventID
+}
