@@ -17,9 +17,6 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-// DefaultNormalizeGroup is the consumer group of the normalize stage.
-const DefaultNormalizeGroup = "baton-normalize"
-
 // Canonical is the topic of canonical events (schema canonical_event),
 // keyed by order ID: the normalize stage's output, every later stage's
 // input.
@@ -43,14 +40,14 @@ func (t Topics) NormalizeChangelog() Topic {
 
 // NormalizeMetrics are the normalize stage's collectors.
 type NormalizeMetrics struct {
-	Canonical       *prometheus.CounterVec // system, status
-	Unmapped        *prometheus.CounterVec // system, code
-	Duplicates      *prometheus.CounterVec // system
-	Held            prometheus.Gauge
-	StateEntries    prometheus.Gauge
-	RestoreSeconds  prometheus.Histogram
-	AbortedBatches  prometheus.Counter
-	CommittedBatchs prometheus.Counter
+	Canonical        *prometheus.CounterVec // system, status
+	Unmapped         *prometheus.CounterVec // system, code
+	Duplicates       *prometheus.CounterVec // system
+	Held             prometheus.Gauge
+	StateEntries     prometheus.Gauge
+	RestoreSeconds   prometheus.Histogram
+	AbortedBatches   prometheus.Counter
+	CommittedBatches prometheus.Counter
 }
 
 // NewNormalizeMetrics creates and registers the collectors.
@@ -70,10 +67,10 @@ func NewNormalizeMetrics(reg prometheus.Registerer) *NormalizeMetrics {
 			Help: "Time to restore one partition's normalize state from its changelog.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}),
 		AbortedBatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_normalize_aborted_transactions_total",
 			Help: "Normalize transactions aborted (rebalance or failure); their input is processed again."}),
-		CommittedBatchs: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_normalize_committed_transactions_total",
+		CommittedBatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_normalize_committed_transactions_total",
 			Help: "Normalize transactions committed."}),
 	}
-	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held, m.StateEntries, m.RestoreSeconds, m.AbortedBatches, m.CommittedBatchs)
+	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held, m.StateEntries, m.RestoreSeconds, m.AbortedBatches, m.CommittedBatches)
 	return m
 }
 
@@ -124,7 +121,7 @@ type Normalize struct {
 // NewNormalize builds the stage; Run starts it.
 func NewNormalize(ctx context.Context, cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.Group == "" {
-		cfg.Group = DefaultNormalizeGroup
+		cfg.Group = StageGroup(DefaultAppID, "normalize")
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 45 * time.Second
@@ -453,14 +450,17 @@ func (n *Normalize) transact(ctx context.Context, fetches kgo.Fetches) error {
 	if err != nil {
 		return fmt.Errorf("normalize: end transaction: %w", err)
 	}
-	if procErr != nil && !errors.Is(procErr, errRevoked) {
+	if procErr != nil && !errors.Is(procErr, errRevoked) && ctx.Err() == nil {
 		return procErr
 	}
 	if !committed {
 		n.cfg.NormMetrics.AbortedBatches.Inc()
+		if ctx.Err() != nil {
+			return nil // stopping: the input is processed again after a restart
+		}
 		return n.restoreAll(ctx)
 	}
-	n.cfg.NormMetrics.CommittedBatchs.Inc()
+	n.cfg.NormMetrics.CommittedBatches.Inc()
 	n.updateGauges()
 	return nil
 }
@@ -502,7 +502,7 @@ func (n *Normalize) updateGauges() {
 // Only a transient failure (registry unreachable) is returned.
 func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Record, produce func(*kgo.Record)) error {
 	in := normalize.Input{Ingested: r.Timestamp, Record: normalize.Original{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}}
-	dec, err := n.cfg.Decoder.Decode(ctx, r.Value)
+	dec, err := decode(ctx, n.cfg.Logger, n.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
 		return n.deadLetter(r, ReasonUndecodable, err, produce)
 	}

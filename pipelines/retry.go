@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // permanent wraps an error that retrying cannot fix; retry returns it at
@@ -40,4 +42,21 @@ func retry(ctx context.Context, log *slog.Logger, what string, op func() error) 
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
+}
+
+// decode decodes a wire-format value, waiting out a registry that is
+// briefly away. A value that can never decode returns at once with an
+// error matching schemas.ErrUndecodable; any other error means ctx ended
+// first.
+func decode(ctx context.Context, log *slog.Logger, dec *schemas.Decoder, value []byte) (schemas.Decoded, error) {
+	var out schemas.Decoded
+	err := retry(ctx, log, "decode", func() error {
+		var err error
+		out, err = dec.Decode(ctx, value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			return permanent{err}
+		}
+		return err
+	})
+	return out, err
 }

@@ -36,20 +36,25 @@ type SourceSinkConfig struct {
 	// process's partitions stand still. Kafka's default is 45 s.
 	SessionTimeout time.Duration
 	// UntilCaughtUp stops the stage, cleanly, once the group's committed
-	// offsets reach the end offsets the source topics had when it started
-	// and a poll finds nothing more on any topic (the canonical and
-	// dead-letter topics are transactional: their end offsets count
-	// markers, so they are drained rather than compared).
+	// offsets reach the end offsets every input topic had when Run started
+	// (transaction markers count: the sink consumes them too) and a poll
+	// finds nothing more.
 	UntilCaughtUp bool
 	Logger        *slog.Logger
 }
 
-// DefaultSourceSinkGroup is the consumer group of the source sink.
-const DefaultSourceSinkGroup = "baton-source-sink"
+// DefaultAppID names a baton deployment when none is configured.
+const DefaultAppID = "baton"
+
+// StageGroup is the consumer group of one stage of the deployment appID
+// (like Kafka Streams' application.id, every group and transactional ID
+// derives from it): two deployments with different IDs never share a group,
+// and every process of one deployment joins the same groups.
+func StageGroup(appID, stage string) string { return appID + "-" + stage }
 
 func (c *SourceSinkConfig) setDefaults() {
 	if c.Group == "" {
-		c.Group = DefaultSourceSinkGroup
+		c.Group = StageGroup(DefaultAppID, "sink")
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 20000
@@ -88,8 +93,8 @@ type SourceSink struct {
 	ch      *clickhouse.Client
 	dead    *DeadLetters
 	metrics *Metrics
-	// caughtUpTarget holds the source topics' end offsets at start, when
-	// UntilCaughtUp is set.
+	// caughtUpTarget holds the input topics' end offsets when Run
+	// started, when UntilCaughtUp is set.
 	caughtUpTarget kadm.ListedOffsets
 	stats          SinkStats
 }
@@ -109,23 +114,22 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m}
-	var sources []string
-	for _, t := range cfg.Topics.Sources() {
-		sources = append(sources, t.Name)
-	}
-	topics := append(append([]string{}, sources...), cfg.Topics.Canonical().Name, cfg.Topics.DeadLetter().Name)
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("baton-source-sink"),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.SessionTimeout(cfg.SessionTimeout),
-		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeTopics(s.inputs()...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// One fetch response of at most 8 MiB buffered while a batch is
 		// processed: halves peak RSS against kgo's 50 MiB default with no
 		// loss of throughput (measured with scripts/bench-e2e.sh).
 		kgo.FetchMaxBytes(8<<20),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers come through as records, so the committed
+		// offset of a transactional topic (canonical events) moves past
+		// the marker that ends it and can reach the end offset.
+		kgo.KeepControlRecords(),
 		// Offsets are committed by hand after each ClickHouse insert, and
 		// rebalances wait until the batch in flight is written and committed,
 		// so a partition never moves with uncommitted work.
@@ -138,18 +142,17 @@ func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.D
 	}
 	s.kcl = kcl
 	s.adm = kadm.NewClient(kcl)
-	if cfg.UntilCaughtUp {
-		ends, err := s.adm.ListEndOffsets(ctx, sources...)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil {
-			kcl.Close()
-			return nil, fmt.Errorf("source sink: list end offsets: %w", err)
-		}
-		s.caughtUpTarget = ends
-	}
 	return s, nil
+}
+
+// inputs are the topics the sink stores: the sources, the canonical events
+// and the dead letters.
+func (s *SourceSink) inputs() []string {
+	var names []string
+	for _, t := range s.cfg.Topics.Sources() {
+		names = append(names, t.Name)
+	}
+	return append(names, s.cfg.Topics.Canonical().Name, s.cfg.Topics.DeadLetter().Name)
 }
 
 // resumeAfterStored moves each assigned partition's start past the records
@@ -228,6 +231,18 @@ func (b *batch) track(r *kgo.Record) {
 // failure it cannot retry.
 func (s *SourceSink) Run(ctx context.Context) error {
 	defer s.kcl.Close()
+	if s.cfg.UntilCaughtUp {
+		// Taken now, not at construction: an earlier stage of the same
+		// run may have produced since.
+		ends, err := s.adm.ListEndOffsets(ctx, s.inputs()...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("source sink: list end offsets: %w", err)
+		}
+		s.caughtUpTarget = ends
+	}
 	for {
 		b, err := s.collect(ctx)
 		if err != nil {
@@ -302,16 +317,12 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 // failure that outlives ctx (the registry unreachable until shutdown) is
 // returned as an error.
 func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error {
+	if r.Attrs.IsControl() {
+		b.track(r) // a transaction marker: nothing to store, only an offset
+		return nil
+	}
 	table := s.tableOf(r.Topic)
-	var dec schemas.Decoded
-	err := retry(ctx, s.cfg.Logger, "decode", func() error {
-		var err error
-		dec, err = s.decoder.Decode(ctx, r.Value)
-		if errors.Is(err, schemas.ErrUndecodable) {
-			return permanent{err}
-		}
-		return err
-	})
+	dec, err := decode(ctx, s.cfg.Logger, s.decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
 		if table == tableDead {
 			s.metrics.DeadLetters.WithLabelValues("sink", "undecodable_dead_letter").Inc()

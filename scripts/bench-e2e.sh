@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 orders=${1:-20000}
 name="bench_$(date +%s)_$$"
-export BATON_TOPIC_PREFIX="$name." BATON_CLICKHOUSE_DATABASE="$name" BATON_GROUP="$name-sink" BATON_METRICS_ADDR=""
+export BATON_TOPIC_PREFIX="$name." BATON_CLICKHOUSE_DATABASE="$name" BATON_APP_ID="$name" BATON_METRICS_ADDR=""
 echo "bench-e2e: simulating $orders orders into topics $BATON_TOPIC_PREFIX*"
 bin/baton simulate --orders "$orders" --seed 1
 echo "bench-e2e: running the pipeline until caught up"

@@ -51,7 +51,8 @@ func TestMain(m *testing.M) {
 type stack struct {
 	t        *testing.T
 	prefix   string
-	group    string
+	appID    string
+	group    string // the sink's consumer group
 	database string
 	kcl      *kgo.Client
 	adm      *kadm.Client
@@ -62,7 +63,7 @@ func newStack(t *testing.T) *stack {
 	t.Helper()
 	testenv.Require(t, "kafka", "registry", "clickhouse")
 	name := testenv.Unique("e2e")
-	s := &stack{t: t, prefix: name + ".", group: name + "-sink", database: name}
+	s := &stack{t: t, prefix: name + ".", appID: name, group: pipelines.StageGroup(name, "sink"), database: name}
 	var err error
 	s.kcl, err = kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...))
 	if err != nil {
@@ -92,18 +93,27 @@ func (s *stack) command(args ...string) *exec.Cmd {
 		"BATON_CLICKHOUSE_ADDR="+testenv.ClickHouseAddr(),
 		"BATON_CLICKHOUSE_DATABASE="+s.database,
 		"BATON_TOPIC_PREFIX="+s.prefix,
-		"BATON_GROUP="+s.group,
+		"BATON_APP_ID="+s.appID,
 		"BATON_METRICS_ADDR=", // tests run in parallel: no fixed port
 	)
 	return cmd
 }
+
+// runLimit bounds one baton invocation in the tests, so a command that
+// never finishes fails its test with its log instead of hanging the suite.
+const runLimit = 3 * time.Minute
 
 // run runs baton to completion and returns stdout and stderr.
 func (s *stack) run(args ...string) (string, string, error) {
 	cmd := s.command(args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return "", "", err
+	}
+	timer := time.AfterFunc(runLimit, func() { cmd.Process.Signal(syscall.SIGQUIT) }) // SIGQUIT: Go prints every goroutine
+	defer timer.Stop()
+	err := cmd.Wait()
 	return out.String(), errb.String(), err
 }
 
@@ -144,12 +154,13 @@ func (s *stack) sourceTopicNames() []string {
 	return names
 }
 
-// storedRows counts source_events rows, without collapsing re-inserts.
-func (s *stack) storedRows() uint64 {
+// rowsIn counts a table's rows, without collapsing re-inserts; 0 while
+// the pipeline has not created the table yet.
+func (s *stack) rowsIn(table string) uint64 {
 	var n uint64
-	row := s.ch.Conn().QueryRow(context.Background(), "SELECT count() FROM "+s.database+".source_events")
+	row := s.ch.Conn().QueryRow(context.Background(), "SELECT count() FROM "+s.database+"."+table)
 	if err := row.Scan(&n); err != nil {
-		return 0 // table not created yet
+		return 0
 	}
 	return n
 }
@@ -234,13 +245,13 @@ func TestPipelineStoresEverySimulatedRecordExactlyOnceAcrossSIGKILL(t *testing.T
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		before := s.storedRows()
-		waitFor(t, 60*time.Second, "the pipeline to store more rows", func() bool { return s.storedRows() > before+300 })
+		before := s.rowsIn("source_events")
+		waitFor(t, 60*time.Second, "the pipeline to store more rows", func() bool { return s.rowsIn("source_events") > before+300 })
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		cmd.Wait()
-		if got := s.storedRows(); int64(got) >= total {
+		if got := s.rowsIn("source_events"); int64(got) >= total {
 			t.Fatalf("kill %d came too late: all %d rows already stored; the test needs a mid-run kill", kill, got)
 		}
 	}
@@ -280,12 +291,8 @@ func TestNormalizeEmitsEachSourceEventOnceAcrossSIGKILLWithHeldScans(t *testing.
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		before := s.count("SELECT count() FROM {db}.canonical_events")
-		waitFor(t, 90*time.Second, "canonical events in ClickHouse", func() bool {
-			var n uint64
-			s.ch.Conn().QueryRow(context.Background(), "SELECT count() FROM "+s.database+".canonical_events").Scan(&n)
-			return n > before+500
-		})
+		before := s.rowsIn("canonical_events")
+		waitFor(t, 90*time.Second, "canonical events in ClickHouse", func() bool { return s.rowsIn("canonical_events") > before+500 })
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 	}

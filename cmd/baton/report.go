@@ -53,6 +53,31 @@ func printReport(w io.Writer, rep clickhouse.Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nOrders seen across all systems: %d\n", rep.OrdersSeen)
-	return err
+	fmt.Fprintf(w, "\nOrders seen across all systems: %d\n", rep.OrdersSeen)
+
+	fmt.Fprintf(w, "\nCanonical events (normalize output): %d, per canonical status\n", rep.CanonicalEvents)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "canonical status\tevents\torders\t")
+	for _, s := range rep.Statuses {
+		status := s.Status
+		if status == "" {
+			status = "(no order status)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", status, s.Events, s.Orders)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nDead letters, per stage and reason")
+	if len(rep.DeadLetters) == 0 {
+		_, err := fmt.Fprintln(w, "none")
+		return err
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage\treason\trecords\t")
+	for _, d := range rep.DeadLetters {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t\n", d.Stage, d.Reason, d.Records)
+	}
+	return tw.Flush()
 }

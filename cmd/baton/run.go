@@ -32,13 +32,12 @@ func runPipeline(ctx context.Context, args []string) error {
 	chf.register(fs)
 	prefix := topicFlag(fs)
 	metricsAddr := fs.String("metrics-addr", envOr("BATON_METRICS_ADDR", defaultMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_METRICS_ADDR)")
-	fs.StringVar(&cfg.Group, "group", envOr("BATON_GROUP", pipelines.DefaultSourceSinkGroup), "consumer group of the ClickHouse sink (env BATON_GROUP)")
+	appID := fs.String("app-id", envOr("BATON_APP_ID", pipelines.DefaultAppID), "deployment name: every process with the same ID shares the work; the consumer groups are <app-id>-normalize and <app-id>-sink (env BATON_APP_ID)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 20000, "records per ClickHouse insert, at most")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop request waits for the batch in flight")
 	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", 45*time.Second, "consumer group session timeout: how long a crashed process's partitions wait before moving")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized and stored")
-	normGroup := fs.String("normalize-group", envOr("BATON_NORMALIZE_GROUP", pipelines.DefaultNormalizeGroup), "consumer group of the normalize stage (env BATON_NORMALIZE_GROUP)")
 	mapsDir := fs.String("statusmap-dir", envOr("BATON_STATUSMAP_DIR", ""), "directory of status map files overriding the embedded ones (env BATON_STATUSMAP_DIR)")
 	var normCfg normalize.Config
 	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long a carrier scan waits for its tracking number's link before it is dead-lettered as unlinked")
@@ -49,6 +48,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	}
 	log := newLogger()
 	cfg.Logger = log
+	cfg.Group = pipelines.StageGroup(*appID, "sink")
 	cfg.Brokers = kf.brokerList()
 	cfg.Topics = pipelines.NewTopics(*prefix)
 
@@ -98,7 +98,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	}
 	decoder := schemas.NewDecoder(reg)
 	norm, err := pipelines.NewNormalize(ctx, pipelines.NormalizeConfig{
-		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: *normGroup, Processor: proc, Encoders: enc, Decoder: decoder,
+		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "normalize"), Processor: proc, Encoders: enc, Decoder: decoder,
 		Metrics: metrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
 		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
 	})
@@ -110,7 +110,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "group", cfg.Group)
+	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "app_id", *appID)
 	start := time.Now()
 	if cfg.UntilCaughtUp {
 		// Stage by stage: the sink's catch-up target must include what

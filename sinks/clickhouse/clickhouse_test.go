@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,6 +103,46 @@ func TestInsertedRowsAreReportedOnceEvenWhenABatchIsInsertedTwice(t *testing.T) 
 	}
 	if ms != batch[0].OccurredAt.UnixMilli() {
 		t.Errorf("occurred_at_ms = %d, want %d", ms, batch[0].OccurredAt.UnixMilli())
+	}
+}
+
+func TestReportCountsCanonicalStatusesAndDeadLettersOnce(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	canon := func(off int64, order, status string) clickhouse.CanonicalEvent {
+		return clickhouse.CanonicalEvent{OrderID: order, SourceSystem: "wms", SourceEventID: fmt.Sprint("e", off), CanonicalStatus: status,
+			OccurredAt: at, RecordedAt: at, IngestedAt: at, Topic: "canonical", Partition: 0, Offset: off}
+	}
+	events := []clickhouse.CanonicalEvent{canon(0, "o-1", "SHIPPED"), canon(1, "o-2", "SHIPPED"), canon(2, "o-1", "DELIVERED"), canon(3, "o-1", "")}
+	dead := []clickhouse.DeadLetter{
+		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Topic: "dlq", Offset: 0},
+		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Topic: "dlq", Offset: 1},
+		{Stage: "sink", Reason: "undecodable", FailedAt: at, Topic: "dlq", Offset: 2},
+	}
+	// Inserted twice, as after a crash between insert and commit.
+	for i := 0; i < 2; i++ {
+		if err := c.InsertCanonicalEvents(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.InsertDeadLetters(ctx, dead); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := c.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatuses := []clickhouse.StatusCount{{Status: "", Events: 1, Orders: 1}, {Status: "DELIVERED", Events: 1, Orders: 1}, {Status: "SHIPPED", Events: 2, Orders: 2}}
+	if rep.CanonicalEvents != 4 || fmt.Sprint(rep.Statuses) != fmt.Sprint(wantStatuses) {
+		t.Errorf("canonical: %d events, statuses %v; want 4, %v", rep.CanonicalEvents, rep.Statuses, wantStatuses)
+	}
+	wantDead := []clickhouse.DeadLetterCount{{Stage: "normalize", Reason: "unmapped_status", Records: 2}, {Stage: "sink", Reason: "undecodable", Records: 1}}
+	if fmt.Sprint(rep.DeadLetters) != fmt.Sprint(wantDead) {
+		t.Errorf("dead letters %v, want %v", rep.DeadLetters, wantDead)
 	}
 }
 

@@ -22,39 +22,100 @@ type SystemSummary struct {
 	LastOccurred    time.Time `json:"last_occurred_at"`
 }
 
+// StatusCount is how many canonical events carry one canonical status
+// ("" when the source event carries no order status).
+type StatusCount struct {
+	Status string `json:"status"`
+	Events uint64 `json:"events"`
+	Orders uint64 `json:"orders"`
+}
+
+// DeadLetterCount is how many records one stage rejected for one reason.
+type DeadLetterCount struct {
+	Stage   string `json:"stage"`
+	Reason  string `json:"reason"`
+	Records uint64 `json:"records"`
+}
+
 // Report is what `baton report` prints.
 type Report struct {
 	Systems     []SystemSummary `json:"systems"`
 	TotalEvents uint64          `json:"total_events"`
 	// OrdersSeen counts distinct order IDs across every system.
 	OrdersSeen uint64 `json:"orders_seen"`
+	// CanonicalEvents counts the normalize stage's output, and Statuses
+	// splits it by canonical status.
+	CanonicalEvents uint64        `json:"canonical_events"`
+	Statuses        []StatusCount `json:"canonical_statuses"`
+	// DeadLetters counts rejected records by stage and reason.
+	DeadLetters []DeadLetterCount `json:"dead_letters"`
 }
 
 // Report summarises source_events per system.
 func (c *Client) Report(ctx context.Context) (Report, error) {
 	var rep Report
-	rows, err := c.conn.Query(ctx, `SELECT system, count(), uniqExact(event_id),
+	err := c.scanEach(ctx, "report: events per system", `SELECT system, count(), uniqExact(event_id),
 		uniqExactIf(order_id, order_id != ''), uniqExactIf(tracking_number, tracking_number != ''),
 		min(occurred_at), max(occurred_at)
-		FROM `+c.table("source_events")+` FINAL GROUP BY system ORDER BY system`)
+		FROM `+c.table("source_events")+` FINAL GROUP BY system ORDER BY system`,
+		func(scan func(...any) error) error {
+			var s SystemSummary
+			if err := scan(&s.System, &s.Events, &s.UniqueEvents, &s.Orders, &s.TrackingNumbers, &s.FirstOccurred, &s.LastOccurred); err != nil {
+				return err
+			}
+			rep.TotalEvents += s.Events
+			rep.Systems = append(rep.Systems, s)
+			return nil
+		})
 	if err != nil {
-		return rep, fmt.Errorf("report: events per system: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s SystemSummary
-		if err := rows.Scan(&s.System, &s.Events, &s.UniqueEvents, &s.Orders, &s.TrackingNumbers, &s.FirstOccurred, &s.LastOccurred); err != nil {
-			return rep, fmt.Errorf("report: events per system: %w", err)
-		}
-		rep.TotalEvents += s.Events
-		rep.Systems = append(rep.Systems, s)
-	}
-	if err := rows.Err(); err != nil {
 		return rep, err
 	}
 	row := c.conn.QueryRow(ctx, "SELECT uniqExactIf(order_id, order_id != '') FROM "+c.table("source_events"))
 	if err := row.Scan(&rep.OrdersSeen); err != nil {
 		return rep, fmt.Errorf("report: orders seen: %w", err)
 	}
-	return rep, nil
+	err = c.scanEach(ctx, "report: canonical statuses", `SELECT canonical_status, count(), uniqExact(order_id)
+		FROM `+c.table("canonical_events")+` FINAL GROUP BY canonical_status ORDER BY canonical_status`,
+		func(scan func(...any) error) error {
+			var s StatusCount
+			if err := scan(&s.Status, &s.Events, &s.Orders); err != nil {
+				return err
+			}
+			rep.CanonicalEvents += s.Events
+			rep.Statuses = append(rep.Statuses, s)
+			return nil
+		})
+	if err != nil {
+		return rep, err
+	}
+	err = c.scanEach(ctx, "report: dead letters", `SELECT stage, reason, count()
+		FROM `+c.table("dead_letters")+` FINAL GROUP BY stage, reason ORDER BY stage, reason`,
+		func(scan func(...any) error) error {
+			var d DeadLetterCount
+			if err := scan(&d.Stage, &d.Reason, &d.Records); err != nil {
+				return err
+			}
+			rep.DeadLetters = append(rep.DeadLetters, d)
+			return nil
+		})
+	return rep, err
+}
+
+// scanEach runs query and hands each row's Scan to row; what names the
+// query in errors.
+func (c *Client) scanEach(ctx context.Context, what, query string, row func(scan func(...any) error) error) error {
+	rows, err := c.conn.Query(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
