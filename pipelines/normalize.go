@@ -283,19 +283,25 @@ func (n *Normalize) restore(ctx context.Context, p int32) (*normalize.State, err
 			return nil, err
 		}
 		defer cl.Close()
-		// Read until the record (or transaction marker) before the end
-		// offset. A poll that stays empty for restoreIdle means nothing
-		// readable is left (a defence: markers make that rare).
-		const restoreIdle = 2 * time.Second
+		// Read until the record or transaction marker at end-1 (or past
+		// it: an aborted transaction's marker lands after the end listed
+		// here). Never stop early: a crashed process's open transaction
+		// holds back read_committed reads until the broker aborts it
+		// (TransactionTimeout), and stopping then would restore a partial
+		// state, losing links and dedupe keys.
+		const waitLog = 5 * time.Second
 		for {
-			pollCtx, cancel := context.WithTimeout(ctx, restoreIdle)
+			pollCtx, cancel := context.WithTimeout(ctx, waitLog)
 			fetches := cl.PollFetches(pollCtx)
 			cancel()
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if fetches.NumRecords() == 0 {
+				n.cfg.Logger.Info("normalize restore waiting: the changelog's end is held by an open transaction", "partition", p, "end", end.Offset)
+			}
 			var applyErr error
-			done := fetches.NumRecords() == 0
+			done := false
 			fetches.EachError(func(_ string, _ int32, err error) {
 				if !errors.Is(err, context.DeadlineExceeded) && applyErr == nil {
 					applyErr = err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -97,6 +98,12 @@ type SourceSink struct {
 	// started, when UntilCaughtUp is set.
 	caughtUpTarget kadm.ListedOffsets
 	stats          SinkStats
+
+	// resumed holds the offsets resumeAfterStored moved partitions to.
+	// Nothing is committed for them until a later record of the partition
+	// is stored, so caughtUp counts them as done.
+	resumedMu sync.Mutex
+	resumed   map[string]map[int32]kgo.EpochOffset
 }
 
 // SinkStats counts what one Run stored; read it after Run returns.
@@ -113,7 +120,7 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 // NewSourceSink builds the stage and its Kafka client; Run starts it.
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
-	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m}
+	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, resumed: map[string]map[int32]kgo.EpochOffset{}}
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("baton-source-sink"),
@@ -181,6 +188,12 @@ func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]m
 			if next := max + 1; next > off.EpochOffset().Offset {
 				s.cfg.Logger.Info("resuming after offsets already in ClickHouse", "topic", topic, "partition", p, "committed", off.EpochOffset().Offset, "resume", next)
 				parts[p] = kgo.NewOffset().At(next).WithEpoch(-1)
+				s.resumedMu.Lock()
+				if s.resumed[topic] == nil {
+					s.resumed[topic] = map[int32]kgo.EpochOffset{}
+				}
+				s.resumed[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: next}
+				s.resumedMu.Unlock()
 			}
 		}
 	}
@@ -445,20 +458,26 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	return nil
 }
 
-// caughtUp reports whether the group's committed offsets reached the end
-// offsets recorded at start, for every source partition.
+// caughtUp reports whether, for every input partition, the group's
+// committed offset (or the offset it resumed at after what ClickHouse
+// already held) reached the end offset recorded when Run started.
 func (s *SourceSink) caughtUp(ctx context.Context) (bool, error) {
 	committed, err := s.adm.FetchOffsets(ctx, s.cfg.Group)
 	if err != nil {
 		return false, fmt.Errorf("source sink: fetch committed offsets: %w", err)
 	}
+	s.resumedMu.Lock()
+	defer s.resumedMu.Unlock()
 	done := true
 	s.caughtUpTarget.Each(func(end kadm.ListedOffset) {
 		if end.Offset == 0 {
 			return
 		}
-		c, ok := committed.Lookup(end.Topic, end.Partition)
-		if !ok || c.At < end.Offset {
+		at := s.resumed[end.Topic][end.Partition].Offset
+		if c, ok := committed.Lookup(end.Topic, end.Partition); ok {
+			at = max(at, c.At)
+		}
+		if at < end.Offset {
 			done = false
 		}
 	})

@@ -299,7 +299,15 @@ func TestNormalizeEmitsEachSourceEventOnceAcrossSIGKILLWithHeldScans(t *testing.
 	shipped := `{"event_id":"w-held","order_id":"o-held","warehouse_id":"DC1","status":"shipped","shipment_id":"s-held","tracking_number":"1ZHELD","carrier":"UPS","items":[],"occurred_at":"2026-11-01T10:00:00Z","recorded_at":"2026-11-01T10:00:01Z"}
 `
 	s.mustRun("produce", "--system", "wms", writeFile(t, "wms.jsonl", shipped))
-	s.mustRun("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
+	_, finalLog, err := s.run("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
+	if err != nil {
+		t.Fatalf("baton run --until-caught-up: %v\n%s", err, finalLog)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("canonical topic end offsets %v\nlog of the final run:\n%s", s.endOffsets(s.topics().Canonical().Name), finalLog)
+		}
+	}()
 
 	// Every distinct source event became exactly one canonical event or one
 	// normalize dead letter; redeliveries collapsed; nothing doubled.
