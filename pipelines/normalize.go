@@ -335,6 +335,7 @@ func (n *Normalize) restore(ctx context.Context, p int32) (*normalize.State, err
 func (n *Normalize) Run(ctx context.Context) error {
 	defer n.sess.Close()
 	sourcesDone := !n.cfg.UntilCaughtUp
+	start, records := time.Now(), 0
 	for {
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
 		fetches := n.sess.PollFetches(pollCtx)
@@ -362,6 +363,9 @@ func (n *Normalize) Run(ctx context.Context) error {
 				return err
 			}
 			if n.cfg.UntilCaughtUp && sourcesDone {
+				elapsed := time.Since(start)
+				n.cfg.Logger.Info("normalize caught up with the source topics", "records", records,
+					"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "records_per_second", fmt.Sprintf("%.0f", float64(records)/elapsed.Seconds()))
 				return nil
 			}
 			if n.cfg.UntilCaughtUp {
@@ -376,6 +380,7 @@ func (n *Normalize) Run(ctx context.Context) error {
 		if err := n.transact(ctx, fetches); err != nil {
 			return err
 		}
+		records += fetches.NumRecords()
 	}
 }
 

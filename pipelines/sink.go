@@ -280,7 +280,7 @@ func (s *SourceSink) Run(ctx context.Context) error {
 				return err
 			}
 			if done {
-				s.cfg.Logger.Info("source sink caught up with the source topics")
+				s.cfg.Logger.Info("source sink caught up with its input topics")
 				return nil
 			}
 		}

@@ -11,7 +11,7 @@ export BATON_TOPIC_PREFIX="$name." BATON_CLICKHOUSE_DATABASE="$name" BATON_APP_I
 echo "bench-e2e: simulating $orders orders into topics $BATON_TOPIC_PREFIX*"
 bin/baton simulate --orders "$orders" --seed 1
 echo "bench-e2e: running the pipeline until caught up"
-bin/baton run --until-caught-up 2>&1 | tee ".dev/$name.log" | grep -E "pipeline stopped|error|ERROR" || true
+bin/baton run --until-caught-up 2>&1 | tee ".dev/$name.log" | grep -E "caught up|pipeline stopped|error|ERROR" || true
 curl -sf "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS $name" >/dev/null || true
 line=$(grep "pipeline stopped" ".dev/$name.log" || true)
 if [ -z "$line" ]; then echo "bench-e2e: the pipeline did not finish; see .dev/$name.log" >&2; exit 1; fi

@@ -6,7 +6,7 @@
 // "tracking_update"; edd_revise and tracking_pending_time carry no scan and
 // are refused as unsupported. Each checkpoint becomes one carrier event, so
 // every webhook repeats the history and the repeated checkpoints keep their
-// event IDs (see eventID) for downstream de-duplication.
+// event IDs (see scanKey) for downstream de-duplication.
 //
 // Fields read: ts; from msg: slug, tracking_number, order_id, updated_at,
 // expected_delivery and latest_estimated_delivery.datetime (newer webhook
@@ -31,8 +31,6 @@ package aftership
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,7 +177,7 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 		}
 		recorded := fallback
 		if c.CreatedAt != "" {
-			if recorded, err = utcTime(c.CreatedAt); err != nil {
+			if recorded, err = ingest.ParseShipmentTime(c.CreatedAt); err != nil {
 				return nil, fmt.Errorf("aftership: %s: checkpoints[%d].created_at: %w", what, i, err)
 			}
 		}
@@ -189,62 +187,60 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			if country == "" {
 				country = c.CountryISO3
 			}
-			loc = joinNonEmpty(", ", c.City, c.State, c.Zip, country)
+			loc = ingest.JoinNonEmpty(", ", c.City, c.State, c.Zip, country)
 		}
-		carrier := m.Slug
-		out = append(out, map[string]any{
-			"event_id":           eventID(m, c, loc),
-			"tracking_number":    m.TrackingNumber,
-			"carrier":            carrier,
-			"provider":           Vendor,
-			"order_id":           ingest.Nullable(m.OrderID),
-			"shipment_id":        nil,
-			"status":             c.Tag,
-			"sub_status":         ingest.Nullable(c.Subtag),
-			"description":        ingest.Nullable(c.Message),
-			"location":           ingest.Nullable(loc),
-			"estimated_delivery": estimate,
-			"occurred_at":        occurred,
-			"recorded_at":        recorded,
-		})
+		out = append(out, ingest.CarrierScan{
+			IDKey:             scanKey(m, c),
+			Provider:          Vendor,
+			TrackingNumber:    m.TrackingNumber,
+			Carrier:           m.Slug,
+			OrderID:           m.OrderID,
+			Status:            c.Tag,
+			SubStatus:         c.Subtag,
+			Description:       c.Message,
+			Location:          loc,
+			EstimatedDelivery: estimate,
+			OccurredAt:        occurred,
+			RecordedAt:        recorded,
+		}.Event())
 	}
 	return out, nil
 }
 
-// eventID identifies one checkpoint. AfterShip's event_id names the webhook,
-// not the scan, and every webhook repeats all checkpoints, so the ID is
-// built from what identifies the scan and stays the same across deliveries
-// and webhook versions: courier slug and tracking number (not msg.id, whose
-// format changed between API versions), checkpoint_time as AfterShip wrote
-// it (not the parsed instant, which would move if the zone table changed),
-// tag and subtag, and a digest of message and location so two different
-// scans in the same minute with the same subtag stay apart.
-func eventID(m *tracking, c checkpoint, loc string) string {
-	sum := sha256.Sum256([]byte(c.Message + "\x00" + loc))
-	return strings.Join([]string{Vendor, m.Slug, m.TrackingNumber, c.CheckpointTime, c.Tag, c.Subtag, hex.EncodeToString(sum[:6])}, ":")
+// scanKey identifies one checkpoint (ingest.CarrierScan.IDKey). AfterShip's
+// event_id names the webhook, not the scan, and every webhook repeats all
+// checkpoints, so the key is what identifies the scan and stays the same
+// across deliveries and webhook versions: courier slug and tracking number
+// (not msg.id, whose format changed between API versions), checkpoint_time
+// as AfterShip wrote it (not the parsed instant, which would move if the
+// zone table changed), tag and subtag. The event ID adds a digest of message
+// and location, so two different scans in the same minute with the same
+// subtag stay apart.
+func scanKey(m *tracking, c checkpoint) []string {
+	return []string{Vendor, m.Slug, m.TrackingNumber, c.CheckpointTime, c.Tag, c.Subtag}
 }
 
-// estimate is the tracking's estimated delivery, or nil: the newer
-// latest_estimated_delivery.datetime, else expected_delivery. A local time
-// without offset has no place to resolve it and is left out (nil), not
-// guessed: the estimate is optional, the scan is not.
-func (m *tracking) estimate() (any, error) {
+// estimate is the tracking's estimated delivery, or the zero time for none:
+// the newer latest_estimated_delivery.datetime, else expected_delivery. A
+// local time without offset has no place to resolve it and is left out
+// (zero), not guessed: the estimate is optional, the scan is not.
+func (m *tracking) estimate() (time.Time, error) {
 	s := m.ExpectedDelivery
 	if m.LatestEstimate != nil && m.LatestEstimate.Datetime != "" {
 		s = m.LatestEstimate.Datetime
 	}
 	if s == "" {
-		return nil, nil
+		return time.Time{}, nil
 	}
 	if t, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err == nil {
-		return plausible(s, t)
+		return ingest.PlausibleShipmentTime(s, t)
 	}
 	if _, err := time.Parse("2006-01-02T15:04:05", s); err == nil {
-		return nil, nil
+		return time.Time{}, nil
 	}
-	t, err := utcTime(s)
+	t, err := ingest.ParseShipmentTime(s)
 	if err != nil {
-		return nil, fmt.Errorf("estimated delivery: %w", err)
+		return time.Time{}, fmt.Errorf("estimated delivery: %w", err)
 	}
 	return t, nil
 }
@@ -256,7 +252,7 @@ func checkpointTime(s string, p place) (time.Time, error) {
 		return time.Time{}, errors.New("empty")
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return plausible(s, t)
+		return ingest.PlausibleShipmentTime(s, t)
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", time.DateOnly} {
 		if _, err := time.Parse(layout, s); err != nil {
@@ -268,7 +264,7 @@ func checkpointTime(s string, p place) (time.Time, error) {
 				ingest.ErrUnsupported, s, p.country, p.state)
 		}
 		t, _ := time.ParseInLocation(layout, s, zone)
-		return plausible(s, t)
+		return ingest.PlausibleShipmentTime(s, t)
 	}
 	return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DDTHH:mm:ss with or without an offset", s)
 }
@@ -282,10 +278,10 @@ func webhookTime(ts json.Number, updatedAt string, received time.Time) (time.Tim
 		if err != nil {
 			return time.Time{}, fmt.Errorf("ts %s is not Unix seconds", ts)
 		}
-		return plausible(string(ts), time.Unix(sec, 0))
+		return ingest.PlausibleShipmentTime(string(ts), time.Unix(sec, 0))
 	}
 	if updatedAt != "" {
-		t, err := utcTime(updatedAt)
+		t, err := ingest.ParseShipmentTime(updatedAt)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("updated_at: %w", err)
 		}
@@ -295,33 +291,4 @@ func webhookTime(ts json.Number, updatedAt string, received time.Time) (time.Tim
 		return time.Time{}, errors.New("no ts, no updated_at and no arrival time")
 	}
 	return received.UTC(), nil
-}
-
-// utcTime reads an RFC 3339 time with an offset, as AfterShip writes its own
-// (not the carrier's) times.
-func utcTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
-	}
-	return plausible(s, t)
-}
-
-// plausible refuses times no shipment has (a garbled year would otherwise
-// overflow the millisecond timestamp downstream) and returns t in UTC.
-func plausible(s string, t time.Time) (time.Time, error) {
-	if y := t.UTC().Year(); y < 1970 || y > 2200 {
-		return time.Time{}, fmt.Errorf("%q is outside 1970-2200", s)
-	}
-	return t.UTC(), nil
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
 }

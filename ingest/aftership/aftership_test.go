@@ -1,46 +1,17 @@
 package aftership
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
-
-var carrierSchema = schemas.MustLoad(schemas.Carrier.SchemaName())
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func ts(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
-// digest is the message-and-location part of an event ID, computed
-// independently of the adapter's code.
-func digest(msg, loc string) string {
-	sum := sha256.Sum256([]byte(msg + "\x00" + loc))
-	return hex.EncodeToString(sum[:])[:12]
-}
 
 type cp struct {
 	local, tag, subtag, msg, loc string
@@ -51,7 +22,7 @@ func expectUSPS(cps []cp) []map[string]any {
 	out := make([]map[string]any, len(cps))
 	for i, c := range cps {
 		out[i] = map[string]any{
-			"event_id":           "aftership:usps:9405516902697649303570:" + c.local + ":" + c.tag + ":" + c.subtag + ":" + digest(c.msg, c.loc),
+			"event_id":           "aftership:usps:9405516902697649303570:" + c.local + ":" + c.tag + ":" + c.subtag + ":" + ingesttest.ScanDigest(c.msg, c.loc),
 			"tracking_number":    "9405516902697649303570",
 			"carrier":            "usps",
 			"provider":           "aftership",
@@ -61,9 +32,9 @@ func expectUSPS(cps []cp) []map[string]any {
 			"sub_status":         c.subtag,
 			"description":        c.msg,
 			"location":           c.loc,
-			"estimated_delivery": ts("2021-05-17T00:00:00Z"),
-			"occurred_at":        ts(c.utc),
-			"recorded_at":        ts("2021-05-17T09:05:31Z"),
+			"estimated_delivery": ingesttest.Time("2021-05-17T00:00:00Z"),
+			"occurred_at":        ingesttest.Time(c.utc),
+			"recorded_at":        ingesttest.Time("2021-05-17T09:05:31Z"),
 		}
 	}
 	return out
@@ -82,28 +53,18 @@ func TestAdaptGolden(t *testing.T) {
 		{"2021-05-16T05:52:00", "InTransit", "InTransit_007", "Departed USPS Regional Facility", "FAYETTEVILLE NC DISTRIBUTION CENTER ANNEX", "2021-05-16T09:52:00Z"},
 		{"2021-05-17T03:45:00", "InTransit", "InTransit_003", "Arrived at Post Office", "HOLLY RIDGE, NC, 28445, USA, United States", "2021-05-17T07:45:00Z"},
 	})
-	got, err := New("s").Adapt(ingest.Request{Body: fixture(t, "tracking_update.json"), Received: ts("2030-01-01T00:00:00Z")})
+	got, err := New("s").Adapt(ingest.Request{Body: ingesttest.Fixture(t, "tracking_update.json"), Received: ingesttest.Time("2030-01-01T00:00:00Z")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d events, want %d", len(got), len(want))
-	}
-	for i := range got {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Errorf("event %d:\n got %v\nwant %v", i, got[i], want[i])
-		}
-		if _, err := carrierSchema.FromJSON(got[i]); err != nil {
-			t.Errorf("event %d does not fit carrier_event: %v", i, err)
-		}
-	}
+	ingesttest.WantEvents(t, schemas.Carrier, got, want)
 }
 
 // TestAdaptRefusesUnplaceableLocalTime: the trimmed 2026-07 sample has a
 // checkpoint time without offset and no location at all. baton refuses it
 // as unsupported, naming the checkpoint, instead of guessing UTC.
 func TestAdaptRefusesUnplaceableLocalTime(t *testing.T) {
-	_, err := New("s").Adapt(ingest.Request{Body: fixture(t, "tracking_update_2026_07.json")})
+	_, err := New("s").Adapt(ingest.Request{Body: ingesttest.Fixture(t, "tracking_update_2026_07.json")})
 	if !errors.Is(err, ingest.ErrUnsupported) {
 		t.Fatalf("want ErrUnsupported, got %v", err)
 	}
@@ -152,7 +113,7 @@ func TestCheckpointTimes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !got.Equal(ts(tt.want)) || got.Location() != time.UTC {
+			if !got.Equal(ingesttest.Time(tt.want)) || got.Location() != time.UTC {
 				t.Fatalf("got %v want %s", got, tt.want)
 			}
 		})
@@ -173,7 +134,7 @@ func TestAdaptFallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"event_id":           "aftership:royal-mail:RM1GB:2024-04-10T07:30:00:OutForDelivery:OutForDelivery_001:" + digest("Out for delivery", "LONDON, EC1A 1BB"),
+		"event_id":           "aftership:royal-mail:RM1GB:2024-04-10T07:30:00:OutForDelivery:OutForDelivery_001:" + ingesttest.ScanDigest("Out for delivery", "LONDON, EC1A 1BB"),
 		"tracking_number":    "RM1GB",
 		"carrier":            "royal-mail",
 		"provider":           "aftership",
@@ -183,8 +144,8 @@ func TestAdaptFallbacks(t *testing.T) {
 		"sub_status":         "OutForDelivery_001",
 		"description":        "Out for delivery",
 		"location":           "LONDON, EC1A 1BB",
-		"estimated_delivery": ts("2024-04-11T16:00:00Z"),
-		"occurred_at":        ts("2024-04-10T06:30:00Z"), // BST
+		"estimated_delivery": ingesttest.Time("2024-04-11T16:00:00Z"),
+		"occurred_at":        ingesttest.Time("2024-04-10T06:30:00Z"), // BST
 		"recorded_at":        time.Unix(1712741696, 0).UTC(),
 	}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
@@ -193,7 +154,7 @@ func TestAdaptFallbacks(t *testing.T) {
 }
 
 func TestAdaptRedeliveryKeepsIDs(t *testing.T) {
-	body := fixture(t, "tracking_update.json")
+	body := ingesttest.Fixture(t, "tracking_update.json")
 	first, err := New("s").Adapt(ingest.Request{Body: body})
 	if err != nil {
 		t.Fatal(err)
@@ -234,19 +195,14 @@ func TestAdaptRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New("s").Adapt(ingest.Request{Body: []byte(tt.body), Received: time.Now()})
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want error containing %q, got %v", tt.wantErr, err)
-			}
-			if errors.Is(err, ingest.ErrUnsupported) != tt.unsupported {
-				t.Fatalf("ErrUnsupported = %v, want %v (%v)", !tt.unsupported, tt.unsupported, err)
-			}
+			ingesttest.CheckAdaptErr(t, err, tt.wantErr, tt.unsupported)
 		})
 	}
 }
 
 func TestVerify(t *testing.T) {
 	const secret = "your_webhook_secret"
-	body := fixture(t, "tracking_update.json")
+	body := ingesttest.Fixture(t, "tracking_update.json")
 	valid := Sign(secret, body)
 	tests := []struct {
 		name, header string
@@ -267,15 +223,7 @@ func TestVerify(t *testing.T) {
 				h.Set("Aftership-Hmac-Sha256", tt.header) // canonical form, as net/http delivers it
 			}
 			err := New(secret).Verify(ingest.Request{Header: h, Body: tt.body})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("want ok, got %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ingest.ErrSignature) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want ErrSignature containing %q, got %v", tt.wantErr, err)
-			}
+			ingesttest.CheckVerifyErr(t, err, tt.wantErr)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/internal/testenv"
 )
 
@@ -159,11 +160,11 @@ func committed(t *testing.T, adm *kadm.Client, group, topic string) int64 {
 // offsets are committed; a restarted consumer resumes after them.
 func TestRunConsumer(t *testing.T) {
 	values := [][]byte{
-		fixture(t, "pg_create.json"),
+		ingesttest.Fixture(t, "pg_create.json"),
 		nil, // tombstone
-		fixture(t, "pg_update.json"),
+		ingesttest.Fixture(t, "pg_update.json"),
 		[]byte(`{"op":`), // malformed: the handler dead-letters it
-		fixture(t, "pg_delete.json"),
+		ingesttest.Fixture(t, "pg_delete.json"),
 	}
 	topic, adm, times, produce := setup(t, values...)
 	group := testenv.Unique("debezium_group")
@@ -209,7 +210,7 @@ func TestRunConsumer(t *testing.T) {
 	// only the record produced since.
 	h2 := &recordingHandler{}
 	stop2 := run(t, topic, group, h2)
-	produce(fixture(t, "mysql_update.json"))
+	produce(ingesttest.Fixture(t, "mysql_update.json"))
 	waitFor(t, "the new record", func() bool { return len(h2.snapshot()) > 0 })
 	if err := stop2(); err != nil {
 		t.Fatal(err)
@@ -223,7 +224,7 @@ func TestRunConsumer(t *testing.T) {
 // record, the consumer keeps retrying it and never commits past it; after a
 // stop, a restarted consumer starts at that record.
 func TestRunConsumerDoesNotCommitPast503(t *testing.T) {
-	topic, adm, _, _ := setup(t, fixture(t, "pg_create.json"), fixture(t, "pg_update.json"), fixture(t, "pg_delete.json"))
+	topic, adm, _, _ := setup(t, ingesttest.Fixture(t, "pg_create.json"), ingesttest.Fixture(t, "pg_update.json"), ingesttest.Fixture(t, "pg_delete.json"))
 	group := testenv.Unique("debezium_group")
 	h := &recordingHandler{unavailable: map[int64]int{1: -1}} // Kafka stays down for offset 1
 	stop := run(t, topic, group, h)

@@ -4,38 +4,17 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-var omsSchema = schemas.MustLoad(schemas.OMS.SchemaName())
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func ts(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
-
 func TestAdaptGolden(t *testing.T) {
-	received := ts("2030-01-01T00:00:00Z") // must not be used: every fixture has source.ts_ms
+	received := ingesttest.Time("2030-01-01T00:00:00Z") // must not be used: every fixture has source.ts_ms
 	tests := []struct {
 		file string
 		want map[string]any
@@ -49,10 +28,10 @@ func TestAdaptGolden(t *testing.T) {
 			"hold_reason":         nil,
 			"return_id":           nil,
 			"customer_id":         "C-42",
-			"promised_ship_by":    ts("2019-05-30T17:00:00Z"),
-			"promised_deliver_by": ts("2019-06-03T21:00:00Z"),
-			"occurred_at":         ts("2019-05-28T08:58:24.861234Z"),
-			"recorded_at":         ts("2019-05-28T08:58:24.863Z"),
+			"promised_ship_by":    ingesttest.Time("2019-05-30T17:00:00Z"),
+			"promised_deliver_by": ingesttest.Time("2019-06-03T21:00:00Z"),
+			"occurred_at":         ingesttest.Time("2019-05-28T08:58:24.861234Z"),
+			"recorded_at":         ingesttest.Time("2019-05-28T08:58:24.863Z"),
 		}},
 		{"pg_update.json", map[string]any{ // no wrapper; REPLICA IDENTITY FULL gives the old status
 			"event_id":            "postgres.public.orders:24023128:u:1001",
@@ -63,10 +42,10 @@ func TestAdaptGolden(t *testing.T) {
 			"hold_reason":         "payment_review",
 			"return_id":           nil,
 			"customer_id":         "C-42",
-			"promised_ship_by":    ts("2019-05-30T17:00:00Z"),
-			"promised_deliver_by": ts("2019-06-03T21:00:00Z"),
-			"occurred_at":         ts("2016-06-10T18:40:25.487Z"),
-			"recorded_at":         ts("2016-06-10T18:40:25.523Z"),
+			"promised_ship_by":    ingesttest.Time("2019-05-30T17:00:00Z"),
+			"promised_deliver_by": ingesttest.Time("2019-06-03T21:00:00Z"),
+			"occurred_at":         ingesttest.Time("2016-06-10T18:40:25.487Z"),
+			"recorded_at":         ingesttest.Time("2016-06-10T18:40:25.523Z"),
 		}},
 		{"pg_delete.json", map[string]any{ // the before image's status, op d
 			"event_id":            "postgres.public.orders:46523128:d:1001",
@@ -79,8 +58,8 @@ func TestAdaptGolden(t *testing.T) {
 			"customer_id":         "C-42",
 			"promised_ship_by":    nil,
 			"promised_deliver_by": nil,
-			"occurred_at":         ts("2016-06-10T17:45:01.912Z"),
-			"recorded_at":         ts("2016-06-10T18:05:02.300Z"),
+			"occurred_at":         ingesttest.Time("2016-06-10T17:45:01.912Z"),
+			"recorded_at":         ingesttest.Time("2016-06-10T18:05:02.300Z"),
 		}},
 		{"pg_snapshot_read.json", map[string]any{ // no schema: MicroTimestamp numbers inferred by size
 			"event_id":            "postgres.public.orders:24023128:r:1002",
@@ -91,10 +70,10 @@ func TestAdaptGolden(t *testing.T) {
 			"hold_reason":         nil,
 			"return_id":           "RMA-7",
 			"customer_id":         "C-7",
-			"promised_ship_by":    ts("2019-05-28T00:00:00Z"),
+			"promised_ship_by":    ingesttest.Time("2019-05-28T00:00:00Z"),
 			"promised_deliver_by": nil,
-			"occurred_at":         ts("2019-05-28T08:00:00.123456Z"),
-			"recorded_at":         ts("2019-05-28T08:58:24.863Z"),
+			"occurred_at":         ingesttest.Time("2019-05-28T08:00:00.123456Z"),
+			"recorded_at":         ingesttest.Time("2019-05-28T08:58:24.863Z"),
 		}},
 		{"mysql_update.json", map[string]any{ // binlog position; Timestamp (ms) and Date (days) from the schema; integer IDs
 			"event_id":            "inventory.orders:mysql-bin.000003:484:0:u:1004",
@@ -105,28 +84,20 @@ func TestAdaptGolden(t *testing.T) {
 			"hold_reason":         nil,
 			"return_id":           nil,
 			"customer_id":         "77",
-			"promised_ship_by":    ts("2016-06-11T00:00:00Z"),
-			"promised_deliver_by": ts("2016-06-12T00:00:00Z"),
-			"occurred_at":         ts("2016-06-10T17:50:29.100Z"),
-			"recorded_at":         ts("2016-06-10T17:50:29.100Z"),
+			"promised_ship_by":    ingesttest.Time("2016-06-11T00:00:00Z"),
+			"promised_deliver_by": ingesttest.Time("2016-06-12T00:00:00Z"),
+			"occurred_at":         ingesttest.Time("2016-06-10T17:50:29.100Z"),
+			"recorded_at":         ingesttest.Time("2016-06-10T17:50:29.100Z"),
 		}},
 	}
 	a := New("", DefaultColumns)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := a.Adapt(ingest.Request{Body: fixture(t, tt.file), Received: received, Trusted: true})
+			got, err := a.Adapt(ingest.Request{Body: ingesttest.Fixture(t, tt.file), Received: received, Trusted: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 1 {
-				t.Fatalf("got %d events, want 1", len(got))
-			}
-			if !reflect.DeepEqual(got[0], tt.want) {
-				t.Errorf("\n got %v\nwant %v", got[0], tt.want)
-			}
-			if _, err := omsSchema.FromJSON(got[0]); err != nil {
-				t.Errorf("event does not fit oms_event: %v", err)
-			}
+			ingesttest.WantEvents(t, schemas.OMS, got, []map[string]any{tt.want})
 		})
 	}
 }
@@ -142,7 +113,7 @@ func TestAdaptTombstones(t *testing.T) {
 
 func TestAdaptCustomColumns(t *testing.T) {
 	cols := ColumnMap{OrderID: "id", Status: "first_name"} // the docs' customers table, mapped for the test
-	got, err := New("", cols).Adapt(ingest.Request{Body: fixture(t, "pg_customers_docs.json")})
+	got, err := New("", cols).Adapt(ingest.Request{Body: ingesttest.Fixture(t, "pg_customers_docs.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +122,7 @@ func TestAdaptCustomColumns(t *testing.T) {
 		"previous_status": nil, "hold_reason": nil, "return_id": nil, "customer_id": nil,
 		"promised_ship_by": nil, "promised_deliver_by": nil,
 		// no updated_at column: the commit time stands in for occurred_at
-		"occurred_at": ts("2019-05-28T08:58:24.863Z"), "recorded_at": ts("2019-05-28T08:58:24.863Z"),
+		"occurred_at": ingesttest.Time("2019-05-28T08:58:24.863Z"), "recorded_at": ingesttest.Time("2019-05-28T08:58:24.863Z"),
 	}
 	if !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("\n got %v\nwant %v", got[0], want)
@@ -164,9 +135,9 @@ func TestAdaptRejects(t *testing.T) {
 		cols                ColumnMap
 		unsupported         bool
 	}{
-		{name: "truncate", body: string(fixture(t, "pg_truncate.json")), wantErr: "postgres.public.orders at 24023128 op t", unsupported: true},
-		{name: "docs customers table with the orders map", body: string(fixture(t, "pg_customers_docs.json")), wantErr: "after image has no order_id (order ID column)"},
-		{name: "delete without the old row", body: string(fixture(t, "pg_delete_replica_identity_default.json")), wantErr: "before image has no status (status column) (set REPLICA IDENTITY FULL"},
+		{name: "truncate", body: string(ingesttest.Fixture(t, "pg_truncate.json")), wantErr: "postgres.public.orders at 24023128 op t", unsupported: true},
+		{name: "docs customers table with the orders map", body: string(ingesttest.Fixture(t, "pg_customers_docs.json")), wantErr: "after image has no order_id (order ID column)"},
+		{name: "delete without the old row", body: string(ingesttest.Fixture(t, "pg_delete_replica_identity_default.json")), wantErr: "before image has no status (status column) (set REPLICA IDENTITY FULL"},
 		{name: "flattened by the unwrap SMT", body: `{"order_id":"1","status":"confirmed"}`, wantErr: "ExtractNewRecordState"},
 		{name: "not json", body: `{"op":`, wantErr: "body is not JSON"},
 		{name: "array", body: `[1]`, wantErr: "is an array, want an object"},
@@ -177,23 +148,18 @@ func TestAdaptRejects(t *testing.T) {
 		{name: "bad time", body: `{"op":"c","after":{"order_id":"1","status":"s","updated_at":"tomorrow"},"source":{"db":"d","table":"t","lsn":1,"ts_ms":1559033904863}}`, wantErr: `column updated_at: "tomorrow" is not an ISO 8601`},
 		{name: "time out of range", body: `{"op":"c","after":{"order_id":"1","status":"s","promised_ship_by":-5000000},"source":{"db":"d","table":"t","lsn":1,"ts_ms":1559033904863}}`, wantErr: "column promised_ship_by"},
 		{name: "payload not object", body: `{"schema":{},"payload":"x"}`, wantErr: "payload is string"},
-		{name: "column map without status", body: string(fixture(t, "pg_update.json")), cols: ColumnMap{OrderID: "order_id"}, wantErr: "Status must name a column"},
+		{name: "column map without status", body: string(ingesttest.Fixture(t, "pg_update.json")), cols: ColumnMap{OrderID: "order_id"}, wantErr: "Status must name a column"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New("", tt.cols).Adapt(ingest.Request{Body: []byte(tt.body), Received: time.Now(), Trusted: true})
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want error containing %q, got %v", tt.wantErr, err)
-			}
-			if errors.Is(err, ingest.ErrUnsupported) != tt.unsupported {
-				t.Fatalf("ErrUnsupported = %v, want %v (%v)", !tt.unsupported, tt.unsupported, err)
-			}
+			ingesttest.CheckAdaptErr(t, err, tt.wantErr, tt.unsupported)
 		})
 	}
 }
 
 func TestEpochUnits(t *testing.T) {
-	want := ts("2024-05-01T10:00:00Z")
+	want := ingesttest.Time("2024-05-01T10:00:00Z")
 	for _, tt := range []struct {
 		n, semantic string
 		want        time.Time
@@ -202,11 +168,11 @@ func TestEpochUnits(t *testing.T) {
 		{"1714557600000", connectTime, want},
 		{"1714557600000000", timestampMicros, want},
 		{"1714557600000000000", timestampNanos, want},
-		{"19844", dateDays, ts("2024-05-01T00:00:00Z")},
+		{"19844", dateDays, ingesttest.Time("2024-05-01T00:00:00Z")},
 		{"1714557600000", "", want},
 		{"1714557600000000", "", want},
 		{"1714557600000000000", "", want},
-		{"19844", "", ts("2024-05-01T00:00:00Z")},
+		{"19844", "", ingesttest.Time("2024-05-01T00:00:00Z")},
 	} {
 		got, err := timeColumn(map[string]any{"c": jsonNumber(tt.n)}, "c", tt.semantic)
 		if err != nil || !got.(time.Time).Equal(tt.want) {
@@ -223,7 +189,7 @@ func TestEpochUnits(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // the Standard Webhooks spec's example secret
-	body := fixture(t, "pg_create.json")
+	body := ingesttest.Fixture(t, "pg_create.json")
 	now := time.Unix(1700000000, 0)
 	signed, err := Sign(secret, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", now, body)
 	if err != nil {
@@ -263,15 +229,7 @@ func TestVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := New(secret, DefaultColumns).Verify(ingest.Request{Header: tt.header, Body: tt.body, Received: tt.received, Trusted: tt.trusted})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("want ok, got %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ingest.ErrSignature) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want ErrSignature containing %q, got %v", tt.wantErr, err)
-			}
+			ingesttest.CheckVerifyErr(t, err, tt.wantErr)
 		})
 	}
 	// Without a usable secret nothing verifies, and the reason says why.

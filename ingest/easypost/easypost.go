@@ -7,7 +7,7 @@
 // tracking_details history. Each entry of tracking_details becomes one
 // carrier event, so a redelivery, or a later update carrying a longer
 // history, yields events already seen: their event_id is the same, and
-// downstream de-duplication keeps the first (see eventID).
+// downstream de-duplication keeps the first (see scanKey).
 //
 // Fields read, from the Event: id, description, updated_at, result; from the
 // Tracker (result): id, object, tracking_code, carrier, updated_at,
@@ -27,8 +27,6 @@ package easypost
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,13 +161,11 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("easypost: Tracker %s: %w", tr.ID, err)
 	}
-	var estimate any
+	var estimate time.Time
 	if tr.EstDeliveryDate != "" {
-		t, err := parseTime(tr.EstDeliveryDate)
-		if err != nil {
+		if estimate, err = parseTime(tr.EstDeliveryDate); err != nil {
 			return nil, fmt.Errorf("easypost: Tracker %s: est_delivery_date: %w", tr.ID, err)
 		}
-		estimate = t
 	}
 
 	out := make([]map[string]any, 0, len(tr.TrackingDetails))
@@ -186,36 +182,33 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 			msg = d.Description
 		}
 		l := d.TrackingLocation
-		loc := joinNonEmpty(", ", l.City, l.State, l.Zip, l.Country)
-		out = append(out, map[string]any{
-			"event_id":           eventID(tr.ID, d, msg, loc),
-			"tracking_number":    tr.TrackingCode,
-			"carrier":            tr.Carrier,
-			"provider":           Vendor,
-			"order_id":           nil,
-			"shipment_id":        nil,
-			"status":             d.Status,
-			"sub_status":         ingest.Nullable(d.StatusDetail),
-			"description":        ingest.Nullable(msg),
-			"location":           ingest.Nullable(loc),
-			"estimated_delivery": estimate,
-			"occurred_at":        occurred,
-			"recorded_at":        recorded,
-		})
+		out = append(out, ingest.CarrierScan{
+			IDKey:             scanKey(tr.ID, d),
+			Provider:          Vendor,
+			TrackingNumber:    tr.TrackingCode,
+			Carrier:           tr.Carrier,
+			Status:            d.Status,
+			SubStatus:         d.StatusDetail,
+			Description:       msg,
+			Location:          ingest.JoinNonEmpty(", ", l.City, l.State, l.Zip, l.Country),
+			EstimatedDelivery: estimate,
+			OccurredAt:        occurred,
+			RecordedAt:        recorded,
+		}.Event())
 	}
 	return out, nil
 }
 
-// eventID identifies one tracking detail. EasyPost gives details no ID of
-// their own, and each webhook repeats the tracker's whole history, so the ID
-// is built from what makes a scan unique and never changes between
-// deliveries: the tracker (EasyPost's trk_ ID rather than the tracking code,
-// which carriers recycle), the scan time as EasyPost wrote it, the status
-// with its detail, and a digest of message and location so two different
-// scans in the same second with the same status stay apart.
-func eventID(trackerID string, d detail, msg, loc string) string {
-	sum := sha256.Sum256([]byte(msg + "\x00" + loc))
-	return strings.Join([]string{Vendor, trackerID, d.Datetime, d.Status, d.StatusDetail, hex.EncodeToString(sum[:6])}, ":")
+// scanKey identifies one tracking detail (ingest.CarrierScan.IDKey).
+// EasyPost gives details no ID of their own, and each webhook repeats the
+// tracker's whole history, so the key is what makes a scan unique and never
+// changes between deliveries: the tracker (EasyPost's trk_ ID rather than
+// the tracking code, which carriers recycle), the scan time as EasyPost
+// wrote it, the status with its detail. The event ID adds a digest of
+// message and location, so two different scans in the same second with the
+// same status stay apart.
+func scanKey(trackerID string, d detail) []string {
+	return []string{Vendor, trackerID, d.Datetime, d.Status, d.StatusDetail}
 }
 
 // recordTime is when EasyPost recorded the update: the Tracker's updated_at,
@@ -242,14 +235,7 @@ func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errors.New("time is empty")
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
-	}
-	if y := t.UTC().Year(); y < 1970 || y > 2200 {
-		return time.Time{}, fmt.Errorf("%q is outside 1970-2200", s)
-	}
-	return t.UTC(), nil
+	return ingest.ParseShipmentTime(s)
 }
 
 // decode unmarshals exactly one JSON value into v.
@@ -262,14 +248,4 @@ func decode(b []byte, v any) error {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
 }

@@ -1,50 +1,21 @@
 package easypost
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
-
-var carrierSchema = schemas.MustLoad(schemas.Carrier.SchemaName())
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func ts(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t.UTC()
-}
 
 // scan is one expected event; the tracker-wide fields come from the case.
 type scan struct {
 	datetime, status, sub, desc, loc string
-}
-
-// digest is the message-and-location part of an event ID, computed
-// independently of the adapter's code.
-func digest(msg, loc string) string {
-	sum := sha256.Sum256([]byte(msg + "\x00" + loc))
-	return hex.EncodeToString(sum[:])[:12]
 }
 
 func expect(trackerID, code, carrier string, est any, recorded time.Time, scans []scan) []map[string]any {
@@ -55,7 +26,7 @@ func expect(trackerID, code, carrier string, est any, recorded time.Time, scans 
 			loc = s.loc
 		}
 		out[i] = map[string]any{
-			"event_id":           "easypost:" + trackerID + ":" + s.datetime + ":" + s.status + ":" + s.sub + ":" + digest(s.desc, s.loc),
+			"event_id":           "easypost:" + trackerID + ":" + s.datetime + ":" + s.status + ":" + s.sub + ":" + ingesttest.ScanDigest(s.desc, s.loc),
 			"tracking_number":    code,
 			"carrier":            carrier,
 			"provider":           "easypost",
@@ -66,7 +37,7 @@ func expect(trackerID, code, carrier string, est any, recorded time.Time, scans 
 			"description":        s.desc,
 			"location":           loc,
 			"estimated_delivery": est,
-			"occurred_at":        ts(s.datetime),
+			"occurred_at":        ingesttest.Time(s.datetime),
 			"recorded_at":        recorded,
 		}
 	}
@@ -74,7 +45,7 @@ func expect(trackerID, code, carrier string, est any, recorded time.Time, scans 
 }
 
 func TestAdaptGolden(t *testing.T) {
-	received := ts("2030-01-01T00:00:00Z") // must not be used: the payloads carry updated_at
+	received := ingesttest.Time("2030-01-01T00:00:00Z") // must not be used: the payloads carry updated_at
 	tests := []struct {
 		file string
 		want []map[string]any
@@ -82,7 +53,7 @@ func TestAdaptGolden(t *testing.T) {
 		{
 			// EasyPost's own webhook fixture (a FedEx Ground tracker, 7 scans).
 			file: "tracker_updated.json",
-			want: expect("trk_1", "1", "FedEx", ts("2024-08-05T00:00:00Z"), ts("2024-08-02T19:26:51Z"), []scan{
+			want: expect("trk_1", "1", "FedEx", ingesttest.Time("2024-08-05T00:00:00Z"), ingesttest.Time("2024-08-02T19:26:51Z"), []scan{
 				{"2024-07-31T15:00:00Z", "pre_transit", "label_created", "Shipment information sent to FedEx", "32837, US"},
 				{"2024-07-31T19:27:00Z", "in_transit", "arrived_at_facility", "Picked up", "ORLANDO, FL, 32809, US"},
 				{"2024-07-31T22:35:00Z", "in_transit", "arrived_at_facility", "Arrived at FedEx location", "ORLANDO, FL, 32809, US"},
@@ -96,7 +67,7 @@ func TestAdaptGolden(t *testing.T) {
 			// The docs' tracker.created Event around the docs' Tracker object:
 			// an all-null location becomes null, not "".
 			file: "tracker_created.json",
-			want: expect("trk_acfcc5058c5445bda6c3c331125d52c9", "EZ1000000001", "USPS", ts("2023-12-01T05:14:45Z"), ts("2023-12-01T05:14:45Z"), []scan{
+			want: expect("trk_acfcc5058c5445bda6c3c331125d52c9", "EZ1000000001", "USPS", ingesttest.Time("2023-12-01T05:14:45Z"), ingesttest.Time("2023-12-01T05:14:45Z"), []scan{
 				{"2023-11-01T05:14:45Z", "pre_transit", "status_update", "Pre-Shipment Info Sent to USPS", ""},
 				{"2023-11-01T17:51:45Z", "pre_transit", "status_update", "Shipping Label Created", "HOUSTON, TX, 77063"},
 			}),
@@ -105,21 +76,11 @@ func TestAdaptGolden(t *testing.T) {
 	a := New("secret")
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := a.Adapt(ingest.Request{Body: fixture(t, tt.file), Received: received})
+			got, err := a.Adapt(ingest.Request{Body: ingesttest.Fixture(t, tt.file), Received: received})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d events, want %d", len(got), len(tt.want))
-			}
-			for i := range got {
-				if !reflect.DeepEqual(got[i], tt.want[i]) {
-					t.Errorf("event %d:\n got %v\nwant %v", i, got[i], tt.want[i])
-				}
-				if _, err := carrierSchema.FromJSON(got[i]); err != nil {
-					t.Errorf("event %d does not fit carrier_event: %v", i, err)
-				}
-			}
+			ingesttest.WantEvents(t, schemas.Carrier, got, tt.want)
 		})
 	}
 }
@@ -128,7 +89,7 @@ func TestAdaptGolden(t *testing.T) {
 // scans already seen keep their event IDs.
 func TestAdaptRedeliveryDeduplicates(t *testing.T) {
 	a := New("secret")
-	body := fixture(t, "tracker_updated.json")
+	body := ingesttest.Fixture(t, "tracker_updated.json")
 	first, err := a.Adapt(ingest.Request{Body: body})
 	if err != nil {
 		t.Fatal(err)
@@ -157,13 +118,13 @@ func TestAdaptLocalOffsetAndFallbacks(t *testing.T) {
 	"tracking_code":"9400","carrier":"USPS","est_delivery_date":null,"tracking_details":[
 	{"status":"delivered","status_detail":null,"message":"","description":"Delivered, In/At Mailbox","datetime":"2024-03-05T14:31:00-05:00",
 	 "tracking_location":{"city":"BOSTON","state":"MA","country":"US","zip":null}}]}}`
-	received := ts("2024-03-05T19:40:00Z")
+	received := ingesttest.Time("2024-03-05T19:40:00Z")
 	got, err := New("s").Adapt(ingest.Request{Body: []byte(body), Received: received})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"event_id":           "easypost:trk_2:2024-03-05T14:31:00-05:00:delivered::" + digest("Delivered, In/At Mailbox", "BOSTON, MA, US"),
+		"event_id":           "easypost:trk_2:2024-03-05T14:31:00-05:00:delivered::" + ingesttest.ScanDigest("Delivered, In/At Mailbox", "BOSTON, MA, US"),
 		"tracking_number":    "9400",
 		"carrier":            "USPS",
 		"provider":           "easypost",
@@ -174,7 +135,7 @@ func TestAdaptLocalOffsetAndFallbacks(t *testing.T) {
 		"description":        "Delivered, In/At Mailbox",
 		"location":           "BOSTON, MA, US",
 		"estimated_delivery": nil,
-		"occurred_at":        ts("2024-03-05T19:31:00Z"),
+		"occurred_at":        ingesttest.Time("2024-03-05T19:31:00Z"),
 		"recorded_at":        received, // no updated_at anywhere: arrival time stands in
 	}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
@@ -201,19 +162,14 @@ func TestAdaptRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New("s").Adapt(ingest.Request{Body: []byte(tt.body), Received: time.Now()})
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want error containing %q, got %v", tt.wantErr, err)
-			}
-			if errors.Is(err, ingest.ErrUnsupported) != tt.unsupported {
-				t.Fatalf("ErrUnsupported = %v, want %v (%v)", !tt.unsupported, tt.unsupported, err)
-			}
+			ingesttest.CheckAdaptErr(t, err, tt.wantErr, tt.unsupported)
 		})
 	}
 }
 
 func TestVerify(t *testing.T) {
 	const secret = "A1B2C3" // the secret in EasyPost's webhooks guide
-	body := fixture(t, "tracker_updated.json")
+	body := ingesttest.Fixture(t, "tracker_updated.json")
 	valid := Sign(secret, body)
 	if !strings.HasPrefix(valid, "hmac-sha256-hex=") || len(valid) != len("hmac-sha256-hex=")+64 {
 		t.Fatalf("signature has the wrong shape: %s", valid)
@@ -239,15 +195,7 @@ func TestVerify(t *testing.T) {
 				h.Set("X-Hmac-Signature", tt.header)
 			}
 			err := New(secret).Verify(ingest.Request{Header: h, Body: tt.body})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("want ok, got %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ingest.ErrSignature) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("want ErrSignature containing %q, got %v", tt.wantErr, err)
-			}
+			ingesttest.CheckVerifyErr(t, err, tt.wantErr)
 		})
 	}
 	// No secret configured: nothing verifies, not even an "empty" signature.

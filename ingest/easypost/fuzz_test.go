@@ -1,12 +1,11 @@
 package easypost
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -14,25 +13,10 @@ import (
 // panic, and every event it returns must fit the carrier_event schema
 // and carry its record key (ingest.CheckEvents, as the gateway checks).
 func FuzzAdapt(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte(`{"description":"tracker.updated","result":{"object":"Tracker","id":"t","tracking_code":"c","carrier":"UPS","tracking_details":[{"status":"s","datetime":"2024-01-01T00:00:00+14:00"}]}}`))
-	f.Add([]byte(`null`))
-	a := New("secret")
+	seeds := append(ingesttest.Fixtures(f, "*.json"),
+		[]byte(`{"description":"tracker.updated","result":{"object":"Tracker","id":"t","tracking_code":"c","carrier":"UPS","tracking_details":[{"status":"s","datetime":"2024-01-01T00:00:00+14:00"}]}}`),
+		[]byte(`null`),
+	)
 	received := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		events, err := a.Adapt(ingest.Request{Body: body, Received: received})
-		if err != nil {
-			return
-		}
-		if err := ingest.CheckEvents(schemas.Carrier, events); err != nil {
-			t.Fatalf("%v\nevents: %v\nbody: %q", err, events, body)
-		}
-	})
+	ingesttest.FuzzAdapter(f, New("secret"), schemas.Carrier, ingest.Request{Received: received}, seeds...)
 }

@@ -1,17 +1,15 @@
 package generic
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -23,10 +21,7 @@ var received = time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC)
 
 func request(t testing.TB, file string) ingest.Request {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := ingesttest.Fixture(t, file)
 	h := http.Header{}
 	h.Set(SignatureHeader, Sign(secret, body))
 	return ingest.Request{Header: h, Body: body, Received: received}
@@ -43,40 +38,8 @@ func TestAdaptGolden(t *testing.T) {
 		{"notifications_delay.json", NewNotifications(secret), 2},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			req := request(t, tt.file)
-			if err := tt.a.Verify(req); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			events, err := tt.a.Adapt(req)
-			if err != nil {
-				t.Fatalf("Adapt: %v", err)
-			}
-			if len(events) != tt.n {
-				t.Errorf("got %d events, want %d", len(events), tt.n)
-			}
-			if err := ingest.CheckEvents(tt.a.System(), events); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.TrimSuffix(tt.file, ".json")+".golden.json", events)
+			ingesttest.AdaptGolden(t, tt.a, tt.a.System(), request(t, tt.file), tt.n, ingesttest.GoldenFile(tt.file), *update)
 		})
-	}
-}
-
-func golden(t *testing.T, name string, events []map[string]any) {
-	t.Helper()
-	got := ingest.MarshalEvents(events)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update once, then review the file)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s:\n got: %s\nwant: %s", path, got, want)
 	}
 }
 
@@ -125,16 +88,7 @@ func TestVerify(t *testing.T) {
 			if tt.sig != "" {
 				h.Set(SignatureHeader, tt.sig)
 			}
-			err := a.Verify(ingest.Request{Header: h, Body: body})
-			if tt.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ingest.ErrSignature) {
-				t.Fatalf("Verify error = %v, want ErrSignature with %q", err, tt.want)
-			}
+			ingesttest.CheckVerifyErr(t, a.Verify(ingest.Request{Header: h, Body: body}), tt.want)
 		})
 	}
 	// A body changed in transit no longer verifies.
@@ -154,11 +108,7 @@ func TestVerify(t *testing.T) {
 // panic, and whatever it accepts must pass the schema the gateway checks.
 func FuzzAdapt(f *testing.F) {
 	for _, file := range []string{"wms_shipped.json", "wms_batch.json", "notifications_delay.json"} {
-		body, err := os.ReadFile(filepath.Join("testdata", file))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(body)
+		f.Add(ingesttest.Fixture(f, file))
 	}
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"recorded_at":null}`))

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -36,15 +35,6 @@ var fixtures = []struct {
 	{"refunds_create.json", "refunds/create", 1},
 }
 
-func readFixture(t testing.TB, file string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func request(topic string, body []byte) ingest.Request {
 	h := http.Header{}
 	h.Set(HeaderTopic, topic)
@@ -57,40 +47,9 @@ func TestAdaptGolden(t *testing.T) {
 	a := New(secret)
 	for _, f := range fixtures {
 		t.Run(f.topic, func(t *testing.T) {
-			req := request(f.topic, readFixture(t, f.file))
-			if err := a.Verify(req); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			events, err := a.Adapt(req)
-			if err != nil {
-				t.Fatalf("Adapt: %v", err)
-			}
-			if len(events) != f.events {
-				t.Errorf("got %d events, want %d", len(events), f.events)
-			}
-			if err := ingest.CheckEvents(schemas.Storefront, events); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.TrimSuffix(f.file, ".json")+".golden.json", events)
+			req := request(f.topic, ingesttest.Fixture(t, f.file))
+			ingesttest.AdaptGolden(t, a, schemas.Storefront, req, f.events, ingesttest.GoldenFile(f.file), *update)
 		})
-	}
-}
-
-func golden(t *testing.T, name string, events []map[string]any) {
-	t.Helper()
-	got := ingest.MarshalEvents(events)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update once, then review the file)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s:\n got: %s\nwant: %s", path, got, want)
 	}
 }
 
@@ -107,7 +66,7 @@ func TestFulfillmentEventKeepsBothTimes(t *testing.T) {
 }
 
 func TestAdaptWithoutWebhookIDDerivesAStableID(t *testing.T) {
-	body := readFixture(t, "refunds_create.json")
+	body := ingesttest.Fixture(t, "refunds_create.json")
 	req := request("refunds/create", body)
 	req.Header.Del(HeaderWebhookID)
 	a := New(secret)
@@ -124,7 +83,7 @@ func TestAdaptWithoutWebhookIDDerivesAStableID(t *testing.T) {
 
 func TestAdaptErrors(t *testing.T) {
 	a := New(secret)
-	order := readFixture(t, "orders_create.json")
+	order := ingesttest.Fixture(t, "orders_create.json")
 	for _, tt := range []struct {
 		name, topic, body, want string
 		unsupported             bool
@@ -155,19 +114,14 @@ func TestAdaptErrors(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error = %v, want %q", err, tt.want)
-			}
-			if errors.Is(err, ingest.ErrUnsupported) != tt.unsupported {
-				t.Fatalf("errors.Is(ErrUnsupported) = %v, want %v", !tt.unsupported, tt.unsupported)
-			}
+			ingesttest.CheckAdaptErr(t, err, tt.want, tt.unsupported)
 		})
 	}
 }
 
 func TestVerify(t *testing.T) {
 	a := New(secret)
-	body := readFixture(t, "orders_create.json")
+	body := ingesttest.Fixture(t, "orders_create.json")
 	for _, tt := range []struct{ name, sig, want string }{
 		{"valid", Sign(secret, body), ""},
 		{"forged", Sign("someone-else", body), "X-Shopify-Hmac-Sha256 does not match the body"},
@@ -178,16 +132,7 @@ func TestVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := request("orders/create", body)
 			req.Header.Set(HeaderHMAC, tt.sig)
-			err := a.Verify(req)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ingest.ErrSignature) {
-				t.Fatalf("Verify error = %v, want ErrSignature with %q", err, tt.want)
-			}
+			ingesttest.CheckVerifyErr(t, a.Verify(req), tt.want)
 		})
 	}
 	req := request("orders/create", body)
@@ -201,7 +146,7 @@ func TestVerify(t *testing.T) {
 // every event it returns must pass the storefront schema.
 func FuzzAdapt(f *testing.F) {
 	for _, fx := range fixtures {
-		f.Add(fx.topic, readFixture(f, fx.file))
+		f.Add(fx.topic, ingesttest.Fixture(f, fx.file))
 	}
 	f.Add("orders/create", []byte(`{"id":1,"cancelled_at":"2026-01-01T00:00:00Z","financial_status":null}`))
 	f.Add("fulfillments/update", []byte(`{"id":"f","order_id":"o","status":"s","tracking_numbers":[1,"x"]}`))

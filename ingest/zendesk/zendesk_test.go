@@ -1,17 +1,14 @@
 package zendesk
 
 import (
-	"bytes"
-	"errors"
 	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/ingesttest"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -34,15 +31,6 @@ var fixtures = []string{
 	"trigger_status_changed.json",
 }
 
-func readFixture(t testing.TB, file string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // signed is a delivery signed as Zendesk signs it, at timestamp ts.
 func signed(body []byte, ts time.Time) ingest.Request {
 	stamp := ts.UTC().Format(time.RFC3339)
@@ -56,45 +44,14 @@ func TestAdaptGolden(t *testing.T) {
 	a := New(secret, opts)
 	for _, file := range fixtures {
 		t.Run(file, func(t *testing.T) {
-			req := signed(readFixture(t, file), now.Add(-time.Second))
-			if err := a.Verify(req); err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			events, err := a.Adapt(req)
-			if err != nil {
-				t.Fatalf("Adapt: %v", err)
-			}
-			if len(events) != 1 {
-				t.Fatalf("got %d events, want 1", len(events))
-			}
-			if err := ingest.CheckEvents(schemas.Helpdesk, events); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.TrimSuffix(file, ".json")+".golden.json", events)
+			req := signed(ingesttest.Fixture(t, file), now.Add(-time.Second))
+			ingesttest.AdaptGolden(t, a, schemas.Helpdesk, req, 1, ingesttest.GoldenFile(file), *update)
 		})
 	}
 }
 
-func golden(t *testing.T, name string, events []map[string]any) {
-	t.Helper()
-	got := ingest.MarshalEvents(events)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update once, then review the file)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("events differ from %s:\n got: %s\nwant: %s", path, got, want)
-	}
-}
-
 func TestOrderFromExternalIDAndUnconfiguredFields(t *testing.T) {
-	body := readFixture(t, "ticket_status_changed.json")
+	body := ingesttest.Fixture(t, "ticket_status_changed.json")
 	ev, err := New(secret, Options{OrderFromExternalID: true}).Adapt(signed(body, now))
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +61,7 @@ func TestOrderFromExternalIDAndUnconfiguredFields(t *testing.T) {
 	}
 	// Without configuration, a custom field change is still a ticket event,
 	// just not linked to an order.
-	ev, err = New(secret, Options{}).Adapt(signed(readFixture(t, "ticket_custom_field_changed.json"), now))
+	ev, err = New(secret, Options{}).Adapt(signed(ingesttest.Fixture(t, "ticket_custom_field_changed.json"), now))
 	if err != nil || ev[0]["order_id"] != nil || ev[0]["event_type"] != "field_changed" {
 		t.Fatalf("unconfigured custom field change: %v, %v", ev, err)
 	}
@@ -127,12 +84,7 @@ func TestAdaptErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := a.Adapt(signed([]byte(tt.body), now))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error = %v, want %q", err, tt.want)
-			}
-			if errors.Is(err, ingest.ErrUnsupported) != tt.unsupported {
-				t.Fatalf("errors.Is(ErrUnsupported) = %v, want %v", !tt.unsupported, tt.unsupported)
-			}
+			ingesttest.CheckAdaptErr(t, err, tt.want, tt.unsupported)
 		})
 	}
 	// The ticket ID falls back to the event subject, the status to the
@@ -145,7 +97,7 @@ func TestAdaptErrors(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	a := New(secret, opts)
-	body := readFixture(t, "ticket_created.json")
+	body := ingesttest.Fixture(t, "ticket_created.json")
 	fresh := signed(body, now.Add(-30*time.Second))
 	for _, tt := range []struct {
 		name   string
@@ -191,16 +143,7 @@ func TestVerify(t *testing.T) {
 			req.Header = fresh.Header.Clone()
 			req.Body = tt.body
 			tt.mutate(req.Header)
-			err := a.Verify(req)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ingest.ErrSignature) {
-				t.Fatalf("Verify error = %v, want ErrSignature with %q", err, tt.want)
-			}
+			ingesttest.CheckVerifyErr(t, a.Verify(req), tt.want)
 		})
 	}
 	// The tolerance is configurable.
@@ -213,18 +156,11 @@ func TestVerify(t *testing.T) {
 // FuzzAdapt feeds arbitrary bodies: Adapt must never panic, and every event
 // it returns must pass the help-desk schema.
 func FuzzAdapt(f *testing.F) {
+	var seeds [][]byte
 	for _, file := range fixtures {
-		f.Add(readFixture(f, file))
+		seeds = append(seeds, ingesttest.Fixture(f, file))
 	}
-	f.Add([]byte(`{"type":"zen:event-type:ticket.custom_field_changed","detail":{"id":1,"status":"x","tags":"a  b"},"event":{"custom_field":{"id":360001234567},"current":[1]}}`))
+	seeds = append(seeds, []byte(`{"type":"zen:event-type:ticket.custom_field_changed","detail":{"id":1,"status":"x","tags":"a  b"},"event":{"custom_field":{"id":360001234567},"current":[1]}}`))
 	a := New(secret, Options{OrderNumberField: "360001234567", OrderStatusField: "360007654321", OrderFromExternalID: true})
-	f.Fuzz(func(t *testing.T, body []byte) {
-		events, err := a.Adapt(ingest.Request{Body: body, Received: received})
-		if err != nil {
-			return
-		}
-		if err := ingest.CheckEvents(schemas.Helpdesk, events); err != nil {
-			t.Fatalf("body %q: accepted events fail the schema: %v", body, err)
-		}
-	})
+	ingesttest.FuzzAdapter(f, a, schemas.Helpdesk, ingest.Request{Received: received}, seeds...)
 }
