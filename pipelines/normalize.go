@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/processors/normalize"
@@ -38,16 +36,13 @@ func (t Topics) NormalizeChangelog() Topic {
 	return Topic{Name: t.Prefix + "normalize.changelog", Partitions: t.Partitions, Compacted: true}
 }
 
-// NormalizeMetrics are the normalize stage's collectors.
+// NormalizeMetrics are the normalize stage's own collectors (the state
+// and transaction ones are StageMetrics).
 type NormalizeMetrics struct {
-	Canonical        *prometheus.CounterVec // system, status
-	Unmapped         *prometheus.CounterVec // system, code
-	Duplicates       *prometheus.CounterVec // system
-	Held             prometheus.Gauge
-	StateEntries     prometheus.Gauge
-	RestoreSeconds   prometheus.Histogram
-	AbortedBatches   prometheus.Counter
-	CommittedBatches prometheus.Counter
+	Canonical  *prometheus.CounterVec // system, status
+	Unmapped   *prometheus.CounterVec // system, code
+	Duplicates *prometheus.CounterVec // system
+	Held       prometheus.Gauge
 }
 
 // NewNormalizeMetrics creates and registers the collectors.
@@ -61,16 +56,8 @@ func NewNormalizeMetrics(reg prometheus.Registerer) *NormalizeMetrics {
 			Help: "Redelivered source events dropped by de-duplication, by system."}, []string{"system"}),
 		Held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_held_carrier_events",
 			Help: "Carrier events held until their tracking number is linked to an order."}),
-		StateEntries: prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_normalize_state_entries",
-			Help: "Entries in the normalize state (links, held events, dedupe keys) of the partitions this process owns."}),
-		RestoreSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "baton_normalize_restore_seconds",
-			Help: "Time to restore one partition's normalize state from its changelog.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}),
-		AbortedBatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_normalize_aborted_transactions_total",
-			Help: "Normalize transactions aborted (rebalance or failure); their input is processed again."}),
-		CommittedBatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_normalize_committed_transactions_total",
-			Help: "Normalize transactions committed."}),
 	}
-	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held, m.StateEntries, m.RestoreSeconds, m.AbortedBatches, m.CommittedBatches)
+	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held)
 	return m
 }
 
@@ -84,6 +71,7 @@ type NormalizeConfig struct {
 	Encoders       map[string]*schemas.Encoder
 	Decoder        *schemas.Decoder
 	Metrics        *Metrics
+	StageMetrics   *StageMetrics
 	NormMetrics    *NormalizeMetrics
 	SessionTimeout time.Duration
 	// UntilCaughtUp stops the stage once it has processed everything the
@@ -93,29 +81,20 @@ type NormalizeConfig struct {
 }
 
 // Normalize is the normalize stage: source topics (and its own links topic)
-// in, canonical events, links, dead letters and state changelog out, all in
-// one Kafka transaction per polled batch together with the consumed offsets
-// (exactly once). Partitions are assigned with the range balancer so that
-// partition p of every input topic goes to the same process, which holds
-// partition p's state; the state is restored from the changelog when a
-// partition is assigned.
+// in; canonical events, links, dead letters and the state changelog out,
+// exactly once (see stateful). Links are re-keyed by tracking number
+// through the links topic so they meet their carrier scans' partition.
 type Normalize struct {
-	cfg  NormalizeConfig
-	sess *kgo.GroupTransactSession
-	adm  *kadm.Client
-	dead *DeadLetters
+	cfg   NormalizeConfig
+	stage *stateful[*normalize.State]
+	dead  *DeadLetters
 
-	mu     sync.Mutex
-	states map[int32]*normalize.State
+	mu sync.Mutex
 	// position is the next offset to process per link-source partition
 	// ("topic/partition"), and idleSent the ones announced idle since
 	// their last record; both serve idle announcements.
 	position map[string]int64
 	idleSent map[string]bool
-	// restoreErr is set when a restore failed inside the assignment
-	// callback; Run returns it.
-	restoreErr error
-	target     kadm.ListedOffsets
 }
 
 // NewNormalize builds the stage; Run starts it.
@@ -123,63 +102,79 @@ func NewNormalize(ctx context.Context, cfg NormalizeConfig) (*Normalize, error) 
 	if cfg.Group == "" {
 		cfg.Group = StageGroup(DefaultAppID, "normalize")
 	}
-	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 45 * time.Second
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Normalize{cfg: cfg, states: map[int32]*normalize.State{}, position: map[string]int64{}, idleSent: map[string]bool{}}
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}}
 	n.dead = &DeadLetters{Stage: "normalize", Topic: cfg.Topics.DeadLetter().Name, Encoder: cfg.Encoders[cfg.Topics.DeadLetter().Name], Metrics: cfg.Metrics}
 	inputs := []string{cfg.Topics.Links().Name}
+	var sources []string
 	for _, t := range cfg.Topics.Sources() {
-		inputs = append(inputs, t.Name)
+		sources = append(sources, t.Name)
 	}
-	sess, err := kgo.NewGroupTransactSession(
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ClientID("baton-normalize"),
-		// Unique per process: KIP-447 group-generation fencing protects
-		// against zombies, so the ID need not be stable across restarts.
-		kgo.TransactionalID(fmt.Sprintf("baton-normalize-%s-%d", cfg.Group, time.Now().UnixNano())),
-		// A crashed process's open transaction pins the last stable offset
-		// of every partition it wrote until the coordinator aborts it, so
-		// read_committed consumers downstream stall that long. One polled
-		// batch takes well under a second, so 10 s is ample.
-		kgo.TransactionTimeout(10*time.Second),
-		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(inputs...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
-		kgo.Balancers(kgo.RangeBalancer()),
-		kgo.SessionTimeout(cfg.SessionTimeout),
-		kgo.FetchMaxBytes(8<<20),
-		kgo.RecordPartitioner(routePartitioner{changelog: cfg.Topics.NormalizeChangelog().Name}),
-		kgo.OnPartitionsAssigned(n.assigned),
-		kgo.OnPartitionsRevoked(n.dropped),
-		kgo.OnPartitionsLost(n.dropped),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("normalize: kafka client: %w", err)
+	inputs = append(inputs, sources...)
+	sc := statefulConfig[*normalize.State]{
+		stage: "normalize", brokers: cfg.Brokers, group: cfg.Group, inputs: inputs,
+		changelog: cfg.Topics.NormalizeChangelog().Name, sessionTimeout: cfg.SessionTimeout,
+		partitioner: routePartitioner{changelog: cfg.Topics.NormalizeChangelog().Name},
+		metrics:     cfg.Metrics, stageMetrics: cfg.StageMetrics, logger: cfg.Logger,
+		newState: normalize.NewState,
+		apply: func(st *normalize.State, key string, value []byte) error {
+			return st.Apply(normalize.Change{Key: key, Value: value})
+		},
+		size:     func(st *normalize.State) int { return st.Size() },
+		process:  n.process,
+		endBatch: n.endBatch,
+		idle:     n.announceIdle,
+		revoked:  n.forgetPositions,
 	}
-	n.sess = sess
-	n.adm = kadm.NewClient(sess.Client())
 	if cfg.UntilCaughtUp {
-		var names []string
-		for _, t := range cfg.Topics.Sources() {
-			names = append(names, t.Name)
-		}
-		ends, err := n.adm.ListEndOffsets(ctx, names...)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil {
-			sess.Close()
-			return nil, fmt.Errorf("normalize: list end offsets: %w", err)
-		}
-		n.target = ends
+		sc.caughtUpTopics = sources
+	}
+	var err error
+	if n.stage, err = newStateful(ctx, sc); err != nil {
+		return nil, err
 	}
 	return n, nil
+}
+
+// Run processes until ctx is cancelled (returns nil), until caught up when
+// so configured, or until an unrecoverable failure.
+func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
+
+// forgetPositions runs on revocation: positions of revoked partitions are
+// stale once another process has moved them; the next announcement
+// re-reads committed offsets.
+func (n *Normalize) forgetPositions() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.position, n.idleSent = map[string]int64{}, map[string]bool{}
+}
+
+// endBatch announces, to every links partition, how far this batch took
+// each link-producing source partition (reaching a partition's end means
+// nothing of it is in flight: it is announced idle until its next record),
+// and updates the held-scans gauge.
+func (n *Normalize) endBatch(fetches kgo.Fetches, produce func(*kgo.Record)) error {
+	progress := map[normalize.SourceWatermark]bool{}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		sys, ok := n.cfg.Topics.SystemOf(fp.Topic)
+		if !ok || !isLinkSource(sys) || len(fp.Records) == 0 {
+			return
+		}
+		last := fp.Records[len(fp.Records)-1]
+		idle := last.Offset+1 >= fp.HighWatermark
+		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: last.Timestamp, Idle: idle}] = true
+		key := fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)
+		n.mu.Lock()
+		n.position[key] = last.Offset + 1
+		n.idleSent[key] = idle
+		n.mu.Unlock()
+	})
+	held := 0
+	n.stage.forEach(func(st *normalize.State) { held += st.HeldCount() })
+	n.cfg.NormMetrics.Held.Set(float64(held))
+	return n.announce(progress, produce)
 }
 
 // routePartitioner sends changelog records, and links-topic watermarks,
@@ -213,300 +208,6 @@ func (r routeTopicPartitioner) Partition(rec *kgo.Record, n int) int {
 		}
 	}
 	return r.hash.Partition(rec, n)
-}
-
-// partitionNumbers collects the distinct partition numbers of an assignment.
-func partitionNumbers(assigned map[string][]int32) map[int32]bool {
-	out := map[int32]bool{}
-	for _, parts := range assigned {
-		for _, p := range parts {
-			out[p] = true
-		}
-	}
-	return out
-}
-
-// assigned restores the state of newly assigned partition numbers before
-// their records are fetched.
-func (n *Normalize) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
-	for p := range partitionNumbers(assigned) {
-		n.mu.Lock()
-		_, have := n.states[p]
-		n.mu.Unlock()
-		if have {
-			continue
-		}
-		st, err := n.restore(ctx, p)
-		n.mu.Lock()
-		if err != nil {
-			n.restoreErr = err
-		} else {
-			n.states[p] = st
-		}
-		n.mu.Unlock()
-	}
-}
-
-func (n *Normalize) dropped(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for p := range partitionNumbers(revoked) {
-		delete(n.states, p)
-	}
-	// Positions of revoked partitions are stale once another process has
-	// moved them; the next announcement re-reads committed offsets.
-	n.position, n.idleSent = map[string]int64{}, map[string]bool{}
-}
-
-// restore rebuilds partition p's state by reading its changelog partition
-// from the start to its (committed) end.
-func (n *Normalize) restore(ctx context.Context, p int32) (*normalize.State, error) {
-	start := time.Now()
-	topic := n.cfg.Topics.NormalizeChangelog().Name
-	st := normalize.NewState()
-	ends, err := n.adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("normalize: restore partition %d: %w", p, err)
-	}
-	end, _ := ends.Lookup(topic, p)
-	if end.Offset > 0 {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(n.cfg.Brokers...),
-			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().AtStart()}}),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			// Transaction markers are returned too, so reaching the marker
-			// at end-1 tells the restore it has read everything.
-			kgo.KeepControlRecords())
-		if err != nil {
-			return nil, err
-		}
-		defer cl.Close()
-		// Read until the record or transaction marker at end-1 (or past
-		// it: an aborted transaction's marker lands after the end listed
-		// here). Never stop early: a crashed process's open transaction
-		// holds back read_committed reads until the broker aborts it
-		// (TransactionTimeout), and stopping then would restore a partial
-		// state, losing links and dedupe keys.
-		const waitLog = 5 * time.Second
-		for {
-			pollCtx, cancel := context.WithTimeout(ctx, waitLog)
-			fetches := cl.PollFetches(pollCtx)
-			cancel()
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if fetches.NumRecords() == 0 {
-				n.cfg.Logger.Info("normalize restore waiting: the changelog's end is held by an open transaction", "partition", p, "end", end.Offset)
-			}
-			var applyErr error
-			done := false
-			fetches.EachError(func(_ string, _ int32, err error) {
-				if !errors.Is(err, context.DeadlineExceeded) && applyErr == nil {
-					applyErr = err
-				}
-			})
-			fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-				for _, r := range fp.Records {
-					if applyErr == nil && !r.Attrs.IsControl() {
-						applyErr = st.Apply(normalize.Change{Key: string(r.Key), Value: r.Value})
-					}
-					if r.Offset >= end.Offset-1 {
-						done = true
-					}
-				}
-			})
-			if applyErr != nil {
-				return nil, fmt.Errorf("normalize: restore partition %d: %w", p, applyErr)
-			}
-			if done {
-				break
-			}
-		}
-	}
-	n.cfg.NormMetrics.RestoreSeconds.Observe(time.Since(start).Seconds())
-	n.cfg.Logger.Info("normalize state restored", "partition", p, "entries", st.Size(), "held", st.HeldCount(), "seconds", time.Since(start).Seconds())
-	return st, nil
-}
-
-// Run processes until ctx is cancelled (returns nil), until caught up when
-// so configured, or until an unrecoverable failure.
-func (n *Normalize) Run(ctx context.Context) error {
-	defer n.sess.Close()
-	sourcesDone := !n.cfg.UntilCaughtUp
-	start, records := time.Now(), 0
-	for {
-		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := n.sess.PollFetches(pollCtx)
-		cancel()
-		if fetches.IsClientClosed() {
-			return errors.New("normalize: kafka client closed")
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		n.mu.Lock()
-		rerr := n.restoreErr
-		n.mu.Unlock()
-		if rerr != nil {
-			return rerr
-		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				n.cfg.Metrics.FetchErrors.WithLabelValues(topic).Inc()
-				n.cfg.Logger.Warn("fetch error", "topic", topic, "partition", p, "err", err)
-			}
-		})
-		if fetches.NumRecords() == 0 {
-			if err := n.announceIdle(ctx); err != nil {
-				return err
-			}
-			if n.cfg.UntilCaughtUp && sourcesDone {
-				elapsed := time.Since(start)
-				n.cfg.Logger.Info("normalize caught up with the source topics", "records", records,
-					"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "records_per_second", fmt.Sprintf("%.0f", float64(records)/elapsed.Seconds()))
-				return nil
-			}
-			if n.cfg.UntilCaughtUp {
-				done, err := n.sourcesCaughtUp(ctx)
-				if err != nil {
-					return err
-				}
-				sourcesDone = done
-			}
-			continue
-		}
-		if err := n.transact(ctx, fetches); err != nil {
-			return err
-		}
-		records += fetches.NumRecords()
-	}
-}
-
-// errRevoked aborts a batch holding records of a partition no longer owned.
-var errRevoked = errors.New("partition revoked during the batch")
-
-// transact processes one polled batch in one transaction. If the
-// transaction aborts (a rebalance, a failed produce), the in-memory state
-// no longer matches what was committed, so every owned partition is
-// restored from the changelog; the group session rewinds the input.
-func (n *Normalize) transact(ctx context.Context, fetches kgo.Fetches) error {
-	if err := n.sess.Begin(); err != nil {
-		return fmt.Errorf("normalize: begin transaction: %w", err)
-	}
-	var (
-		produceErr error
-		errMu      sync.Mutex
-	)
-	produce := func(r *kgo.Record) {
-		n.sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			if err != nil {
-				errMu.Lock()
-				if produceErr == nil {
-					produceErr = err
-				}
-				errMu.Unlock()
-			}
-		})
-	}
-	// progress holds how far this batch took each link-producing source
-	// partition; it is announced to every links partition at the end.
-	progress := map[normalize.SourceWatermark]bool{}
-	var procErr error
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if procErr != nil || len(fp.Records) == 0 {
-			return
-		}
-		n.mu.Lock()
-		st := n.states[fp.Partition]
-		n.mu.Unlock()
-		if st == nil {
-			// Revoked while this batch was buffered or in flight: the
-			// session aborts the transaction anyway.
-			procErr = errRevoked
-			return
-		}
-		n.cfg.Metrics.RecordsConsumed.WithLabelValues("normalize", fp.Topic).Add(float64(len(fp.Records)))
-		last := fp.Records[len(fp.Records)-1]
-		n.cfg.Metrics.ConsumerLag.WithLabelValues("normalize", fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
-		for _, r := range fp.Records {
-			if procErr = n.process(ctx, st, r, produce); procErr != nil {
-				return
-			}
-		}
-		if sys, ok := n.cfg.Topics.SystemOf(fp.Topic); ok && isLinkSource(sys) {
-			// Reaching the partition's end means nothing of it is in
-			// flight: announce it idle until its next record.
-			idle := last.Offset+1 >= fp.HighWatermark
-			progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: last.Timestamp, Idle: idle}] = true
-			key := fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)
-			n.mu.Lock()
-			n.position[key] = last.Offset + 1
-			n.idleSent[key] = idle
-			n.mu.Unlock()
-		}
-	})
-	if procErr == nil {
-		procErr = n.announce(progress, produce)
-	}
-	commit := kgo.TryCommit
-	if procErr != nil {
-		commit = kgo.TryAbort
-	}
-	committed, err := n.sess.End(context.WithoutCancel(ctx), commit)
-	if produceErr != nil && err == nil {
-		n.cfg.Logger.Warn("normalize: a produce failed; the transaction was aborted", "err", produceErr)
-	}
-	if err != nil {
-		return fmt.Errorf("normalize: end transaction: %w", err)
-	}
-	if procErr != nil && !errors.Is(procErr, errRevoked) && ctx.Err() == nil {
-		return procErr
-	}
-	if !committed {
-		n.cfg.NormMetrics.AbortedBatches.Inc()
-		if ctx.Err() != nil {
-			return nil // stopping: the input is processed again after a restart
-		}
-		return n.restoreAll(ctx)
-	}
-	n.cfg.NormMetrics.CommittedBatches.Inc()
-	n.updateGauges()
-	return nil
-}
-
-func (n *Normalize) restoreAll(ctx context.Context) error {
-	n.mu.Lock()
-	parts := make([]int32, 0, len(n.states))
-	for p := range n.states {
-		parts = append(parts, p)
-	}
-	n.mu.Unlock()
-	for _, p := range parts {
-		st, err := n.restore(ctx, p)
-		if err != nil {
-			return err
-		}
-		n.mu.Lock()
-		if _, still := n.states[p]; still {
-			n.states[p] = st
-		}
-		n.mu.Unlock()
-	}
-	return nil
-}
-
-func (n *Normalize) updateGauges() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var held, size int
-	for _, st := range n.states {
-		held += st.HeldCount()
-		size += st.Size()
-	}
-	n.cfg.NormMetrics.Held.Set(float64(held))
-	n.cfg.NormMetrics.StateEntries.Set(float64(size))
 }
 
 // process decodes one record, runs the processor and produces its output.
@@ -610,16 +311,12 @@ func isLinkSource(sys schemas.System) bool { return sys == schemas.WMS || sys ==
 // held scans do not wait for sources with nothing in flight. It runs its
 // own small transaction.
 func (n *Normalize) announceIdle(ctx context.Context) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	owned := make([]int32, 0, len(n.states))
-	for p := range n.states {
-		owned = append(owned, p)
-	}
+	owned := n.stage.owned()
 	var topics []string
 	for _, sys := range []schemas.System{schemas.WMS, schemas.Storefront} {
 		topics = append(topics, n.cfg.Topics.Source(sys).Name)
 	}
+	n.mu.Lock()
 	var pending bool
 	for _, t := range topics {
 		for _, p := range owned {
@@ -628,22 +325,24 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 			}
 		}
 	}
+	n.mu.Unlock()
 	if !pending {
 		return nil
 	}
-	ends, err := n.adm.ListEndOffsets(ctx, topics...)
+	ends, err := n.stage.adm.ListEndOffsets(ctx, topics...)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
 		return fmt.Errorf("normalize: list end offsets: %w", err)
 	}
-	committed, err := n.adm.FetchOffsets(ctx, n.cfg.Group)
+	committed, err := n.stage.adm.FetchOffsets(ctx, n.cfg.Group)
 	if err != nil {
 		return fmt.Errorf("normalize: fetch committed offsets: %w", err)
 	}
 	progress := map[normalize.SourceWatermark]bool{}
 	var keys []string
+	n.mu.Lock()
 	for _, t := range topics {
 		sys, _ := n.cfg.Topics.SystemOf(t)
 		for _, p := range owned {
@@ -661,36 +360,19 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 			}
 		}
 	}
+	n.mu.Unlock()
 	if len(progress) == 0 {
 		return nil
 	}
-	if err := n.sess.Begin(); err != nil {
-		return fmt.Errorf("normalize: begin transaction: %w", err)
+	ok, err := n.stage.transaction(ctx, func(produce func(*kgo.Record)) error { return n.announce(progress, produce) })
+	if err != nil || !ok {
+		return err // not announced: the next quiet poll tries again
 	}
-	var produceErr error
-	var errMu sync.Mutex
-	err = n.announce(progress, func(r *kgo.Record) {
-		n.sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			errMu.Lock()
-			if err != nil && produceErr == nil {
-				produceErr = err
-			}
-			errMu.Unlock()
-		})
-	})
-	commit := kgo.TransactionEndTry(err == nil)
-	committed2, endErr := n.sess.End(context.WithoutCancel(ctx), commit)
-	if endErr != nil {
-		return fmt.Errorf("normalize: end transaction: %w", endErr)
+	n.mu.Lock()
+	for _, k := range keys {
+		n.idleSent[k] = true
 	}
-	if err != nil {
-		return err
-	}
-	if committed2 && produceErr == nil {
-		for _, k := range keys {
-			n.idleSent[k] = true
-		}
-	}
+	n.mu.Unlock()
 	return nil
 }
 
@@ -750,21 +432,3 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 	return normalize.Input{Link: &l}, nil
 }
 
-// sourcesCaughtUp reports whether the group's committed offsets reached
-// the source topics' end offsets recorded at start.
-func (n *Normalize) sourcesCaughtUp(ctx context.Context) (bool, error) {
-	committed, err := n.adm.FetchOffsets(ctx, n.cfg.Group)
-	if err != nil {
-		return false, fmt.Errorf("normalize: fetch committed offsets: %w", err)
-	}
-	done := true
-	n.target.Each(func(end kadm.ListedOffset) {
-		if end.Offset == 0 {
-			return
-		}
-		if c, ok := committed.Lookup(end.Topic, end.Partition); !ok || c.At < end.Offset {
-			done = false
-		}
-	})
-	return done, nil
-}

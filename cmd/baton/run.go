@@ -80,6 +80,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := pipelines.NewMetrics(promReg)
+	stageMetrics := pipelines.NewStageMetrics(promReg)
 	if *metricsAddr != "" {
 		stop, err := serveMetrics(*metricsAddr, promReg)
 		if err != nil {
@@ -99,7 +100,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	decoder := schemas.NewDecoder(reg)
 	norm, err := pipelines.NewNormalize(ctx, pipelines.NormalizeConfig{
 		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "normalize"), Processor: proc, Encoders: enc, Decoder: decoder,
-		Metrics: metrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
+		Metrics: metrics, StageMetrics: stageMetrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
 		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
 	})
 	if err != nil {

@@ -1,0 +1,478 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// StageMetrics are the collectors every stateful stage shares, labelled by
+// stage.
+type StageMetrics struct {
+	StateEntries   *prometheus.GaugeVec     // stage
+	RestoreSeconds *prometheus.HistogramVec // stage
+	Transactions   *prometheus.CounterVec   // stage, outcome (committed, aborted)
+}
+
+// NewStageMetrics creates and registers the collectors.
+func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
+	m := &StageMetrics{
+		StateEntries: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_state_entries",
+			Help: "Entries in a stage's state store (normalize: links, held scans, dedupe keys; unify: open orders), for the partitions this process owns."}, []string{"stage"}),
+		RestoreSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baton_state_restore_seconds",
+			Help: "Time to restore one partition's state from its changelog topic.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"stage"}),
+		Transactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_transactions_total",
+			Help: "Kafka transactions of a stage by outcome; an aborted one (rebalance, failure) has its input processed again."}, []string{"stage", "outcome"}),
+	}
+	reg.MustRegister(m.StateEntries, m.RestoreSeconds, m.Transactions)
+	return m
+}
+
+// statefulConfig configures the machinery shared by the stateful stages.
+type statefulConfig[S any] struct {
+	stage          string // metric label and log name: normalize, unify
+	brokers        []string
+	group          string
+	inputs         []string
+	changelog      string // compacted; partition p holds the state of input partition number p
+	sessionTimeout time.Duration
+	// caughtUpTopics are the inputs whose end offsets at start define
+	// "caught up" (empty: run until cancelled).
+	caughtUpTopics []string
+	partitioner    kgo.Partitioner
+	metrics        *Metrics
+	stageMetrics   *StageMetrics
+	logger         *slog.Logger
+
+	newState func() S
+	// apply restores one changelog record into a state.
+	apply func(st S, key string, value []byte) error
+	// size is the number of entries a state holds (the gauge).
+	size func(st S) int
+	// process handles one input record of the partition whose state is
+	// st, producing its outputs (changelog included) through produce.
+	// Only a transient failure is returned: bad input is dead-lettered.
+	process func(ctx context.Context, st S, r *kgo.Record, produce func(*kgo.Record)) error
+	// endBatch, optional, runs inside the transaction after the batch's
+	// records (normalize announces its progress there).
+	endBatch func(fetches kgo.Fetches, produce func(*kgo.Record)) error
+	// idle, optional, runs on a poll that returned nothing.
+	idle func(ctx context.Context) error
+	// revoked, optional, runs when partitions leave this process.
+	revoked func()
+}
+
+// stateful runs a processor with per-partition state exactly once: each
+// polled batch is one Kafka transaction holding the outputs, the state's
+// changelog records and the consumed offsets (GroupTransactSession, with
+// KIP-447 fencing by group generation). Partitions are assigned with the
+// range balancer, so partition p of every input goes to the same process,
+// which holds partition p's state; a partition's state is restored from its
+// changelog partition when the partition is assigned, and every owned
+// state is restored again after an aborted transaction, because the memory
+// then holds changes Kafka never committed.
+type stateful[S any] struct {
+	cfg  statefulConfig[S]
+	sess *kgo.GroupTransactSession
+	adm  *kadm.Client
+
+	mu     sync.Mutex
+	states map[int32]S
+	// restoreErr is set when a restore failed inside the assignment
+	// callback; Run returns it.
+	restoreErr error
+	target     kadm.ListedOffsets
+}
+
+func newStateful[S any](ctx context.Context, cfg statefulConfig[S]) (*stateful[S], error) {
+	if cfg.sessionTimeout <= 0 {
+		cfg.sessionTimeout = 45 * time.Second
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	s := &stateful[S]{cfg: cfg, states: map[int32]S{}}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.brokers...),
+		kgo.ClientID("baton-" + cfg.stage),
+		// Unique per process: KIP-447 group-generation fencing protects
+		// against zombies, so the ID need not be stable across restarts.
+		kgo.TransactionalID(fmt.Sprintf("%s-%d", cfg.group, time.Now().UnixNano())),
+		// A crashed process's open transaction pins the last stable offset
+		// of every partition it wrote until the coordinator aborts it, so
+		// read_committed consumers downstream stall that long. One polled
+		// batch takes well under a second, so 10 s is ample.
+		kgo.TransactionTimeout(10 * time.Second),
+		kgo.ConsumerGroup(cfg.group),
+		kgo.ConsumeTopics(cfg.inputs...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers come through as records (and are skipped),
+		// so the committed offset of a transactional input moves past the
+		// marker that ends it and can reach the end offset.
+		kgo.KeepControlRecords(),
+		kgo.RequireStableFetchOffsets(),
+		kgo.Balancers(kgo.RangeBalancer()),
+		kgo.SessionTimeout(cfg.sessionTimeout),
+		kgo.FetchMaxBytes(8 << 20),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.dropped),
+		kgo.OnPartitionsLost(s.dropped),
+	}
+	if cfg.partitioner != nil {
+		opts = append(opts, kgo.RecordPartitioner(cfg.partitioner))
+	}
+	sess, err := kgo.NewGroupTransactSession(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: kafka client: %w", cfg.stage, err)
+	}
+	s.sess = sess
+	s.adm = kadm.NewClient(sess.Client())
+	if len(cfg.caughtUpTopics) > 0 {
+		ends, err := s.adm.ListEndOffsets(ctx, cfg.caughtUpTopics...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			sess.Close()
+			return nil, fmt.Errorf("%s: list end offsets: %w", cfg.stage, err)
+		}
+		s.target = ends
+	}
+	return s, nil
+}
+
+// partitionNumbers collects the distinct partition numbers of an assignment.
+func partitionNumbers(assigned map[string][]int32) map[int32]bool {
+	out := map[int32]bool{}
+	for _, parts := range assigned {
+		for _, p := range parts {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// assigned restores the state of newly assigned partition numbers before
+// their records are fetched.
+func (s *stateful[S]) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	for p := range partitionNumbers(assigned) {
+		s.mu.Lock()
+		_, have := s.states[p]
+		s.mu.Unlock()
+		if have {
+			continue
+		}
+		st, err := s.restore(ctx, p)
+		s.mu.Lock()
+		if err != nil {
+			s.restoreErr = err
+		} else {
+			s.states[p] = st
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *stateful[S]) dropped(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	s.mu.Lock()
+	for p := range partitionNumbers(revoked) {
+		delete(s.states, p)
+	}
+	s.mu.Unlock()
+	if s.cfg.revoked != nil {
+		s.cfg.revoked()
+	}
+}
+
+// owned lists the partition numbers whose state this process holds.
+func (s *stateful[S]) owned() []int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int32, 0, len(s.states))
+	for p := range s.states {
+		out = append(out, p)
+	}
+	return out
+}
+
+// forEach calls f with every owned partition's state.
+func (s *stateful[S]) forEach(f func(S)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.states {
+		f(st)
+	}
+}
+
+// restore rebuilds partition p's state by reading its changelog partition
+// from the start to its (committed) end.
+func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
+	start := time.Now()
+	topic := s.cfg.changelog
+	st := s.cfg.newState()
+	var zero S
+	ends, err := s.adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return zero, fmt.Errorf("%s: restore partition %d: %w", s.cfg.stage, p, err)
+	}
+	end, _ := ends.Lookup(topic, p)
+	if end.Offset > 0 {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(s.cfg.brokers...),
+			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().AtStart()}}),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			// Transaction markers are returned too, so reaching the marker
+			// at end-1 tells the restore it has read everything.
+			kgo.KeepControlRecords())
+		if err != nil {
+			return zero, err
+		}
+		defer cl.Close()
+		// Read until the record or transaction marker at end-1 (or past
+		// it: an aborted transaction's marker lands after the end listed
+		// here). Never stop early: a crashed process's open transaction
+		// holds back read_committed reads until the broker aborts it
+		// (TransactionTimeout), and stopping then would restore a partial
+		// state.
+		const waitLog = 5 * time.Second
+		for done := false; !done; {
+			pollCtx, cancel := context.WithTimeout(ctx, waitLog)
+			fetches := cl.PollFetches(pollCtx)
+			cancel()
+			if ctx.Err() != nil {
+				return zero, ctx.Err()
+			}
+			if fetches.NumRecords() == 0 {
+				s.cfg.logger.Info(s.cfg.stage+" restore waiting: the changelog's end is held by an open transaction", "partition", p, "end", end.Offset)
+			}
+			var applyErr error
+			fetches.EachError(func(_ string, _ int32, err error) {
+				if !errors.Is(err, context.DeadlineExceeded) && applyErr == nil {
+					applyErr = err
+				}
+			})
+			fetches.EachRecord(func(r *kgo.Record) {
+				if applyErr == nil && !r.Attrs.IsControl() {
+					applyErr = s.cfg.apply(st, string(r.Key), r.Value)
+				}
+				if r.Offset >= end.Offset-1 {
+					done = true
+				}
+			})
+			if applyErr != nil {
+				return zero, fmt.Errorf("%s: restore partition %d: %w", s.cfg.stage, p, applyErr)
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	s.cfg.stageMetrics.RestoreSeconds.WithLabelValues(s.cfg.stage).Observe(elapsed.Seconds())
+	s.cfg.logger.Info(s.cfg.stage+" state restored", "partition", p, "entries", s.cfg.size(st), "changelog_records", end.Offset, "seconds", fmt.Sprintf("%.3f", elapsed.Seconds()))
+	return st, nil
+}
+
+// run processes until ctx is cancelled (returns nil), until caught up when
+// so configured, or until an unrecoverable failure.
+func (s *stateful[S]) run(ctx context.Context) error {
+	defer s.sess.Close()
+	untilCaughtUp := len(s.cfg.caughtUpTopics) > 0
+	inputsDone := false
+	start, records := time.Now(), 0
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := s.sess.PollFetches(pollCtx)
+		cancel()
+		if fetches.IsClientClosed() {
+			return fmt.Errorf("%s: kafka client closed", s.cfg.stage)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.mu.Lock()
+		rerr := s.restoreErr
+		s.mu.Unlock()
+		if rerr != nil {
+			return rerr
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				s.cfg.metrics.FetchErrors.WithLabelValues(topic).Inc()
+				s.cfg.logger.Warn("fetch error", "stage", s.cfg.stage, "topic", topic, "partition", p, "err", err)
+			}
+		})
+		if fetches.NumRecords() > 0 {
+			if err := s.transact(ctx, fetches); err != nil {
+				return err
+			}
+			records += fetches.NumRecords()
+			continue
+		}
+		if s.cfg.idle != nil {
+			if err := s.cfg.idle(ctx); err != nil {
+				return err
+			}
+		}
+		if !untilCaughtUp {
+			continue
+		}
+		// One more quiet poll after the inputs were caught up lets
+		// records the stage feeds itself (normalize's links) drain.
+		if inputsDone {
+			elapsed := time.Since(start)
+			s.cfg.logger.Info(s.cfg.stage+" caught up with its inputs", "records", records,
+				"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "records_per_second", fmt.Sprintf("%.0f", float64(records)/elapsed.Seconds()))
+			return nil
+		}
+		done, err := s.caughtUp(ctx)
+		if err != nil {
+			return err
+		}
+		inputsDone = done
+	}
+}
+
+// errRevoked aborts a batch holding records of a partition no longer owned.
+var errRevoked = errors.New("partition revoked during the batch")
+
+// transact processes one polled batch in one transaction.
+func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
+	var procErr error
+	committed, err := s.transaction(ctx, func(produce func(*kgo.Record)) error {
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if procErr != nil || len(fp.Records) == 0 {
+				return
+			}
+			s.mu.Lock()
+			st, ok := s.states[fp.Partition]
+			s.mu.Unlock()
+			if !ok {
+				// Revoked while this batch was buffered or in flight: the
+				// session aborts the transaction anyway.
+				procErr = errRevoked
+				return
+			}
+			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
+			last := fp.Records[len(fp.Records)-1]
+			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
+			for _, r := range fp.Records {
+				if r.Attrs.IsControl() {
+					continue
+				}
+				if procErr = s.cfg.process(ctx, st, r, produce); procErr != nil {
+					return
+				}
+			}
+		})
+		if procErr == nil && s.cfg.endBatch != nil {
+			procErr = s.cfg.endBatch(fetches, produce)
+		}
+		return procErr
+	})
+	if err != nil {
+		return err
+	}
+	if procErr != nil && !errors.Is(procErr, errRevoked) && ctx.Err() == nil {
+		return procErr
+	}
+	if !committed {
+		if ctx.Err() != nil {
+			return nil // stopping: the input is processed again after a restart
+		}
+		return s.restoreAll(ctx)
+	}
+	s.updateGauge()
+	return nil
+}
+
+// transaction runs fill inside one Kafka transaction and ends it: commit
+// when fill and every produce succeeded, abort otherwise. committed tells
+// which happened; err is set only when ending the transaction failed.
+func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*kgo.Record)) error) (committed bool, err error) {
+	if err := s.sess.Begin(); err != nil {
+		return false, fmt.Errorf("%s: begin transaction: %w", s.cfg.stage, err)
+	}
+	var (
+		produceErr error
+		errMu      sync.Mutex
+	)
+	fillErr := fill(func(r *kgo.Record) {
+		s.sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				errMu.Lock()
+				if produceErr == nil {
+					produceErr = err
+				}
+				errMu.Unlock()
+			}
+		})
+	})
+	committed, err = s.sess.End(context.WithoutCancel(ctx), kgo.TransactionEndTry(fillErr == nil))
+	if err != nil {
+		return false, fmt.Errorf("%s: end transaction: %w", s.cfg.stage, err)
+	}
+	errMu.Lock()
+	if produceErr != nil {
+		s.cfg.logger.Warn(s.cfg.stage+": a produce failed; the transaction was aborted", "err", produceErr)
+	}
+	errMu.Unlock()
+	outcome := "committed"
+	if !committed {
+		outcome = "aborted"
+	}
+	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, outcome).Inc()
+	return committed, nil
+}
+
+func (s *stateful[S]) restoreAll(ctx context.Context) error {
+	for _, p := range s.owned() {
+		st, err := s.restore(ctx, p)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if _, still := s.states[p]; still {
+			s.states[p] = st
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *stateful[S]) updateGauge() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var size int
+	for _, st := range s.states {
+		size += s.cfg.size(st)
+	}
+	s.cfg.stageMetrics.StateEntries.WithLabelValues(s.cfg.stage).Set(float64(size))
+}
+
+// caughtUp reports whether the group's committed offsets reached the end
+// offsets of the caught-up topics recorded at start.
+func (s *stateful[S]) caughtUp(ctx context.Context) (bool, error) {
+	committed, err := s.adm.FetchOffsets(ctx, s.cfg.group)
+	if err != nil {
+		return false, fmt.Errorf("%s: fetch committed offsets: %w", s.cfg.stage, err)
+	}
+	done := true
+	s.target.Each(func(end kadm.ListedOffset) {
+		if end.Offset == 0 {
+			return
+		}
+		if c, ok := committed.Lookup(end.Topic, end.Partition); !ok || c.At < end.Offset {
+			done = false
+		}
+	})
+	return done, nil
+}
