@@ -431,4 +431,3 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 	}
 	return normalize.Input{Link: &l}, nil
 }
-
