@@ -21,7 +21,7 @@ type CanonicalEvent struct {
 
 // NewCanonicalEvent projects a decoded canonical event (plain JSON form).
 func NewCanonicalEvent(plain map[string]any) (CanonicalEvent, error) {
-	str := func(f string) string { s, _ := plain[f].(string); return s }
+	str := func(f string) string { return plainString(plain, f) }
 	var ev CanonicalEvent
 	var err error
 	if ev.OccurredAt, err = plainTime(plain, "occurred_at"); err != nil {
@@ -35,21 +35,11 @@ func NewCanonicalEvent(plain map[string]any) (CanonicalEvent, error) {
 	}
 	for f, dst := range map[string]**time.Time{"estimated_delivery": &ev.EstimatedDelivery, "promised_ship_by": &ev.PromisedShipBy,
 		"promised_deliver_by": &ev.PromisedDeliverBy, "revised_date": &ev.RevisedAt} {
-		if plain[f] != nil {
-			t, err := plainTime(plain, f)
-			if err != nil {
-				return ev, err
-			}
-			*dst = &t
+		if *dst, err = plainOptTime(plain, f); err != nil {
+			return ev, err
 		}
 	}
-	if tags, ok := plain["tags"].([]any); ok {
-		for _, t := range tags {
-			if s, ok := t.(string); ok {
-				ev.Tags = append(ev.Tags, s)
-			}
-		}
-	}
+	ev.Tags = plainStrings(plain, "tags")
 	ev.OrderID, ev.ShipmentID, ev.TrackingNumber = str("order_id"), str("shipment_id"), str("tracking_number")
 	ev.SourceSystem, ev.SourceEventID, ev.SourceStatus, ev.CanonicalStatus = str("source_system"), str("source_event_id"), str("source_status"), str("canonical_status")
 	ev.LinkedBy, ev.Carrier, ev.TicketID, ev.MessageType, ev.DeliveryStatus = str("linked_by"), str("carrier"), str("ticket_id"), str("message_type"), str("delivery_status")
@@ -71,13 +61,9 @@ const canonicalColumns = "order_id, shipment_id, tracking_number, source_system,
 func (c *Client) InsertCanonicalEvents(ctx context.Context, rows []CanonicalEvent) error {
 	return c.insert(ctx, "canonical_events", canonicalColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		tags := r.Tags
-		if tags == nil {
-			tags = []string{}
-		}
 		return []any{r.OrderID, r.ShipmentID, r.TrackingNumber, r.SourceSystem, r.SourceEventID, r.SourceStatus, r.CanonicalStatus, r.LinkedBy,
 			r.OccurredAt.UTC().Truncate(time.Second), r.OccurredAt.UnixMilli(), r.RecordedAt.UTC().Truncate(time.Second), r.RecordedAt.UnixMilli(),
-			r.IngestedAt.UnixMilli(), r.Carrier, r.TicketID, tags, r.MessageType, r.DeliveryStatus,
+			r.IngestedAt.UnixMilli(), r.Carrier, r.TicketID, nonNil(r.Tags), r.MessageType, r.DeliveryStatus,
 			optMillis(r.EstimatedDelivery), optMillis(r.PromisedShipBy), optMillis(r.PromisedDeliverBy), optMillis(r.RevisedAt),
 			r.Topic, r.Partition, r.Offset}
 	})

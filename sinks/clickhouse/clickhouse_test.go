@@ -146,6 +146,44 @@ func TestReportCountsCanonicalStatusesAndDeadLettersOnce(t *testing.T) {
 	}
 }
 
+func TestReportCountsOrdersByLatestTruthAndTransitionsPerHour(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	trans := func(off int64, order, id string, at time.Time) clickhouse.OrderTransition {
+		return clickhouse.OrderTransition{TransitionID: id, OrderID: order, Kind: "advance", ToStatus: "SHIPPED", Authority: "wms",
+			EventTime: at, RecordedAt: at, ProcessedAt: at, Topic: "transitions", Offset: off}
+	}
+	transitions := []clickhouse.OrderTransition{trans(0, "o-1", "t1", h.Add(5*time.Minute)), trans(1, "o-2", "t2", h.Add(50*time.Minute)), trans(2, "o-1", "t3", h.Add(70*time.Minute))}
+	state := func(off int64, order, truth string) clickhouse.OrderState {
+		return clickhouse.OrderState{OrderID: order, Truth: truth, ViewsJSON: "[]", ShipmentsJSON: "[]", UpdatedAt: h, Topic: "order-state", Offset: off}
+	}
+	// o-1 moves from SHIPPED to DELIVERED: only its latest state counts.
+	states := []clickhouse.OrderState{state(0, "o-1", "SHIPPED"), state(1, "o-2", "SHIPPED"), state(2, "o-1", "DELIVERED")}
+	for i := 0; i < 2; i++ {
+		if err := c.InsertOrderTransitions(ctx, transitions); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.InsertOrderStates(ctx, states); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := c.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTruths := []clickhouse.TruthCount{{Truth: "DELIVERED", Orders: 1}, {Truth: "SHIPPED", Orders: 1}}
+	if fmt.Sprint(rep.Truths) != fmt.Sprint(wantTruths) {
+		t.Errorf("orders by truth %v, want %v", rep.Truths, wantTruths)
+	}
+	if len(rep.TransitionsPerHour) != 2 || !rep.TransitionsPerHour[0].Hour.Equal(h) || rep.TransitionsPerHour[0].Transitions != 2 || rep.TransitionsPerHour[1].Transitions != 1 {
+		t.Errorf("transitions per hour %+v, want 2 at %s and 1 an hour later", rep.TransitionsPerHour, h)
+	}
+}
+
 func TestNewSourceEventProjectsTheSharedFields(t *testing.T) {
 	plain := map[string]any{"event_id": "c-1", "tracking_number": "1Z", "carrier": "UPS", "status": "in_transit",
 		"sub_status": "arrived_at_facility", "occurred_at": "2026-11-01T10:00:00.5Z", "recorded_at": "2026-11-01T10:01:00Z"}

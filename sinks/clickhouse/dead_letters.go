@@ -22,7 +22,7 @@ type DeadLetter struct {
 
 // NewDeadLetter projects a decoded dead letter (plain JSON form).
 func NewDeadLetter(plain map[string]any) (DeadLetter, error) {
-	str := func(f string) string { s, _ := plain[f].(string); return s }
+	str := func(f string) string { return plainString(plain, f) }
 	num := func(f string) int64 {
 		switch v := plain[f].(type) {
 		case int32:

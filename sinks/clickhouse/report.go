@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -37,6 +38,18 @@ type DeadLetterCount struct {
 	Records uint64 `json:"records"`
 }
 
+// TruthCount is how many orders currently have one truth status.
+type TruthCount struct {
+	Truth  string `json:"truth"`
+	Orders uint64 `json:"orders"`
+}
+
+// HourCount is how many transitions happened (event time) in one hour.
+type HourCount struct {
+	Hour        time.Time `json:"hour"`
+	Transitions uint64    `json:"transitions"`
+}
+
 // Report is what `baton report` prints.
 type Report struct {
 	Systems     []SystemSummary `json:"systems"`
@@ -49,7 +62,16 @@ type Report struct {
 	Statuses        []StatusCount `json:"canonical_statuses"`
 	// DeadLetters counts rejected records by stage and reason.
 	DeadLetters []DeadLetterCount `json:"dead_letters"`
+	// Truths counts orders by their current truth (latest order state).
+	Truths []TruthCount `json:"orders_by_truth"`
+	// TransitionsPerHour covers the last ReportHours hours of event time
+	// that have transitions, oldest first.
+	TransitionsPerHour []HourCount `json:"transitions_per_hour"`
 }
+
+// ReportHours is how many of the latest hours with transitions the report
+// lists.
+const ReportHours = 24
 
 // Report summarises source_events per system.
 func (c *Client) Report(ctx context.Context) (Report, error) {
@@ -96,6 +118,34 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 				return err
 			}
 			rep.DeadLetters = append(rep.DeadLetters, d)
+			return nil
+		})
+	if err != nil {
+		return rep, err
+	}
+	err = c.scanEach(ctx, "report: orders by truth", `SELECT truth, count()
+		FROM `+c.table("order_states")+` FINAL GROUP BY truth ORDER BY truth`,
+		func(scan func(...any) error) error {
+			var t TruthCount
+			if err := scan(&t.Truth, &t.Orders); err != nil {
+				return err
+			}
+			rep.Truths = append(rep.Truths, t)
+			return nil
+		})
+	if err != nil {
+		return rep, err
+	}
+	err = c.scanEach(ctx, "report: transitions per hour", `SELECT hour, n FROM (
+		SELECT toStartOfHour(event_time) AS hour, count() AS n
+		FROM `+c.table("order_transitions")+` FINAL GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
+		ORDER BY hour`,
+		func(scan func(...any) error) error {
+			var h HourCount
+			if err := scan(&h.Hour, &h.Transitions); err != nil {
+				return err
+			}
+			rep.TransitionsPerHour = append(rep.TransitionsPerHour, h)
 			return nil
 		})
 	return rep, err

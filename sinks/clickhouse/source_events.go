@@ -49,10 +49,7 @@ var statusFields = map[schemas.System][2]string{
 // schema lacks are left empty. It fails only when the record lacks the
 // times every source schema requires, which a registered schema rules out.
 func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, error) {
-	str := func(name string) string {
-		s, _ := plain[name].(string)
-		return s
-	}
+	str := func(name string) string { return plainString(plain, name) }
 	occurred, err := plainTime(plain, "occurred_at")
 	if err != nil {
 		return SourceEvent{}, err
@@ -79,6 +76,36 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 		RecordedAt:     recorded,
 		Payload:        string(payload),
 	}, nil
+}
+
+// plainString is a string field of a plain record, "" when absent or null.
+func plainString(plain map[string]any, field string) string {
+	s, _ := plain[field].(string)
+	return s
+}
+
+// plainStrings is an array-of-strings field of a plain record.
+func plainStrings(plain map[string]any, field string) []string {
+	var out []string
+	items, _ := plain[field].([]any)
+	for _, it := range items {
+		if s, ok := it.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// plainOptTime is a nullable time field of a plain record: nil when null.
+func plainOptTime(plain map[string]any, field string) (*time.Time, error) {
+	if plain[field] == nil {
+		return nil, nil
+	}
+	t, err := plainTime(plain, field)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 func plainTime(plain map[string]any, field string) (time.Time, error) {
