@@ -16,10 +16,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
-// compactionBackoff is how often the broker's log cleaner runs. kfake's
-// default is Kafka's one hour, which means compacted topics (state store
-// changelogs) never compact during a dev session or a test.
-const compactionBackoff = 15000 // milliseconds
+// compactionBackoff is how often the broker's log cleaner runs: once a
+// day, so in practice never during a dev session or a test. kfake's cleaner
+// (at the version in go.mod) cleans up to the last batch, not, as Kafka
+// does, only below the last stable offset: an open transaction's record
+// then supersedes the committed value of its key, and when that
+// transaction is aborted (a crashed process's, at its timeout) the key has
+// no value left. State changelogs lost whole orders that way under the
+// SIGKILL tests. Uncompacted changelogs are only longer to restore.
+const compactionBackoff = 24 * 60 * 60 * 1000 // milliseconds
 
 // BrokerConfig configures RunBroker.
 type BrokerConfig struct {

@@ -176,7 +176,7 @@ func TestBrokerConfig(t *testing.T) {
 		if kv.Key == "log.cleaner.backoff.ms" {
 			ok = true
 			if kv.MaybeValue() != strconv.Itoa(compactionBackoff) {
-				t.Errorf("log.cleaner.backoff.ms = %q, want %d so compacted topics compact", kv.MaybeValue(), compactionBackoff)
+				t.Errorf("log.cleaner.backoff.ms = %q, want %d (compaction off: see compactionBackoff)", kv.MaybeValue(), compactionBackoff)
 			}
 		}
 	}

@@ -55,6 +55,17 @@ func (d *DeadLetters) Record(in *kgo.Record, reason string, cause error) (*kgo.R
 	return &kgo.Record{Topic: d.Topic, Key: in.Key, Value: b}, nil
 }
 
+// Emit builds in's dead letter and hands it to produce (a stage's
+// transactional producer), so the rejection commits with the batch.
+func (d *DeadLetters) Emit(in *kgo.Record, reason string, cause error, produce func(*kgo.Record)) error {
+	dl, err := d.Record(in, reason, cause)
+	if err != nil {
+		return err
+	}
+	produce(dl)
+	return nil
+}
+
 // Produce writes dead-letter records and waits until Kafka acknowledged all
 // of them, so the caller may then commit the inputs' offsets.
 func (d *DeadLetters) Produce(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {

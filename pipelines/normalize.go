@@ -98,7 +98,7 @@ type Normalize struct {
 }
 
 // NewNormalize builds the stage; Run starts it.
-func NewNormalize(ctx context.Context, cfg NormalizeConfig) (*Normalize, error) {
+func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.Group == "" {
 		cfg.Group = StageGroup(DefaultAppID, "normalize")
 	}
@@ -132,7 +132,7 @@ func NewNormalize(ctx context.Context, cfg NormalizeConfig) (*Normalize, error) 
 		sc.caughtUpTopics = sources
 	}
 	var err error
-	if n.stage, err = newStateful(ctx, sc); err != nil {
+	if n.stage, err = newStateful(sc); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -216,7 +216,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	in := normalize.Input{Ingested: r.Timestamp, Record: normalize.Original{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}}
 	dec, err := decode(ctx, n.cfg.Logger, n.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
-		return n.deadLetter(r, ReasonUndecodable, err, produce)
+		return n.dead.Emit(r, ReasonUndecodable, err, produce)
 	}
 	if err != nil {
 		return err
@@ -225,27 +225,18 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	if r.Topic == n.cfg.Topics.Links().Name {
 		li, err := linksInput(plain)
 		if err != nil {
-			return n.deadLetter(r, ReasonInvalidRecord, err, produce)
+			return n.dead.Emit(r, ReasonInvalidRecord, err, produce)
 		}
 		in.Link, in.Watermark = li.Link, li.Watermark
 	} else {
 		sys, ok := n.cfg.Topics.SystemOf(r.Topic)
 		if !ok {
-			return n.deadLetter(r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), produce)
+			return n.dead.Emit(r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), produce)
 		}
 		in.System, in.Plain = sys, plain
 	}
 	out := n.cfg.Processor.Process(st, in)
 	return n.emit(in, out, produce)
-}
-
-func (n *Normalize) deadLetter(r *kgo.Record, reason string, cause error, produce func(*kgo.Record)) error {
-	dl, err := n.dead.Record(r, reason, cause)
-	if err != nil {
-		return err
-	}
-	produce(dl)
-	return nil
 }
 
 // emit encodes and produces a processor output, changelog included.
@@ -287,11 +278,9 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 			n.cfg.NormMetrics.Unmapped.WithLabelValues(rj.System, rj.Code).Inc()
 		}
 		orig := &kgo.Record{Topic: rj.Record.Topic, Partition: rj.Record.Partition, Offset: rj.Record.Offset, Key: rj.Record.Key, Value: rj.Record.Value}
-		dl, err := n.dead.Record(orig, rj.Reason, rj.Err)
-		if err != nil {
+		if err := n.dead.Emit(orig, rj.Reason, rj.Err, produce); err != nil {
 			return err
 		}
-		produce(dl)
 	}
 	if out.Duplicate {
 		n.cfg.NormMetrics.Duplicates.WithLabelValues(string(in.System)).Inc()
@@ -311,7 +300,7 @@ func isLinkSource(sys schemas.System) bool { return sys == schemas.WMS || sys ==
 // held scans do not wait for sources with nothing in flight. It runs its
 // own small transaction.
 func (n *Normalize) announceIdle(ctx context.Context) error {
-	owned := n.stage.owned()
+	owned := n.stage.ownedPartitions()
 	var topics []string
 	for _, sys := range []schemas.System{schemas.WMS, schemas.Storefront} {
 		topics = append(topics, n.cfg.Topics.Source(sys).Name)

@@ -159,7 +159,8 @@ func (s *SourceSink) inputs() []string {
 	for _, t := range s.cfg.Topics.Sources() {
 		names = append(names, t.Name)
 	}
-	return append(names, s.cfg.Topics.Canonical().Name, s.cfg.Topics.DeadLetter().Name)
+	return append(names, s.cfg.Topics.Canonical().Name, s.cfg.Topics.DeadLetter().Name,
+		s.cfg.Topics.Transitions().Name, s.cfg.Topics.OrderStates().Name)
 }
 
 // resumeAfterStored moves each assigned partition's start past the records
@@ -202,9 +203,11 @@ func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]m
 
 // The sink's tables.
 const (
-	tableSource    = "source_events"
-	tableCanonical = "canonical_events"
-	tableDead      = "dead_letters"
+	tableSource      = "source_events"
+	tableCanonical   = "canonical_events"
+	tableDead        = "dead_letters"
+	tableTransitions = "order_transitions"
+	tableOrderStates = "order_states"
 )
 
 // tableOf is the table a topic's records are stored in.
@@ -214,15 +217,21 @@ func (s *SourceSink) tableOf(topic string) string {
 		return tableCanonical
 	case s.cfg.Topics.DeadLetter().Name:
 		return tableDead
+	case s.cfg.Topics.Transitions().Name:
+		return tableTransitions
+	case s.cfg.Topics.OrderStates().Name:
+		return tableOrderStates
 	}
 	return tableSource
 }
 
 // batch is the work collected between two commits.
 type batch struct {
-	rows      []clickhouse.SourceEvent
-	canonical []clickhouse.CanonicalEvent
-	deadRows  []clickhouse.DeadLetter
+	rows        []clickhouse.SourceEvent
+	canonical   []clickhouse.CanonicalEvent
+	deadRows    []clickhouse.DeadLetter
+	transitions []clickhouse.OrderTransition
+	orderStates []clickhouse.OrderState
 	// dead are dead letters this stage produces (records it cannot decode).
 	dead []*kgo.Record
 	// last holds the last record consumed per partition: committing it
@@ -360,6 +369,20 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 		}
 		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
 		b.canonical = append(b.canonical, row)
+	case tableTransitions:
+		row, err := clickhouse.NewOrderTransition(plain)
+		if err != nil {
+			return bad(err)
+		}
+		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+		b.transitions = append(b.transitions, row)
+	case tableOrderStates:
+		row, err := clickhouse.NewOrderState(plain)
+		if err != nil {
+			return bad(err)
+		}
+		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
+		b.orderStates = append(b.orderStates, row)
 	case tableDead:
 		row, err := clickhouse.NewDeadLetter(plain)
 		if err != nil {
@@ -417,6 +440,8 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 		{tableSource, len(b.rows), func() error { return s.ch.InsertSourceEvents(ctx, b.rows) }},
 		{tableCanonical, len(b.canonical), func() error { return s.ch.InsertCanonicalEvents(ctx, b.canonical) }},
 		{tableDead, len(b.deadRows), func() error { return s.ch.InsertDeadLetters(ctx, b.deadRows) }},
+		{tableTransitions, len(b.transitions), func() error { return s.ch.InsertOrderTransitions(ctx, b.transitions) }},
+		{tableOrderStates, len(b.orderStates), func() error { return s.ch.InsertOrderStates(ctx, b.orderStates) }},
 	}
 	for _, ins := range inserts {
 		if ins.rows == 0 {
@@ -436,7 +461,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 		s.metrics.BatchesWritten.WithLabelValues(ins.table).Inc()
 		s.metrics.RowsWritten.WithLabelValues(ins.table).Add(float64(ins.rows))
 	}
-	s.stats.Rows += int64(len(b.rows) + len(b.canonical) + len(b.deadRows))
+	s.stats.Rows += int64(len(b.rows) + len(b.canonical) + len(b.deadRows) + len(b.transitions) + len(b.orderStates))
 	s.stats.DeadLetters += int64(len(b.dead))
 	s.stats.Batches++
 	var recs []*kgo.Record

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -30,7 +31,7 @@ func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
 		RestoreSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baton_state_restore_seconds",
 			Help: "Time to restore one partition's state from its changelog topic.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"stage"}),
 		Transactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_transactions_total",
-			Help: "Kafka transactions of a stage by outcome; an aborted one (rebalance, failure) has its input processed again."}, []string{"stage", "outcome"}),
+			Help: "Kafka transactions of a stage by outcome (committed, aborted, fenced); an aborted or fenced one has its input processed again."}, []string{"stage", "outcome"}),
 	}
 	reg.MustRegister(m.StateEntries, m.RestoreSeconds, m.Transactions)
 	return m
@@ -75,37 +76,43 @@ type statefulConfig[S any] struct {
 // changelog records and the consumed offsets (GroupTransactSession, with
 // KIP-447 fencing by group generation). Partitions are assigned with the
 // range balancer, so partition p of every input goes to the same process,
-// which holds partition p's state; a partition's state is restored from its
-// changelog partition when the partition is assigned, and every owned
-// state is restored again after an aborted transaction, because the memory
-// then holds changes Kafka never committed.
+// which holds partition p's state.
+//
+// A partition's state is restored from its changelog partition just before
+// its first records are processed, not in the assignment callback: records
+// arrive only after the group's offsets are stable
+// (RequireStableFetchOffsets), that is after the previous owner's last
+// transaction committed or aborted, so the changelog then holds every change
+// that goes with the committed offsets. Restored in the callback, a state
+// could miss the tail of a transaction the previous owner was still
+// committing. Every owned state is restored again after an aborted
+// transaction, because the memory then holds changes Kafka never committed.
 type stateful[S any] struct {
 	cfg  statefulConfig[S]
+	opts []kgo.Opt // the session's options but its transactional ID
 	sess *kgo.GroupTransactSession
 	adm  *kadm.Client
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// owned holds the partition numbers assigned to this process, states
+	// those whose state is restored.
+	owned  map[int32]bool
 	states map[int32]S
-	// restoreErr is set when a restore failed inside the assignment
-	// callback; Run returns it.
-	restoreErr error
-	target     kadm.ListedOffsets
+	// target holds the caught-up topics' end offsets when run started.
+	target kadm.ListedOffsets
 }
 
-func newStateful[S any](ctx context.Context, cfg statefulConfig[S]) (*stateful[S], error) {
+func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
 	if cfg.sessionTimeout <= 0 {
 		cfg.sessionTimeout = 45 * time.Second
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	s := &stateful[S]{cfg: cfg, states: map[int32]S{}}
+	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{}}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.brokers...),
 		kgo.ClientID("baton-" + cfg.stage),
-		// Unique per process: KIP-447 group-generation fencing protects
-		// against zombies, so the ID need not be stable across restarts.
-		kgo.TransactionalID(fmt.Sprintf("%s-%d", cfg.group, time.Now().UnixNano())),
 		// A crashed process's open transaction pins the last stable offset
 		// of every partition it wrote until the coordinator aborts it, so
 		// read_committed consumers downstream stall that long. One polled
@@ -130,24 +137,49 @@ func newStateful[S any](ctx context.Context, cfg statefulConfig[S]) (*stateful[S
 	if cfg.partitioner != nil {
 		opts = append(opts, kgo.RecordPartitioner(cfg.partitioner))
 	}
-	sess, err := kgo.NewGroupTransactSession(opts...)
+	s.opts = opts
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open starts a session with a new transactional ID. Unique per session:
+// KIP-447 group-generation fencing protects against zombies, so the ID
+// need not be stable across restarts.
+func (s *stateful[S]) open() error {
+	id := fmt.Sprintf("%s-%d", s.cfg.group, time.Now().UnixNano())
+	sess, err := kgo.NewGroupTransactSession(append(s.opts, kgo.TransactionalID(id))...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: kafka client: %w", cfg.stage, err)
+		return fmt.Errorf("%s: kafka client: %w", s.cfg.stage, err)
 	}
 	s.sess = sess
 	s.adm = kadm.NewClient(sess.Client())
-	if len(cfg.caughtUpTopics) > 0 {
-		ends, err := s.adm.ListEndOffsets(ctx, cfg.caughtUpTopics...)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil {
-			sess.Close()
-			return nil, fmt.Errorf("%s: list end offsets: %w", cfg.stage, err)
-		}
-		s.target = ends
+	return nil
+}
+
+// reopen replaces a fenced session: the broker aborted its transaction
+// (it outlived TransactionTimeout, on an overloaded machine or a long
+// pause) and its producer can never write again, so the stage leaves the
+// group, forgets its states and joins afresh, as Kafka Streams does after
+// ProducerFencedException. Nothing of the aborted transaction is visible;
+// the input is processed again by whoever owns it next.
+func (s *stateful[S]) reopen(cause error) error {
+	s.cfg.logger.Warn(s.cfg.stage+": producer fenced; rejoining with a new transactional session", "err", cause)
+	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, "fenced").Inc()
+	s.sess.Close()
+	s.mu.Lock()
+	s.owned, s.states = map[int32]bool{}, map[int32]S{}
+	s.mu.Unlock()
+	if s.cfg.revoked != nil {
+		s.cfg.revoked()
 	}
-	return s, nil
+	return s.open()
+}
+
+// fenced reports whether err means this session's producer was fenced.
+func fenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
 }
 
 // partitionNumbers collects the distinct partition numbers of an assignment.
@@ -161,30 +193,20 @@ func partitionNumbers(assigned map[string][]int32) map[int32]bool {
 	return out
 }
 
-// assigned restores the state of newly assigned partition numbers before
-// their records are fetched.
-func (s *stateful[S]) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+// assigned records newly assigned partition numbers; their states are
+// restored when their first records arrive (see stateful).
+func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for p := range partitionNumbers(assigned) {
-		s.mu.Lock()
-		_, have := s.states[p]
-		s.mu.Unlock()
-		if have {
-			continue
-		}
-		st, err := s.restore(ctx, p)
-		s.mu.Lock()
-		if err != nil {
-			s.restoreErr = err
-		} else {
-			s.states[p] = st
-		}
-		s.mu.Unlock()
+		s.owned[p] = true
 	}
 }
 
 func (s *stateful[S]) dropped(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
 	s.mu.Lock()
 	for p := range partitionNumbers(revoked) {
+		delete(s.owned, p)
 		delete(s.states, p)
 	}
 	s.mu.Unlock()
@@ -193,15 +215,40 @@ func (s *stateful[S]) dropped(_ context.Context, _ *kgo.Client, revoked map[stri
 	}
 }
 
-// owned lists the partition numbers whose state this process holds.
-func (s *stateful[S]) owned() []int32 {
+// ownedPartitions lists the partition numbers assigned to this process.
+func (s *stateful[S]) ownedPartitions() []int32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]int32, 0, len(s.states))
-	for p := range s.states {
+	out := make([]int32, 0, len(s.owned))
+	for p := range s.owned {
 		out = append(out, p)
 	}
 	return out
+}
+
+// ensureStates restores the state of every owned partition in the batch
+// that has none yet.
+func (s *stateful[S]) ensureStates(ctx context.Context, fetches kgo.Fetches) error {
+	missing := map[int32]bool{}
+	s.mu.Lock()
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if _, ok := s.states[fp.Partition]; !ok && s.owned[fp.Partition] && len(fp.Records) > 0 {
+			missing[fp.Partition] = true
+		}
+	})
+	s.mu.Unlock()
+	for p := range missing {
+		st, err := s.restore(ctx, p)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		if s.owned[p] {
+			s.states[p] = st
+		}
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 // forEach calls f with every owned partition's state.
@@ -284,8 +331,20 @@ func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 // run processes until ctx is cancelled (returns nil), until caught up when
 // so configured, or until an unrecoverable failure.
 func (s *stateful[S]) run(ctx context.Context) error {
-	defer s.sess.Close()
+	defer func() { s.sess.Close() }() // the session in use at the end
 	untilCaughtUp := len(s.cfg.caughtUpTopics) > 0
+	if untilCaughtUp {
+		// Taken now, not at construction: an earlier stage of the same
+		// run may have produced since.
+		ends, err := s.adm.ListEndOffsets(ctx, s.cfg.caughtUpTopics...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: list end offsets: %w", s.cfg.stage, err)
+		}
+		s.target = ends
+	}
 	inputsDone := false
 	start, records := time.Now(), 0
 	for {
@@ -298,12 +357,6 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		s.mu.Lock()
-		rerr := s.restoreErr
-		s.mu.Unlock()
-		if rerr != nil {
-			return rerr
-		}
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				s.cfg.metrics.FetchErrors.WithLabelValues(topic).Inc()
@@ -312,6 +365,12 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		})
 		if fetches.NumRecords() > 0 {
 			if err := s.transact(ctx, fetches); err != nil {
+				if fenced(err) && ctx.Err() == nil {
+					if err := s.reopen(err); err != nil {
+						return err
+					}
+					continue
+				}
 				return err
 			}
 			records += fetches.NumRecords()
@@ -319,6 +378,15 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		}
 		if s.cfg.idle != nil {
 			if err := s.cfg.idle(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil // stopping: the request was cut short, nothing is lost
+				}
+				if fenced(err) {
+					if err := s.reopen(err); err != nil {
+						return err
+					}
+					continue
+				}
 				return err
 			}
 		}
@@ -335,6 +403,9 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		}
 		done, err := s.caughtUp(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		inputsDone = done
@@ -346,6 +417,13 @@ var errRevoked = errors.New("partition revoked during the batch")
 
 // transact processes one polled batch in one transaction.
 func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
+	// Before the transaction: a restore may take longer than its timeout.
+	if err := s.ensureStates(ctx, fetches); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	var procErr error
 	committed, err := s.transaction(ctx, func(produce func(*kgo.Record)) error {
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
@@ -434,7 +512,13 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 }
 
 func (s *stateful[S]) restoreAll(ctx context.Context) error {
-	for _, p := range s.owned() {
+	s.mu.Lock()
+	restored := make([]int32, 0, len(s.states))
+	for p := range s.states {
+		restored = append(restored, p)
+	}
+	s.mu.Unlock()
+	for _, p := range restored {
 		st, err := s.restore(ctx, p)
 		if err != nil {
 			return err

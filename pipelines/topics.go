@@ -72,7 +72,8 @@ func (t Topics) Sources() []Topic {
 
 // All lists every topic baton owns.
 func (t Topics) All() []Topic {
-	return append(t.Sources(), t.DeadLetter(), t.Canonical(), t.Links(), t.NormalizeChangelog())
+	return append(t.Sources(), t.DeadLetter(), t.Canonical(), t.Links(), t.NormalizeChangelog(),
+		t.Transitions(), t.OrderStates(), t.UnifyChangelog())
 }
 
 // SystemOf returns the source system whose topic this is.
@@ -89,16 +90,16 @@ func (t Topics) SystemOf(topic string) (schemas.System, bool) {
 // left as they are. Idempotent, so every process may call it at start.
 func EnsureTopics(ctx context.Context, adm *kadm.Client, topics ...Topic) error {
 	for _, tp := range topics {
-		configs := map[string]*string{}
+		// Keep every record: replaying a topic from the start is how state
+		// and ClickHouse are rebuilt, and time retention would also delete
+		// records whose timestamps lie in the past (a backfill, a
+		// simulation; outputs carry their input's time) as soon as they
+		// land, from compacted topics too (a changelog must lose nothing
+		// but superseded values). Operators who want retention set it per
+		// topic after creation.
+		configs := map[string]*string{"retention.ms": kadm.StringPtr("-1")}
 		if tp.Compacted {
 			configs["cleanup.policy"] = kadm.StringPtr("compact")
-		} else {
-			// Keep every record: replaying a topic from the start is how
-			// state and ClickHouse are rebuilt, and time retention would
-			// also delete records whose timestamps lie in the past (a
-			// backfill or a simulation) as soon as they land. Operators
-			// who want retention set it per topic after creation.
-			configs["retention.ms"] = kadm.StringPtr("-1")
 		}
 		resp, err := adm.CreateTopic(ctx, tp.Partitions, -1, configs, tp.Name)
 		if err == nil {

@@ -69,6 +69,30 @@ func printReport(w io.Writer, rep clickhouse.Report) error {
 		return err
 	}
 
+	fmt.Fprintln(w, "\nOrders by truth (the authority rules' current status)")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "truth\torders\t")
+	for _, t := range rep.Truths {
+		truth := t.Truth
+		if truth == "" {
+			truth = "(no authority yet)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t\n", truth, t.Orders)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nTransitions per hour (event time, latest %d hours with any)\n", clickhouse.ReportHours)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "hour (UTC)\ttransitions\t")
+	for _, h := range rep.TransitionsPerHour {
+		fmt.Fprintf(tw, "%s\t%d\t\n", h.Hour.UTC().Format("2006-01-02 15:00"), h.Transitions)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
 	fmt.Fprintln(w, "\nDead letters, per stage and reason")
 	if len(rep.DeadLetters) == 0 {
 		_, err := fmt.Fprintln(w, "none")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/statusmap"
 )
@@ -32,17 +33,21 @@ func runPipeline(ctx context.Context, args []string) error {
 	chf.register(fs)
 	prefix := topicFlag(fs)
 	metricsAddr := fs.String("metrics-addr", envOr("BATON_METRICS_ADDR", defaultMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_METRICS_ADDR)")
-	appID := fs.String("app-id", envOr("BATON_APP_ID", pipelines.DefaultAppID), "deployment name: every process with the same ID shares the work; the consumer groups are <app-id>-normalize and <app-id>-sink (env BATON_APP_ID)")
+	appID := fs.String("app-id", envOr("BATON_APP_ID", pipelines.DefaultAppID), "deployment name: every process with the same ID shares the work; the consumer groups are <app-id>-normalize, <app-id>-unify and <app-id>-sink (env BATON_APP_ID)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 20000, "records per ClickHouse insert, at most")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop request waits for the batch in flight")
 	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", 45*time.Second, "consumer group session timeout: how long a crashed process's partitions wait before moving")
-	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized and stored")
+	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized, unified and stored")
 	mapsDir := fs.String("statusmap-dir", envOr("BATON_STATUSMAP_DIR", ""), "directory of status map files overriding the embedded ones (env BATON_STATUSMAP_DIR)")
 	var normCfg normalize.Config
 	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long a carrier scan waits for its tracking number's link before it is dead-lettered as unlinked")
 	fs.DurationVar(&normCfg.DedupeWindow, "dedupe-window", normalize.DefaultDedupeWindow, "how long a source event ID is remembered to drop redeliveries")
 	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
+	authorityFile := fs.String("authority-file", envOr("BATON_AUTHORITY_FILE", ""), "authority rules file (which system is the source of truth for which status) overriding the embedded one (env BATON_AUTHORITY_FILE)")
+	var unifyCfg unify.Config
+	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
+	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -98,9 +103,24 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	decoder := schemas.NewDecoder(reg)
-	norm, err := pipelines.NewNormalize(ctx, pipelines.NormalizeConfig{
+	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{
 		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "normalize"), Processor: proc, Encoders: enc, Decoder: decoder,
 		Metrics: metrics, StageMetrics: stageMetrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
+		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if unifyCfg.Authority, err = loadAuthority(*authorityFile); err != nil {
+		return err
+	}
+	unifier, err := unify.New(unifyCfg)
+	if err != nil {
+		return err
+	}
+	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{
+		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "unify"), Processor: unifier, Encoders: enc, Decoder: decoder,
+		Metrics: metrics, StageMetrics: stageMetrics, UnifyMetrics: pipelines.NewUnifyMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
 		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
 	})
 	if err != nil {
@@ -114,13 +134,15 @@ func runPipeline(ctx context.Context, args []string) error {
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "app_id", *appID)
 	start := time.Now()
 	if cfg.UntilCaughtUp {
-		// Stage by stage: the sink's catch-up target must include what
-		// normalize produced.
-		if err = norm.Run(ctx); err == nil {
-			err = sink.Run(ctx)
+		// Stage by stage: each stage's catch-up target must include what
+		// the stage before it produced.
+		for _, run := range []func(context.Context) error{norm.Run, uni.Run, sink.Run} {
+			if err = run(ctx); err != nil || ctx.Err() != nil {
+				break
+			}
 		}
 	} else {
-		err = runConcurrently(ctx, norm.Run, sink.Run)
+		err = runConcurrently(ctx, norm.Run, uni.Run, sink.Run)
 	}
 	st, elapsed := sink.Stats(), time.Since(start)
 	log.Info("pipeline stopped", "rows_stored", st.Rows, "dead_letters", st.DeadLetters, "batches", st.Batches,
@@ -155,6 +177,14 @@ func loadStatusMaps(dir string) (*statusmap.Set, error) {
 		return statusmap.Default()
 	}
 	return statusmap.LoadDir(dir)
+}
+
+// loadAuthority returns the embedded authority rules, or those in file.
+func loadAuthority(file string) (*unify.Authority, error) {
+	if file == "" {
+		return unify.DefaultAuthority()
+	}
+	return unify.LoadAuthority(file)
 }
 
 // peakRSSMiB is this process's peak resident set size (getrusage maxrss,

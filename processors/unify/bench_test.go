@@ -1,0 +1,164 @@
+package unify
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// binaryInputs encodes the simulated canonical events as Avro binary, the
+// form they have on the canonical topic.
+func binaryInputs(b *testing.B, run simRun) (bins [][]byte, ingested []time.Time) {
+	for _, in := range run.inputs {
+		native, err := canonicalSchema.FromJSON(in.Plain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bin, err := canonicalSchema.Codec.BinaryFromNative(nil, native)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bins = append(bins, bin)
+		ingested = append(ingested, in.Ingested)
+	}
+	return bins, ingested
+}
+
+// BenchmarkUnify measures the whole unify step per canonical event: Avro
+// decode, Process, Avro encode of every transition and order state. The
+// simulated stream (2,000 orders) is replayed with fresh order IDs and
+// shifted ingest times on each pass, so no pass is a duplicate of the
+// last and closed orders are evicted as they would be.
+func BenchmarkUnify(b *testing.B) {
+	run := sharedRun(b)
+	bins, ingested := binaryInputs(b, run)
+	span := ingested[len(ingested)-1].Sub(ingested[0]) + time.Hour
+	p, st := newProcessor(b), NewState()
+	buf := make([]byte, 0, 2048)
+	var transitions int
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k, pass := i%len(bins), i/len(bins)
+		decoded, _, err := canonicalSchema.Codec.NativeFromBinary(bins[k])
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain := canonicalSchema.Plain(decoded.(map[string]any))
+		if pass > 0 {
+			plain["order_id"] = plain["order_id"].(string) + "/" + strconv.Itoa(pass)
+		}
+		out := p.Process(st, Input{Plain: plain, Ingested: ingested[k].Add(time.Duration(pass) * span)})
+		if out.Rejected != nil {
+			b.Fatal(out.Rejected)
+		}
+		for _, r := range out.Transitions {
+			native, err := transitionSchema.FromJSON(r.Value)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if buf, err = transitionSchema.Codec.BinaryFromNative(buf[:0], native); err != nil {
+				b.Fatal(err)
+			}
+		}
+		transitions += len(out.Transitions)
+		if out.State != nil {
+			native, err := stateSchema.FromJSON(out.State.Value)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if buf, err = stateSchema.Codec.BinaryFromNative(buf[:0], native); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(transitions)/float64(b.N), "transitions/event")
+}
+
+// BenchmarkProcess is Process alone, on inputs already in Plain form.
+func BenchmarkProcess(b *testing.B) {
+	run := sharedRun(b)
+	span := run.inputs[len(run.inputs)-1].Ingested.Sub(run.inputs[0].Ingested) + time.Hour
+	p, st := newProcessor(b), NewState()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k, pass := i%len(run.inputs), i/len(run.inputs)
+		in := run.inputs[k]
+		if pass > 0 {
+			plain := make(map[string]any, len(in.Plain))
+			for f, v := range in.Plain {
+				plain[f] = v
+			}
+			plain["order_id"] = plain["order_id"].(string) + "/" + strconv.Itoa(pass)
+			in = Input{Plain: plain, Ingested: in.Ingested.Add(time.Duration(pass) * span)}
+		}
+		p.Process(st, in)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// finalChanges is the compacted changelog of the simulated run: the latest
+// record of every order (each at the end of its life, so at its largest).
+func finalChanges(b *testing.B) []Change {
+	run := sharedRun(b)
+	p, st := newProcessor(b), NewState()
+	latest := map[string]int{}
+	var changes []Change
+	for _, in := range run.inputs {
+		for _, c := range p.Process(st, in).Changes {
+			if c.Value == nil || c.Key == WatermarkKey {
+				continue
+			}
+			if i, ok := latest[c.Key]; ok {
+				changes[i] = c
+				continue
+			}
+			latest[c.Key] = len(changes)
+			changes = append(changes, c)
+		}
+	}
+	return changes
+}
+
+// BenchmarkRestore measures rebuilding a state from its changelog (orders
+// per second), and the memory an order takes once restored: bytes/order is
+// the heap growth of holding 100,000 orders (copies of the simulated
+// orders' final records, the largest each order gets), divided by 100,000.
+func BenchmarkRestore(b *testing.B) {
+	const orders = 100_000
+	src := finalChanges(b)
+	changes := make([]Change, orders)
+	for i := range changes {
+		c := src[i%len(src)]
+		changes[i] = Change{Key: c.Key + "/" + strconv.Itoa(i), Value: c.Value}
+	}
+	var bytesPerOrder float64
+	b.ReportAllocs()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		st := NewState()
+		for _, c := range changes {
+			if err := st.Apply(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		bytesPerOrder = float64(after.HeapAlloc-before.HeapAlloc) / orders
+		runtime.KeepAlive(st)
+	}
+	b.ReportMetric(float64(b.N*orders)/b.Elapsed().Seconds(), "orders/s")
+	b.ReportMetric(bytesPerOrder, "bytes/order")
+	var size int
+	for _, c := range src {
+		size += len(c.Value)
+	}
+	b.ReportMetric(float64(size)/float64(len(src)), "changelog-bytes/order")
+}

@@ -1,0 +1,176 @@
+// Package unify is the second processor: it joins the canonical events of
+// each order (the normalize stage's output, keyed by order ID) into one
+// canonical timeline and the order's truth — the canonical status decided
+// by the authority rules — next to what every system last said.
+//
+// Per order it keeps: each system's latest view (status, source status,
+// event and recorded time); every shipment with its own lifecycle; the
+// promised ship-by and deliver-by dates; the order's own pre-fulfilment
+// track; the order-level facts (cancelled, return requested, refunded);
+// the truth; and the IDs of the events it has seen. Out of each event come
+// order_transition records (the timeline), the order's new order_state
+// value, and changelog records. Nothing reads the wall clock.
+//
+// # Authority
+//
+// Each canonical status has exactly one authority, a system (authority.map,
+// embedded; LoadAuthority reads a user's copy). Only an event from the
+// status's authority can move a truth; any other event — a viewer (help
+// desk, notifications), the storefront's copy of a carrier scan, the OMS's
+// mirror of the warehouse's shipping, a carrier's label scan (PACKED is the
+// WMS's) — updates its system's view and nothing else. The aggregates
+// PARTIALLY_SHIPPED and PARTIALLY_DELIVERED are derived, never reported
+// with authority; PARTIALLY_SHIPPED may name a hint system (the OMS by
+// default) whose PARTIALLY_SHIPPED, while it is that system's latest word,
+// announces that more parcels are coming than the order knows.
+//
+// # Tracks
+//
+// Truths live on tracks: the order's own track (PLACED, ON_HOLD,
+// CONFIRMED) and one per shipment (RELEASED through DELIVERED, the carrier
+// side states, RETURN_IN_TRANSIT, RETURNED). CANCELLED, RETURN_REQUESTED
+// and REFUNDED are order-level facts: once stated by their authority they
+// stay. A track holds its status, the system that set it, the event time it
+// was set (since) and its clock, the latest event time it followed.
+//
+// An authoritative event for status S on a track in status C, at event
+// time t, is decided as follows (ranks are canonical ranks; "line" is the
+// main line plus the ordered return branch; "problem" is a side state off
+// the line: ON_HOLD, EXCEPTION, RETURN_TO_SENDER, DELIVERY_ATTEMPT_FAILED,
+// AVAILABLE_FOR_PICKUP):
+//
+//   - the track has no status: advance;
+//   - S equals C: the track follows the clock, nothing else;
+//   - t is older than the clock: late, recorded in the timeline at its
+//     event time (kind late, from_status the truth it did not move) and the
+//     track does not move — except that an older report of a further stage
+//     of the line still advances (progress does not un-happen: a carrier
+//     whose clock is behind the warehouse's must not hold a parcel at
+//     SHIPPED);
+//   - S is further along (rank(S) > rank(C)): advance, or recovery when C
+//     is a problem and S a main-line stage;
+//   - S is a problem: advance into it (OUT_FOR_DELIVERY →
+//     DELIVERY_ATTEMPT_FAILED, CONFIRMED → ON_HOLD), unless C is terminal
+//     (DELIVERED or the return branch);
+//   - C is a problem and S a main-line stage at or after the recovery floor
+//     (the lowest stage of C's own authority: IN_TRANSIT for carrier side
+//     states, CONFIRMED for a hold): recovery (DELIVERY_ATTEMPT_FAILED →
+//     OUT_FOR_DELIVERY, EXCEPTION → IN_TRANSIT);
+//   - otherwise S would move the track backward. From the system that set C,
+//     that is the authority contradicting itself (the carrier's IN_TRANSIT
+//     after its DELIVERED, an EXCEPTION after DELIVERED): a regression,
+//     refused, counted in Output.Regressions and recorded nowhere else.
+//     From another system it is an earlier stage's authority saying what the
+//     track already implies (the storefront's PLACED when a payment is
+//     captured after confirmation, the WMS's SHIPPED timestamped after the
+//     carrier's acceptance scan): absorbed, silently.
+//
+// A move lists in skipped the main-line stages between the old and the new
+// status that the track never reported (a carrier DELIVERED straight after
+// SHIPPED skips IN_TRANSIT and OUT_FOR_DELIVERY); a late report counts as
+// reported.
+//
+// # Shipments
+//
+// An event names its parcel by shipment ID, else by tracking number; an
+// event naming neither names the order's one unnamed parcel (a system that
+// does not name parcels), shown under the order ID. A carrier scan that
+// carries the order but no shipment ID (AfterShip) creates a parcel known
+// by its tracking number, shown under it until a system names it; when the
+// WMS ships a parcel with both, the two records are merged (the further
+// status wins). A non-authoritative event never creates a parcel.
+//
+// A parcel first seen is a customer's return parcel when the WMS checks in
+// (RETURNED) a parcel it never shipped, or when a carrier scans it after a
+// return was authorised or once every outbound parcel of the order is
+// delivered with none announced (its tracking number can be no outbound
+// parcel's: this catches an RMA that arrives late). On a return parcel
+// every carrier scan on the way (IN_TRANSIT, OUT_FOR_DELIVERY, attempts,
+// exceptions) is RETURN_IN_TRANSIT — the source status keeps the detail —
+// and DELIVERED is the arrival back at the warehouse, ranked between
+// RETURN_IN_TRANSIT and the WMS's RETURNED, which checks it in. Scans of a
+// return label that normalize held until the check-in linked them arrive
+// after RETURNED and are recorded as late.
+//
+// # The order's truth
+//
+// The truth is derived from the facts after every event, first match wins:
+//
+//  1. REFUNDED, once the refund's authority said so (full refunds only:
+//     partial refunds carry no status);
+//  2. the return branch, once a return was requested or a return parcel
+//     exists: RETURNED when every return parcel is checked in,
+//     RETURN_IN_TRANSIT while one is on its way or arrived back,
+//     RETURN_REQUESTED before;
+//  3. CANCELLED. A cancellation after shipping keeps the truth CANCELLED
+//     (the commercial answer, and what the storefront and help desk show);
+//     the parcels already with the carrier go on in their own lifecycles
+//     (shipment transitions, order_state shipments) and may be delivered;
+//     the order closes once none is in flight;
+//  4. the outbound parcels' aggregate: RETURNED when all were sent back and
+//     checked in; DELIVERED when all are delivered and no more are
+//     announced; PARTIALLY_DELIVERED when some are; PARTIALLY_SHIPPED when
+//     some have left the warehouse and others have not, or more are
+//     announced; otherwise the least advanced parcel's status (the order
+//     arrives with its last parcel), a problem state winning a tie of rank
+//     so that the order shows it;
+//  5. the order's own track: PLACED, ON_HOLD or CONFIRMED.
+//
+// So split shipments are partial until every parcel agrees; a backordered
+// parcel that appears after the others were delivered moves the order from
+// DELIVERED back to PARTIALLY_DELIVERED, and a parcel released while
+// another is already packed moves it from PACKED back to RELEASED: both are
+// legitimate and recorded as kind reopened. When the OMS announces more
+// parcels (PARTIALLY_SHIPPED), the order stays partial until the OMS says
+// SHIPPED and the last parcel arrives.
+//
+// # Transition kinds
+//
+// A shipment transition (shipment_id set) is advance, recovery or late as
+// decided on its track. An order transition (shipment_id null) is: late for
+// a late event on the order's own track; recovery when the truth leaves a
+// problem state for the main line or an aggregate (also backward, e.g.
+// DELIVERY_ATTEMPT_FAILED → IN_TRANSIT); reopened when it moves back along
+// the main line because the event gave the order a new outbound parcel or
+// announced more; advance otherwise (forward, into a problem state, into or
+// out of CANCELLED). The truth never moves backward along the main line by
+// any other kind. The transition's authority is the system of the event
+// that caused it, event_time that event's occurred_at; transition_id hashes
+// order, shipment, source system, event ID and kind, so it is the same on
+// every replay and unique (an event causes at most one transition per order
+// or shipment).
+//
+// # Duplicates
+//
+// An event whose (source_system, source_event_id) the order has seen is a
+// duplicate (a retry upstream): it emits nothing and changes nothing but
+// the watermark. The seen set is per order — 8 bytes of hash per event —
+// and lives and dies with the order.
+//
+// # Time, closing and eviction
+//
+// Only event time decides: views and tracks compare occurred_at, and the
+// partition's watermark, the latest Ingested seen, is the clock of
+// eviction. An order is closed when its truth is REFUNDED, RETURNED,
+// DELIVERED, PARTIALLY_DELIVERED with every outbound parcel delivered or
+// sent back and none announced, or CANCELLED with no parcel in flight; it
+// closes at the watermark of the event that closed it, and an event that
+// reopens it (a backorder, a return request) opens it again. A closed order
+// is evicted once the watermark passes its close plus Config.Retention: a
+// tombstone goes to the changelog, the order_state topic keeps its last
+// value. An event for an evicted order starts it afresh, so Retention
+// should cover the return window. An order still open with no event for
+// Config.IdleTimeout is evicted as well (Output.Expired), so that orders
+// that never close (a lost parcel refunded only in part, events
+// dead-lettered upstream) cannot grow the state without bound.
+//
+// # Changelog and determinism
+//
+// Every input that changes an order writes that order's whole state under
+// its order ID, as compact JSON with a format version; every input that
+// moves the watermark writes it under WatermarkKey. Applying a partition's
+// changelog in order (State.Apply) rebuilds its state exactly, so a
+// restored state decides exactly as the original: the same inputs give the
+// same outputs byte for byte, and evictions are emitted in (time, order ID)
+// order.
+package unify

@@ -1,0 +1,251 @@
+package unify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	simOnce sync.Once
+	simData simRun
+)
+
+// sharedRun is one simulated run shared by the tests and benchmarks that
+// only read it.
+func sharedRun(t testing.TB) simRun {
+	simOnce.Do(func() { simData = simulate(t, 2000, 7) })
+	return simData
+}
+
+func TestDuplicateAfterARetryEmitsNothing(t *testing.T) {
+	p, st := newProcessor(t), NewState()
+	in := ev("oms", "CONFIRMED", h).withID("pg-1").input("o-1", 0)
+	first := p.Process(st, in)
+	in.Ingested = in.Ingested.Add(10 * time.Minute)
+	again := p.Process(st, in)
+	if len(first.Transitions) != 1 || !again.Duplicate || len(again.Transitions) != 0 || again.State != nil {
+		t.Fatalf("first %+v\nagain %+v", first, again)
+	}
+	// The retry moved the watermark: that, and only that, is logged.
+	if len(again.Changes) != 1 || again.Changes[0].Key != WatermarkKey {
+		t.Errorf("changes of a duplicate: %v", again.Changes)
+	}
+	// The same event ID from another system is another event.
+	other := p.Process(st, ev("notifications", "PLACED", h).withID("pg-1").input("o-1", 1))
+	if other.Duplicate {
+		t.Error("same event ID of another system taken for a duplicate")
+	}
+}
+
+func TestInvalidInputIsRejectedAndChangesNothing(t *testing.T) {
+	base := func() Input { return ev("oms", "CONFIRMED", h).input("o-1", 0) }
+	cases := []struct {
+		name string
+		edit func(map[string]any)
+		says string
+	}{
+		{"no order ID", func(v map[string]any) { v["order_id"] = "" }, "order_id is missing"},
+		{"reserved order ID", func(v map[string]any) { v["order_id"] = WatermarkKey }, "NUL"},
+		{"no event ID", func(v map[string]any) { delete(v, "source_event_id") }, "source_event_id is missing"},
+		{"unknown system", func(v map[string]any) { v["source_system"] = "erp" }, `unknown source_system "erp"`},
+		{"unknown status", func(v map[string]any) { v["canonical_status"] = "TELEPORTED" }, "unknown canonical_status"},
+		{"bad time", func(v map[string]any) { v["occurred_at"] = "yesterday" }, `occurred_at: "yesterday" is not an RFC 3339 time`},
+		{"missing time", func(v map[string]any) { delete(v, "recorded_at") }, "recorded_at: missing"},
+		{"bad optional time", func(v map[string]any) { v["estimated_delivery"] = 12 }, "estimated_delivery: int is not a time"},
+		{"no source status", func(v map[string]any) { v["source_status"] = nil }, "source_status is missing"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, st := newProcessor(t), NewState()
+			in := base()
+			c.edit(in.Plain)
+			out := p.Process(st, in)
+			if out.Rejected == nil || !errors.Is(out.Rejected, ErrInvalid) || !strings.Contains(out.Rejected.Error(), c.says) {
+				t.Fatalf("rejected %v, want %q", out.Rejected, c.says)
+			}
+			if len(out.Changes)+len(out.Transitions) != 0 || out.State != nil || st.Orders() != 0 || st.watermark != 0 {
+				t.Errorf("a rejected input left traces: %+v", out)
+			}
+		})
+	}
+	p, st := newProcessor(t), NewState()
+	if out := p.Process(st, Input{}); out.Rejected == nil {
+		t.Error("an empty input is accepted")
+	}
+}
+
+func TestClosedOrdersAreEvictedAfterRetentionWithATombstone(t *testing.T) {
+	p, err := New(Config{Retention: 24 * time.Hour, IdleTimeout: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState()
+	var changes []Change
+	feed := func(order string, s step, i int) Output {
+		out := p.Process(st, s.input(order, i))
+		changes = append(changes, out.Changes...)
+		return out
+	}
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		feed("closed", s, i)
+	}
+	feed("open", placed, 0)
+	if st.Orders() != 2 || !st.orders["closed"].isClosedAt() {
+		t.Fatalf("orders %d", st.Orders())
+	}
+	closedAt := st.orders["closed"].closed
+	// Within retention: kept. A late event for it keeps it closed.
+	if out := feed("other", ev("storefront", "PLACED", 54*h).arrives(30*h+time.Minute+24*h), 1); out.Evicted != 0 {
+		t.Fatalf("evicted within retention")
+	}
+	out := feed("other", ev("oms", "CONFIRMED", 55*h).arrives(30*h+time.Minute+24*h+time.Millisecond), 2)
+	if out.Evicted != 1 || st.orders["closed"] != nil {
+		t.Fatalf("evicted %d at watermark %d (closed at %d)", out.Evicted, st.watermark, closedAt)
+	}
+	var tomb *Change
+	for i := range out.Changes {
+		if out.Changes[i].Key == "closed" {
+			tomb = &out.Changes[i]
+		}
+	}
+	if tomb == nil || tomb.Value != nil || out.Changes[len(out.Changes)-1].Key != WatermarkKey {
+		t.Errorf("changes %v: want the order's tombstone, then the watermark", out.Changes)
+	}
+	// An open order with no event for IdleTimeout is expired.
+	out = feed("late", ev("oms", "CONFIRMED", 13*24*h), 3)
+	if out.Expired != 2 || st.orders["open"] != nil || st.orders["other"] != nil {
+		t.Errorf("expired %d; open %v", out.Expired, st.orders["open"])
+	}
+	restored := NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertSameState(t, st, restored)
+}
+
+func (o *order) isClosedAt() bool { return o.closed != 0 }
+
+// encodeAll renders everything an output holds as bytes: the Avro binary of
+// each record (so "identical" means what would be produced) and the
+// changelog records.
+func encodeAll(t testing.TB, out Output) []byte {
+	var b bytes.Buffer
+	write := func(r Record, native map[string]any, err error, codec func([]byte, any) ([]byte, error)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin, err := codec(nil, native)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%q=%x\n", r.Key, bin)
+	}
+	for _, r := range out.Transitions {
+		n, err := transitionSchema.FromJSON(r.Value)
+		write(r, n, err, transitionSchema.Codec.BinaryFromNative)
+	}
+	if out.State != nil {
+		n, err := stateSchema.FromJSON(out.State.Value)
+		write(*out.State, n, err, stateSchema.Codec.BinaryFromNative)
+	}
+	for _, c := range out.Changes {
+		fmt.Fprintf(&b, "%q:%s\n", c.Key, c.Value)
+	}
+	fmt.Fprintf(&b, "%v %d %d %d %d\n", out.Duplicate, out.Regressions, out.Evicted, out.Expired, len(out.Changes))
+	return b.Bytes()
+}
+
+// TestReplayIsByteIdenticalAndRestoreContinuesIdentically processes the
+// simulated stream into a fresh state twice, and once with a restore from
+// the changelog half way, and requires the same bytes out each time.
+func TestReplayIsByteIdenticalAndRestoreContinuesIdentically(t *testing.T) {
+	t.Parallel()
+	run := simulate(t, 400, 11)
+	p := newProcessor(t)
+	process := func(restoreAt int) ([]byte, *State) {
+		st := NewState()
+		var changes []Change
+		var all bytes.Buffer
+		for i, in := range run.inputs {
+			if i == restoreAt {
+				st = NewState()
+				for _, c := range changes {
+					if err := st.Apply(c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			out := p.Process(st, in)
+			changes = append(changes, out.Changes...)
+			all.Write(encodeAll(t, out))
+		}
+		return all.Bytes(), st
+	}
+	first, st1 := process(-1)
+	second, _ := process(-1)
+	restored, st3 := process(len(run.inputs) / 2)
+	if !bytes.Equal(first, second) {
+		t.Fatal("the same inputs into a fresh state gave different outputs")
+	}
+	if !bytes.Equal(first, restored) {
+		t.Fatal("after a restore from the changelog, processing went on differently")
+	}
+	assertSameState(t, st1, st3)
+}
+
+func TestApplyRefusesWhatItCannotRead(t *testing.T) {
+	st := NewState()
+	for _, c := range []Change{
+		{Key: "o-1", Value: []byte(`{"v":2}`)},
+		{Key: "o-1", Value: []byte(`{"v":1,"t":"TELEPORTED","ta":"oms"}`)},
+		{Key: "o-1", Value: []byte(`not json`)},
+		{Key: WatermarkKey, Value: []byte(`{"v":9}`)},
+		{Key: "\x00other", Value: []byte(`{}`)},
+	} {
+		if err := st.Apply(c); err == nil {
+			t.Errorf("applied %q=%s", c.Key, c.Value)
+		}
+	}
+}
+
+func TestOrderStateShowsViewsShipmentsAndPromises(t *testing.T) {
+	p := newProcessor(t)
+	promised := placed
+	promised.shipBy, promised.deliverBy = 24*h, 96*h
+	steps := then(delivered, ev("helpdesk", "IN_TRANSIT", 31*h), ev("oms", "RETURN_REQUESTED", 100*h),
+		scanOf("RT", "IN_TRANSIT", 110*h).withETA(140*h))
+	steps[0] = promised
+	r := runSteps(t, p, steps)
+	s := r.lastState()
+	if s["promised_ship_by"] != t0.Add(24*h) || s["promised_deliver_by"] != t0.Add(96*h) {
+		t.Errorf("promises %v %v", s["promised_ship_by"], s["promised_deliver_by"])
+	}
+	var systems []string
+	for _, v := range s["views"].([]any) {
+		systems = append(systems, v.(map[string]any)["system"].(string))
+	}
+	if strings.Join(systems, ",") != "carrier,helpdesk,oms,storefront,wms" {
+		t.Errorf("views %v, want one per system, sorted by name", systems)
+	}
+	ships := s["shipments"].([]any)
+	if len(ships) != 2 {
+		t.Fatalf("shipments %v", ships)
+	}
+	rt, s1 := ships[0].(map[string]any), ships[1].(map[string]any)
+	if rt["shipment_id"] != "RT" || rt["is_return"] != true || rt["status"] != "RETURN_IN_TRANSIT" || rt["estimated_delivery"] != t0.Add(140*h) {
+		t.Errorf("return parcel %v", rt)
+	}
+	if s1["shipment_id"] != "S1" || s1["tracking_number"] != "1Z" || s1["status"] != "DELIVERED" || s1["authority"] != "carrier" {
+		t.Errorf("outbound parcel %v", s1)
+	}
+	if s["truth"] != "RETURN_IN_TRANSIT" || s["truth_since"] != t0.Add(110*h) || s["closed"] != false {
+		t.Errorf("truth %v since %v closed %v", s["truth"], s["truth_since"], s["closed"])
+	}
+}

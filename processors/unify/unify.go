@@ -1,0 +1,278 @@
+package unify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config tunes the processor.
+type Config struct {
+	// Authority says which system is the source of truth for which
+	// canonical status (DefaultAuthority when nil).
+	Authority *Authority
+	// Retention is how long a closed order stays in memory: it is evicted
+	// once the partition watermark passes the time it closed plus
+	// Retention. Longer keeps late events (a return requested weeks after
+	// delivery, a straggling scan) attached to their order's history at
+	// the cost of memory.
+	Retention time.Duration
+	// IdleTimeout evicts an order that is still open but has had no event
+	// for this long of watermark time (a parcel lost with no refund
+	// recorded, an order whose last events were dead-lettered), so that
+	// the state cannot grow without bound. It must exceed Retention.
+	IdleTimeout time.Duration
+}
+
+// Defaults.
+const (
+	DefaultRetention   = 30 * 24 * time.Hour
+	DefaultIdleTimeout = 120 * 24 * time.Hour
+)
+
+// Processor is the unify logic. It holds no state of its own (state is per
+// partition and passed in), so one Processor serves every partition, also
+// concurrently.
+type Processor struct {
+	cfg   Config
+	auth  *Authority
+	floor [32]st // per problem state, the lowest main-line stage a recovery may return to
+}
+
+// New checks the config and fills defaults.
+func New(cfg Config) (*Processor, error) {
+	if cfg.Authority == nil {
+		a, err := DefaultAuthority()
+		if err != nil {
+			return nil, fmt.Errorf("unify: %w", err)
+		}
+		cfg.Authority = a
+	}
+	if cfg.Retention < 0 || cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("unify: negative Retention (%v) or IdleTimeout (%v)", cfg.Retention, cfg.IdleTimeout)
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = max(DefaultIdleTimeout, 4*cfg.Retention)
+	}
+	if cfg.IdleTimeout <= cfg.Retention {
+		return nil, fmt.Errorf("unify: IdleTimeout %v must exceed Retention %v (a closed order would be evicted as idle first)", cfg.IdleTimeout, cfg.Retention)
+	}
+	p := &Processor{cfg: cfg, auth: cfg.Authority}
+	for c := st(1); int(c) < len(stInfos); c++ {
+		if c.problem() {
+			p.floor[c] = p.recoveryFloor(c)
+		}
+	}
+	return p, nil
+}
+
+// recoveryFloor is the lowest main-line stage a track may recover to from
+// problem state c: the lowest stage of c's own authority (a carrier
+// exception may recover to IN_TRANSIT, an OMS hold to CONFIRMED), or, if
+// that authority decides no stage, the highest stage at or below c's rank.
+func (p *Processor) recoveryFloor(c st) st {
+	var floor st
+	for s := st(1); int(s) < len(stInfos); s++ {
+		if s.stage() && p.auth.by[s] == p.auth.by[c] && (floor == 0 || s.rank() < floor.rank()) {
+			floor = s
+		}
+	}
+	if floor != 0 {
+		return floor
+	}
+	for s := st(1); int(s) < len(stInfos); s++ {
+		if s.stage() && s.rank() <= c.rank() && (floor == 0 || s.rank() > floor.rank()) {
+			floor = s
+		}
+	}
+	return floor
+}
+
+// Authority is the processor's authority rules.
+func (p *Processor) Authority() *Authority { return p.auth }
+
+// Input is one canonical event.
+type Input struct {
+	// Plain is the event in the JSON form schemas.Schema.Plain produces for
+	// canonical_event: times as RFC 3339 strings (time.Time is accepted
+	// too), nullable fields nil or their value.
+	Plain map[string]any
+	// Ingested is the Kafka record timestamp of the canonical event: the
+	// partition's clock (watermark).
+	Ingested time.Time
+}
+
+// Record is one output record: Value is in the JSON form
+// schemas.MustLoad(name).FromJSON accepts (times as time.Time).
+type Record struct {
+	Key   string
+	Value map[string]any
+}
+
+// Output is everything one input caused.
+type Output struct {
+	// Transitions are order_transition values, keyed by order ID, in
+	// timeline order: a shipment's move before the order's it caused.
+	Transitions []Record
+	// State is the order's new order_state value (key order ID); nil when
+	// nothing in it changed.
+	State *Record
+	// Changes are the changelog records to write, in order.
+	Changes []Change
+	// Rejected is set when the input is invalid (no order ID, an
+	// unparseable time, an unknown status or system); nothing else is set
+	// and the state is untouched. The pipeline dead-letters the input.
+	Rejected error
+	// Duplicate is set when the order has seen this (source_system,
+	// source_event_id) before: the event changes nothing and emits nothing.
+	Duplicate bool
+	// Regressions counts authoritative events refused because they would
+	// move a truth backward (see the package doc, "Tracks").
+	Regressions int
+	// Evicted counts closed orders evicted by this input's watermark
+	// advance; Expired, open orders evicted after IdleTimeout.
+	Evicted int
+	Expired int
+}
+
+// event is the part of a canonical event the stage reads.
+type event struct {
+	orderID, shipmentID, tracking string
+	system                        sys
+	eventID, source               string
+	status                        st
+	occurred, recorded, ingested  int64
+	eta, shipBy, deliverBy        int64
+}
+
+// Process handles one canonical event against its partition's state,
+// updating the state and returning what to produce. It never panics and
+// never reads the wall clock: the same inputs into the same state give the
+// same outputs, byte for byte.
+func (p *Processor) Process(st *State, in Input) Output {
+	ev, err := parseEvent(in)
+	if err != nil {
+		return Output{Rejected: err}
+	}
+	var out Output
+	st.prepare()
+	advanced := st.advance(ev.ingested)
+	o := st.orders[ev.orderID]
+	fresh := o == nil
+	if fresh {
+		o = &order{}
+		st.orders[ev.orderID] = o
+	}
+	h := seenHash(ev.system, ev.eventID)
+	if !fresh && o.hasSeen(h) {
+		out.Duplicate = true
+	} else {
+		o.seen = append(o.seen, h)
+		o.touched = st.watermark
+		a := applier{p: p, st: st, o: o, ev: &ev, out: &out}
+		a.apply()
+		p.settle(st, ev.orderID, o)
+		out.Changes = append(out.Changes, Change{Key: ev.orderID, Value: encodeOrder(o)})
+		if a.dirty {
+			rec := stateRecord(ev.orderID, o)
+			out.State = &rec
+		}
+	}
+	p.evict(st, &out)
+	if advanced { // (an idle sweep only happens on an advance)
+		out.Changes = append(out.Changes, Change{Key: WatermarkKey, Value: encodeWatermark(st)})
+	}
+	return out
+}
+
+// settle records whether the order is closed, and since when.
+func (p *Processor) settle(st *State, id string, o *order) {
+	closed := p.isClosed(o)
+	switch {
+	case closed && o.closed == 0:
+		o.closed = st.watermark
+		st.pushClosed(id, o.closed)
+	case !closed:
+		o.closed = 0
+	}
+}
+
+// Errors of invalid input wrap ErrInvalid.
+var ErrInvalid = errors.New("invalid canonical event")
+
+func parseEvent(in Input) (event, error) {
+	p := in.Plain
+	str := func(f string) string { s, _ := p[f].(string); return s }
+	var ev event
+	ev.orderID, ev.eventID = str("order_id"), str("source_event_id")
+	fail := func(format string, args ...any) (event, error) {
+		return event{}, fmt.Errorf("%w: %s/%s of order %q: %s", ErrInvalid, str("source_system"), ev.eventID, ev.orderID, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case p == nil:
+		return fail("no value")
+	case ev.orderID == "":
+		return fail("order_id is missing")
+	case strings.HasPrefix(ev.orderID, "\x00"):
+		return fail("order_id starts with NUL, reserved for the changelog's own keys")
+	case ev.eventID == "":
+		return fail("source_event_id is missing")
+	}
+	var ok bool
+	if ev.system, ok = sysByName[str("source_system")]; !ok {
+		return fail("unknown source_system %q (valid: %s)", str("source_system"), systemNames())
+	}
+	if ev.source, ok = p["source_status"].(string); !ok {
+		return fail("source_status is missing")
+	}
+	if cs := p["canonical_status"]; cs != nil {
+		name, _ := cs.(string)
+		if ev.status, ok = parseSt(name); !ok {
+			return fail("unknown canonical_status %v", cs)
+		}
+	}
+	ev.shipmentID, ev.tracking = str("shipment_id"), str("tracking_number")
+	var err error
+	for _, f := range []struct {
+		name     string
+		dst      *int64
+		required bool
+	}{
+		{"occurred_at", &ev.occurred, true}, {"recorded_at", &ev.recorded, true},
+		{"estimated_delivery", &ev.eta, false}, {"promised_ship_by", &ev.shipBy, false}, {"promised_deliver_by", &ev.deliverBy, false},
+	} {
+		if *f.dst, err = plainTime(p[f.name], f.required); err != nil {
+			return fail("%s: %v", f.name, err)
+		}
+	}
+	if in.Ingested.IsZero() {
+		return fail("no ingest time (the record timestamp)")
+	}
+	ev.ingested = in.Ingested.UnixMilli()
+	return ev, nil
+}
+
+// plainTime reads a time in Plain form (an RFC 3339 string, or a
+// time.Time) as Unix milliseconds; 0 for an optional nil.
+func plainTime(v any, required bool) (int64, error) {
+	switch t := v.(type) {
+	case nil:
+		if required {
+			return 0, errors.New("missing")
+		}
+		return 0, nil
+	case time.Time:
+		return t.UnixMilli(), nil
+	case string:
+		ts, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an RFC 3339 time", t)
+		}
+		return ts.UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("%T is not a time", v)
+}
