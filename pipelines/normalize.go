@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -63,21 +62,9 @@ func NewNormalizeMetrics(reg prometheus.Registerer) *NormalizeMetrics {
 
 // NormalizeConfig configures the normalize stage.
 type NormalizeConfig struct {
-	Brokers   []string
-	Topics    Topics
-	Group     string
-	Processor *normalize.Processor
-	// Encoders by topic name, for the canonical, links and dead-letter topics.
-	Encoders       map[string]*schemas.Encoder
-	Decoder        *schemas.Decoder
-	Metrics        *Metrics
-	StageMetrics   *StageMetrics
-	NormMetrics    *NormalizeMetrics
-	SessionTimeout time.Duration
-	// UntilCaughtUp stops the stage once it has processed everything the
-	// source topics held at start and the links topic is drained.
-	UntilCaughtUp bool
-	Logger        *slog.Logger
+	StageConfig
+	Processor   *normalize.Processor
+	NormMetrics *NormalizeMetrics
 }
 
 // Normalize is the normalize stage: source topics (and its own links topic)
@@ -99,37 +86,21 @@ type Normalize struct {
 
 // NewNormalize builds the stage; Run starts it.
 func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
-	if cfg.Group == "" {
-		cfg.Group = StageGroup(DefaultAppID, "normalize")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}}
-	n.dead = &DeadLetters{Stage: "normalize", Topic: cfg.Topics.DeadLetter().Name, Encoder: cfg.Encoders[cfg.Topics.DeadLetter().Name], Metrics: cfg.Metrics}
 	inputs := []string{cfg.Topics.Links().Name}
-	var sources []string
 	for _, t := range cfg.Topics.Sources() {
-		sources = append(sources, t.Name)
+		inputs = append(inputs, t.Name)
 	}
-	inputs = append(inputs, sources...)
-	sc := statefulConfig[*normalize.State]{
-		stage: "normalize", brokers: cfg.Brokers, group: cfg.Group, inputs: inputs,
-		changelog: cfg.Topics.NormalizeChangelog().Name, sessionTimeout: cfg.SessionTimeout,
-		partitioner: routePartitioner{changelog: cfg.Topics.NormalizeChangelog().Name},
-		metrics:     cfg.Metrics, stageMetrics: cfg.StageMetrics, logger: cfg.Logger,
-		newState: normalize.NewState,
-		apply: func(st *normalize.State, key string, value []byte) error {
-			return st.Apply(normalize.Change{Key: key, Value: value})
-		},
-		size:     func(st *normalize.State) int { return st.Size() },
-		process:  n.process,
-		endBatch: n.endBatch,
-		idle:     n.announceIdle,
-		revoked:  n.forgetPositions,
+	sc := newStatefulConfig[*normalize.State](&n.cfg.StageConfig, "normalize", cfg.Topics.NormalizeChangelog().Name, inputs)
+	n.dead = n.cfg.deadLetters("normalize")
+	sc.newState = normalize.NewState
+	sc.apply = func(st *normalize.State, key string, value []byte) error {
+		return st.Apply(normalize.Change{Key: key, Value: value})
 	}
+	sc.size = func(st *normalize.State) int { return st.Size() }
+	sc.process, sc.endBatch, sc.idle, sc.revoked = n.process, n.endBatch, n.announceIdle, n.forgetPositions
 	if cfg.UntilCaughtUp {
-		sc.caughtUpTopics = sources
+		sc.caughtUpTopics = inputs[1:] // the sources; links drain with them
 	}
 	var err error
 	if n.stage, err = newStateful(sc); err != nil {

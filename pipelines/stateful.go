@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // StageMetrics are the collectors every stateful stage shares, labelled by
@@ -35,6 +37,48 @@ func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
 	}
 	reg.MustRegister(m.StateEntries, m.RestoreSeconds, m.Transactions)
 	return m
+}
+
+// StageConfig is what every stateful stage is configured with.
+type StageConfig struct {
+	Brokers []string
+	Topics  Topics
+	// Group is the stage's consumer group (StageGroup(appID, stage));
+	// every transactional ID derives from it.
+	Group string
+	// Encoders by topic name, for every topic the stage produces to
+	// (the dead-letter topic included).
+	Encoders       map[string]*schemas.Encoder
+	Decoder        *schemas.Decoder
+	Metrics        *Metrics
+	StageMetrics   *StageMetrics
+	SessionTimeout time.Duration
+	// UntilCaughtUp stops the stage once it has processed everything its
+	// inputs held when it started.
+	UntilCaughtUp bool
+	Logger        *slog.Logger
+}
+
+// deadLetters is the stage's dead-letter producer.
+func (c *StageConfig) deadLetters(stage string) *DeadLetters {
+	return &DeadLetters{Stage: stage, Topic: c.Topics.DeadLetter().Name, Encoder: c.Encoders[c.Topics.DeadLetter().Name], Metrics: c.Metrics}
+}
+
+// newStatefulConfig fills c's defaults (group, logger) and returns the
+// stateful config of stage with the fields every stage shares; the caller
+// adds its processor hooks.
+func newStatefulConfig[S any](c *StageConfig, stage, changelog string, inputs []string) statefulConfig[S] {
+	if c.Group == "" {
+		c.Group = StageGroup(DefaultAppID, stage)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return statefulConfig[S]{
+		stage: stage, brokers: c.Brokers, group: c.Group, inputs: inputs, changelog: changelog,
+		sessionTimeout: c.SessionTimeout, partitioner: routePartitioner{changelog: changelog},
+		metrics: c.Metrics, stageMetrics: c.StageMetrics, logger: c.Logger,
+	}
 }
 
 // statefulConfig configures the machinery shared by the stateful stages.
@@ -301,7 +345,11 @@ func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 				return zero, ctx.Err()
 			}
 			if fetches.NumRecords() == 0 {
-				s.cfg.logger.Info(s.cfg.stage+" restore waiting: the changelog's end is held by an open transaction", "partition", p, "end", end.Offset)
+				// Nothing at all for waitLog (a slow restore still gets
+				// records): read_committed is held at the last stable
+				// offset, below the end.
+				s.cfg.logger.Info(s.cfg.stage+" restore waiting: no changelog records for "+waitLog.String()+"; most likely a crashed producer's open transaction holds the last stable offset until the broker aborts it",
+					"partition", p, "end", end.Offset)
 			}
 			var applyErr error
 			fetches.EachError(func(_ string, _ int32, err error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,22 +58,9 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 
 // UnifyConfig configures the unify stage.
 type UnifyConfig struct {
-	Brokers   []string
-	Topics    Topics
-	Group     string
-	Processor *unify.Processor
-	// Encoders by topic name, for the transitions, order-state and
-	// dead-letter topics.
-	Encoders       map[string]*schemas.Encoder
-	Decoder        *schemas.Decoder
-	Metrics        *Metrics
-	StageMetrics   *StageMetrics
-	UnifyMetrics   *UnifyMetrics
-	SessionTimeout time.Duration
-	// UntilCaughtUp stops the stage once it has processed everything the
-	// canonical topic held at start.
-	UntilCaughtUp bool
-	Logger        *slog.Logger
+	StageConfig
+	Processor    *unify.Processor
+	UnifyMetrics *UnifyMetrics
 }
 
 // Unify is the unify stage: canonical events in; transitions, order states,
@@ -89,27 +75,16 @@ type Unify struct {
 
 // NewUnify builds the stage; Run starts it.
 func NewUnify(cfg UnifyConfig) (*Unify, error) {
-	if cfg.Group == "" {
-		cfg.Group = StageGroup(DefaultAppID, "unify")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	u := &Unify{cfg: cfg}
-	u.dead = &DeadLetters{Stage: "unify", Topic: cfg.Topics.DeadLetter().Name, Encoder: cfg.Encoders[cfg.Topics.DeadLetter().Name], Metrics: cfg.Metrics}
 	canonical := cfg.Topics.Canonical().Name
-	sc := statefulConfig[*unify.State]{
-		stage: "unify", brokers: cfg.Brokers, group: cfg.Group, inputs: []string{canonical},
-		changelog: cfg.Topics.UnifyChangelog().Name, sessionTimeout: cfg.SessionTimeout,
-		partitioner: routePartitioner{changelog: cfg.Topics.UnifyChangelog().Name},
-		metrics:     cfg.Metrics, stageMetrics: cfg.StageMetrics, logger: cfg.Logger,
-		newState: unify.NewState,
-		apply: func(st *unify.State, key string, value []byte) error {
-			return st.Apply(unify.Change{Key: key, Value: value})
-		},
-		size:    func(st *unify.State) int { return st.Orders() },
-		process: u.process,
+	sc := newStatefulConfig[*unify.State](&u.cfg.StageConfig, "unify", cfg.Topics.UnifyChangelog().Name, []string{canonical})
+	u.dead = u.cfg.deadLetters("unify")
+	sc.newState = unify.NewState
+	sc.apply = func(st *unify.State, key string, value []byte) error {
+		return st.Apply(unify.Change{Key: key, Value: value})
 	}
+	sc.size = func(st *unify.State) int { return st.Orders() }
+	sc.process = u.process
 	if cfg.UntilCaughtUp {
 		sc.caughtUpTopics = []string{canonical}
 	}

@@ -103,11 +103,11 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	decoder := schemas.NewDecoder(reg)
-	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{
-		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "normalize"), Processor: proc, Encoders: enc, Decoder: decoder,
-		Metrics: metrics, StageMetrics: stageMetrics, NormMetrics: pipelines.NewNormalizeMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
-		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
-	})
+	stage := func(name string) pipelines.StageConfig {
+		return pipelines.StageConfig{Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, name), Encoders: enc, Decoder: decoder,
+			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Logger: log}
+	}
+	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: pipelines.NewNormalizeMetrics(promReg)})
 	if err != nil {
 		return err
 	}
@@ -118,11 +118,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{
-		Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, "unify"), Processor: unifier, Encoders: enc, Decoder: decoder,
-		Metrics: metrics, StageMetrics: stageMetrics, UnifyMetrics: pipelines.NewUnifyMetrics(promReg), SessionTimeout: cfg.SessionTimeout,
-		UntilCaughtUp: cfg.UntilCaughtUp, Logger: log,
-	})
+	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{StageConfig: stage("unify"), Processor: unifier, UnifyMetrics: pipelines.NewUnifyMetrics(promReg)})
 	if err != nil {
 		return err
 	}

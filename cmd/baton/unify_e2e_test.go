@@ -69,7 +69,9 @@ func transitionKey(v map[string]any) string {
 }
 
 // expectedTransitions runs the unify processor over the canonical topic as
-// the stage would: one state per partition, records in offset order.
+// the stage would: one state per partition, records in offset order. The
+// partitions are independent, so they run concurrently (the reference is
+// the slow part of these tests under -race).
 func (s *stack) expectedTransitions() []string {
 	s.t.Helper()
 	auth, err := unify.DefaultAuthority()
@@ -81,22 +83,40 @@ func (s *stack) expectedTransitions() []string {
 		s.t.Fatal(err)
 	}
 	dec := s.decoder()
-	var out []string
-	for _, recs := range s.readTopic(s.topics().Canonical().Name) {
-		st := unify.NewState()
-		for _, r := range recs {
-			d, err := dec.Decode(context.Background(), r.Value)
-			if err != nil {
-				s.t.Fatal(err)
-			}
-			res := proc.Process(st, unify.Input{Plain: d.Schema.Plain(d.Native), Ingested: r.Timestamp})
-			for _, t := range res.Transitions {
-				native, err := schemas.MustLoad("order_transition").FromJSON(t.Value)
+	transition := schemas.MustLoad("order_transition")
+	partitions := s.readTopic(s.topics().Canonical().Name)
+	results := make(chan []string, len(partitions))
+	failures := make(chan error, len(partitions))
+	for _, recs := range partitions {
+		go func() {
+			st := unify.NewState()
+			var keys []string
+			for _, r := range recs {
+				d, err := dec.Decode(context.Background(), r.Value)
 				if err != nil {
-					s.t.Fatal(err)
+					failures <- err
+					return
 				}
-				out = append(out, transitionKey(schemas.MustLoad("order_transition").Plain(native)))
+				res := proc.Process(st, unify.Input{Plain: d.Schema.Plain(d.Native), Ingested: r.Timestamp})
+				for _, t := range res.Transitions {
+					native, err := transition.FromJSON(t.Value)
+					if err != nil {
+						failures <- err
+						return
+					}
+					keys = append(keys, transitionKey(transition.Plain(native)))
+				}
 			}
+			results <- keys
+		}()
+	}
+	var out []string
+	for range partitions {
+		select {
+		case keys := <-results:
+			out = append(out, keys...)
+		case err := <-failures:
+			s.t.Fatal(err)
 		}
 	}
 	sort.Strings(out)
@@ -206,9 +226,9 @@ func (s *stack) startRun(bin string, logBuf *bytes.Buffer) *exec.Cmd {
 func TestUnifyTimelineSurvivesFiveSIGKILLsExactlyOnce(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	// 8,000 orders (about 290,000 source records) keep the suite inside its
-	// CI budget; the same test with 20,000 was run by hand (see README).
-	s.mustRun("simulate", "--orders", "8000", "--seed", "31")
+	// 20,000 orders: about 730,000 source records, so that five kills land
+	// in a run long enough to have every stage busy.
+	s.mustRun("simulate", "--orders", "20000", "--seed", "31")
 	rng := rand.New(rand.NewPCG(31, 7))
 	for kill := 0; kill < 5; kill++ {
 		cmd := s.startRun(batonFastBin, &bytes.Buffer{})
