@@ -1,0 +1,354 @@
+package synccheck
+
+import (
+	"math"
+
+	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// Checker applies the viewer rules to orders. It holds no per-order state
+// (that is the caller's Order) and is safe for concurrent use on different
+// orders.
+type Checker struct {
+	v *Viewers
+}
+
+// New returns a Checker for the viewer rules v; nil means the embedded
+// defaults.
+func New(v *Viewers) *Checker {
+	if v == nil {
+		d, err := DefaultViewers()
+		if err != nil {
+			panic(err) // the embedded file is tested
+		}
+		v = d
+	}
+	return &Checker{v: v}
+}
+
+// Viewers returns the rules the Checker applies.
+func (c *Checker) Viewers() *Viewers { return c.v }
+
+// Truth is the order-level truth: a change of it (Checker.Truth) or the
+// current one (Checker.View).
+type Truth struct {
+	Status canonical.Status // "" or unknown: no truth yet
+	// At is when the truth reached Status: the authoritative event's time,
+	// Unix ms.
+	At        int64
+	Authority schemas.System
+	Carrier   string // the carrier of the scan that set the truth; "" when unknown
+	// TransitionID is the order_transition that moved the truth, the
+	// check_id's anchor; "" makes the check_id hash At instead.
+	TransitionID string
+}
+
+// Report is one viewer event for the order.
+type Report struct {
+	Viewer schemas.System
+	// Status is the canonical status the viewer shows; "" when the event
+	// carried none (it still counts as first sight). A status that is not
+	// canonical counts as none.
+	Status canonical.Status
+	// At is the viewer's own time for the event (when it recorded or showed
+	// it), Unix ms.
+	At int64
+}
+
+// Output is everything one call caused.
+type Output struct {
+	// Checks are sync_check values: checks that closed, in the order they
+	// closed.
+	Checks []Record
+	// Failed are failed_sync values, one per check over its life.
+	Failed []Record
+	// NextDue is the order's next due time after the call: call Due once
+	// the watermark passes it (w > NextDue); 0 when nothing is due.
+	NextDue int64
+}
+
+// Truth records that the order's truth moved to t.Status at t.At. For each
+// viewer already seen and expected to reflect the status it opens a check
+// (closed at once when the viewer already shows it); it closes SUPERSEDED
+// the open checks the new truth no longer implies whose deadline t.At has
+// not passed and which have not failed, and settles the pending conflicts
+// the new truth now reflects. w is the partition watermark.
+func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
+	e := emitter{orderID: orderID}
+	x := stByName[t.Status]
+	if x != 0 && len(o.views) > 0 {
+		o.filter(func(k *check) bool {
+			v := &o.views[k.view]
+			if k.by == byReport {
+				if !x.covers(v.shown) {
+					return true // still contradicted
+				}
+				if t.At > k.deadline {
+					e.conflict(v, k, w) // the truth caught up too late
+				}
+				return false // otherwise withdrawn: the viewer was racing the truth
+			}
+			if !k.failed && t.At <= k.deadline && !x.reflects(k.status) {
+				e.check(v, k, Superseded, 0, 0, w)
+				return false
+			}
+			return true
+		})
+		auth := sysByName[t.Authority]
+		for vi := range o.views {
+			v := &o.views[vi]
+			conf := c.v.conf(v.sys)
+			if conf.expects&x.bit() == 0 || o.hasOpen(vi, x) {
+				continue
+			}
+			k := check{status: x, auth: auth, carrier: t.Carrier, view: uint8(vi), by: byTruth, t: t.At}
+			if t.At < v.first {
+				// The truth moved before the viewer first showed the order:
+				// the viewer is checked from its first sight.
+				k.by, k.t = byFirstSight, v.first
+			}
+			k.deadline = satAdd(k.t, conf.sla)
+			k.id = checkID(orderID, v.sys, x, k.by, t.TransitionID, k.t)
+			if v.shown.reflects(x) {
+				e.reflected(v, &k, v.shown, v.shownAt, w)
+				continue
+			}
+			o.checks = append(o.checks, k)
+		}
+	}
+	e.NextDue = c.NextDue(o)
+	return e.Output
+}
+
+// View records a viewer event: the viewer showed r.Status at r.At while
+// the order's truth is t. It marks the viewer's first sight (opening a
+// first_sight check when the viewer starts out behind the truth), closes
+// the viewer's open checks r.Status reflects, and opens, replaces,
+// withdraws or confirms the viewer's pending conflict. Reports from
+// systems that are not configured viewers are ignored. w is the partition
+// watermark.
+func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Output {
+	y := sysByName[r.Viewer]
+	conf := c.v.conf(y)
+	if !conf.on {
+		return Output{NextDue: c.NextDue(o)}
+	}
+	e := emitter{orderID: orderID}
+	s, x := stByName[r.Status], stByName[t.Status]
+	vi := o.viewIndex(y)
+	if vi < 0 {
+		vi = len(o.views)
+		o.views = append(o.views, view{sys: y, first: r.At})
+		if x != 0 && conf.expects&x.bit() != 0 && !s.reflects(x) {
+			k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byFirstSight, t: r.At}
+			if r.At < t.At {
+				// The viewer was seen before the truth moved: an ordinary
+				// truth check, which the Truth call could not open.
+				k.by, k.t = byTruth, t.At
+			}
+			k.deadline = satAdd(k.t, conf.sla)
+			k.id = checkID(orderID, y, x, k.by, t.TransitionID, k.t)
+			o.checks = append(o.checks, k)
+		}
+	}
+	v := &o.views[vi]
+	// Only the viewer's latest report (by its own time) says what it shows
+	// now; an older one that arrives late still closes checks.
+	latest := s != 0 && (v.shown == 0 || r.At >= v.shownAt)
+	conflicting := latest && x != 0 && !x.covers(s)
+	pending := false
+	o.filter(func(k *check) bool {
+		if int(k.view) != vi {
+			return true
+		}
+		if k.by == byReport {
+			if !latest || x == 0 {
+				return true
+			}
+			if conflicting && r.At <= k.deadline {
+				pending = true // a newer conflicting report: same conflict, new shown status
+				return true
+			}
+			if r.At > k.deadline {
+				e.conflict(v, k, w) // shown for longer than the SLA
+			}
+			return false // otherwise withdrawn: the viewer corrected itself
+		}
+		if s.reflects(k.status) {
+			e.reflected(v, k, s, r.At, w)
+			return false
+		}
+		return true
+	})
+	if conflicting && !pending {
+		k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byReport,
+			t: r.At, deadline: satAdd(r.At, conf.sla)}
+		k.id = checkID(orderID, y, x, byReport, "", r.At)
+		o.checks = append(o.checks, k)
+	}
+	if latest {
+		v.shown, v.shownAt = s, r.At
+	}
+	e.NextDue = c.NextDue(o)
+	return e.Output
+}
+
+// Due settles what the watermark w has passed: every open check whose
+// deadline is before w and that has not failed yet emits its one
+// FailedSync (sla_breached) and stays open; every open check whose
+// deadline plus missing_after is before w closes MISSING; every pending
+// conflict whose deadline is before w is confirmed (a CONFLICT check and a
+// FailedSync conflict). Calling it again at the same or an earlier
+// watermark emits nothing.
+func (c *Checker) Due(o *Order, orderID string, w int64) Output {
+	e := emitter{orderID: orderID}
+	c.due(o, &e, w)
+	e.NextDue = c.NextDue(o)
+	return e.Output
+}
+
+func (c *Checker) due(o *Order, e *emitter, w int64) {
+	o.filter(func(k *check) bool {
+		v := &o.views[k.view]
+		if k.by == byReport {
+			if k.deadline < w {
+				e.conflict(v, k, w)
+				return false
+			}
+			return true
+		}
+		if !k.failed && k.deadline < w {
+			e.failed(v, k, ReasonSLABreached, w)
+		}
+		if satAdd(k.deadline, c.v.missingAfter) < w {
+			e.check(v, k, Missing, 0, 0, w)
+			return false
+		}
+		return true
+	})
+}
+
+// Evict settles the order for good before the caller drops it: first what
+// Due(w) would, then every check still open closes MISSING (emitting its
+// FailedSync first if it never failed, so every MISSING check has one) and
+// pending conflicts not yet due are dropped. The order is left empty.
+func (c *Checker) Evict(o *Order, orderID string, w int64) Output {
+	e := emitter{orderID: orderID}
+	c.due(o, &e, w)
+	for i := range o.checks {
+		k := &o.checks[i]
+		if k.by == byReport {
+			continue
+		}
+		v := &o.views[k.view]
+		if !k.failed {
+			e.failed(v, k, ReasonSLABreached, w)
+		}
+		e.check(v, k, Missing, 0, 0, w)
+	}
+	*o = Order{}
+	return e.Output
+}
+
+// NextDue is the earliest time at which Due has work for the order: the
+// smallest deadline of a check not yet failed or of a pending conflict,
+// and deadline plus missing_after of a failed check. 0 when nothing is
+// open. Call Due once the watermark passes it.
+func (c *Checker) NextDue(o *Order) int64 {
+	var next int64
+	for i := range o.checks {
+		k := &o.checks[i]
+		d := k.deadline
+		if k.by != byReport && k.failed {
+			d = satAdd(d, c.v.missingAfter)
+		}
+		if next == 0 || d < next {
+			next = d
+		}
+	}
+	return next
+}
+
+// satAdd adds without overflowing (a corrupt or absurd input must not wrap
+// a deadline into the past).
+func satAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func (o *Order) viewIndex(y sys) int {
+	for i := range o.views {
+		if o.views[i].sys == y {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasOpen reports whether view vi has an open check (not a conflict) for x.
+func (o *Order) hasOpen(vi int, x st) bool {
+	for i := range o.checks {
+		k := &o.checks[i]
+		if int(k.view) == vi && k.status == x && k.by != byReport {
+			return true
+		}
+	}
+	return false
+}
+
+// filter keeps the checks keep returns true for, in order, calling it once
+// per check in order (it may emit and update the check).
+func (o *Order) filter(keep func(k *check) bool) {
+	n := 0
+	for i := range o.checks {
+		if keep(&o.checks[i]) {
+			o.checks[n] = o.checks[i]
+			n++
+		}
+	}
+	if n == 0 {
+		o.checks = nil // most orders spend most of their life with no open check
+		return
+	}
+	clear(o.checks[n:])
+	o.checks = o.checks[:n]
+}
+
+// emitter builds the records of one call.
+type emitter struct {
+	orderID string
+	Output
+}
+
+func (e *emitter) check(v *view, k *check, outcome string, shown st, shownAt, w int64) {
+	e.Checks = append(e.Checks, syncCheck(e.orderID, v, k, outcome, shown, shownAt, w))
+}
+
+func (e *emitter) failed(v *view, k *check, reason string, w int64) {
+	k.failed = true
+	e.Failed = append(e.Failed, failedSync(e.orderID, v, k, reason, w))
+}
+
+// conflict confirms a pending conflict; its shown status is the viewer's
+// latest.
+func (e *emitter) conflict(v *view, k *check, w int64) {
+	e.failed(v, k, ReasonConflict, w)
+	e.check(v, k, Conflict, v.shown, v.shownAt, w)
+}
+
+// reflected closes k: the viewer showed s, which reflects it, at r. A LATE
+// check that never failed emits its FailedSync first: every LATE check has
+// one, whether or not Due ran between the deadline and the report.
+func (e *emitter) reflected(v *view, k *check, s st, r, w int64) {
+	if r <= k.deadline {
+		e.check(v, k, InSync, s, r, w)
+		return
+	}
+	if !k.failed {
+		e.failed(v, k, ReasonSLABreached, w)
+	}
+	e.check(v, k, Late, s, r, w)
+}
