@@ -7,21 +7,37 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
+
+// reportJSON is `baton report --format json`: the report's sections at the
+// top level, as before the scorecard, and the scorecard under its own key.
+type reportJSON struct {
+	clickhouse.Report
+	Scorecard clickhouse.Scorecard `json:"scorecard"`
+}
 
 func runReport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	var chf clickhouseFlags
 	chf.register(fs)
 	format := fs.String("format", "table", "output format: table or json")
+	sinceFlag := fs.String("since", "", "scorecard window start, inclusive, by truth_at: RFC 3339 time or date (UTC midnight); default: the beginning")
+	untilFlag := fs.String("until", "", "scorecard window end, exclusive: RFC 3339 time or date; default: now if --since is given, else the end")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *format != "table" && *format != "json" {
 		return fmt.Errorf("--format %q: want table or json", *format)
+	}
+	since, until, err := reportWindow(*sinceFlag, *untilFlag, time.Now())
+	if err != nil {
+		return err
 	}
 	ch, err := chf.open(ctx)
 	if err != nil {
@@ -32,76 +48,157 @@ func runReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	sc, err := ch.Scorecard(ctx, since, until)
+	if err != nil {
+		return err
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return enc.Encode(reportJSON{rep, sc})
 	}
-	return printReport(os.Stdout, rep)
+	if err := printReport(os.Stdout, rep); err != nil {
+		return err
+	}
+	return printScorecard(os.Stdout, sc)
+}
+
+// reportWindow parses --since and --until (RFC 3339 or a date, which means
+// midnight UTC). A window with a start and no end ends now, so it has a
+// length and the WISMO trend a previous window; none at all is everything.
+func reportWindow(sinceArg, untilArg string, now time.Time) (since, until time.Time, err error) {
+	parse := func(flag, s string) (time.Time, error) {
+		if s == "" {
+			return time.Time{}, nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.UTC(), nil
+		}
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return t, nil
+		}
+		return time.Time{}, fmt.Errorf("--%s %q: want an RFC 3339 time (2026-11-02T15:04:05Z) or a date (2026-11-02)", flag, s)
+	}
+	if since, err = parse("since", sinceArg); err != nil {
+		return
+	}
+	if until, err = parse("until", untilArg); err != nil {
+		return
+	}
+	if !since.IsZero() && until.IsZero() {
+		until = now.UTC()
+	}
+	if !since.IsZero() && !until.After(since) {
+		err = fmt.Errorf("--until %s is not after --since %s", until.Format(time.RFC3339), since.Format(time.RFC3339))
+	}
+	return
+}
+
+// table is one titled section of the printed report: a header line, the
+// column names, right-aligned rows; empty is printed instead of the columns
+// when there is no row ("" prints the column names alone).
+type table struct {
+	title   string
+	columns []string
+	rows    [][]string
+	empty   string
+}
+
+func (t *table) add(cells ...any) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = fmt.Sprint(c)
+	}
+	t.rows = append(t.rows, row)
+}
+
+// print writes the section, preceded by a blank line unless first.
+func (t *table) print(w io.Writer, first bool) error {
+	if !first {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, t.title)
+	if len(t.rows) == 0 && t.empty != "" {
+		_, err := fmt.Fprintln(w, t.empty)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, r := range append([][]string{t.columns}, t.rows...) {
+		fmt.Fprint(tw, strings.Join(r, "\t")+"\t\n")
+	}
+	return tw.Flush()
+}
+
+// printTables prints sections in order; the first one opens the output
+// unless more follows an earlier print.
+func printTables(w io.Writer, first bool, tables ...*table) error {
+	for i, t := range tables {
+		if err := t.print(w, first && i == 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func printReport(w io.Writer, rep clickhouse.Report) error {
-	fmt.Fprintln(w, "Source events in ClickHouse, per system")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "system\tevents\tunique events\tduplicates\torders\ttracking numbers\tfirst occurred (UTC)\tlast occurred (UTC)\t")
 	const ts = "2006-01-02 15:04"
+	systems := &table{title: "Source events in ClickHouse, per system",
+		columns: []string{"system", "events", "unique events", "duplicates", "orders", "tracking numbers", "first occurred (UTC)", "last occurred (UTC)"}}
 	for _, s := range rep.Systems {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", s.System, s.Events, s.UniqueEvents, s.Events-s.UniqueEvents,
-			s.Orders, s.TrackingNumbers, s.FirstOccurred.UTC().Format(ts), s.LastOccurred.UTC().Format(ts))
+		systems.add(s.System, s.Events, s.UniqueEvents, s.Events-s.UniqueEvents, s.Orders, s.TrackingNumbers,
+			s.FirstOccurred.UTC().Format(ts), s.LastOccurred.UTC().Format(ts))
 	}
-	fmt.Fprintf(tw, "total\t%d\t\t\t\t\t\t\t\n", rep.TotalEvents)
-	if err := tw.Flush(); err != nil {
+	systems.add("total", rep.TotalEvents, "", "", "", "", "", "")
+	if err := systems.print(w, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nOrders seen across all systems: %d\n", rep.OrdersSeen)
 
-	fmt.Fprintf(w, "\nCanonical events (normalize output): %d, per canonical status\n", rep.CanonicalEvents)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "canonical status\tevents\torders\t")
+	statuses := &table{title: fmt.Sprintf("Canonical events (normalize output): %d, per canonical status", rep.CanonicalEvents),
+		columns: []string{"canonical status", "events", "orders"}}
 	for _, s := range rep.Statuses {
-		status := s.Status
-		if status == "" {
-			status = "(no order status)"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", status, s.Events, s.Orders)
+		statuses.add(orDefault(s.Status, "(no order status)"), s.Events, s.Orders)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nOrders by truth (the authority rules' current status)")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "truth\torders\t")
+	truths := &table{title: "Orders by truth (the authority rules' current status)", columns: []string{"truth", "orders"}}
 	for _, t := range rep.Truths {
-		truth := t.Truth
-		if truth == "" {
-			truth = "(no authority yet)"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t\n", truth, t.Orders)
+		truths.add(orDefault(t.Truth, "(no authority yet)"), t.Orders)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
-	fmt.Fprintf(w, "\nTransitions per hour (event time, latest %d hours with any)\n", clickhouse.ReportHours)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "hour (UTC)\ttransitions\t")
+	hours := &table{title: fmt.Sprintf("Transitions per hour (event time, latest %d hours with any)", clickhouse.ReportHours),
+		columns: []string{"hour (UTC)", "transitions"}}
 	for _, h := range rep.TransitionsPerHour {
-		fmt.Fprintf(tw, "%s\t%d\t\n", h.Hour.UTC().Format("2006-01-02 15:00"), h.Transitions)
+		hours.add(h.Hour.UTC().Format("2006-01-02 15:00"), h.Transitions)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nDead letters, per stage and reason")
-	if len(rep.DeadLetters) == 0 {
-		_, err := fmt.Fprintln(w, "none")
-		return err
-	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stage\treason\trecords\t")
+	dead := &table{title: "Dead letters, per stage and reason", columns: []string{"stage", "reason", "records"}, empty: "none"}
 	for _, d := range rep.DeadLetters {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t\n", d.Stage, d.Reason, d.Records)
+		dead.add(d.Stage, d.Reason, d.Records)
 	}
-	return tw.Flush()
+	return printTables(w, false, statuses, truths, hours, dead)
 }
+
+// verdictText prints a pass/fail verdict; "-" when there is none.
+func verdictText(pass *bool) string {
+	switch {
+	case pass == nil:
+		return "-"
+	case *pass:
+		return "pass"
+	}
+	return "FAIL"
+}
+
+// percent prints a share as a percentage; "-" when there is none.
+func percent(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(100**f, 'f', 2, 64) + "%"
+}
+
+func millis(ms int64) string { return (time.Duration(ms) * time.Millisecond).String() }

@@ -9,23 +9,12 @@ import (
 	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/sinks/clickhouse/synctest"
 )
 
 // open connects to the dev stack's ClickHouse with a database of the
 // test's own, dropped afterwards.
-func open(t *testing.T) *clickhouse.Client {
-	t.Helper()
-	testenv.Require(t, "clickhouse")
-	c, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: testenv.Unique("chtest"), User: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.Database())
-		c.Close()
-	})
-	return c
-}
+func open(t *testing.T) *clickhouse.Client { return synctest.Open(t, "chtest") }
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	c := open(t)

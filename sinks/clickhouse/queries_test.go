@@ -1,0 +1,185 @@
+package clickhouse_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/sinks/clickhouse/synctest"
+)
+
+// docQueries reads the queries of docs/queries.md: each ```sql fence right
+// after a <!-- query: NAME --> marker line.
+func docQueries(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/queries.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?sm)^<!-- query: ([a-z0-9_]+) -->\\s*```sql\n(.*?)```")
+	out := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		if _, dup := out[m[1]]; dup {
+			t.Fatalf("docs/queries.md: two queries named %s", m[1])
+		}
+		out[m[1]] = m[2]
+	}
+	if markers := len(regexp.MustCompile("(?m)^<!-- query:").FindAllIndex(b, -1)); markers != len(out) {
+		t.Fatalf("docs/queries.md: %d query markers but %d marked ```sql fences", markers, len(out))
+	}
+	return out
+}
+
+// cell prints a scanned value: NULL for nil, dates and times in UTC,
+// floats in their shortest form.
+func cell(v reflect.Value, dbType string) string {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "NULL"
+		}
+		v = v.Elem()
+	}
+	switch x := v.Interface().(type) {
+	case time.Time:
+		if strings.Contains(dbType, "DateTime") {
+			return x.UTC().Format(time.DateTime)
+		}
+		return x.UTC().Format(time.DateOnly)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// runDocQuery runs one query with {db}, {since} and {until} substituted
+// and prints each row as its space-separated cells.
+func runDocQuery(t *testing.T, c *clickhouse.Client, query string, since, until time.Time) []string {
+	t.Helper()
+	quote := func(t time.Time) string { return "'" + t.UTC().Format(time.DateTime) + "'" }
+	q := strings.NewReplacer("{db}", c.Database(), "{since}", quote(since), "{until}", quote(until)).Replace(query)
+	rows, err := c.Conn().Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	var out []string
+	for rows.Next() {
+		dest := make([]any, len(types))
+		for i, ct := range types {
+			dest[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		cells := make([]string, len(dest))
+		for i, d := range dest {
+			cells[i] = cell(reflect.ValueOf(d), types[i].DatabaseTypeName())
+		}
+		out = append(out, strings.Join(cells, " "))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDocumentedQueries runs every query of docs/queries.md on the
+// synctest fixture (inserted twice) and checks the answers worked out by
+// hand there. Latency quantiles are quantilesExact: exact, no tolerance.
+func TestDocumentedQueries(t *testing.T) {
+	c := open(t)
+	synctest.Insert(t, c)
+	d := synctest.Day
+	dayAfter := d.Add(24 * time.Hour)
+	type run struct {
+		since, until time.Time
+		want         []string
+	}
+	cases := map[string][]run{
+		// storefront 3 of 4 at 10:00, helpdesk 2 of 4 at 11:00, notifications 1 of 1.
+		"accuracy_by_viewer_hour": {{d, dayAfter, []string{
+			"helpdesk 2026-11-02 11:00:00 2 4 0.5",
+			"notifications 2026-11-02 11:00:00 1 1 1",
+			"storefront 2026-11-02 10:00:00 3 4 0.75",
+		}}, {d.Add(10 * time.Hour), d.Add(11 * time.Hour), []string{
+			"storefront 2026-11-02 10:00:00 3 4 0.75",
+		}}},
+		// Two days: the notifications MISSING check of the day before.
+		"accuracy_by_viewer_day": {{d.Add(-24 * time.Hour), dayAfter, []string{
+			"helpdesk 2026-11-02 2 4 0.5 0",
+			"notifications 2026-11-01 0 1 0 0",
+			"notifications 2026-11-02 1 1 1 1",
+			"storefront 2026-11-02 3 4 0.75 0",
+		}}},
+		"outcomes_by_viewer": {{d, dayAfter, []string{
+			"helpdesk CONFLICT 1", "helpdesk IN_SYNC 2", "helpdesk MISSING 1",
+			"notifications IN_SYNC 1",
+			"storefront IN_SYNC 3", "storefront LATE 1", "storefront SUPERSEDED 1",
+		}}},
+		// storefront: UPS 60 s, 120 s and FedEx 900 s (its WMS-set check is
+		// not a carrier scan): ranks ⌊0.5×3⌋ = 1, ⌊0.95×3⌋ = ⌊0.99×3⌋ = 2.
+		"latency_by_viewer": {{d, dayAfter, []string{
+			"helpdesk 1 [10000 10000 10000] 10000 10000 10000 1",
+			"notifications 1 [200000 200000 200000] 200000 200000 200000 1",
+			"storefront 3 [120000 900000 900000] 120000 900000 900000 0",
+		}}},
+		// UPS: 10 s, 60 s, 120 s, 200 s.
+		"latency_by_carrier": {{d, dayAfter, []string{
+			"FedEx 1 [900000 900000 900000] 900000 900000 900000 0",
+			"UPS 4 [120000 200000 200000] 120000 200000 200000 1",
+		}}},
+		// By detection hour; the day before's notifications failure is out.
+		"failed_syncs_by_viewer_reason_hour": {{d, dayAfter, []string{
+			"2026-11-02 10:00:00 storefront sla_breached 1",
+			"2026-11-02 11:00:00 helpdesk conflict 1",
+			"2026-11-02 11:00:00 helpdesk sla_breached 1",
+			"2026-11-02 12:00:00 storefront sla_breached 1",
+		}}},
+		// The day: t1 over o1–o5; the day before: t3, t4 over o6, o7; the day
+		// after: t5 over o8 (placed at its midnight).
+		"wismo_per_1000_orders": {{d, dayAfter, []string{
+			"current 1 5 200",
+			"previous 2 2 1000",
+		}}, {dayAfter, dayAfter.Add(24 * time.Hour), []string{
+			"current 1 1 1000",
+			"previous 1 5 200",
+		}}},
+		// The same numbers as TestScorecardOfADay.
+		"scorecard": {{d, dayAfter, []string{
+			"helpdesk 4 0.5 0 1 10000 1 2 0.5 0",
+			"notifications 1 1 1 1 200000 1 0 0 1",
+			"storefront 4 0.75 0 3 900000 0 2 0.4 0",
+		}}},
+	}
+	queries := docQueries(t)
+	var names []string
+	for name := range queries {
+		names = append(names, name)
+		if _, ok := cases[name]; !ok {
+			t.Errorf("docs/queries.md: query %s has no expected answer in this test", name)
+		}
+	}
+	for name := range cases {
+		if _, ok := queries[name]; !ok {
+			t.Errorf("docs/queries.md lacks query %s", name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, r := range cases[name] {
+			got := runDocQuery(t, c, queries[name], r.since, r.until)
+			if strings.Join(got, "\n") != strings.Join(r.want, "\n") {
+				t.Errorf("%s [%s, %s):\n got %q\nwant %q", name, r.since.Format(time.DateTime), r.until.Format(time.DateTime), got, r.want)
+			}
+		}
+	}
+}
