@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 )
@@ -41,6 +40,10 @@ type Type struct {
 	Items    *Type   // arrays
 	Values   *Type   // maps
 	Branches []*Type // unions
+
+	// symbolIndex maps an enum's symbols to their indexes, for enums long
+	// enough that a map beats a scan; built at parse time.
+	symbolIndex map[string]int
 }
 
 // Field is one record field.
@@ -49,6 +52,11 @@ type Field struct {
 	Type       *Type
 	HasDefault bool
 	Default    any // the default in JSON form
+
+	// plain is Default converted once, at parse time, to the plain form
+	// fromJSON and appendBinary take (numbers as json.Number), so a missing
+	// field costs no conversion.
+	plain any
 }
 
 // unionKey is goavro's name for a union branch.
@@ -127,6 +135,7 @@ func buildType(raw any, namespace string, named map[string]*Type) (*Type, error)
 				for _, s := range v["symbols"].([]any) {
 					t.Symbols = append(t.Symbols, s.(string))
 				}
+				t.indexSymbols()
 				return t, nil
 			}
 			fields, _ := v["fields"].([]any)
@@ -137,7 +146,7 @@ func buildType(raw any, namespace string, named map[string]*Type) (*Type, error)
 					return nil, fmt.Errorf("field %v: %w", fm["name"], err)
 				}
 				def, hasDef := fm["default"]
-				t.Fields = append(t.Fields, Field{Name: fm["name"].(string), Type: ft, HasDefault: hasDef, Default: def})
+				t.Fields = append(t.Fields, Field{Name: fm["name"].(string), Type: ft, HasDefault: hasDef, Default: def, plain: jsonDefault(def)})
 			}
 			return t, nil
 		case "array":
@@ -162,66 +171,48 @@ func buildType(raw any, namespace string, named map[string]*Type) (*Type, error)
 // fields are rejected so a misspelt field name is an error, not silently
 // dropped; a missing field takes its schema default, or is an error.
 // Errors name the field path.
+//
+// To encode a plain value, AppendBinary is faster: it accepts and rejects
+// exactly the same values, with the same errors, without building the
+// native form.
 func (s *Schema) FromJSON(v any) (map[string]any, error) {
-	out, err := fromJSON(s.root, v, "")
+	out, err := fromJSON(s.root, v)
 	if err != nil {
 		return nil, err
 	}
 	return out.(map[string]any), nil
 }
 
-func fromJSON(t *Type, v any, path string) (any, error) {
-	where := path
-	if where == "" {
-		where = "record"
-	}
-	mismatch := func() error {
-		return fmt.Errorf("%s: expected %s, got %s", where, t.describe(), describeJSON(v))
-	}
+// fromJSON converts v to t's native form. The scalar checks live in the
+// plain* helpers shared with appendBinary, so both accept the same values
+// and word their errors alike; the error's path is added as it unwinds and
+// built only if the message is read.
+func fromJSON(t *Type, v any) (any, *valueError) {
 	switch t.Kind {
 	case KindNull:
 		if v != nil {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		return nil, nil
 	case KindBoolean:
 		b, ok := v.(bool)
 		if !ok {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		return b, nil
 	case KindInt, KindLong:
-		var i int64
-		switch n := v.(type) {
-		case json.Number:
-			var err error
-			if i, err = strconv.ParseInt(string(n), 10, 64); err != nil {
-				return nil, fmt.Errorf("%s: expected %s, got %s", where, t.describe(), n)
-			}
-		case int:
-			i = int64(n)
-		case int32:
-			i = int64(n)
-		case int64:
-			i = n
-		default:
-			return nil, mismatch()
+		i, err := plainLong(t, v)
+		if err != nil {
+			return nil, err
 		}
 		if t.Kind == KindInt {
-			if i < math.MinInt32 || i > math.MaxInt32 {
-				return nil, fmt.Errorf("%s: %d out of int range", where, i)
-			}
 			return int32(i), nil
 		}
 		return i, nil
 	case KindFloat, KindDouble:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, mismatch()
-		}
-		f, err := n.Float64()
+		f, err := plainFloat(t, v)
 		if err != nil {
-			return nil, mismatch()
+			return nil, err
 		}
 		if t.Kind == KindFloat {
 			return float32(f), nil
@@ -230,53 +221,29 @@ func fromJSON(t *Type, v any, path string) (any, error) {
 	case KindString:
 		s, ok := v.(string)
 		if !ok {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		return s, nil
 	case KindBytes:
-		s, ok := v.(string)
-		if !ok {
-			return nil, mismatch()
-		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: bytes must be base64: %w", where, err)
-		}
-		return b, nil
+		return plainBytes(t, v)
 	case KindTimestamp:
-		if ts, ok := v.(time.Time); ok {
-			return ts.UTC().Truncate(time.Millisecond), nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("%s: expected an RFC 3339 time, got %s", where, describeJSON(v))
-		}
-		ts, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: expected an RFC 3339 time, got %q", where, s)
-		}
-		return ts.UTC().Truncate(time.Millisecond), nil
+		return plainTime(v)
 	case KindEnum:
-		s, ok := v.(string)
-		if !ok {
-			return nil, mismatch()
+		s, _, err := plainEnum(t, v)
+		if err != nil {
+			return nil, err
 		}
-		for _, sym := range t.Symbols {
-			if sym == s {
-				return s, nil
-			}
-		}
-		return nil, fmt.Errorf("%s: %q is not one of %v", where, s, t.Symbols)
+		return s, nil
 	case KindArray:
 		arr, ok := v.([]any)
 		if !ok {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		out := make([]any, len(arr))
 		for i, e := range arr {
-			n, err := fromJSON(t.Items, e, fmt.Sprintf("%s[%d]", path, i))
+			n, err := fromJSON(t.Items, e)
 			if err != nil {
-				return nil, err
+				return nil, err.at(indexSeg(i))
 			}
 			out[i] = n
 		}
@@ -284,62 +251,66 @@ func fromJSON(t *Type, v any, path string) (any, error) {
 	case KindMap:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		out := make(map[string]any, len(m))
+		var firstErr *valueError
+		var firstKey string
 		for k, e := range m {
-			n, err := fromJSON(t.Values, e, path+"."+k)
+			n, err := fromJSON(t.Values, e)
 			if err != nil {
-				return nil, err
+				// Report the smallest failing key, as appendBinary (which
+				// writes keys in sorted order) does, not whichever the
+				// map's iteration order met first.
+				if firstErr == nil || k < firstKey {
+					firstErr, firstKey = err, k
+				}
+				continue
 			}
 			out[k] = n
+		}
+		if firstErr != nil {
+			return nil, firstErr.at(keySeg(firstKey))
 		}
 		return out, nil
 	case KindRecord:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
 		out := make(map[string]any, len(t.Fields))
-		known := make(map[string]bool, len(t.Fields))
-		for _, f := range t.Fields {
-			known[f.Name] = true
-			fpath := f.Name
-			if path != "" {
-				fpath = path + "." + f.Name
+		present := 0
+		for i := range t.Fields {
+			f := &t.Fields[i]
+			fv, ok := m[f.Name]
+			if ok {
+				present++
+			} else if fv, ok = f.plainDefault(); !ok {
+				return nil, (&valueError{kind: errMissing}).at(fieldSeg(f.Name))
 			}
-			fv, present := m[f.Name]
-			if !present {
-				if !f.HasDefault {
-					return nil, fmt.Errorf("%s: required field missing", fpath)
-				}
-				fv = jsonDefault(f.Default)
-			}
-			n, err := fromJSON(f.Type, fv, fpath)
+			n, err := fromJSON(f.Type, fv)
 			if err != nil {
-				return nil, err
+				return nil, err.at(fieldSeg(f.Name))
 			}
 			out[f.Name] = n
 		}
-		for k := range m {
-			if !known[k] {
-				return nil, fmt.Errorf("%s: unknown field %q", where, k)
-			}
+		if present != len(m) {
+			return nil, unknownField(t, m)
 		}
 		return out, nil
 	case KindUnion:
 		if v == nil {
-			if t.Nullable() {
+			if t.nullIndex() >= 0 {
 				return nil, nil
 			}
-			return nil, mismatch()
+			return nil, mismatch(t, v)
 		}
-		var firstErr error
+		var firstErr *valueError
 		for _, b := range t.Branches {
 			if b.Kind == KindNull {
 				continue
 			}
-			n, err := fromJSON(b, v, path)
+			n, err := fromJSON(b, v)
 			if err == nil {
 				return goavroUnion(b, n), nil
 			}
@@ -349,7 +320,7 @@ func fromJSON(t *Type, v any, path string) (any, error) {
 		}
 		return nil, firstErr
 	}
-	return nil, fmt.Errorf("%s: unsupported type %s", where, t.Kind)
+	return nil, &valueError{kind: errUnsupported, t: t}
 }
 
 func goavroUnion(branch *Type, native any) any {

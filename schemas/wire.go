@@ -68,6 +68,30 @@ func (e *Encoder) Encode(native map[string]any) ([]byte, error) {
 	return e.AppendEncode(make([]byte, 0, 256), native)
 }
 
+// AppendPlain appends the wire-format encoding of plain, a value in baton's
+// JSON form (what FromJSON takes), to b: the header AppendEncode writes,
+// then Schema.AppendBinary's body. It is FromJSON plus AppendEncode in one
+// pass and without the intermediate native value, and the way outputs
+// should be encoded. Errors are "encode <schema name>: <FromJSON's
+// message>"; on error b is returned unchanged.
+func (e *Encoder) AppendPlain(b []byte, plain map[string]any) ([]byte, error) {
+	out, err := header.AppendEncode(b, e.ID, nil)
+	if err != nil {
+		return b, err
+	}
+	out, err = e.Schema.AppendBinary(out, plain)
+	if err != nil {
+		return b, fmt.Errorf("encode %s: %w", e.Schema.Name, err)
+	}
+	return out, nil
+}
+
+// EncodePlain returns the wire-format encoding of plain (see AppendPlain)
+// in a new buffer.
+func (e *Encoder) EncodePlain(plain map[string]any) ([]byte, error) {
+	return e.AppendPlain(make([]byte, 0, 256), plain)
+}
+
 // Decoder reads Confluent wire-format values written with any schema ID,
 // fetching (and caching) writer schemas from the registry. It decodes with
 // the writer's schema, so records written by older schema versions stay
