@@ -215,13 +215,9 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 	topics := n.cfg.Topics
 	canonEnc, linkEnc := n.cfg.Encoders[topics.Canonical().Name], n.cfg.Encoders[topics.Links().Name]
 	for _, ev := range out.Events {
-		native, err := canonEnc.Schema.FromJSON(ev.Value)
+		b, err := canonEnc.EncodePlain(ev.Value)
 		if err != nil {
-			return fmt.Errorf("normalize: canonical event does not fit its schema: %w", err)
-		}
-		b, err := canonEnc.Encode(native)
-		if err != nil {
-			return err
+			return fmt.Errorf("normalize: %w", err)
 		}
 		// Outputs carry their input's ingest time, not the wall clock: the
 		// links topic feeds the partition watermark, and a replay must see
@@ -234,13 +230,9 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		n.cfg.NormMetrics.Canonical.WithLabelValues(ev.Value["source_system"].(string), status).Inc()
 	}
 	for _, l := range out.Links {
-		native, err := linkEnc.Schema.FromJSON(linkValue(l, in.Ingested))
+		b, err := linkEnc.EncodePlain(linkValue(l, in.Ingested))
 		if err != nil {
-			return fmt.Errorf("normalize: link does not fit its schema: %w", err)
-		}
-		b, err := linkEnc.Encode(native)
-		if err != nil {
-			return err
+			return fmt.Errorf("normalize: %w", err)
 		}
 		produce(&kgo.Record{Topic: topics.Links().Name, Key: []byte(l.TrackingNumber), Value: b, Timestamp: in.Ingested})
 	}
@@ -342,13 +334,9 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produce func(*kgo.Record)) error {
 	enc := n.cfg.Encoders[n.cfg.Topics.Links().Name]
 	for w := range progress {
-		native, err := enc.Schema.FromJSON(map[string]any{"source_system": w.Source, "source_partition": int(w.Partition), "watermark": w.At})
+		b, err := enc.EncodePlain(map[string]any{"source_system": w.Source, "source_partition": int(w.Partition), "watermark": w.At})
 		if err != nil {
-			return fmt.Errorf("normalize: watermark does not fit its schema: %w", err)
-		}
-		b, err := enc.Encode(native)
-		if err != nil {
-			return err
+			return fmt.Errorf("normalize: %w", err)
 		}
 		for p := int32(0); p < n.cfg.Topics.Links().Partitions; p++ {
 			produce(&kgo.Record{Topic: n.cfg.Topics.Links().Name, Partition: p, Value: b, Timestamp: w.At,

@@ -17,8 +17,8 @@ import (
 )
 
 // SourceSinkConfig configures the ClickHouse sink stage: every source
-// record into source_events, every canonical event into canonical_events,
-// every dead letter into dead_letters.
+// record into source_events, every record of a later stage's output topic
+// into its table (sinkTables).
 type SourceSinkConfig struct {
 	Brokers []string
 	Topics  Topics
@@ -74,9 +74,11 @@ func (c *SourceSinkConfig) setDefaults() {
 	}
 }
 
-// SourceSink consumes the six source topics, the canonical topic and the
-// dead-letter topic and writes every record to its ClickHouse table,
-// committing Kafka offsets only after ClickHouse acknowledged the inserts.
+// SourceSink consumes the six source topics and every output topic of the
+// later stages (canonical events, dead letters, transitions, order states,
+// sync checks, failed syncs) and writes every record to its ClickHouse
+// table (sinkTables), committing Kafka offsets only after ClickHouse
+// acknowledged the inserts.
 // Records that cannot be decoded go to the dead-letter topic (except those
 // read from it, which are counted and logged: re-dead-lettering them would
 // loop).
@@ -94,6 +96,7 @@ type SourceSink struct {
 	ch      *clickhouse.Client
 	dead    *DeadLetters
 	metrics *Metrics
+	tables  []sinkTable
 	// caughtUpTarget holds the input topics' end offsets when Run
 	// started, when UntilCaughtUp is set.
 	caughtUpTarget kadm.ListedOffsets
@@ -120,7 +123,7 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 // NewSourceSink builds the stage and its Kafka client; Run starts it.
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
-	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, resumed: map[string]map[int32]kgo.EpochOffset{}}
+	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{}}
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID("baton-source-sink"),
@@ -159,8 +162,10 @@ func (s *SourceSink) inputs() []string {
 	for _, t := range s.cfg.Topics.Sources() {
 		names = append(names, t.Name)
 	}
-	return append(names, s.cfg.Topics.Canonical().Name, s.cfg.Topics.DeadLetter().Name,
-		s.cfg.Topics.Transitions().Name, s.cfg.Topics.OrderStates().Name)
+	for _, t := range s.tables[1:] { // [0] is source_events: the sources above
+		names = append(names, t.topic)
+	}
+	return names
 }
 
 // resumeAfterStored moves each assigned partition's start past the records
@@ -168,7 +173,8 @@ func (s *SourceSink) inputs() []string {
 func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	byTable := map[string][]string{}
 	for t := range offsets {
-		byTable[s.tableOf(t)] = append(byTable[s.tableOf(t)], t)
+		name := s.tables[s.tableOf(t)].name
+		byTable[name] = append(byTable[name], t)
 	}
 	stored := map[string]map[int32]int64{}
 	for table, topics := range byTable {
@@ -201,43 +207,114 @@ func (s *SourceSink) resumeAfterStored(ctx context.Context, offsets map[string]m
 	return offsets, nil
 }
 
-// The sink's tables.
-const (
-	tableSource      = "source_events"
-	tableCanonical   = "canonical_events"
-	tableDead        = "dead_letters"
-	tableTransitions = "order_transitions"
-	tableOrderStates = "order_states"
-)
+// sinkTable is one ClickHouse table the sink writes: the topic it stores
+// (empty for source_events, which stores every source topic), how a
+// decoded record becomes a row, and how a batch of rows is inserted.
+type sinkTable struct {
+	name  string
+	topic string
+	// newRows returns an empty pending batch of this table's rows.
+	newRows func() pendingRows
+}
 
-// tableOf is the table a topic's records are stored in.
-func (s *SourceSink) tableOf(topic string) string {
-	switch topic {
-	case s.cfg.Topics.Canonical().Name:
-		return tableCanonical
-	case s.cfg.Topics.DeadLetter().Name:
-		return tableDead
-	case s.cfg.Topics.Transitions().Name:
-		return tableTransitions
-	case s.cfg.Topics.OrderStates().Name:
-		return tableOrderStates
+// pendingRows are one table's rows collected between two commits.
+type pendingRows interface {
+	// add projects a decoded record (plain JSON form) into a row.
+	add(r *kgo.Record, dec schemas.Decoded, plain map[string]any) error
+	len() int
+	insert(ctx context.Context, ch *clickhouse.Client) error
+}
+
+// rowsOf is pendingRows for row type R, which records its Kafka position.
+type rowsOf[R any, P interface {
+	*R
+	SetPosition(topic string, partition int32, offset int64)
+}] struct {
+	rows    []R
+	project func(r *kgo.Record, dec schemas.Decoded, plain map[string]any) (R, error)
+	write   func(c *clickhouse.Client, ctx context.Context, rows []R) error
+}
+
+func (t *rowsOf[R, P]) add(r *kgo.Record, dec schemas.Decoded, plain map[string]any) error {
+	row, err := t.project(r, dec, plain)
+	if err != nil {
+		return err
 	}
-	return tableSource
+	P(&row).SetPosition(r.Topic, r.Partition, r.Offset)
+	t.rows = append(t.rows, row)
+	return nil
+}
+
+func (t *rowsOf[R, P]) len() int { return len(t.rows) }
+
+func (t *rowsOf[R, P]) insert(ctx context.Context, ch *clickhouse.Client) error {
+	return t.write(ch, ctx, t.rows)
+}
+
+// table declares a table whose rows need only the record's value.
+func table[R any, P interface {
+	*R
+	SetPosition(string, int32, int64)
+}](name, topic string, project func(plain map[string]any) (R, error), write func(*clickhouse.Client, context.Context, []R) error) sinkTable {
+	return sinkTable{name: name, topic: topic, newRows: func() pendingRows {
+		return &rowsOf[R, P]{project: func(_ *kgo.Record, _ schemas.Decoded, plain map[string]any) (R, error) { return project(plain) }, write: write}
+	}}
+}
+
+// tableDead is the dead-letter table: its malformed rows are skipped, not
+// dead-lettered again (that would loop).
+const tableDead = "dead_letters"
+
+// sinkTables lists the tables in insert order; [0] is source_events.
+func sinkTables(topics Topics) []sinkTable {
+	sources := sinkTable{name: "source_events", newRows: func() pendingRows {
+		return &rowsOf[clickhouse.SourceEvent, *clickhouse.SourceEvent]{
+			project: func(r *kgo.Record, dec schemas.Decoded, plain map[string]any) (clickhouse.SourceEvent, error) {
+				sys, ok := topics.SystemOf(r.Topic)
+				if !ok {
+					return clickhouse.SourceEvent{}, fmt.Errorf("topic %s is not a source topic", r.Topic)
+				}
+				row, err := clickhouse.NewSourceEvent(sys, plain)
+				row.Key, row.SchemaID, row.KafkaTimestamp = string(r.Key), uint32(dec.SchemaID), r.Timestamp
+				return row, err
+			},
+			write: (*clickhouse.Client).InsertSourceEvents,
+		}
+	}}
+	return []sinkTable{
+		sources,
+		table[clickhouse.CanonicalEvent]("canonical_events", topics.Canonical().Name, clickhouse.NewCanonicalEvent, (*clickhouse.Client).InsertCanonicalEvents),
+		table[clickhouse.DeadLetter](tableDead, topics.DeadLetter().Name, clickhouse.NewDeadLetter, (*clickhouse.Client).InsertDeadLetters),
+		table[clickhouse.OrderTransition]("order_transitions", topics.Transitions().Name, clickhouse.NewOrderTransition, (*clickhouse.Client).InsertOrderTransitions),
+		table[clickhouse.OrderState]("order_states", topics.OrderStates().Name, clickhouse.NewOrderState, (*clickhouse.Client).InsertOrderStates),
+		table[clickhouse.SyncCheck]("sync_checks", topics.SyncChecks().Name, clickhouse.NewSyncCheck, (*clickhouse.Client).InsertSyncChecks),
+		table[clickhouse.FailedSync]("failed_syncs", topics.FailedSyncs().Name, clickhouse.NewFailedSync, (*clickhouse.Client).InsertFailedSyncs),
+	}
+}
+
+// tableOf is the index in s.tables of the table a topic's records are
+// stored in.
+func (s *SourceSink) tableOf(topic string) int {
+	for i, t := range s.tables[1:] {
+		if t.topic == topic {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // batch is the work collected between two commits.
 type batch struct {
-	rows        []clickhouse.SourceEvent
-	canonical   []clickhouse.CanonicalEvent
-	deadRows    []clickhouse.DeadLetter
-	transitions []clickhouse.OrderTransition
-	orderStates []clickhouse.OrderState
+	rows []pendingRows // by table, as s.tables
 	// dead are dead letters this stage produces (records it cannot decode).
 	dead []*kgo.Record
 	// last holds the last record consumed per partition: committing it
 	// commits everything before it.
 	last map[string]map[int32]*kgo.Record
 	n    int
+	// stamps are the timestamps of the batch's data records, for the
+	// pipeline latency once they are stored.
+	stamps []time.Time
 }
 
 func (b *batch) track(r *kgo.Record) {
@@ -246,6 +323,9 @@ func (b *batch) track(r *kgo.Record) {
 	}
 	b.last[r.Topic][r.Partition] = r
 	b.n++
+	if !r.Attrs.IsControl() {
+		b.stamps = append(b.stamps, r.Timestamp)
+	}
 }
 
 // Run consumes until ctx is cancelled (then finishes and commits the batch
@@ -298,7 +378,10 @@ func (s *SourceSink) Run(ctx context.Context) error {
 
 // collect polls until the batch is full, its time is up or ctx is done.
 func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
-	b := &batch{last: make(map[string]map[int32]*kgo.Record)}
+	b := &batch{last: make(map[string]map[int32]*kgo.Record), rows: make([]pendingRows, len(s.tables))}
+	for i, t := range s.tables {
+		b.rows[i] = t.newRows()
+	}
 	deadline := time.Now().Add(s.cfg.FlushInterval)
 	for b.n < s.cfg.BatchSize && ctx.Err() == nil && time.Now().Before(deadline) {
 		pollCtx, cancel := context.WithDeadline(ctx, deadline)
@@ -344,9 +427,10 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 		return nil
 	}
 	table := s.tableOf(r.Topic)
+	isDead := s.tables[table].name == tableDead
 	dec, err := decode(ctx, s.cfg.Logger, s.decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
-		if table == tableDead {
+		if isDead {
 			s.metrics.DeadLetters.WithLabelValues("sink", "undecodable_dead_letter").Inc()
 			s.cfg.Logger.Error("undecodable record in the dead-letter topic; skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 			b.track(r)
@@ -357,53 +441,17 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 	if err != nil {
 		return err
 	}
-	plain := dec.Schema.Plain(dec.Native)
-	bad := func(err error) error {
-		return s.reject(b, r, ReasonInvalidRecord, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
-	}
-	switch table {
-	case tableCanonical:
-		row, err := clickhouse.NewCanonicalEvent(plain)
-		if err != nil {
-			return bad(err)
-		}
-		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-		b.canonical = append(b.canonical, row)
-	case tableTransitions:
-		row, err := clickhouse.NewOrderTransition(plain)
-		if err != nil {
-			return bad(err)
-		}
-		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-		b.transitions = append(b.transitions, row)
-	case tableOrderStates:
-		row, err := clickhouse.NewOrderState(plain)
-		if err != nil {
-			return bad(err)
-		}
-		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-		b.orderStates = append(b.orderStates, row)
-	case tableDead:
-		row, err := clickhouse.NewDeadLetter(plain)
-		if err != nil {
+	if err := b.rows[table].add(r, dec, dec.Schema.Plain(dec.Native)); err != nil {
+		if isDead {
 			s.cfg.Logger.Error("malformed dead letter; skipped", "offset", r.Offset, "err", err)
 			b.track(r)
 			return nil
 		}
-		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-		b.deadRows = append(b.deadRows, row)
-	default:
-		sys, ok := s.cfg.Topics.SystemOf(r.Topic)
-		if !ok {
-			return s.reject(b, r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a sink input", r.Topic))
+		reason := ReasonInvalidRecord
+		if _, ok := s.cfg.Topics.SystemOf(r.Topic); table == 0 && !ok {
+			reason = ReasonUnknownTopic
 		}
-		row, err := clickhouse.NewSourceEvent(sys, plain)
-		if err != nil {
-			return bad(err)
-		}
-		row.Topic, row.Partition, row.Offset = r.Topic, r.Partition, r.Offset
-		row.Key, row.SchemaID, row.KafkaTimestamp = string(r.Key), uint32(dec.SchemaID), r.Timestamp
-		b.rows = append(b.rows, row)
+		return s.reject(b, r, reason, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
 	b.track(r)
 	return nil
@@ -432,36 +480,27 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	}); err != nil {
 		return err
 	}
-	inserts := []struct {
-		table string
-		rows  int
-		write func() error
-	}{
-		{tableSource, len(b.rows), func() error { return s.ch.InsertSourceEvents(ctx, b.rows) }},
-		{tableCanonical, len(b.canonical), func() error { return s.ch.InsertCanonicalEvents(ctx, b.canonical) }},
-		{tableDead, len(b.deadRows), func() error { return s.ch.InsertDeadLetters(ctx, b.deadRows) }},
-		{tableTransitions, len(b.transitions), func() error { return s.ch.InsertOrderTransitions(ctx, b.transitions) }},
-		{tableOrderStates, len(b.orderStates), func() error { return s.ch.InsertOrderStates(ctx, b.orderStates) }},
-	}
-	for _, ins := range inserts {
-		if ins.rows == 0 {
+	for i, rows := range b.rows {
+		n, name := rows.len(), s.tables[i].name
+		if n == 0 {
 			continue
 		}
-		if err := retry(ctx, s.cfg.Logger, "insert "+ins.table, func() error {
+		if err := retry(ctx, s.cfg.Logger, "insert "+name, func() error {
 			start := time.Now()
-			if err := ins.write(); err != nil {
-				s.metrics.InsertErrors.WithLabelValues(ins.table).Inc()
+			if err := rows.insert(ctx, s.ch); err != nil {
+				s.metrics.InsertErrors.WithLabelValues(name).Inc()
 				return err
 			}
-			s.metrics.InsertSeconds.WithLabelValues(ins.table).Observe(time.Since(start).Seconds())
+			s.metrics.InsertSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			return nil
 		}); err != nil {
 			return err
 		}
-		s.metrics.BatchesWritten.WithLabelValues(ins.table).Inc()
-		s.metrics.RowsWritten.WithLabelValues(ins.table).Add(float64(ins.rows))
+		s.metrics.BatchesWritten.WithLabelValues(name).Inc()
+		s.metrics.RowsWritten.WithLabelValues(name).Add(float64(n))
+		s.stats.Rows += int64(n)
 	}
-	s.stats.Rows += int64(len(b.rows) + len(b.canonical) + len(b.deadRows) + len(b.transitions) + len(b.orderStates))
+	s.metrics.observeLatency("sink", b.stamps)
 	s.stats.DeadLetters += int64(len(b.dead))
 	s.stats.Batches++
 	var recs []*kgo.Record

@@ -295,6 +295,37 @@ func (s *stateful[S]) ensureStates(ctx context.Context, fetches kgo.Fetches) err
 	return nil
 }
 
+// allStates restores the state of every owned partition that has none yet
+// (a partition with no records since this process got it) and returns
+// every owned partition's state. For the idle path: a poll found nothing,
+// so the owned partitions' committed offsets are stable.
+func (s *stateful[S]) allStates(ctx context.Context) (map[int32]S, error) {
+	for _, p := range s.ownedPartitions() {
+		s.mu.Lock()
+		_, ok := s.states[p]
+		s.mu.Unlock()
+		if ok {
+			continue
+		}
+		st, err := s.restore(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.owned[p] {
+			s.states[p] = st
+		}
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int32]S, len(s.states))
+	for p, st := range s.states {
+		out[p] = st
+	}
+	return out, nil
+}
+
 // forEach calls f with every owned partition's state.
 func (s *stateful[S]) forEach(f func(S)) {
 	s.mu.Lock()
@@ -517,6 +548,9 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
 		return s.restoreAll(ctx)
 	}
 	s.updateGauge()
+	var stamps []time.Time
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) { stamps = dataStamps(stamps, fp.Records) })
+	s.cfg.metrics.observeLatency(s.cfg.stage, stamps)
 	return nil
 }
 

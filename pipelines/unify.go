@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
 )
@@ -26,6 +28,19 @@ func (t Topics) OrderStates() Topic {
 	return Topic{Name: t.Prefix + "order-state", Partitions: t.Partitions, Schema: "order_state", Compacted: true}
 }
 
+// SyncChecks holds every closed viewer check (schema sync_check), keyed by
+// order ID: the unify stage's sync checker writes one record per check.
+func (t Topics) SyncChecks() Topic {
+	return Topic{Name: t.Prefix + "sync-checks", Partitions: t.Partitions, Schema: "sync_check"}
+}
+
+// FailedSyncs holds one record per check that breached its SLA or a
+// confirmed conflict (schema failed_sync), keyed by order ID: what on-call
+// alerting and the failed-sync dashboards read.
+func (t Topics) FailedSyncs() Topic {
+	return Topic{Name: t.Prefix + "failed-syncs", Partitions: t.Partitions, Schema: "failed_sync"}
+}
+
 // UnifyChangelog is the compacted changelog of the unify state: partition p
 // holds the open orders of canonical partition p.
 func (t Topics) UnifyChangelog() Topic {
@@ -38,9 +53,15 @@ type UnifyMetrics struct {
 	Regressions prometheus.Counter
 	Duplicates  prometheus.Counter
 	Evicted     *prometheus.CounterVec // reason: closed, idle
+	// The viewer checks.
+	SyncChecks    *prometheus.CounterVec   // viewer, outcome
+	FailedSyncs   *prometheus.CounterVec   // viewer, reason
+	UpdateLatency *prometheus.HistogramVec // viewer
 }
 
-// NewUnifyMetrics creates and registers the collectors.
+// NewUnifyMetrics creates and registers the collectors. The failed-sync
+// counters of every viewer and reason start at zero, so an alert's rate
+// has a history before the first failure.
 func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 	m := &UnifyMetrics{
 		Transitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_transitions_total",
@@ -51,8 +72,20 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 			Help: "Canonical events seen before for their order (a retry upstream); they produce nothing."}),
 		Evicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_unify_evicted_orders_total",
 			Help: "Orders evicted from the unify state: closed ones after the retention window, open ones idle past the idle timeout."}, []string{"reason"}),
+		SyncChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_sync_checks_total",
+			Help: "Closed viewer checks by viewer and outcome (IN_SYNC, LATE, MISSING, CONFLICT; SUPERSEDED is not counted in accuracy)."}, []string{"viewer", "outcome"}),
+		FailedSyncs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_failed_syncs_total",
+			Help: "Failed synchronizations (one per failed check, when it breaches its SLA or a conflict is confirmed), by viewer and reason."}, []string{"viewer", "reason"}),
+		UpdateLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baton_update_latency_seconds",
+			Help:    "Tracking update latency: from the carrier scan that set the truth to the viewer reflecting it (IN_SYNC and LATE checks of carrier-set truths), by viewer.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 180, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600}}, []string{"viewer"}),
 	}
-	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted)
+	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency)
+	for _, v := range []schemas.System{schemas.Storefront, schemas.Helpdesk, schemas.Notifications} {
+		for _, reason := range []string{synccheck.ReasonSLABreached, synccheck.ReasonConflict} {
+			m.FailedSyncs.WithLabelValues(string(v), reason)
+		}
+	}
 	return m
 }
 
@@ -61,7 +94,16 @@ type UnifyConfig struct {
 	StageConfig
 	Processor    *unify.Processor
 	UnifyMetrics *UnifyMetrics
+	// IdleAdvance: a partition with no record for this long of wall-clock
+	// time has its watermark advanced by the wall-clock time that passed,
+	// so that checks fall due and failed syncs are raised in quiet periods
+	// (a night without events must not hide a viewer that stopped
+	// syncing). Default DefaultIdleAdvance; negative turns it off.
+	IdleAdvance time.Duration
 }
+
+// DefaultIdleAdvance is UnifyConfig.IdleAdvance's default.
+const DefaultIdleAdvance = time.Minute
 
 // Unify is the unify stage: canonical events in; transitions, order states,
 // dead letters and the state changelog out, exactly once (see stateful).
@@ -71,11 +113,22 @@ type Unify struct {
 	cfg   UnifyConfig
 	stage *stateful[*unify.State]
 	dead  *DeadLetters
+
+	mu sync.Mutex
+	// clock is, per partition, the latest record timestamp (or idle
+	// advance) and the wall-clock time it was seen, for idle advances.
+	clock map[int32]partitionClock
 }
+
+// partitionClock pairs a partition's event clock with the wall clock.
+type partitionClock struct{ at, wall time.Time }
 
 // NewUnify builds the stage; Run starts it.
 func NewUnify(cfg UnifyConfig) (*Unify, error) {
-	u := &Unify{cfg: cfg}
+	if cfg.IdleAdvance == 0 {
+		cfg.IdleAdvance = DefaultIdleAdvance
+	}
+	u := &Unify{cfg: cfg, clock: map[int32]partitionClock{}}
 	canonical := cfg.Topics.Canonical().Name
 	sc := newStatefulConfig[*unify.State](&u.cfg.StageConfig, "unify", cfg.Topics.UnifyChangelog().Name, []string{canonical})
 	u.dead = u.cfg.deadLetters("unify")
@@ -85,6 +138,14 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 	}
 	sc.size = func(st *unify.State) int { return st.Orders() }
 	sc.process = u.process
+	if cfg.IdleAdvance > 0 {
+		sc.idle = u.advanceIdle
+		sc.revoked = func() { // another process may move them meanwhile
+			u.mu.Lock()
+			clear(u.clock)
+			u.mu.Unlock()
+		}
+	}
 	if cfg.UntilCaughtUp {
 		sc.caughtUpTopics = []string{canonical}
 	}
@@ -113,6 +174,65 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	if out.Rejected != nil {
 		return u.dead.Emit(r, ReasonInvalidRecord, out.Rejected, produce)
 	}
+	u.mu.Lock()
+	if c := u.clock[r.Partition]; r.Timestamp.After(c.at) || c.wall.IsZero() {
+		u.clock[r.Partition] = partitionClock{at: r.Timestamp, wall: time.Now()}
+	}
+	u.mu.Unlock()
+	return u.emit(out, r.Partition, r.Timestamp, produce)
+}
+
+// advanceIdle, on a quiet poll, advances the watermark of every owned
+// partition quiet for IdleAdvance by the wall-clock time since its last
+// record (or advance), in one transaction.
+func (u *Unify) advanceIdle(ctx context.Context) error {
+	states, err := u.stage.allStates(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	advances := map[int32]time.Time{}
+	u.mu.Lock()
+	for p := range states {
+		c, ok := u.clock[p]
+		switch {
+		case !ok: // quiet since this process got it: the wait starts now
+			u.clock[p] = partitionClock{at: states[p].Watermark(), wall: now}
+		case !c.at.IsZero() && now.Sub(c.wall) >= u.cfg.IdleAdvance:
+			advances[p] = c.at.Add(now.Sub(c.wall))
+		}
+	}
+	u.mu.Unlock()
+	if len(advances) == 0 {
+		return nil
+	}
+	committed, err := u.stage.transaction(ctx, func(produce func(*kgo.Record)) error {
+		for p, at := range advances {
+			if err := u.emit(u.cfg.Processor.Advance(states[p], at), p, at, produce); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !committed {
+		if err == nil {
+			err = u.stage.restoreAll(ctx) // the advanced states are ahead of the changelog
+		}
+		return err
+	}
+	u.mu.Lock()
+	for p, at := range advances {
+		u.clock[p] = partitionClock{at: at, wall: now}
+	}
+	u.mu.Unlock()
+	return nil
+}
+
+// emit produces everything one processor call caused, and counts it.
+// Outputs carry their input's timestamp (for an idle advance, the
+// watermark it advanced to), not the wall clock, so a replay produces
+// identical records.
+func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce func(*kgo.Record)) error {
 	m := u.cfg.UnifyMetrics
 	if out.Duplicate {
 		m.Duplicates.Inc()
@@ -121,10 +241,8 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	m.Evicted.WithLabelValues("closed").Add(float64(out.Evicted))
 	m.Evicted.WithLabelValues("idle").Add(float64(out.Expired))
 	topics := u.cfg.Topics
-	// Outputs carry their input's timestamp, not the wall clock, so a
-	// replay produces identical records.
 	for _, t := range out.Transitions {
-		if err := u.produceValue(topics.Transitions().Name, t, r.Timestamp, produce); err != nil {
+		if err := u.produceValue(topics.Transitions().Name, t.Key, t.Value, at, produce); err != nil {
 			return err
 		}
 		kind, _ := t.Value["kind"].(string)
@@ -132,29 +250,44 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 		m.Transitions.WithLabelValues(kind, to).Inc()
 	}
 	if out.State != nil {
-		if err := u.produceValue(topics.OrderStates().Name, *out.State, r.Timestamp, produce); err != nil {
+		if err := u.produceValue(topics.OrderStates().Name, out.State.Key, out.State.Value, at, produce); err != nil {
 			return err
 		}
+	}
+	for _, c := range out.Checks {
+		if err := u.produceValue(topics.SyncChecks().Name, c.Key, c.Value, at, produce); err != nil {
+			return err
+		}
+		viewer, _ := c.Value["viewer"].(string)
+		outcome, _ := c.Value["outcome"].(string)
+		m.SyncChecks.WithLabelValues(viewer, outcome).Inc()
+		if latency, ok := c.Value["latency_ms"].(int64); ok && c.Value["truth_authority"] == string(schemas.Carrier) {
+			m.UpdateLatency.WithLabelValues(viewer).Observe(float64(latency) / 1000)
+		}
+	}
+	for _, f := range out.Failed {
+		if err := u.produceValue(topics.FailedSyncs().Name, f.Key, f.Value, at, produce); err != nil {
+			return err
+		}
+		viewer, _ := f.Value["viewer"].(string)
+		reason, _ := f.Value["reason"].(string)
+		m.FailedSyncs.WithLabelValues(viewer, reason).Inc()
 	}
 	changelog := topics.UnifyChangelog().Name
 	for _, c := range out.Changes {
 		// A nil value is a tombstone: compaction then drops the order.
-		produce(&kgo.Record{Topic: changelog, Partition: r.Partition, Key: []byte(c.Key), Value: c.Value, Timestamp: r.Timestamp})
+		produce(&kgo.Record{Topic: changelog, Partition: partition, Key: []byte(c.Key), Value: c.Value, Timestamp: at})
 	}
 	return nil
 }
 
 // produceValue encodes one processor output for topic and produces it.
-func (u *Unify) produceValue(topic string, rec unify.Record, at time.Time, produce func(*kgo.Record)) error {
+func (u *Unify) produceValue(topic, key string, value map[string]any, at time.Time, produce func(*kgo.Record)) error {
 	enc := u.cfg.Encoders[topic]
-	native, err := enc.Schema.FromJSON(rec.Value)
+	b, err := enc.EncodePlain(value)
 	if err != nil {
-		return fmt.Errorf("unify: %s value does not fit its schema: %w", topic, err)
+		return fmt.Errorf("unify: %w", err)
 	}
-	b, err := enc.Encode(native)
-	if err != nil {
-		return err
-	}
-	produce(&kgo.Record{Topic: topic, Key: []byte(rec.Key), Value: b, Timestamp: at})
+	produce(&kgo.Record{Topic: topic, Key: []byte(key), Value: b, Timestamp: at})
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/statusmap"
@@ -48,6 +49,9 @@ func runPipeline(ctx context.Context, args []string) error {
 	var unifyCfg unify.Config
 	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
+	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
+	fs.BoolVar(&unifyCfg.NoSyncChecks, "no-sync-checks", false, "turn the viewer sync checks off (to measure what they cost)")
+	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -114,11 +118,19 @@ func runPipeline(ctx context.Context, args []string) error {
 	if unifyCfg.Authority, err = loadAuthority(*authorityFile); err != nil {
 		return err
 	}
+	if *viewersFile != "" {
+		if unifyCfg.Viewers, err = synccheck.LoadViewers(*viewersFile); err != nil {
+			return err
+		}
+	}
+	if *idleAdvance == 0 {
+		*idleAdvance = -1 // UnifyConfig: negative is off, zero the default
+	}
 	unifier, err := unify.New(unifyCfg)
 	if err != nil {
 		return err
 	}
-	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{StageConfig: stage("unify"), Processor: unifier, UnifyMetrics: pipelines.NewUnifyMetrics(promReg)})
+	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{StageConfig: stage("unify"), Processor: unifier, UnifyMetrics: pipelines.NewUnifyMetrics(promReg), IdleAdvance: *idleAdvance})
 	if err != nil {
 		return err
 	}

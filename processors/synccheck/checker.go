@@ -54,6 +54,12 @@ type Report struct {
 	// At is the viewer's own time for the event (when it recorded or showed
 	// it), Unix ms.
 	At int64
+	// ParcelOfMany: the report is about one parcel of an order with
+	// several. The order's truth is its least advanced parcel's (or an
+	// aggregate), so a parcel may rightly be ahead of it: the report closes
+	// the checks it reflects but is not judged for conflicts (and does not
+	// withdraw a pending one).
+	ParcelOfMany bool
 }
 
 // Output is everything one call caused.
@@ -156,14 +162,15 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 	// Only the viewer's latest report (by its own time) says what it shows
 	// now; an older one that arrives late still closes checks.
 	latest := s != 0 && (v.shown == 0 || r.At >= v.shownAt)
-	conflicting := latest && x != 0 && !x.covers(s)
+	judged := latest && !r.ParcelOfMany // a report judged for conflicts
+	conflicting := judged && x != 0 && !x.covers(s)
 	pending := false
 	o.filter(func(k *check) bool {
 		if int(k.view) != vi {
 			return true
 		}
 		if k.by == byReport {
-			if !latest || x == 0 {
+			if !judged || x == 0 {
 				return true
 			}
 			if conflicting && r.At <= k.deadline {

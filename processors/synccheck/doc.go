@@ -102,8 +102,14 @@
 // conflict — the open checks measure that: showing a status the truth
 // reflects, a stage of no higher rank than a problem truth (IN_TRANSIT
 // while EXCEPTION, PLACED while ON_HOLD: the viewer has not heard of the
-// problem yet), any stage while the truth is CANCELLED, or CANCELLED while
-// REFUNDED.
+// problem yet), any stage or REFUNDED while the truth is CANCELLED, or
+// CANCELLED while REFUNDED. A report about one parcel of an order with
+// several (Report.ParcelOfMany) is not judged at all: the order's truth is
+// its least advanced parcel's or an aggregate (PARTIALLY_SHIPPED), and the
+// storefront's tracking page rightly shows the parcel that is further
+// along. Such a report still closes the checks it reflects, so in a split
+// shipment a viewer's report on one parcel counts for the order: the
+// checks are order-level, and per-parcel contradictions are not detected.
 //
 // A contradiction is not confirmed at once. A viewer often hears of a
 // carrier scan seconds before the carrier's own feed reaches baton (the

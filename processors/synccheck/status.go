@@ -110,7 +110,8 @@ func (s st) reflects(x st) bool { return s != 0 && x != 0 && reflectsBy[s]&(1<<x
 // status and s a stage of no higher rank (IN_TRANSIT while the truth is
 // EXCEPTION, PLACED while ON_HOLD: the viewer has not heard of the problem
 // yet); or x is CANCELLED and s a stage or aggregate (the viewer has not
-// heard of the cancellation); or x is REFUNDED and s CANCELLED.
+// heard of the cancellation) or REFUNDED (the money went back for it); or
+// x is REFUNDED and s CANCELLED.
 func (x st) covers(s st) bool {
 	if x.reflects(s) {
 		return true
@@ -123,7 +124,8 @@ func (x st) covers(s st) bool {
 	case xi.class == classProblem:
 		return si.class == classStage && si.rank <= xi.rank
 	case xi.name == canonical.Cancelled:
-		return si.class == classStage || si.class == classAggregate
+		// Not heard of the cancellation yet, or refunded for it.
+		return si.class == classStage || si.class == classAggregate || si.name == canonical.Refunded
 	case xi.name == canonical.Refunded:
 		return si.name == canonical.Cancelled
 	}

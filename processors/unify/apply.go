@@ -192,6 +192,7 @@ func (a *applier) truth() {
 	o.truth, o.truthAuth, o.truthSince = to, ev.system, ev.occurred
 	o.reached |= to.bit()
 	a.emit(-1, orderKind(from, to, a.grew), from, to, skipped)
+	a.checkTruth(to, a.out.Transitions[len(a.out.Transitions)-1].Value["transition_id"].(string))
 }
 
 // emit records a transition of the order (ship -1) or of ships[ship].

@@ -167,8 +167,9 @@
 // # Changelog and determinism
 //
 // Every input that changes an order writes that order's whole state under
-// its order ID, as compact JSON with a format version; every input that
-// moves the watermark writes it under WatermarkKey. Applying a partition's
+// its order ID, in a compact binary form whose first byte is its format
+// version (described in state.go, "The changelog's binary format"); every
+// input that moves the watermark writes it under WatermarkKey. Applying a partition's
 // changelog in order (State.Apply) rebuilds its state exactly, so a
 // restored state decides exactly as the original: the same inputs give the
 // same outputs byte for byte, and evictions are emitted in (time, order ID)

@@ -1,5 +1,7 @@
 package unify
 
+import "github.com/baton-pipeline/baton/processors/synccheck"
+
 // track is one lifecycle: the order's own pre-fulfilment track or one
 // shipment's. Times are Unix milliseconds of event time.
 type track struct {
@@ -45,6 +47,8 @@ type order struct {
 	closed                         int64 // watermark when the order closed; 0: open
 	touched                        int64 // watermark of its latest event, for the idle timeout
 	seen                           []uint64
+	checks                         synccheck.Order // the viewer checks (zero when no viewer has shown the order)
+	scheduled                      int64           // the due time of its entry on the timer heap (not stored: rebuilt on restore)
 }
 
 // decision is what an authoritative event does to a track.

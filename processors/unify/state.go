@@ -2,10 +2,17 @@ package unify
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/internal/timers"
+	"github.com/baton-pipeline/baton/processors/synccheck"
 )
 
 // State is one input partition's unify state: the orders of that
@@ -15,9 +22,16 @@ type State struct {
 	orders    map[string]*order
 	watermark int64 // the latest ingest time seen, Unix ms: the stage's only clock
 	swept     int64 // watermark of the last idle sweep
-	closed    closedHeap
-	// heapStale is set by Apply: the closed-order heap is rebuilt from the
-	// orders before the next Process.
+	// closed holds the closed orders by close time (eviction), timers the
+	// orders by the time their next viewer check falls due. Both are
+	// ordered by (time, order ID), so a restored state acts exactly as the
+	// original would have, and both delete lazily: a popped entry that no
+	// longer matches its order is skipped.
+	closed timers.Heap[string]
+	timers timers.Heap[string]
+	due    []timers.Entry[string] // scratch for fireDue
+	// heapStale is set by Apply: the heaps are rebuilt from the orders
+	// before the next Process.
 	heapStale bool
 	strs      map[string]string // interned source status codes
 }
@@ -29,6 +43,15 @@ func NewState() *State {
 
 // Orders is the number of orders held in memory (a metric).
 func (s *State) Orders() int { return len(s.orders) }
+
+// Watermark is the partition's clock: the latest ingest time it has seen
+// (or been advanced to); the zero time for a state that has seen nothing.
+func (s *State) Watermark() time.Time {
+	if s.watermark == 0 {
+		return time.Time{}
+	}
+	return msTime(s.watermark)
+}
 
 // Change is one changelog record: an order's new state (key: order ID), or
 // the partition's watermark (key: WatermarkKey); Value nil deletes the
@@ -43,9 +66,10 @@ type Change struct {
 // with NUL, which no order ID may (such events are rejected).
 const WatermarkKey = "\x00watermark"
 
-// changelogFormat is the version of the changelog values; Apply refuses
-// others, so a format change is a deliberate migration.
-const changelogFormat = 1
+// changelogFormat is the version of the changelog values, their first byte
+// (see "The changelog's binary format" below); Apply refuses others, so a
+// format change is a deliberate migration. Format 1 was JSON.
+const changelogFormat = 2
 
 // maxInterned bounds the interned source codes: a vocabulary is small, an
 // input that is not cannot grow the table without bound.
@@ -61,6 +85,15 @@ func (s *State) intern(v string) string {
 	return v
 }
 
+// internBytes is intern for a string still in a record's bytes: an
+// interned code costs no allocation.
+func (s *State) internBytes(b []byte) string {
+	if x, ok := s.strs[string(b)]; ok {
+		return x
+	}
+	return s.intern(string(b))
+}
+
 // advance moves the watermark to ingested if later.
 func (s *State) advance(ingested int64) bool {
 	if ingested <= s.watermark {
@@ -70,22 +103,27 @@ func (s *State) advance(ingested int64) bool {
 	return true
 }
 
-// prepare rebuilds what Apply leaves stale.
-func (s *State) prepare() {
+// prepare rebuilds what Apply leaves stale: the heaps, from the orders.
+func (p *Processor) prepare(s *State) {
 	if !s.heapStale {
 		return
 	}
 	s.heapStale = false
-	s.closed = s.closed[:0]
+	var closed, due []timers.Entry[string]
 	for id, o := range s.orders {
 		if o.closed != 0 {
-			s.closed = append(s.closed, closedEntry{at: o.closed, id: id})
+			closed = append(closed, timers.Entry[string]{Due: o.closed, Key: id})
+		}
+		o.scheduled = 0
+		if p.checker != nil {
+			if o.scheduled = p.checker.NextDue(&o.checks); o.scheduled != 0 {
+				due = append(due, timers.Entry[string]{Due: o.scheduled, Key: id})
+			}
 		}
 	}
-	s.closed.init()
+	s.closed.Init(closed)
+	s.timers.Init(due)
 }
-
-func (s *State) pushClosed(id string, at int64) { s.closed.push(closedEntry{at: at, id: id}) }
 
 // evict drops closed orders whose retention has passed and, every
 // IdleTimeout/16 of watermark time, open orders idle for IdleTimeout. Both
@@ -93,13 +131,15 @@ func (s *State) pushClosed(id string, at int64) { s.closed.push(closedEntry{at: 
 // order, so a restored state evicts exactly as the original would have.
 func (p *Processor) evict(s *State, out *Output) {
 	retention := p.cfg.Retention.Milliseconds()
-	for len(s.closed) > 0 && s.watermark > s.closed[0].at+retention {
-		e := s.closed.pop()
-		if o := s.orders[e.id]; o == nil || o.closed != e.at {
+	for e, ok := s.closed.Peek(); ok && s.watermark > e.Due+retention; e, ok = s.closed.Peek() {
+		s.closed.Pop()
+		o := s.orders[e.Key]
+		if o == nil || o.closed != e.Due {
 			continue // reopened, or already gone: a stale entry
 		}
-		delete(s.orders, e.id)
-		out.Changes = append(out.Changes, Change{Key: e.id})
+		p.evictChecks(s, e.Key, o, out)
+		delete(s.orders, e.Key)
+		out.Changes = append(out.Changes, Change{Key: e.Key})
 		out.Evicted++
 	}
 	idle := p.cfg.IdleTimeout.Milliseconds()
@@ -115,6 +155,7 @@ func (p *Processor) evict(s *State, out *Output) {
 	}
 	slices.Sort(expired)
 	for _, id := range expired {
+		p.evictChecks(s, id, s.orders[id], out)
 		delete(s.orders, id)
 		out.Changes = append(out.Changes, Change{Key: id})
 		out.Expired++
@@ -127,14 +168,11 @@ func (s *State) Apply(c Change) error {
 		if c.Value == nil {
 			return nil
 		}
-		var w watermarkJSON
-		if err := json.Unmarshal(c.Value, &w); err != nil {
+		at, swept, err := decodeWatermark(c.Value)
+		if err != nil {
 			return fmt.Errorf("unify changelog watermark: %w", err)
 		}
-		if w.V != changelogFormat {
-			return fmt.Errorf("unify changelog watermark: format %d, want %d", w.V, changelogFormat)
-		}
-		s.watermark, s.swept = w.At, w.Swept
+		s.watermark, s.swept = at, swept
 		return nil
 	}
 	if c.Key == "" || strings.HasPrefix(c.Key, "\x00") {
@@ -153,246 +191,526 @@ func (s *State) Apply(c Change) error {
 	return nil
 }
 
-// closedEntry is a closed order in the eviction heap.
-type closedEntry struct {
-	at int64
-	id string
-}
+// # The changelog's binary format
+//
+// Every changelog value is a compact binary record whose first byte is the
+// format version, changelogFormat (2). Format 1 was JSON, whose records
+// start with '{'; a record of any other version is refused, not guessed at.
+// After the version byte come the fields below, in this order and nothing
+// after them (trailing bytes are an error). Encodings:
+//
+//	uvarint   unsigned LEB128, as encoding/binary.AppendUvarint
+//	varint    zig-zag signed LEB128, as encoding/binary.AppendVarint
+//	string    uvarint byte length, then the UTF-8 bytes
+//	times     varint Unix milliseconds; 0 is "not stated"
+//
+// Statuses and systems are written by name, never by in-memory index (the
+// enumerations are not a format: a status added to canonical must not
+// change the meaning of an old record). Each record carries two name
+// tables, and refers to their entries by position:
+//
+//	status ref  uvarint: 0 none, k the status table's entry k-1
+//	system ref  uvarint: 0 none, k the system table's entry k-1
+//	status set  uvarint bit mask over the status table: bit i set is entry
+//	            i in the set (so the status table has at most 64 entries)
+//
+// The watermark record (key WatermarkKey):
+//
+//	version   byte 2
+//	at        varint: the watermark
+//	swept     varint: the watermark of the last idle sweep
+//
+// An order record (key: the order ID):
+//
+//	version        byte 2
+//	status table   uvarint count (at most 64), then count strings: the
+//	               canonical status names the record refers to
+//	system table   uvarint count (at most 255), then count strings: the
+//	               source system names the record refers to
+//	truth          status ref: the order's status
+//	truth auth     system ref: the system whose event gave it
+//	reached        status set: every truth the order has had
+//	truth since    varint time
+//	base           track: the order's own PLACED / ON_HOLD / CONFIRMED track
+//	cancelled      varint time
+//	return req.    varint time
+//	refunded       varint time
+//	views          uvarint count, then count views, sorted by system:
+//	                 system    system ref
+//	                 status    status ref
+//	                 source    string: the source's own status code
+//	                 occurred  varint time
+//	                 recorded  varint time
+//	shipments      uvarint count, then count shipments, in order of appearance:
+//	                 id        string ("" until a system names it)
+//	                 tracking  string ("" until a system gives it)
+//	                 track     track
+//	                 return    byte: 1 a customer's return parcel, 0 outbound
+//	                 eta       varint time
+//	ship by        varint time
+//	deliver by     varint time
+//	promised at    varint time: event time of the latest promise
+//	transitions    varint (an int32)
+//	updated        varint time
+//	closed         varint: the watermark when the order closed; 0 open
+//	touched        varint: the watermark of its latest event
+//	seen           uvarint count, then count 8-byte little-endian hashes of
+//	               the events applied (seenHash), to drop duplicates
+//	checks         the order's viewer checks: synccheck.Order.AppendBinary
+//	               (its own format byte first; one byte when no viewer has
+//	               shown the order)
+//
+// where a track is
+//
+//	status   status ref
+//	auth     system ref: the system whose event put the track in status
+//	reached  status set: every status the track has been in
+//	since    varint time
+//	clock    varint time: the latest event time the track followed
+//
+// This writer lists each name once, only the names the record refers to,
+// the statuses in canonical rank order and the systems in schemas.Systems
+// order, so that equal orders encode to equal bytes; a reader must not
+// depend on that order. An unknown name is an error: the record was written
+// by a newer stage.
 
-// closedHeap is a min-heap of closed orders by (close time, order ID), so
-// eviction order is total and the same after a restore. Entries of orders
-// that reopened stay until popped (lazy deletion).
-type closedHeap []closedEntry
+// minView and minShip are the fewest bytes a view and a shipment take: the
+// decoder checks counts against the bytes left before allocating.
+const (
+	minView = 5 // system, status, source length, occurred, recorded
+	minShip = 9 // id length, tracking length, track (5), return, eta
+	minSeen = 8
 
-func (a closedEntry) less(b closedEntry) bool { return a.at < b.at || (a.at == b.at && a.id < b.id) }
+	maxStatusTable = 64  // the width of a status set
+	maxSystemTable = 255 // sys is a byte, 0 none
+)
 
-func (h *closedHeap) init() {
-	for i := len(*h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
+// maxPooledScratch bounds the encode buffers kept for reuse: an order with
+// an outsized seen set does not pin its buffer.
+const maxPooledScratch = 64 << 10
 
-func (h *closedHeap) push(e closedEntry) {
-	*h = append(*h, e)
-	q := *h
-	for i := len(q) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !q[i].less(q[parent]) {
-			break
-		}
-		q[i], q[parent] = q[parent], q[i]
-		i = parent
-	}
-}
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func (h *closedHeap) pop() closedEntry {
-	q := *h
-	top := q[0]
-	last := len(q) - 1
-	q[0] = q[last]
-	q[last] = closedEntry{}
-	*h = q[:last]
-	h.down(0)
-	return top
-}
-
-func (h *closedHeap) down(i int) {
-	q := *h
-	for {
-		least, l, r := i, 2*i+1, 2*i+2
-		if l < len(q) && q[l].less(q[least]) {
-			least = l
-		}
-		if r < len(q) && q[r].less(q[least]) {
-			least = r
-		}
-		if least == i {
-			return
-		}
-		q[i], q[least] = q[least], q[i]
-		i = least
-	}
-}
-
-// The changelog's JSON forms. Statuses and systems are spelled by name (the
-// in-memory indexes are not a format); times are Unix milliseconds; keys
-// are short because an order's record is rewritten on each of its events.
-
-type watermarkJSON struct {
-	V     int   `json:"v"`
-	At    int64 `json:"at"`
-	Swept int64 `json:"swept"`
-}
-
-func encodeWatermark(s *State) []byte {
-	return mustJSON(watermarkJSON{V: changelogFormat, At: s.watermark, Swept: s.swept})
-}
-
-type trackJSON struct {
-	Status  string   `json:"s"`
-	Auth    string   `json:"a"`
-	Reached []string `json:"r"`
-	Since   int64    `json:"since"`
-	Clock   int64    `json:"clock"`
-}
-
-type shipJSON struct {
-	ID       string `json:"id,omitempty"`
-	Tracking string `json:"tn,omitempty"`
-	trackJSON
-	Ret bool  `json:"ret,omitempty"`
-	ETA int64 `json:"eta,omitempty"`
-}
-
-type viewJSON struct {
-	System   string `json:"y"`
-	Status   string `json:"s"`
-	Source   string `json:"src"`
-	Occurred int64  `json:"o"`
-	Recorded int64  `json:"rec"`
-}
-
-type orderJSON struct {
-	V           int        `json:"v"`
-	Truth       string     `json:"t,omitempty"`
-	TruthAuth   string     `json:"ta,omitempty"`
-	TruthSince  int64      `json:"ts,omitempty"`
-	Reached     []string   `json:"r,omitempty"`
-	Base        *trackJSON `json:"base,omitempty"`
-	Cancelled   int64      `json:"cancelled,omitempty"`
-	ReturnReq   int64      `json:"return_requested,omitempty"`
-	Refunded    int64      `json:"refunded,omitempty"`
-	Views       []viewJSON `json:"views,omitempty"`
-	Ships       []shipJSON `json:"ships,omitempty"`
-	ShipBy      int64      `json:"ship_by,omitempty"`
-	DeliverBy   int64      `json:"deliver_by,omitempty"`
-	PromisedAt  int64      `json:"promised_at,omitempty"`
-	Transitions int32      `json:"n,omitempty"`
-	Updated     int64      `json:"u,omitempty"`
-	Closed      int64      `json:"closed,omitempty"`
-	Touched     int64      `json:"touched"`
-	Seen        []byte     `json:"seen"` // 8 bytes per event, little endian
-}
-
-func statusNames(mask uint32) []string {
-	var out []string
-	for s := st(1); int(s) < len(stInfos); s++ {
-		if mask&s.bit() != 0 {
-			out = append(out, s.String())
-		}
+// encodeOrder returns the order's changelog record. It encodes into a
+// pooled scratch buffer and copies the result out: the one allocation is
+// the returned slice, which the caller owns (a producer may hold it).
+func encodeOrder(o *order) []byte {
+	p := scratchPool.Get().(*[]byte)
+	b := appendOrder((*p)[:0], o)
+	out := make([]byte, len(b))
+	copy(out, b)
+	if cap(b) <= maxPooledScratch {
+		*p = b
+		scratchPool.Put(p)
 	}
 	return out
 }
 
-func encodeTrack(t track) trackJSON {
-	return trackJSON{Status: t.status.String(), Auth: t.auth.String(), Reached: statusNames(t.reached), Since: t.since, Clock: t.clock}
+// encodeWatermark returns the partition's watermark record.
+func encodeWatermark(s *State) []byte {
+	var a [1 + 2*binary.MaxVarintLen64]byte
+	b := append(a[:0], changelogFormat)
+	b = binary.AppendVarint(b, s.watermark)
+	b = binary.AppendVarint(b, s.swept)
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out
 }
 
-func encodeOrder(o *order) []byte {
-	j := orderJSON{V: changelogFormat, TruthSince: o.truthSince, Reached: statusNames(o.reached),
-		Cancelled: o.cancelled, ReturnReq: o.returnReq, Refunded: o.refunded,
-		ShipBy: o.shipBy, DeliverBy: o.deliverBy, PromisedAt: o.promisedAt, Transitions: o.transitions,
-		Updated: o.updated, Closed: o.closed, Touched: o.touched}
-	if o.truth != 0 {
-		j.Truth, j.TruthAuth = o.truth.String(), o.truthAuth.String()
-	}
-	if o.base.status != 0 {
-		b := encodeTrack(o.base)
-		j.Base = &b
-	}
-	j.Views = make([]viewJSON, len(o.views))
-	for i, v := range o.views {
-		j.Views[i] = viewJSON{System: v.system.String(), Status: v.status.String(), Source: v.source, Occurred: v.occurred, Recorded: v.recorded}
-	}
-	j.Ships = make([]shipJSON, len(o.ships))
-	for i, sh := range o.ships {
-		j.Ships[i] = shipJSON{ID: sh.id, Tracking: sh.tracking, trackJSON: encodeTrack(sh.track), Ret: sh.ret, ETA: sh.eta}
-	}
-	j.Seen = make([]byte, 8*len(o.seen))
-	for i, h := range o.seen {
-		binary.LittleEndian.PutUint64(j.Seen[8*i:], h)
-	}
-	return mustJSON(j)
+// sysSet is a set of systems (sys is a byte).
+type sysSet [4]uint64
+
+func (m *sysSet) add(y sys) { m[y>>6] |= 1 << (y & 63) }
+
+// orderEncoder maps the statuses and systems an order refers to onto the
+// positions of its record's name tables.
+type orderEncoder struct {
+	st  [32]uint8  // status ref by st (1 + table position); st < 32 (status.go)
+	sys [256]uint8 // system ref by sys
 }
 
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("unify: state does not encode: %v", err)) // only strings, numbers and bytes
+// appendOrder appends the order's changelog record to b.
+func appendOrder(b []byte, o *order) []byte {
+	var e orderEncoder
+	// The status table: every status the record names, in st order.
+	used := o.truth.bit() | o.reached | o.base.status.bit() | o.base.reached
+	for i := range o.views {
+		used |= o.views[i].status.bit()
 	}
-	return b
+	for i := range o.ships {
+		used |= o.ships[i].status.bit() | o.ships[i].reached
+	}
+	used &^= 1 // st 0: none
+	b = append(b, changelogFormat)
+	b = binary.AppendUvarint(b, uint64(bits.OnesCount32(used)))
+	var k uint8
+	for m := used; m != 0; m &= m - 1 {
+		s := st(bits.TrailingZeros32(m))
+		k++
+		e.st[s] = k
+		b = appendString(b, s.String())
+	}
+	// The system table, likewise.
+	var ys sysSet
+	ys.add(o.truthAuth)
+	ys.add(o.base.auth)
+	for i := range o.views {
+		ys.add(o.views[i].system)
+	}
+	for i := range o.ships {
+		ys.add(o.ships[i].auth)
+	}
+	ys[0] &^= 1 // sys 0: none
+	n := 0
+	for _, w := range ys {
+		n += bits.OnesCount64(w)
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	k = 0
+	for wi, w := range ys {
+		for ; w != 0; w &= w - 1 {
+			y := sys(wi<<6 + bits.TrailingZeros64(w))
+			k++
+			e.sys[y] = k
+			b = appendString(b, y.String())
+		}
+	}
+
+	b = binary.AppendUvarint(b, uint64(e.st[o.truth]))
+	b = binary.AppendUvarint(b, uint64(e.sys[o.truthAuth]))
+	b = binary.AppendUvarint(b, e.set(o.reached))
+	b = binary.AppendVarint(b, o.truthSince)
+	b = e.appendTrack(b, &o.base)
+	b = binary.AppendVarint(b, o.cancelled)
+	b = binary.AppendVarint(b, o.returnReq)
+	b = binary.AppendVarint(b, o.refunded)
+	b = binary.AppendUvarint(b, uint64(len(o.views)))
+	for i := range o.views {
+		v := &o.views[i]
+		b = binary.AppendUvarint(b, uint64(e.sys[v.system]))
+		b = binary.AppendUvarint(b, uint64(e.st[v.status]))
+		b = appendString(b, v.source)
+		b = binary.AppendVarint(b, v.occurred)
+		b = binary.AppendVarint(b, v.recorded)
+	}
+	b = binary.AppendUvarint(b, uint64(len(o.ships)))
+	for i := range o.ships {
+		sh := &o.ships[i]
+		b = appendString(b, sh.id)
+		b = appendString(b, sh.tracking)
+		b = e.appendTrack(b, &sh.track)
+		var ret byte
+		if sh.ret {
+			ret = 1
+		}
+		b = append(b, ret)
+		b = binary.AppendVarint(b, sh.eta)
+	}
+	b = binary.AppendVarint(b, o.shipBy)
+	b = binary.AppendVarint(b, o.deliverBy)
+	b = binary.AppendVarint(b, o.promisedAt)
+	b = binary.AppendVarint(b, int64(o.transitions))
+	b = binary.AppendVarint(b, o.updated)
+	b = binary.AppendVarint(b, o.closed)
+	b = binary.AppendVarint(b, o.touched)
+	b = binary.AppendUvarint(b, uint64(len(o.seen)))
+	for _, h := range o.seen {
+		b = binary.LittleEndian.AppendUint64(b, h)
+	}
+	return o.checks.AppendBinary(b)
 }
 
-// decoder turns names back into indexes, keeping the first error.
-type decoder struct{ err error }
+// set maps a reached mask (bit per st) onto the status table's positions.
+func (e *orderEncoder) set(mask uint32) uint64 {
+	var out uint64
+	for m := mask &^ 1; m != 0; m &= m - 1 {
+		out |= 1 << (e.st[bits.TrailingZeros32(m)] - 1)
+	}
+	return out
+}
 
-func (d *decoder) status(name string, optional bool) st {
-	if name == "" && optional {
+func (e *orderEncoder) appendTrack(b []byte, t *track) []byte {
+	b = binary.AppendUvarint(b, uint64(e.st[t.status]))
+	b = binary.AppendUvarint(b, uint64(e.sys[t.auth]))
+	b = binary.AppendUvarint(b, e.set(t.reached))
+	b = binary.AppendVarint(b, t.since)
+	return binary.AppendVarint(b, t.clock)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// checkFormat refuses a record that is not of changelogFormat.
+func checkFormat(b []byte) error {
+	switch {
+	case len(b) == 0:
+		return errors.New("empty record")
+	case b[0] == '{':
+		return fmt.Errorf("format 1 (JSON), want %d (binary)", changelogFormat)
+	case b[0] != changelogFormat:
+		return fmt.Errorf("format %d, want %d", b[0], changelogFormat)
+	}
+	return nil
+}
+
+// reader reads a record's fields, keeping the first error; after an error
+// every read returns zero values.
+type reader struct {
+	b     []byte
+	off   int
+	start int // where the field being read starts, for errors
+	err   error
+}
+
+func (r *reader) fail(field, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s at byte %d: %s", field, r.start, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) uvarint(field string) uint64 {
+	if r.err != nil {
 		return 0
 	}
-	s, ok := parseSt(name)
-	if !ok && d.err == nil {
-		d.err = fmt.Errorf("unknown status %q", name)
+	r.start = r.off
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.fail(field, "%s", varintProblem(n))
+		return 0
 	}
-	return s
+	r.off += n
+	return v
 }
 
-func (d *decoder) system(name string) sys {
-	y, ok := sysByName[name]
-	if !ok && d.err == nil {
-		d.err = fmt.Errorf("unknown system %q", name)
+func (r *reader) varint(field string) int64 {
+	if r.err != nil {
+		return 0
 	}
-	return y
-}
-
-func (d *decoder) mask(names []string) uint32 {
-	var m uint32
-	for _, n := range names {
-		m |= d.status(n, false).bit()
+	r.start = r.off
+	v, n := binary.Varint(r.b[r.off:])
+	if n <= 0 {
+		r.fail(field, "%s", varintProblem(n))
+		return 0
 	}
-	return m
+	r.off += n
+	return v
 }
 
-func (d *decoder) track(j trackJSON) track {
-	return track{status: d.status(j.Status, false), auth: d.system(j.Auth), reached: d.mask(j.Reached), since: j.Since, clock: j.Clock}
+func varintProblem(n int) string {
+	if n == 0 {
+		return "truncated"
+	}
+	return "varint overflows 64 bits"
 }
 
+// count reads a count of items of at least min bytes each, refusing one
+// the bytes left cannot hold.
+func (r *reader) count(field string, min int) int {
+	n := r.uvarint(field)
+	if left := len(r.b) - r.off; r.err == nil && n > uint64(left/min) {
+		r.fail(field, "%d entries of at least %d bytes in %d bytes left", n, min, left)
+		return 0
+	}
+	return int(n)
+}
+
+// bytes reads a string's bytes (not copied).
+func (r *reader) bytes(field string) []byte {
+	n := r.count(field, 1)
+	if r.err != nil {
+		return nil
+	}
+	v := r.b[r.off : r.off+n : r.off+n]
+	r.off += n
+	return v
+}
+
+func (r *reader) flag(field string) byte {
+	if r.err != nil {
+		return 0
+	}
+	r.start = r.off
+	if r.off >= len(r.b) {
+		r.fail(field, "truncated")
+		return 0
+	}
+	r.off++
+	return r.b[r.off-1]
+}
+
+// orderDecoder reads an order record with its name tables resolved.
+type orderDecoder struct {
+	reader
+	stTab  [maxStatusTable]st
+	sysTab [maxSystemTable]sys
+	nst    int // entries of stTab in use
+	nsy    int // entries of sysTab in use
+}
+
+func (d *orderDecoder) status(field string) st {
+	k := d.uvarint(field)
+	if k > uint64(d.nst) {
+		d.fail(field, "status %d of a table of %d", k, d.nst)
+		return 0
+	}
+	if k == 0 {
+		return 0
+	}
+	return d.stTab[k-1]
+}
+
+func (d *orderDecoder) system(field string) sys {
+	k := d.uvarint(field)
+	if k > uint64(d.nsy) {
+		d.fail(field, "system %d of a table of %d", k, d.nsy)
+		return 0
+	}
+	if k == 0 {
+		return 0
+	}
+	return d.sysTab[k-1]
+}
+
+func (d *orderDecoder) set(field string) uint32 {
+	m := d.uvarint(field)
+	if m>>d.nst != 0 {
+		d.fail(field, "set %#x beyond a table of %d", m, d.nst)
+		return 0
+	}
+	var out uint32
+	for ; m != 0; m &= m - 1 {
+		out |= d.stTab[bits.TrailingZeros64(m)].bit()
+	}
+	return out
+}
+
+func (d *orderDecoder) track(field string) track {
+	return track{status: d.status(field), auth: d.system(field), reached: d.set(field),
+		since: d.varint(field), clock: d.varint(field)}
+}
+
+// decodeOrder reads an order record. It never panics: a record that is
+// truncated, corrupt or names what this stage does not know is an error.
 func (s *State) decodeOrder(b []byte) (*order, error) {
-	var j orderJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := checkFormat(b); err != nil {
 		return nil, err
 	}
-	if j.V != changelogFormat {
-		return nil, fmt.Errorf("format %d, want %d", j.V, changelogFormat)
+	d := orderDecoder{reader: reader{b: b, off: 1}}
+	d.nst = d.count("status table", 1)
+	if d.nst > maxStatusTable {
+		d.fail("status table", "%d entries, at most %d", d.nst, maxStatusTable)
 	}
-	if len(j.Seen)%8 != 0 {
-		return nil, fmt.Errorf("seen set of %d bytes is not a multiple of 8", len(j.Seen))
+	for i := 0; i < d.nst && d.err == nil; i++ {
+		name := d.bytes("status table")
+		x, ok := stByName[canonical.Status(name)]
+		if !ok && d.err == nil {
+			d.fail("status table", "unknown status %q", name)
+		}
+		d.stTab[i] = x
 	}
-	var d decoder
-	o := &order{truthSince: j.TruthSince, reached: d.mask(j.Reached), cancelled: j.Cancelled, returnReq: j.ReturnReq,
-		refunded: j.Refunded, shipBy: j.ShipBy, deliverBy: j.DeliverBy, promisedAt: j.PromisedAt,
-		transitions: j.Transitions, updated: j.Updated, closed: j.Closed, touched: j.Touched}
-	if j.Truth != "" {
-		o.truth, o.truthAuth = d.status(j.Truth, false), d.system(j.TruthAuth)
+	d.nsy = d.count("system table", 1)
+	if d.nsy > maxSystemTable {
+		d.fail("system table", "%d entries, at most %d", d.nsy, maxSystemTable)
 	}
-	if j.Base != nil {
-		o.base = d.track(*j.Base)
+	for i := 0; i < d.nsy && d.err == nil; i++ {
+		name := d.bytes("system table")
+		y, ok := sysByName[string(name)]
+		if !ok && d.err == nil {
+			d.fail("system table", "unknown system %q", name)
+		}
+		d.sysTab[i] = y
 	}
-	if len(j.Views) > 0 {
-		o.views = make([]view, len(j.Views))
-		for i, v := range j.Views {
-			o.views[i] = view{system: d.system(v.System), status: d.status(v.Status, false), source: s.intern(v.Source), occurred: v.Occurred, recorded: v.Recorded}
+	if d.err != nil {
+		return nil, d.err
+	}
+
+	o := &order{}
+	o.truth = d.status("truth")
+	o.truthAuth = d.system("truth authority")
+	o.reached = d.set("reached")
+	o.truthSince = d.varint("truth since")
+	o.base = d.track("base")
+	o.cancelled = d.varint("cancelled")
+	o.returnReq = d.varint("return requested")
+	o.refunded = d.varint("refunded")
+	if n := d.count("views", minView); n > 0 {
+		o.views = make([]view, n)
+		for i := range o.views {
+			v := &o.views[i]
+			v.system = d.system("view")
+			v.status = d.status("view")
+			if src := d.bytes("view source"); d.err == nil {
+				v.source = s.internBytes(src)
+			}
+			v.occurred = d.varint("view")
+			v.recorded = d.varint("view")
 		}
 	}
-	if len(j.Ships) > 0 {
-		o.ships = make([]shipment, len(j.Ships))
-		for i, sh := range j.Ships {
-			o.ships[i] = shipment{id: sh.ID, tracking: sh.Tracking, track: d.track(sh.trackJSON), ret: sh.Ret, eta: sh.ETA}
+	if n := d.count("shipments", minShip); n > 0 {
+		o.ships = make([]shipment, n)
+		for i := range o.ships {
+			sh := &o.ships[i]
+			sh.id = string(d.bytes("shipment id"))
+			sh.tracking = string(d.bytes("shipment tracking"))
+			sh.track = d.track("shipment")
+			switch ret := d.flag("shipment return"); ret {
+			case 0:
+			case 1:
+				sh.ret = true
+			default:
+				d.fail("shipment return", "flag %d", ret)
+			}
+			sh.eta = d.varint("shipment eta")
 		}
 	}
-	o.seen = make([]uint64, len(j.Seen)/8)
-	for i := range o.seen {
-		o.seen[i] = binary.LittleEndian.Uint64(j.Seen[8*i:])
+	o.shipBy = d.varint("ship by")
+	o.deliverBy = d.varint("deliver by")
+	o.promisedAt = d.varint("promised at")
+	n := d.varint("transitions")
+	if n != int64(int32(n)) {
+		d.fail("transitions", "%d is not an int32", n)
 	}
-	return o, d.err
+	o.transitions = int32(n)
+	o.updated = d.varint("updated")
+	o.closed = d.varint("closed")
+	o.touched = d.varint("touched")
+	if n := d.count("seen", minSeen); n > 0 {
+		o.seen = make([]uint64, n)
+		for i := range o.seen {
+			o.seen[i] = binary.LittleEndian.Uint64(b[d.off:])
+			d.off += 8
+		}
+	}
+	if d.err == nil {
+		checks, rest, err := synccheck.DecodeOrder(b[d.off:])
+		switch {
+		case err != nil:
+			d.start = d.off
+			d.fail("checks", "%v", err)
+		case len(rest) != 0:
+			d.start = len(b) - len(rest)
+			d.fail("record", "%d trailing bytes", len(rest))
+		}
+		o.checks = checks
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return o, nil
+}
+
+// decodeWatermark reads a watermark record.
+func decodeWatermark(b []byte) (at, swept int64, err error) {
+	if err := checkFormat(b); err != nil {
+		return 0, 0, err
+	}
+	r := reader{b: b, off: 1}
+	at, swept = r.varint("at"), r.varint("swept")
+	if r.err == nil && r.off != len(b) {
+		r.start = r.off
+		r.fail("record", "%d trailing bytes", len(b)-r.off)
+	}
+	return at, swept, r.err
 }

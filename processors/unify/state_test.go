@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/baton-pipeline/baton/processors/synccheck"
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 var (
@@ -135,6 +139,11 @@ func (o *order) isClosedAt() bool { return o.closed != 0 }
 // encodeAll renders everything an output holds as bytes: the Avro binary of
 // each record (so "identical" means what would be produced) and the
 // changelog records.
+var (
+	syncCheckSchema  = schemas.MustLoad("sync_check")
+	failedSyncSchema = schemas.MustLoad("failed_sync")
+)
+
 func encodeAll(t testing.TB, out Output) []byte {
 	var b bytes.Buffer
 	write := func(r Record, native map[string]any, err error, codec func([]byte, any) ([]byte, error)) {
@@ -156,7 +165,19 @@ func encodeAll(t testing.TB, out Output) []byte {
 		write(*out.State, n, err, stateSchema.Codec.BinaryFromNative)
 	}
 	for _, c := range out.Changes {
-		fmt.Fprintf(&b, "%q:%s\n", c.Key, c.Value)
+		fmt.Fprintf(&b, "%q:%x\n", c.Key, c.Value)
+	}
+	for _, set := range []struct {
+		schema  *schemas.Schema
+		records []synccheck.Record
+	}{{syncCheckSchema, out.Checks}, {failedSyncSchema, out.Failed}} {
+		for _, r := range set.records {
+			bin, err := set.schema.AppendBinary(nil, r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %q=%x\n", set.schema.Name, r.Key, bin)
+		}
 	}
 	fmt.Fprintf(&b, "%v %d %d %d %d\n", out.Duplicate, out.Regressions, out.Evicted, out.Expired, len(out.Changes))
 	return b.Bytes()
@@ -201,18 +222,167 @@ func TestReplayIsByteIdenticalAndRestoreContinuesIdentically(t *testing.T) {
 }
 
 func TestApplyRefusesWhatItCannotRead(t *testing.T) {
-	st := NewState()
-	for _, c := range []Change{
-		{Key: "o-1", Value: []byte(`{"v":2}`)},
-		{Key: "o-1", Value: []byte(`{"v":1,"t":"TELEPORTED","ta":"oms"}`)},
-		{Key: "o-1", Value: []byte(`not json`)},
-		{Key: WatermarkKey, Value: []byte(`{"v":9}`)},
-		{Key: "\x00other", Value: []byte(`{}`)},
+	// A real record to corrupt: two views, a parcel, promises.
+	p, st := newProcessor(t), NewState()
+	promised := placed
+	promised.shipBy = 24 * h
+	for i, s := range then(shipOne, scan("IN_TRANSIT", 30*h)) {
+		if i == 0 {
+			s = promised
+		}
+		p.Process(st, s.input("o-1", i))
+	}
+	good := encodeOrder(st.orders["o-1"])
+	if err := NewState().Apply(Change{Key: "o-1", Value: good}); err != nil {
+		t.Fatalf("a good record is refused: %v", err)
+	}
+	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	// The status table's first name, PLACED, renamed.
+	unknown := edit(func(b []byte) []byte {
+		i := bytes.Index(b, []byte("PLACED"))
+		copy(b[i:], "PLACEX")
+		return b
+	})
+	unknownSys := edit(func(b []byte) []byte {
+		i := bytes.Index(b, []byte("storefront"))
+		copy(b[i:], "xtorefront")
+		return b
+	})
+	for _, c := range []struct {
+		key  string
+		v    []byte
+		says string
+	}{
+		{"o-1", []byte(`{"v":1,"t":"PLACED","ta":"oms","touched":1,"seen":""}`), "format 1 (JSON), want 2"},
+		{"o-1", append([]byte{3}, good[1:]...), "format 3, want 2"},
+		{"o-1", []byte{}, "empty record"},
+		{"o-1", unknown, `unknown status "PLACEX"`},
+		{"o-1", unknownSys, `unknown system "xtorefront"`},
+		{"o-1", good[:len(good)-1], "checks at byte"}, // the viewer checks come last
+		{"o-1", good[:len(good)/2], "unify changelog order o-1: "},
+		{"o-1", append(bytes.Clone(good), 0), "1 trailing bytes"},
+		{"o-1", []byte{2, 0xff, 0xff, 0xff, 0xff, 0x0f}, "status table at byte 1: 4294967295 entries"},
+		{"o-1", []byte{2, 0, 0, 1}, "truth at byte 3: status 1 of a table of 0"},
+		{WatermarkKey, []byte(`{"v":1,"at":1,"swept":0}`), "format 1 (JSON), want 2"},
+		{WatermarkKey, []byte{9, 2, 2}, "format 9, want 2"},
+		{WatermarkKey, []byte{2, 2}, "swept at byte 2: truncated"},
+		{WatermarkKey, []byte{2, 2, 2, 2}, "1 trailing bytes"},
+		{"\x00other", []byte{2}, "unknown key"},
 	} {
-		if err := st.Apply(c); err == nil {
-			t.Errorf("applied %q=%s", c.Key, c.Value)
+		err := NewState().Apply(Change{Key: c.key, Value: c.v})
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("applied %q=%x: error %v, want %q", c.key, c.v, err, c.says)
 		}
 	}
+}
+
+// TestChangelogRoundTripsEveryOrderOfTheSimulatedRun checks every order
+// record the 2,000-order simulated run writes: it decodes to an order equal
+// to the one encoded, which encodes to the same bytes again.
+func TestChangelogRoundTripsEveryOrderOfTheSimulatedRun(t *testing.T) {
+	run := sharedRun(t)
+	p, st := newProcessor(t), NewState()
+	var records, size int
+	for _, in := range run.inputs {
+		for _, c := range p.Process(st, in).Changes {
+			if c.Value == nil || c.Key == WatermarkKey {
+				continue
+			}
+			o := st.orders[c.Key]
+			if o == nil {
+				continue // evicted by the same input
+			}
+			got, err := st.decodeOrder(c.Value)
+			if err != nil {
+				t.Fatalf("order %s: %v", c.Key, err)
+			}
+			want := *o
+			want.scheduled = 0 // derived on restore (prepare), not stored
+			if !reflect.DeepEqual(*got, want) {
+				t.Fatalf("order %s decodes to\n%+v\nwant\n%+v", c.Key, *got, want)
+			}
+			if again := encodeOrder(got); !bytes.Equal(again, c.Value) {
+				t.Fatalf("order %s: re-encoded\n%x\nwritten\n%x", c.Key, again, c.Value)
+			}
+			records++
+			size += len(c.Value)
+		}
+	}
+	if records < 10_000 {
+		t.Fatalf("only %d order records", records)
+	}
+	at, swept, err := decodeWatermark(encodeWatermark(st))
+	if err != nil || at != st.watermark || swept != st.swept {
+		t.Errorf("watermark %d/%d round-trips to %d/%d (%v)", st.watermark, st.swept, at, swept, err)
+	}
+	t.Logf("%d order records, %.0f bytes each on average", records, float64(size)/float64(records))
+}
+
+// raceEnabled is set under -race (race_test.go).
+var raceEnabled bool
+
+func TestEncodingAllocatesOnlyTheRecord(t *testing.T) {
+	run := sharedRun(t)
+	p, st := newProcessor(t), NewState()
+	for _, in := range run.inputs {
+		p.Process(st, in)
+	}
+	var o *order
+	for _, x := range st.orders { // the largest
+		if o == nil || len(encodeOrder(x)) > len(encodeOrder(o)) {
+			o = x
+		}
+	}
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() { buf = appendOrder(buf[:0], o) }); n != 0 {
+		t.Errorf("appendOrder into a large enough buffer: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { encodeOrder(o) }); n != 1 && !raceEnabled {
+		t.Errorf("encodeOrder: %v allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { encodeWatermark(st) }); n != 1 {
+		t.Errorf("encodeWatermark: %v allocations, want 1", n)
+	}
+	b := encodeOrder(o)
+	if got := encodeOrder(o); cap(got) != len(b) || len(got) != len(b) {
+		t.Errorf("record of %d bytes has capacity %d", len(got), cap(got))
+	}
+}
+
+// FuzzDecodeOrder feeds corrupt records to the decoder: it must return an
+// error or an order, never panic, and an order it returns must round-trip.
+func FuzzDecodeOrder(f *testing.F) {
+	run := simulate(f, 200, 5)
+	p, st := newProcessor(f), NewState()
+	for i, in := range run.inputs {
+		for _, c := range p.Process(st, in).Changes {
+			if c.Value != nil && i%97 == 0 {
+				f.Add(c.Value)
+			}
+		}
+	}
+	f.Add([]byte{})
+	f.Add([]byte(`{"v":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := NewState()
+		o, err := s.decodeOrder(b)
+		if err == nil {
+			e := encodeOrder(o)
+			o2, err := s.decodeOrder(e)
+			if err != nil {
+				t.Fatalf("re-encoding %x of %x does not decode: %v", e, b, err)
+			}
+			if !reflect.DeepEqual(o, o2) || !bytes.Equal(encodeOrder(o2), e) {
+				t.Fatalf("%x does not round-trip", b)
+			}
+		}
+		if at, swept, err := decodeWatermark(b); err == nil {
+			s.watermark, s.swept = at, swept
+			if at2, swept2, err := decodeWatermark(encodeWatermark(s)); err != nil || at2 != at || swept2 != swept {
+				t.Fatalf("watermark %x does not round-trip: %d/%d %v", b, at2, swept2, err)
+			}
+		}
+	})
 }
 
 func TestOrderStateShowsViewsShipmentsAndPromises(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/baton-pipeline/baton/processors/synccheck"
 )
 
 // Config tunes the processor.
@@ -23,6 +25,13 @@ type Config struct {
 	// recorded, an order whose last events were dead-lettered), so that
 	// the state cannot grow without bound. It must exceed Retention.
 	IdleTimeout time.Duration
+	// Viewers are the sync-check rules (package synccheck): which systems
+	// show status to customers and agents, their SLAs and the statuses each
+	// must reflect. Nil: the embedded viewers.map.
+	Viewers *synccheck.Viewers
+	// NoSyncChecks turns the viewer checks off (Output.Checks and
+	// Output.Failed stay empty): for measuring what they cost.
+	NoSyncChecks bool
 }
 
 // Defaults.
@@ -38,6 +47,9 @@ type Processor struct {
 	cfg   Config
 	auth  *Authority
 	floor [32]st // per problem state, the lowest main-line stage a recovery may return to
+	// checker checks the viewers against the truth; nil when
+	// Config.NoSyncChecks.
+	checker *synccheck.Checker
 }
 
 // New checks the config and fills defaults.
@@ -62,6 +74,9 @@ func New(cfg Config) (*Processor, error) {
 		return nil, fmt.Errorf("unify: IdleTimeout %v must exceed Retention %v (a closed order would be evicted as idle first)", cfg.IdleTimeout, cfg.Retention)
 	}
 	p := &Processor{cfg: cfg, auth: cfg.Authority}
+	if !cfg.NoSyncChecks {
+		p.checker = synccheck.New(cfg.Viewers)
+	}
 	for c := st(1); int(c) < len(stInfos); c++ {
 		if c.problem() {
 			p.floor[c] = p.recoveryFloor(c)
@@ -137,6 +152,12 @@ type Output struct {
 	// advance; Expired, open orders evicted after IdleTimeout.
 	Evicted int
 	Expired int
+	// Checks are sync_check values (checks that closed) and Failed
+	// failed_sync values, keyed by order ID: of this input's order, of
+	// orders whose checks fell due as the watermark advanced, and of
+	// evicted orders (their open checks close MISSING).
+	Checks []synccheck.Record
+	Failed []synccheck.Record
 }
 
 // event is the part of a canonical event the stage reads.
@@ -147,6 +168,7 @@ type event struct {
 	status                        st
 	occurred, recorded, ingested  int64
 	eta, shipBy, deliverBy        int64
+	carrier                       string
 }
 
 // Process handles one canonical event against its partition's state,
@@ -159,7 +181,7 @@ func (p *Processor) Process(st *State, in Input) Output {
 		return Output{Rejected: err}
 	}
 	var out Output
-	st.prepare()
+	p.prepare(st)
 	advanced := st.advance(ev.ingested)
 	o := st.orders[ev.orderID]
 	fresh := o == nil
@@ -168,6 +190,7 @@ func (p *Processor) Process(st *State, in Input) Output {
 		st.orders[ev.orderID] = o
 	}
 	h := seenHash(ev.system, ev.eventID)
+	var touched []string
 	if !fresh && o.hasSeen(h) {
 		out.Duplicate = true
 	} else {
@@ -175,18 +198,45 @@ func (p *Processor) Process(st *State, in Input) Output {
 		o.touched = st.watermark
 		a := applier{p: p, st: st, o: o, ev: &ev, out: &out}
 		a.apply()
+		a.checkView()
 		p.settle(st, ev.orderID, o)
-		out.Changes = append(out.Changes, Change{Key: ev.orderID, Value: encodeOrder(o)})
+		touched = append(touched, ev.orderID)
 		if a.dirty {
 			rec := stateRecord(ev.orderID, o)
 			out.State = &rec
 		}
 	}
-	p.evict(st, &out)
+	p.finish(st, &out, advanced, touched)
+	return out
+}
+
+// Advance moves the partition's watermark to at without an input: the
+// stage calls it when the partition has been quiet for a while, so that
+// checks still fall due (failed syncs are raised) and orders are evicted
+// in quiet periods. It is the one input not derived from the records, so
+// a replay of the same records may raise a failed sync at a later
+// watermark; the checks' outcomes do not depend on it.
+func (p *Processor) Advance(st *State, at time.Time) Output {
+	var out Output
+	p.prepare(st)
+	p.finish(st, &out, st.advance(at.UnixMilli()), nil)
+	return out
+}
+
+// finish runs what a watermark advance causes — due checks, evictions —
+// and writes the changelog records of the orders touched.
+func (p *Processor) finish(st *State, out *Output, advanced bool, touched []string) {
+	touched = p.fireDue(st, out, touched)
+	for _, id := range touched {
+		if o := st.orders[id]; o != nil {
+			p.schedule(st, id, o)
+			out.Changes = append(out.Changes, Change{Key: id, Value: encodeOrder(o)})
+		}
+	}
+	p.evict(st, out)
 	if advanced { // (an idle sweep only happens on an advance)
 		out.Changes = append(out.Changes, Change{Key: WatermarkKey, Value: encodeWatermark(st)})
 	}
-	return out
 }
 
 // settle records whether the order is closed, and since when.
@@ -195,7 +245,7 @@ func (p *Processor) settle(st *State, id string, o *order) {
 	switch {
 	case closed && o.closed == 0:
 		o.closed = st.watermark
-		st.pushClosed(id, o.closed)
+		st.closed.Push(o.closed, id)
 	case !closed:
 		o.closed = 0
 	}
@@ -235,7 +285,7 @@ func parseEvent(in Input) (event, error) {
 			return fail("unknown canonical_status %v", cs)
 		}
 	}
-	ev.shipmentID, ev.tracking = str("shipment_id"), str("tracking_number")
+	ev.shipmentID, ev.tracking, ev.carrier = str("shipment_id"), str("tracking_number"), str("carrier")
 	var err error
 	for _, f := range []struct {
 		name     string

@@ -14,9 +14,7 @@ type CanonicalEvent struct {
 	Tags                                                            []string
 	OccurredAt, RecordedAt, IngestedAt                              time.Time
 	EstimatedDelivery, PromisedShipBy, PromisedDeliverBy, RevisedAt *time.Time
-	Topic                                                           string
-	Partition                                                       int32
-	Offset                                                          int64
+	Position
 }
 
 // NewCanonicalEvent projects a decoded canonical event (plain JSON form).

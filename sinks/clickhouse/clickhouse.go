@@ -73,3 +73,17 @@ func (c *Client) Conn() driver.Conn { return c.conn }
 
 // table qualifies a table name with baton's database.
 func (c *Client) table(name string) string { return c.db + "." + name }
+
+// Position is where a row's record sits in Kafka: every table keeps it, so
+// a restarted sink resumes after what ClickHouse already holds (MaxOffsets)
+// and re-inserts collapse.
+type Position struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// SetPosition records where the row's record was read.
+func (p *Position) SetPosition(topic string, partition int32, offset int64) {
+	p.Topic, p.Partition, p.Offset = topic, partition, offset
+}

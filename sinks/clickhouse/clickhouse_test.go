@@ -46,7 +46,7 @@ func TestRejectsUnsafeDatabaseName(t *testing.T) {
 
 func row(sys schemas.System, topic string, part int32, off int64, order string) clickhouse.SourceEvent {
 	at := time.Date(2026, 11, 1, 10, 0, 0, 123e6, time.UTC)
-	return clickhouse.SourceEvent{System: string(sys), Topic: topic, Partition: part, Offset: off, EventID: topic + "-" + order,
+	return clickhouse.SourceEvent{System: string(sys), Position: clickhouse.Position{Topic: topic, Partition: part, Offset: off}, EventID: topic + "-" + order,
 		OrderID: order, Status: "shipped", OccurredAt: at, RecordedAt: at.Add(time.Second), KafkaTimestamp: at, Payload: "{}"}
 }
 
@@ -104,13 +104,13 @@ func TestReportCountsCanonicalStatusesAndDeadLettersOnce(t *testing.T) {
 	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	canon := func(off int64, order, status string) clickhouse.CanonicalEvent {
 		return clickhouse.CanonicalEvent{OrderID: order, SourceSystem: "wms", SourceEventID: fmt.Sprint("e", off), CanonicalStatus: status,
-			OccurredAt: at, RecordedAt: at, IngestedAt: at, Topic: "canonical", Partition: 0, Offset: off}
+			OccurredAt: at, RecordedAt: at, IngestedAt: at, Position: clickhouse.Position{Topic: "canonical", Partition: 0, Offset: off}}
 	}
 	events := []clickhouse.CanonicalEvent{canon(0, "o-1", "SHIPPED"), canon(1, "o-2", "SHIPPED"), canon(2, "o-1", "DELIVERED"), canon(3, "o-1", "")}
 	dead := []clickhouse.DeadLetter{
-		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Topic: "dlq", Offset: 0},
-		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Topic: "dlq", Offset: 1},
-		{Stage: "sink", Reason: "undecodable", FailedAt: at, Topic: "dlq", Offset: 2},
+		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Position: clickhouse.Position{Topic: "dlq", Offset: 0}},
+		{Stage: "normalize", Reason: "unmapped_status", FailedAt: at, Position: clickhouse.Position{Topic: "dlq", Offset: 1}},
+		{Stage: "sink", Reason: "undecodable", FailedAt: at, Position: clickhouse.Position{Topic: "dlq", Offset: 2}},
 	}
 	// Inserted twice, as after a crash between insert and commit.
 	for i := 0; i < 2; i++ {
@@ -144,11 +144,11 @@ func TestReportCountsOrdersByLatestTruthAndTransitionsPerHour(t *testing.T) {
 	h := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	trans := func(off int64, order, id string, at time.Time) clickhouse.OrderTransition {
 		return clickhouse.OrderTransition{TransitionID: id, OrderID: order, Kind: "advance", ToStatus: "SHIPPED", Authority: "wms",
-			EventTime: at, RecordedAt: at, ProcessedAt: at, Topic: "transitions", Offset: off}
+			EventTime: at, RecordedAt: at, ProcessedAt: at, Position: clickhouse.Position{Topic: "transitions", Offset: off}}
 	}
 	transitions := []clickhouse.OrderTransition{trans(0, "o-1", "t1", h.Add(5*time.Minute)), trans(1, "o-2", "t2", h.Add(50*time.Minute)), trans(2, "o-1", "t3", h.Add(70*time.Minute))}
 	state := func(off int64, order, truth string) clickhouse.OrderState {
-		return clickhouse.OrderState{OrderID: order, Truth: truth, ViewsJSON: "[]", ShipmentsJSON: "[]", UpdatedAt: h, Topic: "order-state", Offset: off}
+		return clickhouse.OrderState{OrderID: order, Truth: truth, ViewsJSON: "[]", ShipmentsJSON: "[]", UpdatedAt: h, Position: clickhouse.Position{Topic: "order-state", Offset: off}}
 	}
 	// o-1 moves from SHIPPED to DELIVERED: only its latest state counts.
 	states := []clickhouse.OrderState{state(0, "o-1", "SHIPPED"), state(1, "o-2", "SHIPPED"), state(2, "o-1", "DELIVERED")}

@@ -15,9 +15,7 @@ type DeadLetter struct {
 	FailedAt             time.Time
 	KeyBase64            string
 	ValueBase64          string
-	Topic                string
-	Partition            int32
-	Offset               int64
+	Position
 }
 
 // NewDeadLetter projects a decoded dead letter (plain JSON form).

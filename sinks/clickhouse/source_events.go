@@ -15,9 +15,7 @@ import (
 // whole record as JSON for anything else.
 type SourceEvent struct {
 	System         string
-	Topic          string
-	Partition      int32
-	Offset         int64
+	Position
 	Key            string
 	SchemaID       uint32
 	EventID        string

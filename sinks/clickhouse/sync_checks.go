@@ -18,9 +18,7 @@ type SyncCheck struct {
 	// LatencyMillis is shown_at - truth_at for IN_SYNC and LATE, else nil.
 	LatencyMillis *int64
 	ClosedAt      time.Time
-	Topic         string
-	Partition     int32
-	Offset        int64
+	Position
 }
 
 // The outcomes of a sync check (sync_check.avsc).
@@ -72,9 +70,7 @@ type FailedSync struct {
 	CheckID, OrderID, Viewer, Reason, ExpectedStatus, ShownStatus string
 	TruthAt, Deadline, DetectedAt                                 time.Time
 	TruthAuthority, Carrier                                       string
-	Topic                                                         string
-	Partition                                                     int32
-	Offset                                                        int64
+	Position
 }
 
 // NewFailedSync projects a decoded failed_sync (plain JSON form).

@@ -13,9 +13,7 @@ type OrderTransition struct {
 	Skipped                                                       []string
 	Authority, SourceEventID                                      string
 	EventTime, RecordedAt, ProcessedAt                            time.Time
-	Topic                                                         string
-	Partition                                                     int32
-	Offset                                                        int64
+	Position
 }
 
 // NewOrderTransition projects a decoded order_transition (plain JSON form).
@@ -60,9 +58,7 @@ type OrderState struct {
 	Transitions                       int
 	Closed                            bool
 	UpdatedAt                         time.Time
-	Topic                             string
-	Partition                         int32
-	Offset                            int64
+	Position
 }
 
 // NewOrderState projects a decoded order_state (plain JSON form).

@@ -58,7 +58,7 @@ func Rows() ([]clickhouse.SyncCheck, []clickhouse.FailedSync, []clickhouse.Order
 		off++
 		c := clickhouse.SyncCheck{CheckID: order + "|" + viewer + "|IN_TRANSIT|" + truthAt.Format(time.RFC3339Nano), OrderID: order, Viewer: viewer,
 			ExpectedStatus: "IN_TRANSIT", OpenedBy: "truth", TruthAt: truthAt, Deadline: truthAt.Add(5 * time.Minute), TruthAuthority: authority,
-			Carrier: carrier, Outcome: outcome, LatencyMillis: latency, ClosedAt: truthAt.Add(time.Hour), Topic: "sync-checks", Offset: off}
+			Carrier: carrier, Outcome: outcome, LatencyMillis: latency, ClosedAt: truthAt.Add(time.Hour), Position: clickhouse.Position{Topic: "sync-checks", Offset: off}}
 		if latency != nil {
 			shown := truthAt.Add(time.Duration(*latency) * time.Millisecond)
 			c.ShownAt, c.ShownStatus = &shown, "IN_TRANSIT"
@@ -85,7 +85,7 @@ func Rows() ([]clickhouse.SyncCheck, []clickhouse.FailedSync, []clickhouse.Order
 		off++
 		return clickhouse.FailedSync{CheckID: c.CheckID, OrderID: c.OrderID, Viewer: c.Viewer, Reason: reason, ExpectedStatus: c.ExpectedStatus,
 			ShownStatus: c.ShownStatus, TruthAt: c.TruthAt, Deadline: c.Deadline, DetectedAt: detected, TruthAuthority: c.TruthAuthority,
-			Carrier: c.Carrier, Topic: "failed-syncs", Offset: off}
+			Carrier: c.Carrier, Position: clickhouse.Position{Topic: "failed-syncs", Offset: off}}
 	}
 	open := check("o6", "storefront", "", "carrier", "UPS", h.Add(30*time.Minute), nil) // not closed yet: no sync_checks row
 	failures := []clickhouse.FailedSync{
@@ -99,7 +99,7 @@ func Rows() ([]clickhouse.SyncCheck, []clickhouse.FailedSync, []clickhouse.Order
 	placed := func(order string, at time.Time) clickhouse.OrderTransition {
 		off++
 		return clickhouse.OrderTransition{TransitionID: order + "|PLACED", OrderID: order, Kind: "advance", ToStatus: "PLACED", Authority: "storefront",
-			EventTime: at, RecordedAt: at, ProcessedAt: at, Topic: "transitions", Offset: off}
+			EventTime: at, RecordedAt: at, ProcessedAt: at, Position: clickhouse.Position{Topic: "transitions", Offset: off}}
 	}
 	shipped := placed("o1", Day.Add(9*time.Hour))
 	shipped.TransitionID, shipped.ShipmentID, shipped.FromStatus, shipped.ToStatus = "o1|s1|SHIPPED", "s1", "PLACED", "SHIPPED"
@@ -110,7 +110,7 @@ func Rows() ([]clickhouse.SyncCheck, []clickhouse.FailedSync, []clickhouse.Order
 	event := func(system, order, status, ticket string, at time.Time, tags ...string) clickhouse.CanonicalEvent {
 		off++
 		return clickhouse.CanonicalEvent{OrderID: order, SourceSystem: system, SourceEventID: fmt.Sprint("e", off), CanonicalStatus: status,
-			TicketID: ticket, Tags: tags, OccurredAt: at, RecordedAt: at, IngestedAt: at, Topic: "canonical", Offset: off}
+			TicketID: ticket, Tags: tags, OccurredAt: at, RecordedAt: at, IngestedAt: at, Position: clickhouse.Position{Topic: "canonical", Offset: off}}
 	}
 	events := []clickhouse.CanonicalEvent{
 		event("storefront", "o1", "PLACED", "", Day.Add(8*time.Hour)),
