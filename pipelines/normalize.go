@@ -65,7 +65,16 @@ type NormalizeConfig struct {
 	StageConfig
 	Processor   *normalize.Processor
 	NormMetrics *NormalizeMetrics
+	// AlignWindow keeps the source partitions within this much event time
+	// of each other while they have a backlog, so the canonical topic
+	// keeps close to the sources' arrival order (see aligner). Default
+	// DefaultAlignWindow; negative turns it off.
+	AlignWindow time.Duration
 }
+
+// DefaultAlignWindow is NormalizeConfig.AlignWindow's default: well inside
+// the viewers' 5-minute SLA.
+const DefaultAlignWindow = 30 * time.Second
 
 // Normalize is the normalize stage: source topics (and its own links topic)
 // in; canonical events, links, dead letters and the state changelog out,
@@ -86,6 +95,9 @@ type Normalize struct {
 
 // NewNormalize builds the stage; Run starts it.
 func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
+	if cfg.AlignWindow == 0 {
+		cfg.AlignWindow = DefaultAlignWindow
+	}
 	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
@@ -99,6 +111,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	}
 	sc.size = func(st *normalize.State) int { return st.Size() }
 	sc.process, sc.endBatch, sc.idle, sc.revoked = n.process, n.endBatch, n.announceIdle, n.forgetPositions
+	sc.alignTopics, sc.alignWindow = inputs[1:], cfg.AlignWindow
 	if cfg.UntilCaughtUp {
 		sc.caughtUpTopics = inputs[1:] // the sources; links drain with them
 	}

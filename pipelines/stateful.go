@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -113,6 +115,10 @@ type statefulConfig[S any] struct {
 	idle func(ctx context.Context) error
 	// revoked, optional, runs when partitions leave this process.
 	revoked func()
+	// alignTopics, optional, are inputs kept within alignWindow of event
+	// time of each other while they have a backlog (see aligner).
+	alignTopics []string
+	alignWindow time.Duration
 }
 
 // stateful runs a processor with per-partition state exactly once: each
@@ -144,6 +150,8 @@ type stateful[S any] struct {
 	states map[int32]S
 	// target holds the caught-up topics' end offsets when run started.
 	target kadm.ListedOffsets
+	// align keeps cfg.alignTopics within cfg.alignWindow; nil: no alignment.
+	align *aligner
 }
 
 func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
@@ -154,6 +162,9 @@ func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
 		cfg.logger = slog.Default()
 	}
 	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{}}
+	if len(cfg.alignTopics) > 0 && cfg.alignWindow > 0 {
+		s.align = newAligner(cfg.alignWindow, cfg.alignTopics)
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.brokers...),
 		kgo.ClientID("baton-" + cfg.stage),
@@ -212,6 +223,9 @@ func (s *stateful[S]) reopen(cause error) error {
 	s.cfg.logger.Warn(s.cfg.stage+": producer fenced; rejoining with a new transactional session", "err", cause)
 	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, "fenced").Inc()
 	s.sess.Close()
+	if s.align != nil {
+		s.align.reset(nil) // a new client: nothing is paused on it
+	}
 	s.mu.Lock()
 	s.owned, s.states = map[int32]bool{}, map[int32]S{}
 	s.mu.Unlock()
@@ -247,13 +261,16 @@ func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[st
 	}
 }
 
-func (s *stateful[S]) dropped(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+func (s *stateful[S]) dropped(_ context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	s.mu.Lock()
 	for p := range partitionNumbers(revoked) {
 		delete(s.owned, p)
 		delete(s.states, p)
 	}
 	s.mu.Unlock()
+	if s.align != nil {
+		s.align.reset(cl)
+	}
 	if s.cfg.revoked != nil {
 		s.cfg.revoked()
 	}
@@ -453,6 +470,10 @@ func (s *stateful[S]) run(ctx context.Context) error {
 				return err
 			}
 			records += fetches.NumRecords()
+			if s.align != nil {
+				s.align.observe(fetches)
+				s.align.apply(s.sess.Client())
+			}
 			continue
 		}
 		if s.cfg.idle != nil {
@@ -491,6 +512,33 @@ func (s *stateful[S]) run(ctx context.Context) error {
 	}
 }
 
+// mergeByTimestamp calls f with the records of parts (partitions of
+// different topics) in timestamp order, keeping each partition's own
+// offset order (a k-way merge of the partitions' sequences; ties go to the
+// earlier part). This is Kafka Streams' choice of the next record of a task
+// with several input partitions: a batch that fetched a whole topic's
+// backlog before another's is still processed in arrival order across
+// topics, as it would have been live.
+func mergeByTimestamp(parts []kgo.FetchTopicPartition, f func(*kgo.Record) error) error {
+	next := make([]int, len(parts))
+	for {
+		pick := -1
+		for i, fp := range parts {
+			if next[i] < len(fp.Records) && (pick < 0 || fp.Records[next[i]].Timestamp.Before(parts[pick].Records[next[pick]].Timestamp)) {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			return nil
+		}
+		r := parts[pick].Records[next[pick]]
+		next[pick]++
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+}
+
 // errRevoked aborts a batch holding records of a partition no longer owned.
 var errRevoked = errors.New("partition revoked during the batch")
 
@@ -505,31 +553,38 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	var procErr error
 	committed, err := s.transaction(ctx, func(produce func(*kgo.Record)) error {
+		// Partition p of every input feeds partition p's state; its
+		// topics' records are merged by timestamp (see mergeByTimestamp).
+		groups := map[int32][]kgo.FetchTopicPartition{}
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			if procErr != nil || len(fp.Records) == 0 {
-				return
-			}
-			s.mu.Lock()
-			st, ok := s.states[fp.Partition]
-			s.mu.Unlock()
-			if !ok {
-				// Revoked while this batch was buffered or in flight: the
-				// session aborts the transaction anyway.
-				procErr = errRevoked
+			if len(fp.Records) == 0 {
 				return
 			}
 			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
 			last := fp.Records[len(fp.Records)-1]
 			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
-			for _, r := range fp.Records {
-				if r.Attrs.IsControl() {
-					continue
-				}
-				if procErr = s.cfg.process(ctx, st, r, produce); procErr != nil {
-					return
-				}
-			}
+			groups[fp.Partition] = append(groups[fp.Partition], fp)
 		})
+		for _, p := range slices.Sorted(maps.Keys(groups)) {
+			s.mu.Lock()
+			st, ok := s.states[p]
+			s.mu.Unlock()
+			if !ok {
+				// Revoked while this batch was buffered or in flight: the
+				// session aborts the transaction anyway.
+				procErr = errRevoked
+				break
+			}
+			procErr = mergeByTimestamp(groups[p], func(r *kgo.Record) error {
+				if r.Attrs.IsControl() {
+					return nil
+				}
+				return s.cfg.process(ctx, st, r, produce)
+			})
+			if procErr != nil {
+				break
+			}
+		}
 		if procErr == nil && s.cfg.endBatch != nil {
 			procErr = s.cfg.endBatch(fetches, produce)
 		}

@@ -74,7 +74,7 @@ func (s step) input(order string, i int) Input {
 
 func newProcessor(t testing.TB) *Processor {
 	t.Helper()
-	p, err := New(Config{})
+	p, err := New(Config{SyncChecks: true})
 	if err != nil {
 		t.Fatal(err)
 	}

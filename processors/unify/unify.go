@@ -29,9 +29,13 @@ type Config struct {
 	// show status to customers and agents, their SLAs and the statuses each
 	// must reflect. Nil: the embedded viewers.map.
 	Viewers *synccheck.Viewers
-	// NoSyncChecks turns the viewer checks off (Output.Checks and
-	// Output.Failed stay empty): for measuring what they cost.
-	NoSyncChecks bool
+	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed).
+	// They are off by default for now: the checks compare systems by the
+	// order events reach this stage, which is close to their arrival
+	// order live but not when a backlog is replayed (normalize releases
+	// held carrier scans a batch later, so a viewer's copy of a scan can be
+	// processed long before the scan). See the README, "Sync checks".
+	SyncChecks bool
 }
 
 // Defaults.
@@ -47,8 +51,8 @@ type Processor struct {
 	cfg   Config
 	auth  *Authority
 	floor [32]st // per problem state, the lowest main-line stage a recovery may return to
-	// checker checks the viewers against the truth; nil when
-	// Config.NoSyncChecks.
+	// checker checks the viewers against the truth; nil unless
+	// Config.SyncChecks.
 	checker *synccheck.Checker
 }
 
@@ -74,7 +78,7 @@ func New(cfg Config) (*Processor, error) {
 		return nil, fmt.Errorf("unify: IdleTimeout %v must exceed Retention %v (a closed order would be evicted as idle first)", cfg.IdleTimeout, cfg.Retention)
 	}
 	p := &Processor{cfg: cfg, auth: cfg.Authority}
-	if !cfg.NoSyncChecks {
+	if cfg.SyncChecks {
 		p.checker = synccheck.New(cfg.Viewers)
 	}
 	for c := st(1); int(c) < len(stInfos); c++ {
