@@ -14,7 +14,7 @@ import (
 // Kafka coordinates, the linking IDs and times every system shares, and the
 // whole record as JSON for anything else.
 type SourceEvent struct {
-	System         string
+	System string
 	Position
 	Key            string
 	SchemaID       uint32
