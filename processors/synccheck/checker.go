@@ -116,8 +116,8 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 			}
 			k.deadline = satAdd(k.t, conf.sla)
 			k.id = checkID(orderID, v.sys, x, k.by, t.TransitionID, k.t)
-			if v.shown.reflects(x) {
-				e.reflected(v, &k, v.shown, v.shownAt, w)
+			if s, at, ok := v.reflecting(x, k.t); ok {
+				e.reflected(v, &k, s, at, w)
 				continue
 			}
 			o.checks = append(o.checks, k)
@@ -194,8 +194,8 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 		k.id = checkID(orderID, y, x, byReport, "", r.At)
 		o.checks = append(o.checks, k)
 	}
-	if latest {
-		v.shown, v.shownAt = s, r.At
+	if s != 0 {
+		v.remember(s, r.At)
 	}
 	e.NextDue = c.NextDue(o)
 	return e.Output

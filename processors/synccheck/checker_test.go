@@ -94,6 +94,25 @@ func TestOutcomes(t *testing.T) {
 			},
 		},
 		{
+			name: "a truth processed after the viewer's copies is matched with the report that showed it first",
+			steps: []step{shows(sf, "PLACED", 0), shows(sf, "SHIPPED", 2*m), shows(sf, "IN_TRANSIT", 10*m),
+				truthAt("SHIPPED", m), due(day)},
+			checks: []string{"storefront SHIPPED truth IN_SYNC SHIPPED 1m0s @1m0s"},
+		},
+		{
+			name: "a late truth the viewer showed before it happened: latency 0",
+			steps: []step{shows(sf, "PLACED", 0), shows(sf, "SHIPPED", m), shows(sf, "IN_TRANSIT", 10*m),
+				truthAt("SHIPPED", 2*m), due(day)},
+			checks: []string{"storefront SHIPPED truth IN_SYNC SHIPPED 0s @2m0s"},
+		},
+		{
+			name: "a late truth the viewer showed only after its deadline",
+			steps: []step{shows(sf, "PLACED", 0), shows(sf, "IN_TRANSIT", 20*m), shows(sf, "DELIVERED", day),
+				truthAt("SHIPPED", m), due(2 * day)},
+			checks: []string{"storefront SHIPPED truth LATE IN_TRANSIT 19m0s @1m0s"},
+			failed: []string{"storefront SHIPPED sla_breached shown=DELIVERED"}, // what it showed when baton learned
+		},
+		{
 			name: "no conflict: a viewer that has not heard of the exception is behind, not contradicting",
 			steps: []step{truthAt("IN_TRANSIT", 0), shows(sf, "IN_TRANSIT", m), truthAt("EXCEPTION", 2*m),
 				shows(sf, "IN_TRANSIT", 3*m), shows(sf, "EXCEPTION", 4*m), due(day)},

@@ -144,7 +144,7 @@
 // # State
 //
 // An Order with no viewer seen is the zero value and allocates nothing;
-// one with viewers holds a view (24 bytes) per viewer and a check (48
+// one with viewers holds a view (48 bytes, and 16 per earlier report it remembers) per viewer and a check (48
 // bytes) per open check or pending conflict, and releases the check slice
 // whenever no check is open. AppendBinary writes it compactly (varints,
 // statuses and systems by name, a format byte first; an Order with no

@@ -35,5 +35,5 @@ func Example() {
 	// next due: 10:06:00
 	// failed: helpdesk IN_TRANSIT sla_breached
 	// check: helpdesk IN_TRANSIT LATE 360000
-	// state bytes: 35 next due: 0
+	// state bytes: 50 next due: 0
 }

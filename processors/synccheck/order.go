@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/schemas"
@@ -26,6 +27,64 @@ type view struct {
 	shownAt int64 // the viewer's time of shown
 	sys     sys
 	shown   st // the viewer's latest status (latest by its own time); 0: none yet
+	// earlier are the viewer's reports before its latest, by its own time,
+	// the most recent maxEarlier: a truth that reaches baton after the
+	// viewer's copy of it (a carrier scan held until its tracking number
+	// is linked) is matched with the report that showed it first, not
+	// with whatever the viewer shows by then.
+	earlier []report
+}
+
+// report is one status a viewer showed, at its own time.
+type report struct {
+	at     int64
+	status st
+}
+
+// maxEarlier bounds a viewer's remembered reports: an order's lifecycle
+// has about ten customer-facing steps.
+const maxEarlier = 12
+
+// remember records a report with a status, keeping the latest in
+// shown/shownAt and the earlier ones sorted by time.
+func (v *view) remember(s st, at int64) {
+	if v.shown == 0 || at >= v.shownAt {
+		if v.shown != 0 {
+			v.earlier = append(v.earlier, report{at: v.shownAt, status: v.shown})
+		}
+		v.shown, v.shownAt = s, at
+	} else {
+		i := len(v.earlier)
+		for i > 0 && v.earlier[i-1].at > at {
+			i--
+		}
+		v.earlier = slices.Insert(v.earlier, i, report{at: at, status: s})
+	}
+	if len(v.earlier) > maxEarlier {
+		v.earlier = slices.Delete(v.earlier, 0, len(v.earlier)-maxEarlier)
+	}
+}
+
+// reflecting finds the report that shows x for a check from t: the status
+// the viewer showed at t if it reflects x (shown first: latency 0), else
+// the earliest later report that reflects x.
+func (v *view) reflecting(x st, t int64) (s st, at int64, ok bool) {
+	all := append(v.earlier[:len(v.earlier):len(v.earlier)], report{at: v.shownAt, status: v.shown})
+	asOf := -1
+	for i, r := range all {
+		if r.status != 0 && r.at <= t {
+			asOf = i
+		}
+	}
+	if asOf >= 0 && all[asOf].status.reflects(x) {
+		return all[asOf].status, all[asOf].at, true
+	}
+	for _, r := range all[asOf+1:] {
+		if r.status.reflects(x) {
+			return r.status, r.at, true
+		}
+	}
+	return 0, 0, false
 }
 
 // opener says what opened a check.
@@ -92,7 +151,7 @@ func (o *Order) OpenChecks() int {
 // Strings are a uvarint length and the bytes. Statuses and systems are
 // written by name, so the format survives a reordering of the enums.
 const (
-	formatVersion = 1
+	formatVersion = 2
 	headerEmpty   = formatVersion << 1
 	headerFull    = formatVersion<<1 | 1
 	failedBit     = 0x80
@@ -112,6 +171,11 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		b = binary.AppendVarint(b, v.first)
 		b = appendString(b, statusName(v.shown))
 		b = binary.AppendVarint(b, v.shownAt)
+		b = binary.AppendUvarint(b, uint64(len(v.earlier)))
+		for _, r := range v.earlier {
+			b = appendString(b, statusName(r.status))
+			b = binary.AppendVarint(b, r.at)
+		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.checks)))
 	for _, c := range o.checks {
@@ -270,6 +334,15 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 		v.first = d.varint("first sight")
 		v.shown = d.status("shown status", true)
 		v.shownAt = d.varint("shown at")
+		ne := d.uvarint("earlier count")
+		if d.err == nil && ne > maxEarlier {
+			d.fail("earlier count %d over %d", ne, maxEarlier)
+		}
+		for j := uint64(0); j < ne && d.err == nil; j++ {
+			r := report{status: d.status("earlier status", false)}
+			r.at = d.varint("earlier at")
+			v.earlier = append(v.earlier, r)
+		}
 		if d.err != nil {
 			return Order{}, b, d.err
 		}

@@ -80,7 +80,7 @@ func TestDecodeOrderRejectsCorruptInput(t *testing.T) {
 	}
 	corrupt := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	tests := map[string][]byte{
-		"format":         {0x04},
+		"format":         {0x02}, // format 1
 		"no views":       {headerFull, 0, 0},
 		"too many views": {headerFull, 4},
 		"unknown viewer": corrupt(func(b []byte) []byte { return bytes.Replace(b, []byte("storefront"), []byte("storefrong"), 1) }),
@@ -131,7 +131,7 @@ func TestInMemorySizes(t *testing.T) {
 	if s := unsafe.Sizeof(Order{}); s != 48 {
 		t.Errorf("Order is %d bytes", s)
 	}
-	if s := unsafe.Sizeof(view{}); s != 24 {
+	if s := unsafe.Sizeof(view{}); s != 48 {
 		t.Errorf("view is %d bytes", s)
 	}
 	if s := unsafe.Sizeof(check{}); s != 48 {
