@@ -2,8 +2,10 @@ package pipelines
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -91,6 +93,8 @@ type Normalize struct {
 	// their last record; both serve idle announcements.
 	position map[string]int64
 	idleSent map[string]bool
+	// holdSent is the last holdback announced per partition.
+	holdSent map[int32]holdAnnouncement
 }
 
 // NewNormalize builds the stage; Run starts it.
@@ -98,7 +102,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}}
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, holdSent: map[int32]holdAnnouncement{}}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
 		inputs = append(inputs, t.Name)
@@ -132,7 +136,7 @@ func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
 func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.position, n.idleSent = map[string]int64{}, map[string]bool{}
+	n.position, n.idleSent, n.holdSent = map[string]int64{}, map[string]bool{}, map[int32]holdAnnouncement{}
 }
 
 // endBatch announces, to every links partition, how far this batch took
@@ -156,9 +160,74 @@ func (n *Normalize) endBatch(fetches kgo.Fetches, produce func(*kgo.Record)) err
 		n.mu.Unlock()
 	})
 	held := 0
-	n.stage.forEach(func(st *normalize.State) { held += st.HeldCount() })
+	n.stage.eachState(func(p int32, st *normalize.State) {
+		held += st.HeldCount()
+		n.announceHold(p, st.OldestHeld(), true, produce)
+	})
 	n.cfg.NormMetrics.Held.Set(float64(held))
 	return n.announce(progress, produce)
+}
+
+// holdbackHeader marks a holdback record on the canonical topic: its value
+// is the ingest time (Unix ms, 8 bytes big-endian; 0: none) of the oldest
+// carrier event the normalize partition named by the header's value still
+// holds. It is sent to every canonical partition, which must not judge
+// anything after that time as complete (the unify stage's viewer checks
+// wait for it): the held event will be emitted later, when its tracking
+// number is linked. Consumers of the canonical topic skip these records.
+const holdbackHeader = "baton-holdback"
+
+// holdRepeat re-sends an unchanged holdback this often (at a batch's
+// end), so a consumer that missed one (an aborted transaction) is
+// corrected.
+const holdRepeat = 5 * time.Second
+
+// announceHold sends partition p's oldest held time to every canonical
+// partition when it changed or, with repeat, when the last announcement
+// is holdRepeat old.
+func (n *Normalize) announceHold(p int32, since time.Time, repeat bool, produce func(*kgo.Record)) {
+	n.mu.Lock()
+	last, sent := n.holdSent[p]
+	now := time.Now()
+	if sent && last.since.Equal(since) && (!repeat || now.Sub(last.at) < holdRepeat) {
+		n.mu.Unlock()
+		return
+	}
+	n.holdSent[p] = holdAnnouncement{since: since, at: now}
+	n.mu.Unlock()
+	var ms int64
+	if !since.IsZero() {
+		ms = since.UnixMilli()
+	}
+	value := binary.BigEndian.AppendUint64(nil, uint64(ms))
+	canonical := n.cfg.Topics.Canonical()
+	for q := int32(0); q < canonical.Partitions; q++ {
+		produce(&kgo.Record{Topic: canonical.Name, Partition: q, Value: value, Timestamp: now,
+			Headers: []kgo.RecordHeader{{Key: manualHeader}, {Key: holdbackHeader, Value: []byte(strconv.Itoa(int(p)))}}})
+	}
+}
+
+// holdAnnouncement is the last holdback sent for a partition.
+type holdAnnouncement struct{ since, at time.Time }
+
+// Holdback reads a holdback record of the canonical topic: the normalize
+// partition it speaks for and its oldest held time (zero: nothing held).
+// ok is false for any other record.
+func Holdback(r *kgo.Record) (origin int32, since time.Time, ok bool) {
+	for _, h := range r.Headers {
+		if h.Key != holdbackHeader {
+			continue
+		}
+		p, err := strconv.Atoi(string(h.Value))
+		if err != nil || len(r.Value) != 8 {
+			return 0, time.Time{}, false
+		}
+		if ms := int64(binary.BigEndian.Uint64(r.Value)); ms != 0 {
+			since = time.UnixMilli(ms).UTC()
+		}
+		return int32(p), since, true
+	}
+	return 0, time.Time{}, false
 }
 
 // routePartitioner sends changelog records, and links-topic watermarks,
@@ -220,7 +289,13 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		in.System, in.Plain = sys, plain
 	}
 	out := n.cfg.Processor.Process(st, in)
-	return n.emit(in, out, produce)
+	if err := n.emit(in, out, produce); err != nil {
+		return err
+	}
+	// After the outputs: a released scan goes out before the holdback
+	// that lifts, a newly held one is announced before any later event.
+	n.announceHold(r.Partition, st.OldestHeld(), false, produce)
+	return nil
 }
 
 // emit encodes and produces a processor output, changelog included.

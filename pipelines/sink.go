@@ -323,7 +323,7 @@ func (b *batch) track(r *kgo.Record) {
 	}
 	b.last[r.Topic][r.Partition] = r
 	b.n++
-	if !r.Attrs.IsControl() {
+	if isEvent(r) {
 		b.stamps = append(b.stamps, r.Timestamp)
 	}
 }
@@ -422,8 +422,8 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 // failure that outlives ctx (the registry unreachable until shutdown) is
 // returned as an error.
 func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error {
-	if r.Attrs.IsControl() {
-		b.track(r) // a transaction marker: nothing to store, only an offset
+	if !isEvent(r) {
+		b.track(r) // a transaction marker or a holdback: nothing to store, only an offset
 		return nil
 	}
 	table := s.tableOf(r.Topic)

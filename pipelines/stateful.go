@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -343,6 +341,15 @@ func (s *stateful[S]) allStates(ctx context.Context) (map[int32]S, error) {
 	return out, nil
 }
 
+// eachState calls f with every restored partition and its state.
+func (s *stateful[S]) eachState(f func(int32, S)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, st := range s.states {
+		f(p, st)
+	}
+}
+
 // forEach calls f with every owned partition's state.
 func (s *stateful[S]) forEach(f func(S)) {
 	s.mu.Lock()
@@ -512,13 +519,13 @@ func (s *stateful[S]) run(ctx context.Context) error {
 	}
 }
 
-// mergeByTimestamp calls f with the records of parts (partitions of
-// different topics) in timestamp order, keeping each partition's own
-// offset order (a k-way merge of the partitions' sequences; ties go to the
-// earlier part). This is Kafka Streams' choice of the next record of a task
-// with several input partitions: a batch that fetched a whole topic's
-// backlog before another's is still processed in arrival order across
-// topics, as it would have been live.
+// mergeByTimestamp calls f with the records of parts (partitions of one
+// or more topics) in timestamp order, keeping each partition's own offset
+// order (a k-way merge of the partitions' sequences; ties go to the
+// earlier part). This is Kafka Streams' choice of the next record of a
+// task with several input partitions: a batch that fetched a whole
+// topic's backlog before another's is still processed in arrival order
+// across topics, as it would have been live.
 func mergeByTimestamp(parts []kgo.FetchTopicPartition, f func(*kgo.Record) error) error {
 	next := make([]int, len(parts))
 	for {
@@ -553,9 +560,14 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	var procErr error
 	committed, err := s.transaction(ctx, func(produce func(*kgo.Record)) error {
-		// Partition p of every input feeds partition p's state; its
-		// topics' records are merged by timestamp (see mergeByTimestamp).
-		groups := map[int32][]kgo.FetchTopicPartition{}
+		// Partition p of every input feeds partition p's state; the
+		// batch's records are processed in timestamp order across all of
+		// its partitions (see mergeByTimestamp), so that an output topic
+		// fed by several of them (partition q of the canonical topic gets
+		// records from every normalize partition) receives them in arrival
+		// order, not in blocks of one partition's backlog.
+		var parts []kgo.FetchTopicPartition
+		states := map[int32]S{}
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 			if len(fp.Records) == 0 {
 				return
@@ -563,27 +575,24 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
 			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
 			last := fp.Records[len(fp.Records)-1]
 			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
-			groups[fp.Partition] = append(groups[fp.Partition], fp)
-		})
-		for _, p := range slices.Sorted(maps.Keys(groups)) {
+			parts = append(parts, fp)
 			s.mu.Lock()
-			st, ok := s.states[p]
+			st, ok := s.states[fp.Partition]
 			s.mu.Unlock()
 			if !ok {
 				// Revoked while this batch was buffered or in flight: the
 				// session aborts the transaction anyway.
 				procErr = errRevoked
-				break
 			}
-			procErr = mergeByTimestamp(groups[p], func(r *kgo.Record) error {
+			states[fp.Partition] = st
+		})
+		if procErr == nil {
+			procErr = mergeByTimestamp(parts, func(r *kgo.Record) error {
 				if r.Attrs.IsControl() {
 					return nil
 				}
-				return s.cfg.process(ctx, st, r, produce)
+				return s.cfg.process(ctx, states[r.Partition], r, produce)
 			})
-			if procErr != nil {
-				break
-			}
 		}
 		if procErr == nil && s.cfg.endBatch != nil {
 			procErr = s.cfg.endBatch(fetches, produce)

@@ -163,6 +163,9 @@ func (u *Unify) Run(ctx context.Context) error { return u.stage.run(ctx) }
 // process decodes one canonical event, runs the processor and produces its
 // outputs. Only a transient failure (registry unreachable) is returned.
 func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, produce func(*kgo.Record)) error {
+	if origin, since, ok := Holdback(r); ok {
+		return u.emit(u.cfg.Processor.Hold(st, origin, since), r.Partition, r.Timestamp, produce)
+	}
 	dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
 		return u.dead.Emit(r, ReasonUndecodable, err, produce)

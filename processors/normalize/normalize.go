@@ -230,6 +230,7 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 	}
 	h := Held{Event: ev, Record: rec}
 	st.Held[ev.TrackingNumber] = insertHeld(st.Held[ev.TrackingNumber], h)
+	st.hold(ev.Ingested)
 	out.Changes = append(out.Changes, Change{Key: heldKey(ev.TrackingNumber, h), Value: mustJSON(h)})
 	out.Held = true
 }
@@ -243,6 +244,9 @@ func (p *Processor) learn(st *State, l Link, out *Output) {
 	for _, h := range st.Held[l.TrackingNumber] {
 		out.Events = append(out.Events, h.Event.resolved(l))
 		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
+	}
+	if len(st.Held[l.TrackingNumber]) > 0 {
+		st.heldChanged = true
 	}
 	delete(st.Held, l.TrackingNumber)
 }
@@ -286,6 +290,7 @@ func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
 				keep = append(keep, h)
 				continue
 			}
+			st.heldChanged = true
 			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record,
 				Err: fmt.Errorf("carrier event %s: no order links tracking number %s within %s of its arrival", h.Event.EventID, tn, p.cfg.HoldTimeout)})
 			out.Changes = append(out.Changes, Change{Key: heldKey(tn, h)})

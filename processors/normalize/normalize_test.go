@@ -329,3 +329,40 @@ func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
 		t.Fatalf("rejected = %+v, want the scan unlinked once wms/1 is idle", out.Rejected)
 	}
 }
+
+// TestOldestHeldFollowsHoldsAndReleases: the oldest held scan's ingest time
+// (what the stage announces downstream as its holdback) drops with every
+// hold, rises when the oldest is released, and is zero when nothing is
+// held; a restored state knows it too.
+func TestOldestHeldFollowsHoldsAndReleases(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	if !st.OldestHeld().IsZero() {
+		t.Fatal("an empty state holds something")
+	}
+	link := func(tn string, at time.Duration) normalize.Input {
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0}}
+	}
+	var changes []normalize.Change
+	changes = append(changes, p.Process(st, scan("c-2", "1Z-B", 20*time.Minute, 20*time.Minute)).Changes...)
+	changes = append(changes, p.Process(st, scan("c-1", "1Z-A", 10*time.Minute, 25*time.Minute)).Changes...)
+	if got := st.OldestHeld(); !got.Equal(t0.Add(20 * time.Minute)) {
+		t.Fatalf("oldest held %v, want t0+20m (by ingest time)", got)
+	}
+	restored := normalize.NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := restored.OldestHeld(); !got.Equal(t0.Add(20 * time.Minute)) {
+		t.Fatalf("restored: oldest held %v, want t0+20m", got)
+	}
+	p.Process(st, link("1Z-B", 30*time.Minute))
+	if got := st.OldestHeld(); !got.Equal(t0.Add(25 * time.Minute)) {
+		t.Fatalf("after releasing the oldest: %v, want t0+25m", got)
+	}
+	p.Process(st, link("1Z-A", 40*time.Minute))
+	if got := st.OldestHeld(); !got.IsZero() {
+		t.Fatalf("after releasing everything: %v", got)
+	}
+}

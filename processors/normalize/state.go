@@ -75,6 +75,10 @@ type State struct {
 	IdleSources   map[string]bool
 	lastSeenSweep time.Time
 	lastHeldSweep time.Time
+	// oldestHeld caches OldestHeld; heldChanged marks it stale after a
+	// release (a hold only lowers it).
+	oldestHeld  time.Time
+	heldChanged bool
 }
 
 // NewState returns an empty state.
@@ -196,6 +200,7 @@ func (s *State) Apply(c Change) error {
 		}
 		s.Links[tn] = l
 	case strings.HasPrefix(c.Key, heldPrefix):
+		s.heldChanged = true
 		tn, _, _ := strings.Cut(strings.TrimPrefix(c.Key, heldPrefix), "\x00")
 		list := s.Held[tn]
 		for i, h := range list {
@@ -267,4 +272,31 @@ func heldLess(a, b Held) bool {
 		return a.Event.Ingested.Before(b.Event.Ingested)
 	}
 	return a.Event.EventID < b.Event.EventID
+}
+
+// OldestHeld is the ingest time of the oldest carrier event still held
+// (the zero time when none is). A stage downstream must not judge the
+// order's timeline up to that time yet: the event will reach it later.
+// Cheap unless events were released since the last call.
+func (s *State) OldestHeld() time.Time {
+	if !s.heldChanged {
+		return s.oldestHeld
+	}
+	s.heldChanged = false
+	s.oldestHeld = time.Time{}
+	for _, hs := range s.Held {
+		for _, h := range hs {
+			if s.oldestHeld.IsZero() || h.Event.Ingested.Before(s.oldestHeld) {
+				s.oldestHeld = h.Event.Ingested
+			}
+		}
+	}
+	return s.oldestHeld
+}
+
+// hold adds a held event to the cache of OldestHeld.
+func (s *State) hold(at time.Time) {
+	if !s.heldChanged && (s.oldestHeld.IsZero() || at.Before(s.oldestHeld)) {
+		s.oldestHeld = at
+	}
 }

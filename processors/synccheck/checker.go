@@ -87,7 +87,7 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 		o.filter(func(k *check) bool {
 			v := &o.views[k.view]
 			if k.by == byReport {
-				if !x.covers(v.shown) {
+				if !x.covers(k.shown) {
 					return true // still contradicted
 				}
 				if t.At > k.deadline {
@@ -173,14 +173,19 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 			if !judged || x == 0 {
 				return true
 			}
-			if conflicting && r.At <= k.deadline {
+			switch {
+			case r.At > k.deadline:
+				// Past the deadline only the clock (Due) or the truth
+				// (Truth) settles the conflict: the truth may have covered
+				// the status in time and still be on its way (a held scan).
+				pending = pending || conflicting
+				return true
+			case conflicting:
 				pending = true // a newer conflicting report: same conflict, new shown status
+				k.shown = s
 				return true
 			}
-			if r.At > k.deadline {
-				e.conflict(v, k, w) // shown for longer than the SLA
-			}
-			return false // otherwise withdrawn: the viewer corrected itself
+			return false // withdrawn: the viewer corrected itself in time
 		}
 		if s.reflects(k.status) {
 			e.reflected(v, k, s, r.At, w)
@@ -189,7 +194,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 		return true
 	})
 	if conflicting && !pending {
-		k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byReport,
+		k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byReport, shown: s,
 			t: r.At, deadline: satAdd(r.At, conf.sla)}
 		k.id = checkID(orderID, y, x, byReport, "", r.At)
 		o.checks = append(o.checks, k)
@@ -343,7 +348,7 @@ func (e *emitter) failed(v *view, k *check, reason string, w int64) {
 // latest.
 func (e *emitter) conflict(v *view, k *check, w int64) {
 	e.failed(v, k, ReasonConflict, w)
-	e.check(v, k, Conflict, v.shown, v.shownAt, w)
+	e.check(v, k, Conflict, k.shown, k.t, w)
 }
 
 // reflected closes k: the viewer showed s, which reflects it, at r. A LATE

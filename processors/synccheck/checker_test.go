@@ -157,17 +157,17 @@ func TestOutcomes(t *testing.T) {
 			failed: []string{"storefront IN_TRANSIT conflict shown=OUT_FOR_DELIVERY"},
 		},
 		{
-			name: "conflict: a report after the deadline confirms the pending one and opens another",
+			name: "conflict: repeated after the deadline it is the same conflict, settled by the clock, not by the report",
 			steps: []step{truthAt("IN_TRANSIT", 0), shows(sf, "DELIVERED", 2*m), shows(sf, "DELIVERED", 9*m),
-				due(14*m + ms)},
-			checks: []string{
-				"storefront IN_TRANSIT report CONFLICT DELIVERED @2m0s",
-				"storefront IN_TRANSIT report CONFLICT DELIVERED @9m0s",
-			},
-			failed: []string{
-				"storefront IN_TRANSIT conflict shown=DELIVERED",
-				"storefront IN_TRANSIT conflict shown=DELIVERED",
-			},
+				due(7 * m), due(14*m + ms)},
+			checks: []string{"storefront IN_TRANSIT report CONFLICT DELIVERED @2m0s"},
+			failed: []string{"storefront IN_TRANSIT conflict shown=DELIVERED"},
+		},
+		{
+			name: "conflict: withdrawn by a truth that covered it in time, though it reached baton after a later report",
+			steps: []step{truthAt("SHIPPED", 0), shows(sf, "SHIPPED", m), shows(sf, "IN_TRANSIT", 2*m), shows(sf, "IN_TRANSIT", 20*m),
+				truthAt("IN_TRANSIT", 90*time.Second), due(day)},
+			checks: []string{"storefront IN_TRANSIT truth IN_SYNC IN_TRANSIT 30s @1m30s"},
 		},
 		{
 			name: "conflict: a stale report (older than the viewer's latest) is no conflict",

@@ -12,7 +12,8 @@
 // truth moves (Truth), when a viewer's canonical event arrives (View),
 // when the partition watermark passes the order's next due time (Due) and
 // when the order is evicted (Evict). Times are Unix milliseconds; w, the
-// partition watermark (the latest ingest time), is passed to every call
+// check clock (the partition watermark held back to the oldest scan
+// still held upstream; see package unify), is passed to every call
 // and is the only clock: closed_at and detected_at are w. The same calls
 // give the same records, byte for byte, also after the Order went through
 // AppendBinary and DecodeOrder between any two calls.
@@ -117,15 +118,18 @@
 // truth, not contradicting it. So a conflicting latest report opens a
 // pending conflict (opened_by report) with expected_status the truth at
 // the time of the report, t = r and deadline r + SLA. It is withdrawn,
-// with nothing emitted, if the truth comes to reflect S at a time up to
-// the deadline, or the viewer's next latest report (at a time up to the
-// deadline) shows a status the truth reflects. If the watermark passes the
-// deadline first (Due), or the withdrawing truth or report comes after the
-// deadline, it is confirmed: a CONFLICT check (shown_status S, shown_at
-// its time) and a failed sync with reason conflict. A viewer has at most
-// one pending conflict: a newer conflicting report before the deadline
-// replaces its shown status and keeps t (and expected_status); one after
-// the deadline confirms the pending conflict and opens a new one.
+// with nothing emitted, if the truth comes to cover S at a time up to the
+// deadline (whenever that truth reaches baton: a carrier scan held until
+// its tracking number is linked may arrive after the viewer's later
+// reports), or the viewer's next report at a time up to the deadline shows
+// a status the truth covers. It is confirmed when the check clock passes
+// the deadline (Due), or when the truth covering S arrives with a time
+// after the deadline: a CONFLICT check (shown_status S, shown_at the
+// report's time) and a failed sync with reason conflict. Reports after
+// the deadline settle nothing: the viewer repeating the contradiction is
+// the same conflict. A viewer has at most one pending conflict: a newer
+// conflicting report before the deadline replaces its shown status and
+// keeps t (and expected_status).
 //
 // A conflict and a check are separate records: a viewer that shows
 // CANCELLED while the truth is SHIPPED fails the SHIPPED check

@@ -112,6 +112,7 @@ type check struct {
 	auth     sys   // truth_authority
 	view     uint8 // index into Order.views
 	failed   bool  // its failed sync was emitted
+	shown    st    // a pending conflict's contradicting status (opened_by report)
 }
 
 // Empty reports whether no viewer has been seen for the order (then it
@@ -151,7 +152,7 @@ func (o *Order) OpenChecks() int {
 // Strings are a uvarint length and the bytes. Statuses and systems are
 // written by name, so the format survives a reordering of the enums.
 const (
-	formatVersion = 2
+	formatVersion = 3
 	headerEmpty   = formatVersion << 1
 	headerFull    = formatVersion<<1 | 1
 	failedBit     = 0x80
@@ -188,6 +189,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		b = append(b, flags)
 		b = appendString(b, c.auth.String())
 		b = appendString(b, c.carrier)
+		b = appendString(b, statusName(c.shown))
 		b = binary.AppendVarint(b, c.t)
 		b = binary.AppendUvarint(b, uint64(c.deadline-c.t))
 		b = binary.LittleEndian.AppendUint64(b, c.id)
@@ -376,6 +378,7 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 		if carrier := d.bytes("carrier", maxCarrier); len(carrier) > 0 {
 			c.carrier = string(carrier)
 		}
+		c.shown = d.status("conflict shown", true)
 		c.t = d.varint("truth at")
 		span := d.uvarint("deadline")
 		if d.err == nil && len(d.b) < 8 {

@@ -1,6 +1,7 @@
 package unify
 
 import (
+	"github.com/baton-pipeline/baton/schemas"
 	"runtime"
 	"strconv"
 	"testing"
@@ -25,18 +26,39 @@ func binaryInputs(b *testing.B, run simRun) (bins [][]byte, ingested []time.Time
 	return bins, ingested
 }
 
-// BenchmarkUnify measures the whole unify step per canonical event: Avro
-// decode, Process, Avro encode of every transition and order state. The
+// BenchmarkUnify measures the whole unify step per canonical event as the
+// stage runs it: Avro decode, Process, Avro encode (schemas.AppendBinary,
+// the stage's encoder) of every transition, order state, sync check and
+// failed sync; the changelog records are encoded by Process itself. The
 // simulated stream (2,000 orders) is replayed with fresh order IDs and
-// shifted ingest times on each pass, so no pass is a duplicate of the
-// last and closed orders are evicted as they would be.
+// shifted ingest times on each pass, so no pass is a duplicate of the last
+// and closed orders are evicted as they would be. Sub-benchmarks run with
+// the viewer checks off and on.
 func BenchmarkUnify(b *testing.B) {
+	for _, checks := range []bool{false, true} {
+		b.Run(map[bool]string{false: "checks=off", true: "checks=on"}[checks], func(b *testing.B) {
+			benchmarkUnify(b, Config{SyncChecks: checks})
+		})
+	}
+}
+
+func benchmarkUnify(b *testing.B, cfg Config) {
 	run := sharedRun(b)
 	bins, ingested := binaryInputs(b, run)
 	span := ingested[len(ingested)-1].Sub(ingested[0]) + time.Hour
-	p, st := newProcessor(b), NewState()
+	p, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := NewState()
 	buf := make([]byte, 0, 2048)
-	var transitions int
+	encode := func(s *schemas.Schema, v map[string]any) {
+		var err error
+		if buf, err = s.AppendBinary(buf[:0], v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var transitions, checks int
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -54,28 +76,24 @@ func BenchmarkUnify(b *testing.B) {
 			b.Fatal(out.Rejected)
 		}
 		for _, r := range out.Transitions {
-			native, err := transitionSchema.FromJSON(r.Value)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if buf, err = transitionSchema.Codec.BinaryFromNative(buf[:0], native); err != nil {
-				b.Fatal(err)
-			}
+			encode(transitionSchema, r.Value)
+		}
+		if out.State != nil {
+			encode(stateSchema, out.State.Value)
+		}
+		for _, c := range out.Checks {
+			encode(syncCheckSchema, c.Value)
+		}
+		for _, f := range out.Failed {
+			encode(failedSyncSchema, f.Value)
 		}
 		transitions += len(out.Transitions)
-		if out.State != nil {
-			native, err := stateSchema.FromJSON(out.State.Value)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if buf, err = stateSchema.Codec.BinaryFromNative(buf[:0], native); err != nil {
-				b.Fatal(err)
-			}
-		}
+		checks += len(out.Checks)
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(transitions)/float64(b.N), "transitions/event")
+	b.ReportMetric(float64(checks)/float64(b.N), "checks/event")
 }
 
 // BenchmarkProcess is Process alone, on inputs already in Plain form.

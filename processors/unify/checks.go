@@ -26,7 +26,7 @@ func (a *applier) checkTruth(to st, transitionID string) {
 	if a.ev.system.String() == string(schemas.Carrier) {
 		t.Carrier = a.ev.carrier
 	}
-	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.st.watermark))
+	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.st.checkClock()))
 }
 
 // checkView tells the checker what a viewer's event shows (any event of a
@@ -50,7 +50,7 @@ func (a *applier) checkView() {
 	if ev.shipmentID != "" || ev.tracking != "" {
 		r.ParcelOfMany = o.outbound() > 1 || o.expectMore(a.p.auth.hint)
 	}
-	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.st.watermark))
+	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.st.checkClock()))
 }
 
 func (a *applier) addChecks(c synccheck.Output) { addChecks(a.out, c) }
@@ -77,21 +77,22 @@ func (p *Processor) schedule(st *State, id string, o *order) {
 	}
 }
 
-// fireDue runs the checks of every order whose next due time the
-// watermark passed, in (due time, order ID) order, and returns touched
+// fireDue runs the checks of every order whose next due time the check
+// clock passed, in (due time, order ID) order, and returns touched
 // with those orders added (their changelog records must be rewritten).
 func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 	if p.checker == nil {
 		return touched
 	}
-	st.due = st.timers.PopDue(st.watermark, st.due[:0])
+	clock := st.checkClock()
+	st.due = st.timers.PopDue(clock, st.due[:0])
 	for _, e := range st.due {
 		o := st.orders[e.Key]
 		if o == nil || o.scheduled != e.Due {
 			continue // evicted, or rescheduled since: a stale entry
 		}
 		o.scheduled = 0 // popped: schedule pushes the next one
-		addChecks(out, p.checker.Due(&o.checks, e.Key, st.watermark))
+		addChecks(out, p.checker.Due(&o.checks, e.Key, clock))
 		p.schedule(st, e.Key, o)
 		touched = appendOnce(touched, e.Key)
 	}
@@ -101,7 +102,7 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 // evictChecks closes an evicted order's open checks (MISSING).
 func (p *Processor) evictChecks(st *State, id string, o *order, out *Output) {
 	if p.checker != nil {
-		addChecks(out, p.checker.Evict(&o.checks, id, st.watermark))
+		addChecks(out, p.checker.Evict(&o.checks, id, st.checkClock()))
 	}
 }
 

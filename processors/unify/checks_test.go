@@ -1,6 +1,9 @@
 package unify
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +79,65 @@ func TestSimulatedRunChecksEveryViewer(t *testing.T) {
 		if fast := viewer != "helpdesk"; fast && (acc < 0.8 || acc == 1) || !fast && acc > 0.5 {
 			t.Errorf("%s: accuracy %.3f, not what the simulator's %s does", viewer, acc, viewer)
 		}
+	}
+}
+
+// TestHoldbackKeepsChecksOpenUntilTheHeldScanArrives: while a normalize
+// partition holds a carrier scan (its holdback), a viewer showing that
+// scan's status is neither called in conflict nor failed; the scan, once
+// released, settles the check, and lifting the holdback lets what is due
+// fall due.
+func TestHoldbackKeepsChecksOpenUntilTheHeldScanArrives(t *testing.T) {
+	p, st := newProcessor(t), NewState()
+	var checks, failed []string
+	collect := func(out Output) {
+		for _, c := range out.Checks {
+			checks = append(checks, fmt.Sprintf("%s %s %s", c.Value["viewer"], c.Value["expected_status"], c.Value["outcome"]))
+		}
+		for _, f := range out.Failed {
+			failed = append(failed, fmt.Sprintf("%s %s %s", f.Value["viewer"], f.Value["expected_status"], f.Value["reason"]))
+		}
+	}
+	steps := []step{
+		ev("storefront", "PLACED", 0), ev("oms", "CONFIRMED", 10*time.Minute),
+		ev("wms", "SHIPPED", h).parcel("s-1", "1Z"),
+		ev("storefront", "SHIPPED", h+time.Minute).parcel("s-1", "1Z"),
+		// The carrier's IN_TRANSIT at 2h is held upstream: the storefront's
+		// copy of it arrives first, then hours of other orders' events.
+		ev("storefront", "IN_TRANSIT", 2*h+time.Minute).parcel("s-1", "1Z"),
+	}
+	collect(p.Hold(st, 3, t0.Add(2*h)))
+	for i, s := range steps {
+		collect(p.Process(st, s.input("o-1", i)))
+	}
+	collect(p.Process(st, ev("oms", "CONFIRMED", 9*h).input("o-2", 100))) // the watermark moves on
+	if len(failed) != 0 || slices.Contains(checks, "storefront SHIPPED CONFLICT") {
+		t.Fatalf("judged while the scan is held: checks %v, failed %v", checks, failed)
+	}
+	released := ev("carrier", "IN_TRANSIT", 2*h).parcel("s-1", "1Z").arrives(9*h + time.Minute)
+	collect(p.Process(st, released.input("o-1", 101)))
+	collect(p.Hold(st, 3, time.Time{}))
+	collect(p.Advance(st, t0.Add(12*h)))
+	if want := "storefront IN_TRANSIT IN_SYNC"; !slices.Contains(checks, want) {
+		t.Errorf("checks %v, want %q", checks, want)
+	}
+	for _, c := range checks {
+		if strings.Contains(c, "CONFLICT") {
+			t.Errorf("conflict %q: the truth covered the report in time", c)
+		}
+	}
+	if len(failed) != 0 {
+		t.Errorf("failed syncs %v", failed)
+	}
+	// The holdback is in the changelog: a restored state holds back too.
+	held := p.Hold(NewState(), 3, t0.Add(2*h))
+	st2 := NewState()
+	for _, c := range append(p.Process(st2, ev("oms", "CONFIRMED", 9*h).input("o-2", 0)).Changes, held.Changes...) {
+		if err := st2.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := st2.checkClock(); got != t0.Add(2*h).UnixMilli() {
+		t.Errorf("restored check clock %v, want the holdback t0+2h", time.UnixMilli(got).UTC())
 	}
 }

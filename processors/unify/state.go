@@ -34,11 +34,13 @@ type State struct {
 	// before the next Process.
 	heapStale bool
 	strs      map[string]string // interned source status codes
+	// holds are the normalize partitions' holdbacks (see Hold).
+	holds map[int32]int64
 }
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{orders: map[string]*order{}, strs: map[string]string{}}
+	return &State{orders: map[string]*order{}, strs: map[string]string{}, holds: map[int32]int64{}}
 }
 
 // Orders is the number of orders held in memory (a metric).
@@ -173,6 +175,15 @@ func (s *State) Apply(c Change) error {
 			return fmt.Errorf("unify changelog watermark: %w", err)
 		}
 		s.watermark, s.swept = at, swept
+		return nil
+	}
+	if c.Key == HoldbacksKey {
+		holds, err := decodeHoldbacks(c.Value)
+		if err != nil {
+			return fmt.Errorf("unify changelog holdbacks: %w", err)
+		}
+		s.holds = holds
+		s.heapStale = true
 		return nil
 	}
 	if c.Key == "" || strings.HasPrefix(c.Key, "\x00") {
