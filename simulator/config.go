@@ -63,6 +63,14 @@ type Config struct {
 	// system and record key. Without it, each key's events arrive in the
 	// order they were recorded.
 	OutOfOrderShare float64
+
+	// ViewerFaults, when set, switches to the ground-truth profile: lags
+	// bounded so that every viewer check's outcome is certain, the faults
+	// it names injected into the viewers' events, and Stats.GroundTruth
+	// filled with what the pipeline's viewer checks must report (see the
+	// package doc, "Ground truth"). Nil keeps the realistic profile, whose
+	// output does not depend on anything below.
+	ViewerFaults *ViewerFaults
 }
 
 // DefaultConfig returns realistic shares for a run of orders orders.
@@ -118,6 +126,9 @@ func (c Config) normalized() (Config, error) {
 		if !(s.v >= 0 && s.v <= 1) { // also rejects NaN
 			return c, fmt.Errorf("simulator: %s is %v, want a share in [0, 1]", s.name, s.v)
 		}
+	}
+	if err := c.ViewerFaults.check(); err != nil {
+		return c, err
 	}
 	if c.ExceptionShare+c.FailedAttemptShare > 1 {
 		return c, fmt.Errorf("simulator: ExceptionShare + FailedAttemptShare is %v, want <= 1 (a parcel meets at most one)",

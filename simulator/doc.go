@@ -104,6 +104,100 @@
 //     delay_notice (with revised_date), cancellation, refund; channel
 //     email, sms; delivery_status sent, delivered, bounced, failed.
 //
+// # Ground truth
+//
+// Config.ViewerFaults (`baton simulate --viewer-faults SPEC --ground-truth
+// FILE`) switches to the ground-truth profile, for testing the pipeline's
+// viewer checks end to end: the run also says, in Stats.GroundTruth (the
+// JSON file), exactly what the checks must report — per viewer the checks
+// by outcome, the failed syncs by reason, the latency quantiles — with the
+// faults injected to make them fail. The profile differs from the
+// realistic one only where a check's outcome would otherwise be uncertain:
+//
+//   - lags are bounded: an authority records a fact within 30 s, a viewer
+//     shows a change within 150 s of that (no slow tail) and never misses
+//     one, an event reaches Kafka within 20 s; so a viewer that is not
+//     faulted shows each change well inside its 5-minute SLA;
+//   - the storefront's backfilled label event is left out: it shows PACKED
+//     seconds after the fulfillment showed SHIPPED, and whether the SHIPPED
+//     check then passes depends on which of the two reports and the
+//     warehouse's SHIPPED reaches baton first;
+//   - OMS "tick" events (a row update repeating the order's OMS status,
+//     which moves no truth) follow each MISSING check's give-up time
+//     (deadline + missing_after) when the order has later events, so the
+//     watermark passes it before a later report of the viewer arrives;
+//   - sentinel orders (ORD-FLUSH-nnnn, one storefront orders/create each,
+//     no checks) come 2 × missing_after + 1 h after the last event, keyed
+//     to land on every partition of topics of up to 32 partitions: once the
+//     pipeline has read them every check has closed.
+//
+// Every hard case and delivery quirk stays on: split shipments (with the
+// OMS's PARTIALLY_SHIPPED hint), holds, cancellations before and after
+// shipping, exceptions, failed attempts and pickups, returns (with return
+// labels held for their link), WISMO and return tickets, duplicates and
+// out-of-order arrival.
+//
+// The expected checks are computed per order by the simulator's own reading
+// of the pipeline's documented rules (judge.go), over its own events: each
+// event's status through the status maps, the order's truth derived from
+// the authoritative events as package unify does (per-parcel tracks, late
+// and regressed reports, the aggregates, the return branch, the order-level
+// flags), and each viewer checked as package synccheck does (first sight,
+// reflects and covers, the reports a viewer showed before the truth arrived,
+// pending conflicts, reports about one parcel of many, SUPERSEDED, one
+// failed sync per failed check, MISSING after missing_after). The rules
+// themselves — maps, authorities, viewers, SLAs — are the pipeline's,
+// passed in as Rules (package simulator/simrules); the tests check the
+// reading against the real processors.
+//
+// An order's expected outcome must not depend on how the pipeline
+// interleaves the sources, so each order is judged in arrival order and
+// again with any one source stream (a system's events for one record key,
+// or the carrier scans held for their link) processed GroundTruthSkew (30
+// s) later, or every other stream that much later; with the watermark
+// passing deadlines as soon as other orders' traffic moves it or only with
+// the order's own events; and with scans held over an hour for their link
+// dead-lettered (normalize's hold timeout). An order whose check counts,
+// failed syncs, or latencies (beyond GroundTruthLatencyTolerance) differ in
+// any of these is drawn again from another random stream (RedrawnOrders,
+// a few percent), as is one in which a scan carrying the order reaches
+// unify before any event names both its parcel's ID and tracking number
+// (unify would count two parcels for a while; not modelled). The ground
+// truth is therefore exact for a pipeline that processes each order's
+// sources in arrival order to within GroundTruthSkew; it is not for one
+// replaying a backlog whose topics are read far apart in event time.
+//
+// Faults are injected per order and viewer: one uniform draw per viewer
+// picks delay, drop or conflict at the configured rates (a share of the
+// orders the viewer shows at all), on a random stream of its own, so the
+// rates do not change the orders' lifecycles. The fault is tried at up to
+// eight random places in the order and kept at the first where, in every
+// processing order above, it has exactly its effect on that viewer and
+// nothing else changes; otherwise it is counted as skipped:
+//
+//   - delay: the reports that showed a status in sync (the first one since
+//     the truth moved, by email and SMS alike) and every later report of
+//     the viewer are held back until the check's deadline + 1–60 minutes,
+//     then delivered at once in order: k ≥ 1 checks IN_SYNC → LATE, each
+//     with its sla_breached failed sync;
+//   - drop: the viewer goes dark for the order from the report that showed
+//     a status in sync: that check and every later one of the viewer that
+//     was IN_SYNC or LATE are MISSING (each with one failed sync);
+//   - conflict: while the truth is in flight (SHIPPED, PARTIALLY_SHIPPED,
+//     IN_TRANSIT, OUT_FOR_DELIVERY, PARTIALLY_DELIVERED) and two skews clear
+//     of the viewer's own reports, the viewer shows CANCELLED in its own
+//     words (storefront orders/cancelled; a help-desk field change to
+//     "Cancelled" on an unsolved ticket; a cancellation email), then, its
+//     SLA and two skews later, its previous report again: one CONFLICT
+//     check with its conflict failed sync.
+//
+// Without faults ("none") the checks are the profile's natural ones: a help
+// desk that shows the order only on tickets (MISSING once a ticket is
+// solved), viewers that race the truth by seconds, parcel reports ahead of
+// a split order, refunds and cancellations crossing. WithoutFaults reports
+// them for the same orders. ViewerFaults.Trace hands each order's check
+// inputs to a test, which can replay them through package synccheck.
+//
 // # Determinism and memory
 //
 // Generate is a pure function of its Config: every draw comes from PCG
@@ -111,5 +205,7 @@
 // depends only on the seed and its index), no map is iterated for output
 // and no clock is read. Events are buffered in a min-heap by arrival time
 // only until no later order can precede them, so memory is bounded by the
-// orders in flight (rate × lifecycle span), not by Config.Orders.
+// orders in flight (rate × lifecycle span), not by Config.Orders. The
+// ground-truth profile keeps one latency per reflected check as well, for
+// exact quantiles: it is meant for test runs of thousands of orders.
 package simulator

@@ -44,6 +44,10 @@ type Stats struct {
 	// for a given OrderInterval.
 	MaxBuffered int
 	Cases       Cases
+	// GroundTruth is what the pipeline's viewer checks must report for the
+	// run, in the ground-truth profile (Config.ViewerFaults set); nil
+	// otherwise.
+	GroundTruth *GroundTruth
 }
 
 // Cases counts the hard cases the run's orders met.
@@ -108,7 +112,19 @@ func Generate(cfg Config, emit func(Event) error) (Stats, error) {
 		if err := g.emitBefore(placed); err != nil {
 			return g.stats, err
 		}
-		g.addOrder(i, placed)
+		if g.gt == nil {
+			g.addOrder(i, placed)
+		} else if err := g.addOrderGT(i, placed); err != nil {
+			return g.stats, err
+		}
+	}
+	if g.gt != nil {
+		g.addSentinels()
+		if err := g.emitBefore(time.UnixMilli(math.MaxInt64)); err != nil {
+			return g.stats, err
+		}
+		g.stats.GroundTruth = g.gt.result(&g.cfg, g.stats.Orders)
+		return g.stats, nil
 	}
 	return g.stats, g.emitBefore(time.UnixMilli(math.MaxInt64))
 }
@@ -124,6 +140,7 @@ type generator struct {
 	queue queue
 	seq   uint64
 	stats Stats
+	gt    *gtState // the ground-truth profile; nil: the realistic one
 }
 
 func newGenerator(cfg Config, emit func(Event) error) *generator {
@@ -142,6 +159,7 @@ func newGenerator(cfg Config, emit func(Event) error) *generator {
 		r:     rng{rand.New(pcg)},
 		base:  base,
 		stats: Stats{BySystem: make(map[schemas.System]int, len(schemas.Systems))},
+		gt:    newGTState(cfg),
 	}
 }
 
@@ -178,18 +196,35 @@ func (g *generator) addOrder(idx int, placed time.Time) {
 // (arrival never goes backwards), except where OutOfOrderShare delays an
 // event past the next one; DuplicateShare re-delivers an event later.
 func (g *generator) schedule(recs []*record) {
-	r := g.r
+	for _, group := range groupByKey(recs) {
+		arrive(group, g.r, g.cfg.OutOfOrderShare, false)
+		g.stats.OutOfOrder += lateArrivals(group)
+	}
+	g.push(recs)
+}
+
+// groupByKey sorts records by system, record key and recorded time and
+// returns each key's records.
+func groupByKey(recs []*record) [][]*record {
 	slices.SortStableFunc(recs, func(a, b *record) int {
 		return cmp.Or(cmp.Compare(a.system, b.system), cmp.Compare(a.key, b.key), a.recorded.Compare(b.recorded))
 	})
+	var groups [][]*record
 	for start := 0; start < len(recs); {
 		end := start + 1
 		for end < len(recs) && recs[end].system == recs[start].system && recs[end].key == recs[start].key {
 			end++
 		}
-		g.stats.OutOfOrder += arrive(recs[start:end], r, g.cfg.OutOfOrderShare)
+		groups = append(groups, recs[start:end])
 		start = end
 	}
+	return groups
+}
+
+// push queues records with their arrival times, and a redelivery of
+// DuplicateShare of them.
+func (g *generator) push(recs []*record) {
+	r := g.r
 	for _, rec := range recs {
 		if rec.arrival.Before(rec.o.placed) {
 			// emitBefore relies on it: events earlier than the next
@@ -197,27 +232,54 @@ func (g *generator) schedule(recs []*record) {
 			panic(fmt.Sprintf("simulator: %s event of %s arrives at %v, before the order was placed at %v",
 				rec.system, rec.o.id, rec.arrival, rec.o.placed))
 		}
-		g.push(rec, rec.arrival)
+		g.enqueue(rec, rec.arrival)
 		if r.chance(g.cfg.DuplicateShare) {
-			g.push(rec, rec.arrival.Add(r.between(time.Second, 15*time.Minute)))
+			g.enqueue(rec, rec.arrival.Add(r.between(time.Second, 15*time.Minute)))
 		}
 	}
 }
 
 // arrive sets the arrival times of one key's records (sorted by recorded
-// time) and returns how many arrive after a later-recorded one.
-func arrive(group []*record, r rng, outOfOrder float64) int {
+// time): transport delay, never overtaking the key's previous record, and
+// outOfOrder of them held back past the next one. The draws are kept on the
+// records (rearrive replays them). capped bounds the transport delay, for
+// the ground-truth profile.
+func arrive(group []*record, r rng, outOfOrder float64, capped bool) {
 	transport := transportLag(group[0].system)
-	var prev time.Time
 	for _, rec := range group {
-		rec.arrival = later(rec.recorded.Add(transport.must(r)), prev)
-		prev = rec.arrival
+		if capped {
+			rec.transport = transport.capped(r, gtTransportCap)
+		} else {
+			rec.transport = transport.must(r)
+		}
+		rec.late = 0
 	}
 	for i := len(group) - 2; i >= 0; i-- {
 		if r.chance(outOfOrder) {
-			group[i].arrival = group[i+1].arrival.Add(r.between(time.Second, 10*time.Minute))
+			group[i].late = r.between(time.Second, 10*time.Minute)
 		}
 	}
+	rearrive(group)
+}
+
+// rearrive computes the arrival times of one key's records (sorted by
+// recorded time) from their transport and out-of-order draws.
+func rearrive(group []*record) {
+	var prev time.Time
+	for _, rec := range group {
+		rec.arrival = later(rec.recorded.Add(rec.transport), prev)
+		prev = rec.arrival
+	}
+	for i := len(group) - 2; i >= 0; i-- {
+		if group[i].late > 0 {
+			group[i].arrival = group[i+1].arrival.Add(group[i].late)
+		}
+	}
+}
+
+// lateArrivals counts the records of one key (sorted by recorded time)
+// that arrive after a later-recorded one.
+func lateArrivals(group []*record) int {
 	late := 0
 	var earliestLater time.Time
 	for i := len(group) - 1; i >= 0; i-- {
@@ -248,7 +310,10 @@ func transportLag(s schemas.System) lagProfile {
 	}
 }
 
-func (g *generator) push(rec *record, arrival time.Time) {
+func (g *generator) enqueue(rec *record, arrival time.Time) {
+	if g.gt != nil && arrival.After(g.gt.lastArrival) {
+		g.gt.lastArrival = arrival
+	}
 	g.seq++
 	g.queue.push(queued{arrival: arrival.UnixMilli(), seq: g.seq, rec: rec})
 }
@@ -298,6 +363,10 @@ type record struct {
 	recorded time.Time
 	arrival  time.Time
 	firstSeq uint64 // the queue sequence of the first delivery
+	// The arrival draws: transport delay, and the delay past the key's
+	// next record of an out-of-order arrival (0: in order).
+	transport, late time.Duration
+	tick            bool // a ground-truth tick (see gtOrder.tick)
 }
 
 // value renders the event in the JSON form FromJSON accepts; width is the
@@ -319,6 +388,16 @@ type recorder struct {
 	cfg  *Config
 	recs []*record
 	n    [6]int // events so far per system, indexed like schemas.Systems
+}
+
+// viewerLag draws a viewer's lag from profile p: ok is false when the
+// viewer never shows the change. The ground-truth profile never drops a
+// change and bounds the lag (gtViewerLagCap).
+func (rc *recorder) viewerLag(p lagProfile) (time.Duration, bool) {
+	if rc.cfg.ViewerFaults != nil {
+		return p.capped(rc.r, gtViewerLagCap), true
+	}
+	return p.draw(rc.r)
 }
 
 // add records an event that happened at occurred and that its system

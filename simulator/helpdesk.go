@@ -70,7 +70,7 @@ func projectHelpdesk(rc *recorder, facts []fact) {
 	changes := labelTimeline(o, facts)
 	visible := make([]time.Time, len(changes)) // when the help desk shows each change; zero: never
 	for i, c := range changes {
-		if lag, ok := helpdeskLag.draw(r); ok {
+		if lag, ok := rc.viewerLag(helpdeskLag); ok {
 			visible[i] = c.known.Add(lag)
 		}
 	}

@@ -122,7 +122,7 @@ func planOrder(o *order, cfg *Config, r rng) ([]fact, cases) {
 	slices.SortStableFunc(p.facts, func(a, b fact) int { return a.at.Compare(b.at) })
 	for i := range p.facts {
 		f := &p.facts[i]
-		f.known = f.at.Add(recordLag(f.kind).must(r))
+		f.known = f.at.Add(drawRecordLag(cfg, f.kind, r))
 	}
 	return p.facts, p.cases
 }
@@ -141,6 +141,16 @@ func recordLag(k factKind) lagProfile {
 	default:
 		return commitLag
 	}
+}
+
+// drawRecordLag draws the recording lag of a fact of kind k: in the
+// ground-truth profile bounded by gtRecordLagCap, so that a viewer's lag
+// counted from the fact stays inside its SLA.
+func drawRecordLag(cfg *Config, k factKind, r rng) time.Duration {
+	if cfg.ViewerFaults != nil {
+		return recordLag(k).capped(r, gtRecordLagCap)
+	}
+	return recordLag(k).must(r)
 }
 
 func (p *planner) add(f fact) { p.facts = append(p.facts, f) }

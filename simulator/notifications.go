@@ -95,7 +95,7 @@ func (n notifier) send(f fact, status string, ship int, sms bool, revised time.T
 		channels = append(channels, "sms")
 	}
 	for _, ch := range channels {
-		lag, ok := notifyLag.draw(r)
+		lag, ok := n.rc.viewerLag(notifyLag)
 		if !ok {
 			continue
 		}

@@ -89,6 +89,12 @@ func (p lagProfile) draw(r rng) (d time.Duration, ok bool) {
 	}
 }
 
+// capped draws from the body alone, clipped to at most hi: no slow tail and
+// no "never". The ground-truth profile draws lags this way.
+func (p lagProfile) capped(r rng, hi time.Duration) time.Duration {
+	return r.around(p.median, p.sigma, p.lo, min(p.hi, hi))
+}
+
 // must is draw for profiles without a "never" share.
 func (p lagProfile) must(r rng) time.Duration {
 	d, _ := p.draw(r)

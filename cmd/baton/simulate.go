@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/simulator"
+	"github.com/baton-pipeline/baton/simulator/simrules"
 )
 
 func runSimulate(ctx context.Context, args []string) error {
@@ -25,10 +27,27 @@ func runSimulate(ctx context.Context, args []string) error {
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same events")
 	start := fs.String("start", "", "first order's placement time, RFC 3339 (default "+simulator.DefaultStart.Format(time.RFC3339)+")")
 	progress := fs.String("progress", "auto", "progress bar: auto (on a terminal), always, never")
+	faults := fs.String("viewer-faults", "", "switch to the ground-truth profile and inject viewer faults: `spec` is "+
+		"viewer=kind:rate[,kind:rate…] joined by ';', viewer storefront, helpdesk, notifications or all, kind delay, drop or conflict, "+
+		"rate the share of the orders the viewer shows that get the fault (e.g. 'storefront=delay:0.02,drop:0.01,conflict:0.01;helpdesk=drop:0.05'); "+
+		"none: the profile without faults")
+	truthFile := fs.String("ground-truth", "", "write what the pipeline's viewer checks must report for this run to `file` (JSON); "+
+		"implies the ground-truth profile (without faults unless --viewer-faults)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	cfg := simulator.DefaultConfig(*orders, *seed)
+	if *faults != "" || *truthFile != "" {
+		rates, err := simulator.ParseViewerFaults(*faults)
+		if err != nil {
+			return fmt.Errorf("--viewer-faults: %w", err)
+		}
+		rules, err := simrules.Default()
+		if err != nil {
+			return err
+		}
+		cfg.ViewerFaults = &simulator.ViewerFaults{Rates: rates, Rules: rules}
+	}
 	if *start != "" {
 		t, err := time.Parse(time.RFC3339, *start)
 		if err != nil {
@@ -83,7 +102,44 @@ func runSimulate(ctx context.Context, args []string) error {
 		return flushErr
 	}
 	printSimulation(os.Stderr, stats, topics)
+	if gt := stats.GroundTruth; gt != nil {
+		printGroundTruth(os.Stderr, gt)
+		if *truthFile != "" {
+			if err := writeGroundTruth(*truthFile, gt); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "ground truth written to %s\n", *truthFile)
+		}
+	}
 	return nil
+}
+
+// writeGroundTruth writes gt as indented JSON, through a temporary file so
+// that a reader never sees half of it.
+func writeGroundTruth(path string, gt *simulator.GroundTruth) error {
+	b, err := json.MarshalIndent(gt, "", "  ")
+	if err != nil {
+		return fmt.Errorf("ground truth: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--ground-truth: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("--ground-truth: %w", err)
+	}
+	return nil
+}
+
+func printGroundTruth(w io.Writer, gt *simulator.GroundTruth) {
+	fmt.Fprintf(w, "ground truth (%s): %d orders (%d redrawn for certainty), %d sentinel orders at %s\n",
+		gt.Config.ViewerFaults, gt.Orders, gt.RedrawnOrders, gt.SentinelOrders, gt.SentinelsAt.Format(time.RFC3339))
+	for _, v := range gt.Viewers {
+		c, f, x := v.Checks, v.FailedSyncs, v.Faults
+		fmt.Fprintf(w, "  %-14s %5d orders: checks %d in sync, %d late, %d missing, %d conflict, %d superseded; failed syncs %d sla_breached, %d conflict; "+
+			"injected %d delays, %d drops, %d conflicts\n", v.Viewer, v.OrdersSeen, c.InSync, c.Late, c.Missing, c.Conflict, c.Superseded,
+			f.SLABreached, f.Conflict, x.Delay.Injected, x.Drop.Injected, x.Conflict.Injected)
+	}
 }
 
 func printSimulation(w io.Writer, st simulator.Stats, topics pipelines.Topics) {

@@ -69,62 +69,141 @@ func transitionKey(v map[string]any) string {
 	return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v", v["transition_id"], v["order_id"], v["shipment_id"], v["kind"], v["from_status"], v["to_status"], v["authority"], v["event_time"])
 }
 
-// expectedTransitions runs the unify processor over the canonical topic as
-// the stage would: one state per partition, records in offset order. The
-// partitions are independent, so they run concurrently (the reference is
-// the slow part of these tests under -race).
-func (s *stack) expectedTransitions() []string {
+// replay is what the unify processor, run in-process over the canonical
+// topic as the stage runs it, produces: transitions, closed checks and
+// failed syncs, each as a sorted list of comparable keys.
+type replay struct{ transitions, checks, failed []string }
+
+// expectedReplay runs the unify processor (viewer checks on) over the
+// canonical topic as the stage would: one state per partition, records in
+// offset order, holdback records applied. The partitions are independent,
+// so they run concurrently (the reference is the slow part of these tests
+// under -race).
+func (s *stack) expectedReplay() replay {
 	s.t.Helper()
 	auth, err := unify.DefaultAuthority()
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	proc, err := unify.New(unify.Config{Authority: auth})
+	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	dec := s.decoder()
 	transition := schemas.MustLoad("order_transition")
 	partitions := s.readTopic(s.topics().Canonical().Name)
-	results := make(chan []string, len(partitions))
+	results := make(chan replay, len(partitions))
 	failures := make(chan error, len(partitions))
 	for _, recs := range partitions {
 		go func() {
 			st := unify.NewState()
-			var keys []string
+			var out replay
+			collect := func(res unify.Output) error {
+				for _, t := range res.Transitions {
+					native, err := transition.FromJSON(t.Value)
+					if err != nil {
+						return err
+					}
+					out.transitions = append(out.transitions, transitionKey(transition.Plain(native)))
+				}
+				for _, c := range res.Checks {
+					out.checks = append(out.checks, checkKey(c.Value))
+				}
+				for _, f := range res.Failed {
+					out.failed = append(out.failed, failedKey(f.Value))
+				}
+				return nil
+			}
 			for _, r := range recs {
-				if _, _, ok := pipelines.Holdback(r); ok {
-					continue // not an event (see pipelines.Holdback)
+				if origin, since, ok := pipelines.Holdback(r); ok {
+					if err := collect(proc.Hold(st, origin, since)); err != nil {
+						failures <- err
+						return
+					}
+					continue
 				}
 				d, err := dec.Decode(context.Background(), r.Value)
 				if err != nil {
 					failures <- err
 					return
 				}
-				res := proc.Process(st, unify.Input{Plain: d.Schema.Plain(d.Native), Ingested: r.Timestamp})
-				for _, t := range res.Transitions {
-					native, err := transition.FromJSON(t.Value)
-					if err != nil {
-						failures <- err
-						return
-					}
-					keys = append(keys, transitionKey(transition.Plain(native)))
+				if err := collect(proc.Process(st, unify.Input{Plain: d.Schema.Plain(d.Native), Ingested: r.Timestamp})); err != nil {
+					failures <- err
+					return
 				}
 			}
-			results <- keys
+			results <- out
 		}()
 	}
-	var out []string
+	var all replay
 	for range partitions {
 		select {
-		case keys := <-results:
-			out = append(out, keys...)
+		case r := <-results:
+			all.transitions = append(all.transitions, r.transitions...)
+			all.checks = append(all.checks, r.checks...)
+			all.failed = append(all.failed, r.failed...)
 		case err := <-failures:
 			s.t.Fatal(err)
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(all.transitions)
+	sort.Strings(all.checks)
+	sort.Strings(all.failed)
+	return all
+}
+
+// checkKey identifies a closed check and what it concluded.
+func checkKey(v map[string]any) string {
+	latency := "-"
+	if l, ok := v["latency_ms"].(int64); ok {
+		latency = fmt.Sprint(l)
+	}
+	shown, _ := v["shown_status"].(string)
+	return fmt.Sprintf("%v|%v|%v|%v|%v|%s|%s", v["check_id"], v["order_id"], v["viewer"], v["expected_status"], v["outcome"], shown, latency)
+}
+
+// failedKey identifies a failed sync.
+func failedKey(v map[string]any) string {
+	return fmt.Sprintf("%v|%v|%v|%v", v["check_id"], v["order_id"], v["viewer"], v["reason"])
+}
+
+// storedChecks reads sync_checks and failed_syncs from ClickHouse (FINAL:
+// the sink's re-inserts collapse).
+func (s *stack) storedChecks() (checks, failed []string) {
+	s.t.Helper()
+	rows, err := s.ch.Conn().Query(context.Background(), `SELECT check_id, order_id, viewer, expected_status, outcome, shown_status, latency_ms
+		FROM `+s.database+`.sync_checks FINAL`)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, order, viewer, expected, outcome, shown string
+		var latency *int64
+		if err := rows.Scan(&id, &order, &viewer, &expected, &outcome, &shown, &latency); err != nil {
+			s.t.Fatal(err)
+		}
+		v := map[string]any{"check_id": id, "order_id": order, "viewer": viewer, "expected_status": expected, "outcome": outcome, "shown_status": shown}
+		if latency != nil {
+			v["latency_ms"] = *latency
+		}
+		checks = append(checks, checkKey(v))
+	}
+	rows.Close()
+	rows, err = s.ch.Conn().Query(context.Background(), `SELECT check_id, order_id, viewer, reason FROM `+s.database+`.failed_syncs FINAL`)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, order, viewer, reason string
+		if err := rows.Scan(&id, &order, &viewer, &reason); err != nil {
+			s.t.Fatal(err)
+		}
+		failed = append(failed, failedKey(map[string]any{"check_id": id, "order_id": order, "viewer": viewer, "reason": reason}))
+	}
+	sort.Strings(checks)
+	sort.Strings(failed)
+	return checks, failed
 }
 
 // producedTransitions reads the transitions topic.
@@ -177,17 +256,27 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
-// assertSameTimeline checks the transitions topic and ClickHouse against
-// the in-process reference: same set, nothing doubled, nothing missing.
+// assertSameTimeline checks the transitions topic and ClickHouse's
+// transitions, sync checks and failed syncs against the in-process
+// reference: same sets, nothing doubled, nothing missing.
 func (s *stack) assertSameTimeline() {
 	s.t.Helper()
-	want := s.expectedTransitions()
-	if len(want) == 0 {
-		s.t.Fatal("the reference run produced no transitions")
+	want := s.expectedReplay()
+	if len(want.transitions) == 0 || len(want.checks) == 0 || len(want.failed) == 0 {
+		s.t.Fatalf("the reference run produced %d transitions, %d checks, %d failed syncs", len(want.transitions), len(want.checks), len(want.failed))
 	}
-	for name, got := range map[string][]string{"transitions topic": s.producedTransitions(), "ClickHouse order_transitions": s.storedTransitions()} {
-		if diff := diffSorted(want, got); diff != "" {
-			s.t.Errorf("%s differs from an uninterrupted run (%d vs %d transitions):\n%s", name, len(got), len(want), diff)
+	checks, failed := s.storedChecks()
+	for _, c := range []struct {
+		name      string
+		want, got []string
+	}{
+		{"transitions topic", want.transitions, s.producedTransitions()},
+		{"ClickHouse order_transitions", want.transitions, s.storedTransitions()},
+		{"ClickHouse sync_checks", want.checks, checks},
+		{"ClickHouse failed_syncs", want.failed, failed},
+	} {
+		if diff := diffSorted(c.want, c.got); diff != "" {
+			s.t.Errorf("%s differs from an uninterrupted run (%d vs %d):\n%s", c.name, len(c.got), len(c.want), diff)
 		}
 	}
 }
@@ -218,7 +307,9 @@ func diffSorted(want, got []string) string {
 // log goes to logBuf.
 func (s *stack) startRun(bin string, logBuf *bytes.Buffer) *exec.Cmd {
 	s.t.Helper()
-	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s")
+	// No idle advance: it is the one wall-clock input of the checks, and
+	// the reference replays records only.
+	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
 	cmd.Path = bin
 	cmd.Stderr = logBuf
 	if err := cmd.Start(); err != nil {
@@ -247,7 +338,7 @@ func TestUnifyTimelineSurvivesFiveSIGKILLsExactlyOnce(t *testing.T) {
 		cmd.Wait()
 	}
 	beforeLast := s.rowsIn("order_transitions")
-	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
+	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
 	cmd.Path = batonFastBin
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("baton run --until-caught-up: %v\n%s", err, out)
@@ -277,7 +368,7 @@ func TestUnifyTwoProcessesShareTheWorkWithTheSameTimeline(t *testing.T) {
 	if err := second.Wait(); err != nil {
 		t.Errorf("second process after SIGTERM: %v\n%s", err, secondLog.String())
 	}
-	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s")
+	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
 	cmd.Path = batonFastBin
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("baton run --until-caught-up: %v\n%s", err, out)

@@ -26,7 +26,7 @@ func (a *applier) checkTruth(to st, transitionID string) {
 	if a.ev.system.String() == string(schemas.Carrier) {
 		t.Carrier = a.ev.carrier
 	}
-	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.st.checkClock()))
+	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.p.checkClock(a.st)))
 }
 
 // checkView tells the checker what a viewer's event shows (any event of a
@@ -50,7 +50,7 @@ func (a *applier) checkView() {
 	if ev.shipmentID != "" || ev.tracking != "" {
 		r.ParcelOfMany = o.outbound() > 1 || o.expectMore(a.p.auth.hint)
 	}
-	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.st.checkClock()))
+	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.p.checkClock(a.st)))
 }
 
 func (a *applier) addChecks(c synccheck.Output) { addChecks(a.out, c) }
@@ -84,7 +84,7 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 	if p.checker == nil {
 		return touched
 	}
-	clock := st.checkClock()
+	clock := p.checkClock(st)
 	st.due = st.timers.PopDue(clock, st.due[:0])
 	for _, e := range st.due {
 		o := st.orders[e.Key]
@@ -102,7 +102,7 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 // evictChecks closes an evicted order's open checks (MISSING).
 func (p *Processor) evictChecks(st *State, id string, o *order, out *Output) {
 	if p.checker != nil {
-		addChecks(out, p.checker.Evict(&o.checks, id, st.checkClock()))
+		addChecks(out, p.checker.Evict(&o.checks, id, p.checkClock(st)))
 	}
 }
 

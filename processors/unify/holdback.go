@@ -45,11 +45,14 @@ func (p *Processor) Hold(st *State, origin int32, since time.Time) Output {
 }
 
 // checkClock is the clock of the viewer checks: the watermark, held back
-// to the oldest holdback.
-func (s *State) checkClock() int64 {
+// to the oldest holdback, by at most Config.MaxHoldback when that is set.
+func (p *Processor) checkClock(s *State) int64 {
 	clock := s.watermark
 	for _, ms := range s.holds {
 		clock = min(clock, ms)
+	}
+	if limit := p.cfg.MaxHoldback; limit > 0 {
+		clock = max(clock, s.watermark-limit.Milliseconds())
 	}
 	return clock
 }

@@ -29,12 +29,15 @@ type Config struct {
 	// show status to customers and agents, their SLAs and the statuses each
 	// must reflect. Nil: the embedded viewers.map.
 	Viewers *synccheck.Viewers
-	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed).
-	// They are off by default for now: the checks compare systems by the
-	// order events reach this stage, which is close to their arrival
-	// order live but not when a backlog is replayed (normalize releases
-	// held carrier scans a batch later, so a viewer's copy of a scan can be
-	// processed long before the scan). See the README, "Sync checks".
+	// MaxHoldback, when positive, bounds how far behind the watermark the
+	// checks' clock waits for scans still held upstream (see Hold). Zero
+	// waits as long as they are held (normalize's hold timeout): exact,
+	// also when replaying a backlog, but a live deployment whose return
+	// labels wait days for the warehouse to link them would raise failed
+	// syncs that much later; such a deployment sets an hour or so.
+	MaxHoldback time.Duration
+	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed;
+	// `baton run` turns them on unless --sync-checks=false).
 	SyncChecks bool
 }
 

@@ -1,0 +1,517 @@
+package simulator_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/processors/synccheck"
+	"github.com/baton-pipeline/baton/processors/unify"
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/simulator"
+	"github.com/baton-pipeline/baton/simulator/simrules"
+	"github.com/baton-pipeline/baton/statusmap"
+)
+
+// gtRates are the faults of the shared ground-truth run: the help desk
+// shows few orders (only those with a ticket), so its rates are higher.
+const gtRates = "storefront=delay:0.04,drop:0.02,conflict:0.02;helpdesk=delay:0.2,drop:0.1,conflict:0.1;notifications=delay:0.04,drop:0.02,conflict:0.02"
+
+func mustRules(t testing.TB) *simrules.Rules {
+	t.Helper()
+	r, err := simrules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// gtConfig is the default config of n orders in the ground-truth profile
+// with faults spec.
+func gtConfig(t testing.TB, n int, seed int64, spec string) simulator.Config {
+	t.Helper()
+	rates, err := simulator.ParseViewerFaults(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := simulator.DefaultConfig(n, seed)
+	cfg.ViewerFaults = &simulator.ViewerFaults{Rates: rates, Rules: mustRules(t)}
+	return cfg
+}
+
+type gtRunResult struct {
+	events []simulator.Event
+	stats  simulator.Stats
+	traces []simulator.OrderTrace
+}
+
+var (
+	gtOnce   sync.Once
+	gtShared gtRunResult
+)
+
+// gtRun is the shared ground-truth run: 3,000 orders with gtRates, traced.
+func gtRun(t *testing.T) gtRunResult {
+	gtOnce.Do(func() {
+		cfg := gtConfig(t, 3000, 5, gtRates)
+		cfg.ViewerFaults.Trace = func(tr simulator.OrderTrace) { gtShared.traces = append(gtShared.traces, tr) }
+		gtShared.events, gtShared.stats = run(t, cfg)
+	})
+	if gtShared.stats.GroundTruth == nil {
+		t.Fatal("the shared ground-truth run failed")
+	}
+	return gtShared
+}
+
+// tally counts checks and failed syncs the way the report does.
+type tally struct {
+	outcomes map[string]map[string]int // viewer → outcome
+	reasons  map[string]map[string]int // viewer → reason
+	latency  map[string][]int64        // viewer → carrier-set IN_SYNC/LATE latencies
+}
+
+func newTally() *tally {
+	return &tally{outcomes: map[string]map[string]int{}, reasons: map[string]map[string]int{}, latency: map[string][]int64{}}
+}
+
+func (c *tally) add(checks, failed []synccheck.Record) {
+	for _, r := range checks {
+		v, o := r.Value["viewer"].(string), r.Value["outcome"].(string)
+		if c.outcomes[v] == nil {
+			c.outcomes[v] = map[string]int{}
+		}
+		c.outcomes[v][o]++
+		if (o == synccheck.InSync || o == synccheck.Late) && r.Value["truth_authority"] == "carrier" {
+			c.latency[v] = append(c.latency[v], r.Value["latency_ms"].(int64))
+		}
+	}
+	for _, r := range failed {
+		v := r.Value["viewer"].(string)
+		if c.reasons[v] == nil {
+			c.reasons[v] = map[string]int{}
+		}
+		c.reasons[v][r.Value["reason"].(string)]++
+	}
+}
+
+func quantile(xs []int64, level float64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(level*float64(len(s))))]
+}
+
+// compare fails unless the tally is the ground truth: check counts by
+// outcome and failed syncs by reason per viewer, exactly, and the latency
+// quantiles within tol (0: exactly, the same checks with the same
+// latencies).
+func (c *tally) compare(t *testing.T, what string, gt *simulator.GroundTruth, tol time.Duration) {
+	t.Helper()
+	for _, v := range gt.Viewers {
+		want := map[string]int{synccheck.InSync: v.Checks.InSync, synccheck.Late: v.Checks.Late, synccheck.Missing: v.Checks.Missing,
+			synccheck.Conflict: v.Checks.Conflict, synccheck.Superseded: v.Checks.Superseded}
+		got := c.outcomes[v.Viewer]
+		for o, n := range want {
+			if got[o] != n {
+				t.Errorf("%s: %s %s checks: %d, ground truth %d", what, v.Viewer, o, got[o], n)
+			}
+		}
+		for r, n := range map[string]int{synccheck.ReasonSLABreached: v.FailedSyncs.SLABreached, synccheck.ReasonConflict: v.FailedSyncs.Conflict} {
+			if c.reasons[v.Viewer][r] != n {
+				t.Errorf("%s: %s failed syncs %s: %d, ground truth %d", what, v.Viewer, r, c.reasons[v.Viewer][r], n)
+			}
+		}
+		l := c.latency[v.Viewer]
+		got3 := [4]int64{int64(len(l)), quantile(l, 0.5), quantile(l, 0.95), quantile(l, 0.99)}
+		want3 := [4]int64{int64(v.Latency.Checks), v.Latency.P50Millis, v.Latency.P95Millis, v.Latency.P99Millis}
+		for i := range got3 {
+			if d := got3[i] - want3[i]; i == 0 && d != 0 || d > tol.Milliseconds() || d < -tol.Milliseconds() {
+				t.Errorf("%s: %s latency (n, p50, p95, p99) %v, ground truth %v (tolerance %v)", what, v.Viewer, got3, want3, tol)
+				break
+			}
+		}
+	}
+}
+
+// TestGroundTruthAgreesWithTheCheckerOnItsTrace replays each order's
+// checker inputs, as the ground truth judged them, through
+// processors/synccheck (Due before and after each call at the call's
+// watermark, Evict at the end) and expects exactly the ground truth: the
+// ground truth's own reading of the check rules agrees with the checker's.
+func TestGroundTruthAgreesWithTheCheckerOnItsTrace(t *testing.T) {
+	r := gtRun(t)
+	viewers, err := synccheck.DefaultViewers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := synccheck.New(viewers)
+	got := newTally()
+	for _, tr := range r.traces {
+		var o synccheck.Order
+		var truth synccheck.Truth
+		out := func(x synccheck.Output) { got.add(x.Checks, x.Failed) }
+		for _, call := range tr.Calls {
+			w := call.Watermark.UnixMilli()
+			out(c.Due(&o, tr.OrderID, w))
+			if call.Viewer == "" {
+				truth = synccheck.Truth{Status: call.Status, At: call.At.UnixMilli(), Authority: call.Authority}
+				t := truth
+				t.Carrier = call.Carrier
+				out(c.Truth(&o, tr.OrderID, t, w))
+			} else {
+				out(c.View(&o, tr.OrderID, synccheck.Report{Viewer: call.Viewer, Status: call.Status, At: call.At.UnixMilli(),
+					ParcelOfMany: call.ParcelOfMany}, truth, w))
+			}
+			out(c.Due(&o, tr.OrderID, w))
+		}
+		out(c.Evict(&o, tr.OrderID, math.MaxInt64))
+	}
+	got.compare(t, "synccheck on the trace", r.stats.GroundTruth, 0)
+}
+
+// pipeline runs events through the real normalize and unify processors in
+// memory, unify on partitions partitions keyed as Kafka's producer keys
+// them, each stream (system and record key) processed late by up to skew
+// (drawn once per stream), and tallies the checks unify emits.
+func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.Duration, seed uint64) *tally {
+	t.Helper()
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, err := normalize.New(normalize.Config{Maps: maps}) // `baton run`'s defaults: return-label scans wait longer than the hold timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	uni, err := unify.New(unify.Config{SyncChecks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nst := normalize.NewState()
+	states := make([]*unify.State, partitions)
+	for i := range states {
+		states[i] = unify.NewState()
+	}
+	part := kgo.StickyKeyPartitioner(nil).ForTopic("canonical")
+	canon := schemas.MustLoad("canonical_event")
+
+	// Processing order: arrival, each stream lagging by its own share of skew.
+	rng := rand.New(rand.NewPCG(seed, 7))
+	lag := map[string]time.Duration{}
+	type item struct {
+		at time.Time
+		e  simulator.Event
+	}
+	items := make([]item, len(events))
+	for i, e := range events {
+		k := string(e.System) + "/" + fmt.Sprint(e.Value["order_id"], e.Value["ticket_id"])
+		if e.System == schemas.Carrier {
+			k = "carrier/" + e.Value["tracking_number"].(string)
+		}
+		d, ok := lag[k]
+		if !ok && skew > 0 {
+			d = time.Duration(rng.Int64N(int64(skew) + 1))
+			lag[k] = d
+		}
+		items[i] = item{e.Arrival.Add(d), e}
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return a.at.Compare(b.at) })
+
+	got := newTally()
+	sources := map[schemas.System]*schemas.Schema{}
+	var queue []normalize.Input
+	for _, it := range items {
+		e := it.e
+		src := sources[e.System]
+		if src == nil {
+			src = schemas.MustLoad(e.System.SchemaName())
+			sources[e.System] = src
+		}
+		native, err := src.FromJSON(e.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queue = append(queue[:0], normalize.Input{System: e.System, Plain: src.Plain(native), Ingested: e.Arrival})
+		for len(queue) > 0 {
+			in := queue[0]
+			queue = queue[1:]
+			out := norm.Process(nst, in)
+			for _, rj := range out.Rejected {
+				// A ticket without an order is not an order event; a return
+				// label's scans wait for the check-in longer than the hold
+				// timeout (they would change no truth: it is RETURNED by then).
+				if !(rj.Reason == normalize.ReasonMissingID && in.System == schemas.Helpdesk) && rj.Reason != normalize.ReasonUnlinked {
+					t.Fatalf("normalize rejected: %s %v", rj.Reason, rj.Err)
+				}
+			}
+			for _, l := range out.Links {
+				queue = append(queue, normalize.Input{Link: &l, Ingested: in.Ingested})
+			}
+			for _, ce := range out.Events {
+				native, err := canon.FromJSON(ce.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ui := unify.Input{Plain: canon.Plain(native), Ingested: in.Ingested}
+				p := part.Partition(&kgo.Record{Key: []byte(ui.Plain["order_id"].(string))}, partitions)
+				uo := uni.Process(states[p], ui)
+				if uo.Rejected != nil {
+					t.Fatal(uo.Rejected)
+				}
+				got.add(uo.Checks, uo.Failed)
+			}
+		}
+	}
+	return got
+}
+
+// TestGroundTruthAgreesWithNormalizeAndUnify runs the simulated events
+// through the real normalize and unify stages in memory — unify derives
+// the truth and runs the checker, on six partitions keyed like Kafka's, in
+// arrival order and with every stream lagging by up to GroundTruthSkew —
+// and expects exactly the ground truth (latencies within
+// GroundTruthLatencyTolerance under skew). What remains for the end-to-end test:
+// Kafka, the sink and the report.
+func TestGroundTruthAgreesWithNormalizeAndUnify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline's processors over 3,000 orders")
+	}
+	r := gtRun(t)
+	for _, skew := range []time.Duration{0, simulator.GroundTruthSkew} {
+		t.Run(fmt.Sprintf("skew=%v", skew), func(t *testing.T) {
+			t.Parallel()
+			what := fmt.Sprintf("normalize+unify on 6 partitions, skew %v", skew)
+			tol := time.Duration(0)
+			if skew > 0 {
+				tol = simulator.GroundTruthLatencyTolerance
+			}
+			pipeline(t, r.events, 6, skew, 11).compare(t, what, r.stats.GroundTruth, tol)
+		})
+	}
+}
+
+// TestGroundTruthFaultsFollowTheirRates: each fault is drawn for its rate
+// of the orders a viewer shows, within binomial tolerance, and nearly
+// every draw finds a place with exactly one certain effect.
+func TestGroundTruthFaultsFollowTheirRates(t *testing.T) {
+	gt := gtRun(t).stats.GroundTruth
+	rates, _ := simulator.ParseViewerFaults(gtRates)
+	for _, v := range gt.Viewers {
+		rt := rates[schemas.System(v.Viewer)]
+		if v.Faults.Rates != rt {
+			t.Errorf("%s: rates %+v, configured %+v", v.Viewer, v.Faults.Rates, rt)
+		}
+		n := float64(v.OrdersSeen)
+		if n < 200 {
+			t.Errorf("%s shows only %v orders", v.Viewer, n)
+		}
+		for _, k := range []struct {
+			name string
+			rate float64
+			got  simulator.FaultKindTruth
+		}{{"delay", rt.Delay, v.Faults.Delay}, {"drop", rt.Drop, v.Faults.Drop}, {"conflict", rt.Conflict, v.Faults.Conflict}} {
+			mean, sd := n*k.rate, math.Sqrt(n*k.rate*(1-k.rate))
+			if d := math.Abs(float64(k.got.Drawn) - mean); d > 4*sd+1 {
+				t.Errorf("%s %s: drawn for %d of %v orders, want %.0f ± %.0f", v.Viewer, k.name, k.got.Drawn, n, mean, 4*sd)
+			}
+			if k.got.Injected+k.got.Skipped != k.got.Drawn {
+				t.Errorf("%s %s: %d injected + %d skipped != %d drawn", v.Viewer, k.name, k.got.Injected, k.got.Skipped, k.got.Drawn)
+			}
+			// The help desk shows an order only on its tickets and is rarely
+			// in sync with it: many of its orders have no check to delay or
+			// drop. The others find a place nearly always.
+			if share := 0.9; v.Viewer == string(schemas.Helpdesk) && float64(k.got.Injected) < 0.1*float64(k.got.Drawn) ||
+				v.Viewer != string(schemas.Helpdesk) && float64(k.got.Injected) < share*float64(k.got.Drawn) {
+				t.Errorf("%s %s: only %d of %d drawn were injected", v.Viewer, k.name, k.got.Injected, k.got.Drawn)
+			}
+			if k.got.Checks < k.got.Injected {
+				t.Errorf("%s %s: %d injected turned only %d checks", v.Viewer, k.name, k.got.Injected, k.got.Checks)
+			}
+			t.Logf("%-13s %-8s rate %.2f: drawn %3d of %4v orders, injected %3d, %3d checks", v.Viewer, k.name, k.rate, k.got.Drawn, n, k.got.Injected, k.got.Checks)
+		}
+	}
+}
+
+// TestGroundTruthTotalsAreConsistent: the counts add up, every LATE,
+// MISSING and CONFLICT check has its failed sync, and the faults account
+// for the difference to the same orders without them.
+func TestGroundTruthTotalsAreConsistent(t *testing.T) {
+	r := gtRun(t)
+	gt := r.stats.GroundTruth
+	if gt.Format != simulator.GroundTruthFormat || gt.Orders != 3000 || r.stats.Orders != 3000 {
+		t.Errorf("format %q, %d orders (stats %d)", gt.Format, gt.Orders, r.stats.Orders)
+	}
+	if len(r.traces) != gt.Orders {
+		t.Errorf("%d traces for %d orders", len(r.traces), gt.Orders)
+	}
+	if gt.RedrawnOrders > gt.Orders/10 {
+		t.Errorf("%d of %d orders redrawn", gt.RedrawnOrders, gt.Orders)
+	}
+	for _, v := range gt.Viewers {
+		for _, c := range []simulator.CheckCounts{v.Checks, v.WithoutFaults.Checks} {
+			if c.Total != c.InSync+c.Late+c.Missing+c.Conflict+c.Superseded {
+				t.Errorf("%s: checks %+v do not add up", v.Viewer, c)
+			}
+		}
+		for _, f := range []simulator.FailedCounts{v.FailedSyncs, v.WithoutFaults.FailedSyncs} {
+			if f.Total != f.SLABreached+f.Conflict {
+				t.Errorf("%s: failed syncs %+v do not add up", v.Viewer, f)
+			}
+		}
+		c, f := v.Checks, v.FailedSyncs
+		// Every LATE and MISSING check has one sla_breached failed sync; so
+		// may an IN_SYNC one whose report reached baton after its deadline.
+		if f.Conflict != c.Conflict || f.SLABreached < c.Late+c.Missing || f.SLABreached > c.Late+c.Missing+c.InSync {
+			t.Errorf("%s: checks %+v, failed syncs %+v", v.Viewer, c, f)
+		}
+		c0, fl := v.WithoutFaults.Checks, v.Faults
+		if got, want := c.Missing-c0.Missing, fl.Drop.Checks; got != want {
+			t.Errorf("%s: the faults add %d MISSING checks, the drops %d", v.Viewer, got, want)
+		}
+		if got, want := c.Conflict-c0.Conflict, fl.Conflict.Checks; got != want {
+			t.Errorf("%s: the faults add %d CONFLICT checks, the contradictions %d", v.Viewer, got, want)
+		}
+		if got, want := c.Total-c0.Total, fl.Conflict.Checks; got != want {
+			t.Errorf("%s: the faults add %d checks, want %d (a delay or drop changes an outcome, a contradiction adds one)", v.Viewer, got, want)
+		}
+		if got := c.Late - c0.Late; got > fl.Delay.Checks || got < fl.Delay.Checks-fl.Drop.Checks {
+			t.Errorf("%s: the faults add %d LATE checks, the delays %d", v.Viewer, got, fl.Delay.Checks)
+		}
+		t.Logf("%-13s checks %+v failed %+v (without faults: %+v)", v.Viewer, c, f, c0)
+	}
+}
+
+// TestGroundTruthIsDeterministic: the same config gives the same events
+// and ground truth, byte for byte; another seed gives others.
+func TestGroundTruthIsDeterministic(t *testing.T) {
+	digest := func(seed int64) (string, []byte) {
+		h := sha256.New()
+		st, err := simulator.Generate(gtConfig(t, 400, seed, gtRates), func(e simulator.Event) error {
+			b, err := json.Marshal(e)
+			h.Write(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(st.GroundTruth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%x", h.Sum(nil)), b
+	}
+	e1, g1 := digest(3)
+	e2, g2 := digest(3)
+	e3, g3 := digest(4)
+	if e1 != e2 || !bytes.Equal(g1, g2) {
+		t.Error("the same config gave different events or ground truth")
+	}
+	if e1 == e3 || bytes.Equal(g1, g3) {
+		t.Error("another seed gave the same events or ground truth")
+	}
+}
+
+// TestGroundTruthWithoutFaults: rates of zero inject nothing; the checks
+// are the natural ones.
+func TestGroundTruthWithoutFaults(t *testing.T) {
+	_, st := run(t, gtConfig(t, 300, 9, "none"))
+	for _, v := range st.GroundTruth.Viewers {
+		if v.Checks != v.WithoutFaults.Checks || v.FailedSyncs != v.WithoutFaults.FailedSyncs ||
+			v.Faults.Delay.Drawn+v.Faults.Drop.Drawn+v.Faults.Conflict.Drawn != 0 {
+			t.Errorf("%s: %+v", v.Viewer, v)
+		}
+	}
+}
+
+// TestGroundTruthSentinelsReachEveryPartition: the sentinel orders come
+// after every other event and land on every partition of a topic of up to
+// 32 partitions under the producer's default partitioner.
+func TestGroundTruthSentinelsReachEveryPartition(t *testing.T) {
+	evs, st := run(t, gtConfig(t, 200, 2, "none"))
+	gt := st.GroundTruth
+	var ids []string
+	var last time.Time
+	for _, e := range evs {
+		if id, _ := e.Value["order_id"].(string); strings.HasPrefix(id, "ORD-FLUSH-") {
+			ids = append(ids, id)
+			if e.Arrival.Before(gt.SentinelsAt) || e.Arrival.Sub(last) < 2*24*time.Hour {
+				t.Errorf("sentinel %s arrives at %v, the last other event at %v", id, e.Arrival, last)
+			}
+			continue
+		}
+		if len(ids) > 0 {
+			t.Fatalf("an event after the sentinels: %v", e.Value)
+		}
+		last = e.Arrival
+	}
+	if len(ids) != gt.SentinelOrders || len(ids) == 0 {
+		t.Fatalf("%d sentinel events, ground truth says %d", len(ids), gt.SentinelOrders)
+	}
+	part := kgo.StickyKeyPartitioner(nil).ForTopic("canonical")
+	for n := 1; n <= 32; n++ {
+		hit := make([]bool, n)
+		for _, id := range ids {
+			hit[part.Partition(&kgo.Record{Key: []byte(id)}, n)] = true
+		}
+		if i := slices.Index(hit, false); i >= 0 {
+			t.Errorf("%d partitions: no sentinel on partition %d", n, i)
+		}
+	}
+}
+
+func TestParseViewerFaults(t *testing.T) {
+	got, err := simulator.ParseViewerFaults(" storefront=delay:0.02,drop:0.01,conflict:0.01; helpdesk=drop:0.5 ;all=conflict:0.03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[schemas.System]simulator.FaultRates{
+		schemas.Storefront:    {Delay: 0.02, Drop: 0.01, Conflict: 0.03},
+		schemas.Helpdesk:      {Drop: 0.5, Conflict: 0.03},
+		schemas.Notifications: {Conflict: 0.03},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if s := simulator.FormatViewerFaults(got); !strings.HasPrefix(s, "storefront=delay:0.02,drop:0.01,conflict:0.03;helpdesk=") {
+		t.Errorf("formatted %q", s)
+	}
+	if m, err := simulator.ParseViewerFaults("none"); err != nil || len(m) != 0 {
+		t.Errorf("none: %v %v", m, err)
+	}
+	for _, bad := range []string{
+		"storefront", "oms=delay:0.1", "storefront=late:0.1", "storefront=delay", "storefront=delay:x",
+		"storefront=delay:1.5", "storefront=delay:-0.1", "storefront=delay:0.6,drop:0.6",
+	} {
+		if _, err := simulator.ParseViewerFaults(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestGroundTruthRejectsBadFaults(t *testing.T) {
+	for _, f := range []*simulator.ViewerFaults{
+		{},
+		{Rules: mustRules(t), Rates: map[schemas.System]simulator.FaultRates{schemas.OMS: {Delay: 0.1}}},
+		{Rules: mustRules(t), Rates: map[schemas.System]simulator.FaultRates{schemas.Helpdesk: {Delay: 0.7, Drop: 0.7}}},
+		{Rules: mustRules(t), Rates: map[schemas.System]simulator.FaultRates{schemas.Helpdesk: {Drop: math.NaN()}}},
+	} {
+		cfg := simulator.DefaultConfig(10, 1)
+		cfg.ViewerFaults = f
+		if _, err := simulator.Generate(cfg, func(simulator.Event) error { return nil }); err == nil {
+			t.Errorf("%+v: no error", f)
+		}
+	}
+}

@@ -1,0 +1,764 @@
+package simulator
+
+import (
+	"math"
+	"slices"
+
+	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// The ground truth's own reading of the pipeline's rules, written from
+// their documentation (processors/unify, processors/synccheck) over the
+// simulator's records: deriving the order's truth from the authoritative
+// events, and checking each viewer against it. The statuses, authorities
+// and viewer rules themselves come from Rules.
+
+// cst is a canonical status as an index into canonical.All() plus one (0:
+// none), the order unify and synccheck use to break ties.
+type cst uint8
+
+type cclass uint8
+
+const (
+	ccNone cclass = iota
+	ccStage
+	ccProblem
+	ccReturn
+	ccAggregate
+	ccBranch
+)
+
+type crole uint8
+
+const (
+	crShipment crole = iota
+	crBase
+	crFlag
+	crHint
+)
+
+var (
+	cInfos  = []canonical.Info{{}}
+	cByName = map[canonical.Status]cst{}
+	cClass  []cclass
+	cRole   []crole
+)
+
+func init() {
+	for _, in := range canonical.All() {
+		cByName[in.Status] = cst(len(cInfos))
+		cInfos = append(cInfos, in)
+	}
+	cClass = make([]cclass, len(cInfos))
+	cRole = make([]crole, len(cInfos))
+	for i := 1; i < len(cInfos); i++ {
+		in := cInfos[i]
+		switch in.Kind {
+		case canonical.Stage:
+			cClass[i] = ccStage
+		case canonical.Side:
+			cClass[i] = ccProblem
+			if in.Rank >= canonical.ReturnRequested.Rank() {
+				cClass[i] = ccReturn
+			}
+		case canonical.Aggregate:
+			cClass[i] = ccAggregate
+		case canonical.Branch:
+			cClass[i] = ccBranch
+		}
+		switch in.Status {
+		case canonical.Placed, canonical.OnHold, canonical.Confirmed:
+			cRole[i] = crBase
+		case canonical.Cancelled, canonical.ReturnRequested, canonical.Refunded:
+			cRole[i] = crFlag
+		default:
+			if cClass[i] == ccAggregate {
+				cRole[i] = crHint
+			}
+		}
+	}
+}
+
+func cs(s canonical.Status) cst { return cByName[s] }
+
+func (s cst) name() canonical.Status { return cInfos[s].Status }
+func (s cst) rank() int              { return cInfos[s].Rank }
+func (s cst) stage() bool            { return s != 0 && cClass[s] == ccStage }
+func (s cst) problem() bool          { return s != 0 && cClass[s] == ccProblem }
+func (s cst) onLine() bool           { return s != 0 && (cClass[s] == ccStage || cClass[s] == ccReturn) }
+func (s cst) preShip() bool          { return s.stage() && s.rank() < cs(canonical.Shipped).rank() }
+
+// gtRules is Rules compiled for the judge.
+type gtRules struct {
+	auth         []schemas.System // by cst; "" none
+	hint         schemas.System
+	floor        []cst // per problem status, the lowest stage a recovery may return to
+	viewers      []gtViewer
+	missingAfter int64
+	reflects     [][]bool // [shown][truth]
+	covers       [][]bool // [truth][shown]: the viewer is behind, not contradicting
+}
+
+type gtViewer struct {
+	sys     schemas.System
+	sla     int64
+	expects []bool // by cst
+}
+
+func compileRules(r Rules) *gtRules {
+	n := len(cInfos)
+	g := &gtRules{auth: make([]schemas.System, n), floor: make([]cst, n), hint: r.HintSystem(),
+		missingAfter: r.MissingAfter().Milliseconds(), reflects: make([][]bool, n)}
+	for s := cst(1); int(s) < n; s++ {
+		if y, ok := r.Authority(s.name()); ok {
+			g.auth[s] = y
+		}
+		g.reflects[s] = make([]bool, n)
+		for x := cst(1); int(x) < n; x++ {
+			g.reflects[s][x] = r.Reflects(s.name(), x.name())
+		}
+	}
+	g.reflects[0] = make([]bool, n)
+	g.covers = make([][]bool, n)
+	for x := range cst(n) {
+		g.covers[x] = make([]bool, n)
+		for s := range cst(n) {
+			g.covers[x][s] = x != 0 && s != 0 && (g.reflects[x][s] || coversBehind(x, s))
+		}
+	}
+	for c := cst(1); int(c) < n; c++ {
+		if !c.problem() {
+			continue
+		}
+		var f cst
+		for s := cst(1); int(s) < n; s++ {
+			if s.stage() && g.auth[s] == g.auth[c] && g.auth[c] != "" && (f == 0 || s.rank() < f.rank()) {
+				f = s
+			}
+		}
+		if f == 0 {
+			for s := cst(1); int(s) < n; s++ {
+				if s.stage() && s.rank() <= c.rank() && (f == 0 || s.rank() > f.rank()) {
+					f = s
+				}
+			}
+		}
+		g.floor[c] = f
+	}
+	for _, v := range r.Viewers() {
+		gv := gtViewer{sys: v.System, sla: v.SLA.Milliseconds(), expects: make([]bool, n)}
+		for _, s := range v.Expects {
+			gv.expects[cs(s)] = true
+		}
+		g.viewers = append(g.viewers, gv)
+	}
+	return g
+}
+
+// coversBehind is synccheck's rule for a viewer that shows s while the
+// truth is x and has merely not heard of x yet (or of what followed it),
+// beyond x reflecting s: a stage of no higher rank than a problem truth
+// (IN_TRANSIT while EXCEPTION, PLACED while ON_HOLD); a stage, an aggregate
+// or REFUNDED while the truth is CANCELLED; CANCELLED while REFUNDED. Such
+// a report is no conflict.
+func coversBehind(x, s cst) bool {
+	switch {
+	case x.problem():
+		return s.stage() && s.rank() <= x.rank()
+	case x.name() == canonical.Cancelled:
+		return s.stage() || cClass[s] == ccAggregate || s.name() == canonical.Refunded
+	case x.name() == canonical.Refunded:
+		return s.name() == canonical.Cancelled
+	}
+	return false
+}
+
+func (g *gtRules) viewer(sys schemas.System) int {
+	for i, v := range g.viewers {
+		if v.sys == sys {
+			return i
+		}
+	}
+	return -1
+}
+
+// ---- The truth (unify's rules, over one order) ----
+
+type uTrack struct {
+	status       cst
+	auth         schemas.System
+	since, clock int64
+}
+
+type uShip struct {
+	uTrack
+	seen, ret bool
+}
+
+// uOrder is one order's truth as unify derives it, fed the order's events
+// in the order unify would process them.
+type uOrder struct {
+	r                              *gtRules
+	base                           uTrack
+	ships                          []uShip // by parcel index
+	cancelled, returnReq, refunded int64   // 0: not stated
+	hint                           cst     // the hint system's latest status
+	hintAt                         int64
+	hintSet                        bool
+	truth                          cst
+	truthAt                        int64
+	truthAuth                      schemas.System
+}
+
+type decision uint8
+
+const (
+	dSame decision = iota
+	dAbsorbed
+	dAdvance
+	dRecovery
+	dLate
+	dRegression
+)
+
+func trackRank(s cst, ret bool) int {
+	if ret && s == cs(canonical.Delivered) {
+		return (cs(canonical.ReturnInTransit).rank() + cs(canonical.Returned).rank()) / 2
+	}
+	return s.rank()
+}
+
+func terminal(s cst) bool { return s == cs(canonical.Delivered) || cClass[s] == ccReturn }
+
+func forReturn(s cst) cst {
+	switch s.name() {
+	case canonical.Shipped, canonical.InTransit, canonical.OutForDelivery, canonical.DeliveryAttemptFailed,
+		canonical.AvailableForPickup, canonical.Exception, canonical.ReturnToSender:
+		return cs(canonical.ReturnInTransit)
+	}
+	return s
+}
+
+func (u *uOrder) decide(tr *uTrack, s cst, y schemas.System, t int64, ret bool) decision {
+	c := tr.status
+	switch {
+	case c == 0:
+		return dAdvance
+	case s == c:
+		return dSame
+	}
+	rs, rc := trackRank(s, ret), trackRank(c, ret)
+	if t < tr.clock {
+		if s.onLine() && c.onLine() && rs > rc {
+			return dAdvance
+		}
+		return dLate
+	}
+	switch {
+	case rs > rc:
+		if c.problem() && s.stage() {
+			return dRecovery
+		}
+		return dAdvance
+	case s.problem():
+		if !terminal(c) {
+			return dAdvance
+		}
+	case c.problem() && s.stage() && rs >= u.r.floor[c].rank():
+		return dRecovery
+	}
+	if y == tr.auth {
+		return dRegression
+	}
+	return dAbsorbed
+}
+
+func (u *uOrder) track(tr *uTrack, s cst, y schemas.System, t int64, ret bool) {
+	switch u.decide(tr, s, y, t, ret) {
+	case dSame:
+		tr.clock = max(tr.clock, t)
+	case dAdvance, dRecovery:
+		tr.status, tr.auth, tr.since = s, y, t
+		tr.clock = max(tr.clock, t)
+	}
+}
+
+// apply feeds one event (status s from system y at event time t, about
+// parcel ship or -1) and reports whether the order's truth moved.
+func (u *uOrder) apply(s cst, y schemas.System, t int64, ship int) bool {
+	if s == 0 {
+		return false
+	}
+	if y == u.r.hint && (!u.hintSet || t >= u.hintAt) {
+		u.hint, u.hintAt, u.hintSet = s, t, true
+	}
+	switch cRole[s] {
+	case crShipment:
+		if ship < 0 || ship >= len(u.ships) {
+			break // names no parcel: only an authority naming one may move a parcel
+		}
+		sh := &u.ships[ship]
+		ret := sh.ret
+		if !sh.seen {
+			ret = s == cs(canonical.Returned) || (s.rank() > cs(canonical.Shipped).rank() && (u.returnReq != 0 || u.allDelivered()))
+		}
+		if ret {
+			s = forReturn(s)
+		}
+		if u.r.auth[s] != y {
+			break
+		}
+		if !sh.seen {
+			sh.seen, sh.ret = true, ret
+		}
+		u.track(&sh.uTrack, s, y, t, ret)
+	case crBase:
+		if u.r.auth[s] == y {
+			u.track(&u.base, s, y, t, false)
+		}
+	case crFlag:
+		if u.r.auth[s] != y {
+			break
+		}
+		f := &u.cancelled
+		switch s.name() {
+		case canonical.ReturnRequested:
+			f = &u.returnReq
+		case canonical.Refunded:
+			f = &u.refunded
+		}
+		if *f == 0 || t < *f {
+			*f = t
+		}
+	}
+	to := u.derive()
+	if to == u.truth {
+		return false
+	}
+	u.truth, u.truthAt, u.truthAuth = to, t, y
+	return true
+}
+
+// outbound counts the outbound parcels the order knows.
+func (u *uOrder) outbound() int {
+	n := 0
+	for i := range u.ships {
+		if u.ships[i].seen && !u.ships[i].ret {
+			n++
+		}
+	}
+	return n
+}
+
+func (u *uOrder) expectMore() bool {
+	return u.r.hint != "" && u.hintSet && u.hint == cs(canonical.PartiallyShipped)
+}
+
+func (u *uOrder) allDelivered() bool {
+	delivered := false
+	for i := range u.ships {
+		sh := &u.ships[i]
+		switch {
+		case !sh.seen || sh.ret:
+		case sh.status == cs(canonical.Delivered):
+			delivered = true
+		case sh.status != cs(canonical.Returned):
+			return false
+		}
+	}
+	return delivered && !u.expectMore()
+}
+
+func (u *uOrder) derive() cst {
+	if u.refunded != 0 {
+		return cs(canonical.Refunded)
+	}
+	var nret, back, moving int
+	for i := range u.ships {
+		sh := &u.ships[i]
+		if !sh.seen || !sh.ret {
+			continue
+		}
+		nret++
+		switch sh.status {
+		case cs(canonical.Returned):
+			back++
+		case cs(canonical.ReturnInTransit), cs(canonical.Delivered):
+			moving++
+		}
+	}
+	if u.returnReq != 0 || nret > 0 {
+		switch {
+		case nret > 0 && back == nret:
+			return cs(canonical.Returned)
+		case moving > 0:
+			return cs(canonical.ReturnInTransit)
+		case u.returnReq != 0:
+			return cs(canonical.ReturnRequested)
+		}
+	}
+	if u.cancelled != 0 {
+		return cs(canonical.Cancelled)
+	}
+	if s := u.aggregate(); s != 0 {
+		return s
+	}
+	return u.base.status
+}
+
+func (u *uOrder) aggregate() cst {
+	var n, delivered, returned, pre int
+	var least cst
+	more := u.expectMore()
+	for i := range u.ships {
+		sh := &u.ships[i]
+		if !sh.seen || sh.ret || sh.status == 0 {
+			continue
+		}
+		n++
+		switch {
+		case sh.status == cs(canonical.Delivered):
+			delivered++
+			continue
+		case sh.status == cs(canonical.Returned):
+			returned++
+			continue
+		case sh.status.preShip():
+			pre++
+		}
+		if least == 0 || lessAdvanced(sh.status, least) {
+			least = sh.status
+		}
+	}
+	switch {
+	case n == 0:
+		return 0
+	case returned == n:
+		return cs(canonical.Returned)
+	case delivered > 0 && delivered == n && !more:
+		return cs(canonical.Delivered)
+	case delivered > 0:
+		return cs(canonical.PartiallyDelivered)
+	case n-returned-pre > 0 && (pre > 0 || more):
+		return cs(canonical.PartiallyShipped)
+	}
+	return least
+}
+
+func lessAdvanced(a, b cst) bool {
+	if a.rank() != b.rank() {
+		return a.rank() < b.rank()
+	}
+	if a.problem() != b.problem() {
+		return a.problem()
+	}
+	return a < b
+}
+
+// ---- The viewer checks (synccheck's rules, over one order) ----
+
+// Outcomes and reasons, as indexes.
+const (
+	oInSync = iota
+	oLate
+	oMissing
+	oConflict
+	oSuperseded
+	nOutcomes
+)
+
+const (
+	rSLABreached = iota
+	rConflict
+	nReasons
+)
+
+var outcomeNames = [nOutcomes]string{"IN_SYNC", "LATE", "MISSING", "CONFLICT", "SUPERSEDED"}
+
+type opener uint8
+
+const (
+	byTruth opener = iota + 1
+	byFirstSight
+	byReport // a pending conflict
+)
+
+type jView struct {
+	seen           bool
+	first, shownAt int64
+	shown          cst
+	shownRec       int // the event that showed shown
+	// earlier are the reports before the latest, by the viewer's time,
+	// the most recent jMaxEarlier.
+	earlier []jReport
+}
+
+type jReport struct {
+	at     int64
+	status cst
+	rec    int
+}
+
+// jMaxEarlier is how many earlier reports the checker remembers per viewer.
+const jMaxEarlier = 12
+
+// remember records a report with a status: the latest by the viewer's time
+// is what it shows; the earlier ones are kept, in time order, for a truth
+// that reaches baton after the viewer's copy of it.
+func (v *jView) remember(s cst, at int64, rec int) {
+	if v.shown == 0 || at >= v.shownAt {
+		if v.shown != 0 {
+			v.earlier = append(v.earlier, jReport{at: v.shownAt, status: v.shown, rec: v.shownRec})
+		}
+		v.shown, v.shownAt, v.shownRec = s, at, rec
+	} else {
+		i := len(v.earlier)
+		for i > 0 && v.earlier[i-1].at > at {
+			i--
+		}
+		v.earlier = slices.Insert(v.earlier, i, jReport{at: at, status: s, rec: rec})
+	}
+	if len(v.earlier) > jMaxEarlier {
+		v.earlier = slices.Delete(v.earlier, 0, len(v.earlier)-jMaxEarlier)
+	}
+}
+
+// reflecting finds the report that shows x for a check from t: the one
+// showing at t if it reflects x (latency 0), else the earliest later one
+// that does.
+func (v *jView) reflecting(ref [][]bool, x cst, t int64) (jReport, bool) {
+	all := append(v.earlier[:len(v.earlier):len(v.earlier)], jReport{at: v.shownAt, status: v.shown, rec: v.shownRec})
+	asOf := -1
+	for i, r := range all {
+		if r.status != 0 && r.at <= t {
+			asOf = i
+		}
+	}
+	if asOf >= 0 && ref[all[asOf].status][x] {
+		return all[asOf], true
+	}
+	for _, r := range all[asOf+1:] {
+		if ref[r.status][x] {
+			return r, true
+		}
+	}
+	return jReport{}, false
+}
+
+type jCheck struct {
+	viewer      int
+	status      cst
+	t, deadline int64
+	by          opener
+	failed      bool
+	auth        schemas.System
+	carrier     string
+}
+
+// jOut is one closed check.
+type jOut struct {
+	viewer  int
+	status  cst
+	outcome int
+	latency int64 // IN_SYNC and LATE only
+	auth    schemas.System
+	carrier string
+	closer  int // IN_SYNC and LATE: the event whose report closed it
+	t       int64
+	dl      int64
+	shown   cst // IN_SYNC, LATE, CONFLICT: the status the viewer showed
+}
+
+type jFail struct {
+	viewer int
+	status cst
+	reason int
+}
+
+// judge is one order's checks.
+type judge struct {
+	r      *gtRules
+	views  []jView // by viewer index
+	order  []int   // viewers in first-sight order
+	checks []jCheck
+	out    []jOut
+	failed []jFail
+}
+
+func newJudge(r *gtRules) *judge {
+	return &judge{r: r, views: make([]jView, len(r.viewers))}
+}
+
+func (j *judge) fail(k *jCheck, reason int) {
+	k.failed = true
+	j.failed = append(j.failed, jFail{viewer: k.viewer, status: k.status, reason: reason})
+}
+
+func (j *judge) close(k *jCheck, outcome int, latency int64, closer int, shown cst) {
+	j.out = append(j.out, jOut{viewer: k.viewer, status: k.status, outcome: outcome, latency: latency,
+		auth: k.auth, carrier: k.carrier, closer: closer, t: k.t, dl: k.deadline, shown: shown})
+}
+
+func (j *judge) conflict(k *jCheck) {
+	j.fail(k, rConflict)
+	j.close(k, oConflict, 0, -1, j.views[k.viewer].shown)
+}
+
+// reflected closes k: the viewer showed s, which reflects it, at r.
+func (j *judge) reflected(k *jCheck, s cst, r int64, closer int) {
+	if r <= k.deadline {
+		j.close(k, oInSync, max(0, r-k.t), closer, s)
+		return
+	}
+	if !k.failed {
+		j.fail(k, rSLABreached)
+	}
+	j.close(k, oLate, max(0, r-k.t), closer, s)
+}
+
+func (j *judge) filter(keep func(k *jCheck) bool) {
+	n := 0
+	for i := range j.checks {
+		if keep(&j.checks[i]) {
+			j.checks[n] = j.checks[i]
+			n++
+		}
+	}
+	j.checks = j.checks[:n]
+}
+
+func (j *judge) hasOpen(vi int, x cst) bool {
+	for i := range j.checks {
+		k := &j.checks[i]
+		if k.viewer == vi && k.status == x && k.by != byReport {
+			return true
+		}
+	}
+	return false
+}
+
+// truth: the order's truth moved to x at t (authority auth, carrier).
+func (j *judge) truth(x cst, t int64, auth schemas.System, carrier string) {
+	if x == 0 || len(j.order) == 0 {
+		return
+	}
+	ref := j.r.reflects
+	j.filter(func(k *jCheck) bool {
+		v := &j.views[k.viewer]
+		if k.by == byReport {
+			if !j.r.covers[x][v.shown] {
+				return true
+			}
+			if t > k.deadline {
+				j.conflict(k)
+			}
+			return false
+		}
+		if !k.failed && t <= k.deadline && !ref[x][k.status] {
+			j.close(k, oSuperseded, 0, -1, 0)
+			return false
+		}
+		return true
+	})
+	for _, vi := range j.order {
+		v, conf := &j.views[vi], &j.r.viewers[vi]
+		if !conf.expects[x] || j.hasOpen(vi, x) {
+			continue
+		}
+		k := jCheck{viewer: vi, status: x, t: t, by: byTruth, auth: auth, carrier: carrier}
+		if t < v.first {
+			k.by, k.t = byFirstSight, v.first
+		}
+		k.deadline = satAdd(k.t, conf.sla)
+		if r, ok := v.reflecting(ref, x, k.t); ok {
+			j.reflected(&k, r.status, r.at, r.rec)
+			continue
+		}
+		j.checks = append(j.checks, k)
+	}
+}
+
+// view: viewer vi showed s (0: no status) at its time r, in event rec,
+// while the order's truth is x since tAt. parcel says the report is about
+// one parcel of an order with several: it closes checks but is not judged
+// for conflicts.
+func (j *judge) view(vi int, s cst, r int64, rec int, x cst, tAt int64, tAuth schemas.System, parcel bool) {
+	if vi < 0 {
+		return
+	}
+	ref, conf, v := j.r.reflects, &j.r.viewers[vi], &j.views[vi]
+	if !v.seen {
+		*v = jView{seen: true, first: r, shownRec: -1}
+		j.order = append(j.order, vi)
+		if x != 0 && conf.expects[x] && !ref[s][x] {
+			k := jCheck{viewer: vi, status: x, t: r, by: byFirstSight, auth: tAuth}
+			if r < tAt {
+				k.by, k.t = byTruth, tAt
+			}
+			k.deadline = satAdd(k.t, conf.sla)
+			j.checks = append(j.checks, k)
+		}
+	}
+	latest := s != 0 && (v.shown == 0 || r >= v.shownAt)
+	judged := latest && !parcel
+	conflicting := judged && x != 0 && !j.r.covers[x][s]
+	pending := false
+	j.filter(func(k *jCheck) bool {
+		if k.viewer != vi {
+			return true
+		}
+		if k.by == byReport {
+			if !judged || x == 0 {
+				return true
+			}
+			if conflicting && r <= k.deadline {
+				pending = true
+				return true
+			}
+			if r > k.deadline {
+				j.conflict(k)
+			}
+			return false
+		}
+		if ref[s][k.status] {
+			j.reflected(k, s, r, rec)
+			return false
+		}
+		return true
+	})
+	if conflicting && !pending {
+		j.checks = append(j.checks, jCheck{viewer: vi, status: x, t: r, deadline: satAdd(r, conf.sla), by: byReport, auth: tAuth})
+	}
+	if s != 0 {
+		v.remember(s, r, rec)
+	}
+}
+
+// due: the watermark passed w.
+func (j *judge) due(w int64) {
+	j.filter(func(k *jCheck) bool {
+		if k.by == byReport {
+			if k.deadline < w {
+				j.conflict(k)
+				return false
+			}
+			return true
+		}
+		if !k.failed && k.deadline < w {
+			j.fail(k, rSLABreached)
+		}
+		if satAdd(k.deadline, j.r.missingAfter) < w {
+			j.close(k, oMissing, 0, -1, 0)
+			return false
+		}
+		return true
+	})
+}
+
+func satAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
