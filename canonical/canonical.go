@@ -171,3 +171,36 @@ func Names() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Class refines Kind for the lifecycle rules of the later stages: where a
+// status sits and how a track moves through it.
+type Class uint8
+
+// The classes.
+const (
+	ClassNone      Class = iota // not a canonical status
+	ClassStage                  // the main line, PLACED … DELIVERED
+	ClassProblem                // a side state off the line, left by a recovery: ON_HOLD, EXCEPTION, RETURN_TO_SENDER, DELIVERY_ATTEMPT_FAILED, AVAILABLE_FOR_PICKUP
+	ClassReturn                 // the return branch after delivery, ordered like stages: RETURN_REQUESTED … REFUNDED
+	ClassAggregate              // order level only: PARTIALLY_SHIPPED, PARTIALLY_DELIVERED
+	ClassBranch                 // CANCELLED
+)
+
+// Class is in's class: side states from RETURN_REQUESTED's rank on are the
+// ordered return branch, the others problems.
+func (in Info) Class() Class {
+	switch in.Kind {
+	case Stage:
+		return ClassStage
+	case Side:
+		if in.Rank >= ReturnRequested.Rank() {
+			return ClassReturn
+		}
+		return ClassProblem
+	case Aggregate:
+		return ClassAggregate
+	case Branch:
+		return ClassBranch
+	}
+	return ClassNone
+}

@@ -164,3 +164,28 @@ func TestForShipment(t *testing.T) {
 		}
 	}
 }
+
+func TestClassSortsEveryStatus(t *testing.T) {
+	want := map[Class][]Status{
+		ClassStage:     {Placed, Confirmed, Released, Picked, Packed, Shipped, InTransit, OutForDelivery, Delivered},
+		ClassProblem:   {OnHold, Exception, ReturnToSender, DeliveryAttemptFailed, AvailableForPickup},
+		ClassReturn:    {ReturnRequested, ReturnInTransit, Returned, Refunded},
+		ClassAggregate: {PartiallyShipped, PartiallyDelivered},
+		ClassBranch:    {Cancelled},
+	}
+	n := 0
+	for class, statuses := range want {
+		for _, s := range statuses {
+			n++
+			if got := s.Info().Class(); got != class {
+				t.Errorf("%s is class %d, want %d", s, got, class)
+			}
+		}
+	}
+	if n != len(All()) {
+		t.Errorf("the table sorts %d statuses, there are %d", n, len(All()))
+	}
+	if (Info{}).Class() != ClassNone {
+		t.Error("an unknown status has a class")
+	}
+}

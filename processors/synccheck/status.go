@@ -10,15 +10,14 @@ import (
 // state and every record spell statuses by name.
 type st uint8
 
-type class uint8
+// class is canonical.Class, short for the rules here.
+type class = canonical.Class
 
 const (
-	classNone      class = iota
-	classStage           // the main line, PLACED … DELIVERED
-	classProblem         // a side state off the line: ON_HOLD, EXCEPTION, RETURN_TO_SENDER, DELIVERY_ATTEMPT_FAILED, AVAILABLE_FOR_PICKUP
-	classReturn          // the ordered return branch: RETURN_REQUESTED … REFUNDED
-	classAggregate       // PARTIALLY_SHIPPED, PARTIALLY_DELIVERED
-	classBranch          // CANCELLED
+	classStage     = canonical.ClassStage
+	classProblem   = canonical.ClassProblem
+	classReturn    = canonical.ClassReturn
+	classAggregate = canonical.ClassAggregate
 )
 
 type stInfo struct {
@@ -36,20 +35,7 @@ var (
 
 func init() {
 	for _, in := range canonical.All() {
-		i := stInfo{name: in.Status, rank: in.Rank}
-		switch in.Kind {
-		case canonical.Stage:
-			i.class = classStage
-		case canonical.Side:
-			i.class = classProblem
-			if in.Rank >= canonical.ReturnRequested.Rank() {
-				i.class = classReturn
-			}
-		case canonical.Aggregate:
-			i.class = classAggregate
-		case canonical.Branch:
-			i.class = classBranch
-		}
+		i := stInfo{name: in.Status, rank: in.Rank, class: in.Class()}
 		stByName[in.Status] = st(len(stInfos))
 		stInfos = append(stInfos, i)
 	}
