@@ -421,7 +421,11 @@ func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 				}
 			})
 			if applyErr != nil {
-				return zero, fmt.Errorf("%s: restore partition %d: %w", s.cfg.stage, p, applyErr)
+				// Most likely written by another baton version whose state
+				// format this one cannot read (Kafka Streams refuses such a
+				// state store too): the state must be rebuilt from the input.
+				return zero, fmt.Errorf("%s: restore partition %d of %s: %w (if an older baton wrote it, rebuild the state: delete the topic %s and the consumer group %s, and the stage replays its input; on the dev stack, make dev-purge)",
+					s.cfg.stage, p, topic, applyErr, topic, s.cfg.group)
 			}
 		}
 	}
