@@ -523,6 +523,22 @@ func (s *stateful[S]) run(ctx context.Context) error {
 	}
 }
 
+// appendPart adds a polled partition's records to parts, joining them to
+// an earlier range of the same partition (a poll may hold two): the merge
+// keeps a partition's offset order only within one part, and timestamps
+// need not grow along a partition (the canonical topic interleaves every
+// normalize partition's outputs), so two ranges of one partition must be
+// one part.
+func appendPart(parts []kgo.FetchTopicPartition, fp kgo.FetchTopicPartition) []kgo.FetchTopicPartition {
+	for i := range parts {
+		if parts[i].Topic == fp.Topic && parts[i].Partition == fp.Partition {
+			parts[i].Records = append(parts[i].Records[:len(parts[i].Records):len(parts[i].Records)], fp.Records...)
+			return parts
+		}
+	}
+	return append(parts, fp)
+}
+
 // mergeByTimestamp calls f with the records of parts (partitions of one
 // or more topics) in timestamp order, keeping each partition's own offset
 // order (a k-way merge of the partitions' sequences; ties go to the
@@ -579,7 +595,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
 			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
 			last := fp.Records[len(fp.Records)-1]
 			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
-			parts = append(parts, fp)
+			parts = appendPart(parts, fp)
 			s.mu.Lock()
 			st, ok := s.states[fp.Partition]
 			s.mu.Unlock()
