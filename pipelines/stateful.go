@@ -687,6 +687,9 @@ func (s *stateful[S]) restoreAll(ctx context.Context) error {
 	for _, p := range restored {
 		st, err := s.restore(ctx, p)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopping: the next owner restores it
+			}
 			return err
 		}
 		s.mu.Lock()
