@@ -6,8 +6,10 @@ BIN     := bin/baton
 ORDERS  ?= 3000
 SEED    ?= 42
 BENCH_ORDERS ?= 20000
+BENCH_RATE   ?= 500
+BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e clean
+.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -36,13 +38,16 @@ test: ## install what is missing, start the dev stack, run every check and test 
 lint: ## gofmt, go vet, go.mod tidy
 	scripts/lint.sh
 
-bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run
+bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run (latency: make bench-latency)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-e2e:
 	scripts/bench-e2e.sh $(BENCH_ORDERS)
+
+bench-latency: ## pipeline latency p50/p95/p99 per stage, live at a steady BENCH_RATE events/s for BENCH_SECONDS s
+	scripts/bench-latency.sh $(BENCH_RATE) $(BENCH_SECONDS)
 
 clean:
 	rm -rf bin

@@ -8,27 +8,36 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// aligner keeps a stage's input partitions within a window of event time of
-// each other while they have a backlog, by pausing the partitions that are
-// ahead (Flink's watermark alignment; Kafka Streams' timestamp
-// synchronization picks the lowest timestamp for the same reason).
+// aligner keeps a stage's input partitions in event-time order of each
+// other while they have a backlog (Flink's watermark alignment; Kafka
+// Streams' timestamp synchronization), in two ways:
+//
+//   - a polled batch is cut at its frontier (see cut): the records of an
+//     aligned partition later than the lowest position any lagging aligned
+//     partition has reached are not processed in this batch; the stage
+//     keeps them in memory for a later batch (Kafka Streams' partition
+//     record queues), and commits its offsets only up to them;
+//   - partitions more than window ahead of the slowest lagging one are
+//     paused, so the stage does not keep fetching records it would cut.
 //
 // Why: a stage that merges several topics (normalize reads six source
 // topics into one canonical topic) would otherwise copy whatever the
-// broker's fetches return first. Catching up on a backlog, a topic with
-// small records races days of event time ahead of one with large records,
-// and the canonical topic then holds an order's storefront copies long
-// before the warehouse and carrier facts they copy. Everything downstream
-// that compares systems by arrival (the viewer checks) would see every
-// viewer ahead of the truth. With alignment the canonical topic keeps
-// close to the sources' own arrival order, whether the stage runs live or
-// replays a month.
+// broker's fetches return first. Catching up on a backlog, one fetch of a
+// sparse topic (the help desk's tickets) spans days of event time, while
+// one of a dense topic (carrier scans) spans minutes; copied as fetched,
+// the canonical topic would hold an order's help-desk view long before the
+// warehouse and carrier facts it copies, and everything downstream that
+// compares systems by arrival (the viewer checks) would see every viewer
+// ahead of the truth. With alignment the canonical topic is in the
+// sources' own arrival order, whether the stage runs live or replays a
+// month.
 //
 // A partition takes part once it has returned records and while it has a
-// backlog (its last record is below its high watermark): a partition at
-// its end is waiting for new records, not behind, and is never waited for.
-// The slowest lagging partition is never paused, so the stage always
-// progresses.
+// backlog (records beyond the last one processed): a partition at its end
+// is waiting for new records, not behind, and is never waited for; nor is
+// one that has returned nothing for idleAfter (Flink's idleness). The
+// slowest lagging partition is never paused and its records are never cut,
+// so the stage always progresses.
 type aligner struct {
 	window time.Duration
 	topics map[string]bool
@@ -38,16 +47,22 @@ type aligner struct {
 	paused map[string][]int32
 }
 
+// idleAfter is how long a lagging partition that returns no records still
+// holds back the frontier.
+const idleAfter = 10 * time.Second
+
 type topicPartition struct {
 	topic     string
 	partition int32
 }
 
-// alignPosition is where a partition stands: the timestamp of its last
-// record and whether more records were waiting behind it.
+// alignPosition is where a partition stands: a lower bound of the
+// timestamp of its next unprocessed record, whether it has a backlog, and
+// when it last returned records (wall clock).
 type alignPosition struct {
 	at      time.Time
 	lagging bool
+	seen    time.Time
 }
 
 func newAligner(window time.Duration, topics []string) *aligner {
@@ -58,27 +73,103 @@ func newAligner(window time.Duration, topics []string) *aligner {
 	return a
 }
 
-// observe records how far a polled batch took each aligned partition.
-func (a *aligner) observe(fetches kgo.Fetches) {
+// cut removes from parts the records of aligned partitions later than the
+// frontier: the lowest position of the lagging aligned partitions, the
+// ones in this batch at their last fetched record, the others (not idle)
+// where they last stood. It returns the records removed, per partition, in
+// offset order. A batch without a lagging aligned partition (all caught
+// up: the live case) is not cut.
+func (a *aligner) cut(parts []kgo.FetchTopicPartition, now time.Time) (rest []kgo.FetchTopicPartition) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+	var frontier time.Time
+	fromBatch := false // the frontier is a record of this batch
+	lower := func(t time.Time, inBatch bool) {
+		if frontier.IsZero() || t.Before(frontier) {
+			frontier, fromBatch = t, inBatch
+		}
+	}
+	inBatch := map[topicPartition]bool{}
+	for _, fp := range parts {
 		if !a.topics[fp.Topic] || len(fp.Records) == 0 {
-			return
+			continue
+		}
+		inBatch[topicPartition{fp.Topic, fp.Partition}] = true
+		if last := fp.Records[len(fp.Records)-1]; last.Offset+1 < fp.HighWatermark {
+			lower(last.Timestamp, true)
+		}
+	}
+	for tp, pos := range a.last {
+		if !inBatch[tp] && pos.lagging && now.Sub(pos.seen) < idleAfter {
+			lower(pos.at, false)
+		}
+	}
+	if frontier.IsZero() {
+		return nil
+	}
+	// Where each aligned part is cut: at its first record later than the
+	// frontier. Timestamps normally grow along a source partition (they
+	// are arrival times), but a producer may set any, so the records kept
+	// are those before the first later one.
+	cutAt := make([]int, len(parts))
+	kept := 0
+	for i, fp := range parts {
+		cutAt[i] = len(fp.Records)
+		if !a.topics[fp.Topic] {
+			continue
+		}
+		for j, r := range fp.Records {
+			if r.Timestamp.After(frontier) {
+				cutAt[i] = j
+				break
+			}
+		}
+		kept += cutAt[i]
+	}
+	if kept == 0 && fromBatch {
+		// Only with timestamps going backward along a partition: the
+		// partition that set the frontier would be cut before its first
+		// record and wait forever. Progress over order.
+		return nil
+	}
+	return splitParts(parts, cutAt)
+}
+
+// observe records where a batch, as processed, left each aligned
+// partition: a partition with records left for later (rest) stands at the
+// first of them, with a backlog; the others at their last record
+// processed.
+func (a *aligner) observe(parts, rest []kgo.FetchTopicPartition, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	waiting := map[topicPartition]bool{}
+	for _, fp := range rest {
+		if !a.topics[fp.Topic] {
+			continue
+		}
+		tp := topicPartition{fp.Topic, fp.Partition}
+		waiting[tp] = true
+		a.last[tp] = alignPosition{at: fp.Records[0].Timestamp, lagging: true, seen: now}
+	}
+	for _, fp := range parts {
+		tp := topicPartition{fp.Topic, fp.Partition}
+		if !a.topics[fp.Topic] || len(fp.Records) == 0 || waiting[tp] {
+			continue
 		}
 		last := fp.Records[len(fp.Records)-1]
-		a.last[topicPartition{fp.Topic, fp.Partition}] = alignPosition{at: last.Timestamp, lagging: last.Offset+1 < fp.HighWatermark}
-	})
+		a.last[tp] = alignPosition{at: last.Timestamp, lagging: last.Offset+1 < fp.HighWatermark, seen: now}
+	}
 }
 
 // apply pauses the lagging partitions more than window ahead of the
-// slowest lagging one and resumes the others.
+// slowest lagging one that is not idle, and resumes the others.
 func (a *aligner) apply(cl *kgo.Client) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	now := time.Now()
 	var slowest time.Time
 	for _, pos := range a.last {
-		if pos.lagging && (slowest.IsZero() || pos.at.Before(slowest)) {
+		if pos.lagging && now.Sub(pos.seen) < idleAfter && (slowest.IsZero() || pos.at.Before(slowest)) {
 			slowest = pos.at
 		}
 	}

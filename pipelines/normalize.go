@@ -95,6 +95,8 @@ type Normalize struct {
 	idleSent map[string]bool
 	// holdSent is the last holdback announced per partition.
 	holdSent map[int32]holdAnnouncement
+	// linkPartitioner picks a link's partition as the producer would.
+	linkPartitioner kgo.TopicPartitioner
 }
 
 // NewNormalize builds the stage; Run starts it.
@@ -102,7 +104,8 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, holdSent: map[int32]holdAnnouncement{}}
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, holdSent: map[int32]holdAnnouncement{},
+		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
 		inputs = append(inputs, t.Name)
@@ -139,16 +142,17 @@ func (n *Normalize) forgetPositions() {
 	n.position, n.idleSent, n.holdSent = map[string]int64{}, map[string]bool{}, map[int32]holdAnnouncement{}
 }
 
-// endBatch announces, to every links partition, how far this batch took
-// each link-producing source partition (reaching a partition's end means
-// nothing of it is in flight: it is announced idle until its next record),
-// and updates the held-scans gauge.
-func (n *Normalize) endBatch(fetches kgo.Fetches, produce func(*kgo.Record)) error {
+// endBatch announces, to every links partition, how far this batch (as
+// processed, after the aligner's cut) took each link-producing source
+// partition (reaching a partition's end means nothing of it is in flight:
+// it is announced idle until its next record), and updates the held-scans
+// gauge.
+func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error {
 	progress := map[normalize.SourceWatermark]bool{}
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+	for _, fp := range parts {
 		sys, ok := n.cfg.Topics.SystemOf(fp.Topic)
 		if !ok || !isLinkSource(sys) || len(fp.Records) == 0 {
-			return
+			continue
 		}
 		last := fp.Records[len(fp.Records)-1]
 		idle := last.Offset+1 >= fp.HighWatermark
@@ -158,7 +162,7 @@ func (n *Normalize) endBatch(fetches kgo.Fetches, produce func(*kgo.Record)) err
 		n.position[key] = last.Offset + 1
 		n.idleSent[key] = idle
 		n.mu.Unlock()
-	})
+	}
 	held := 0
 	n.stage.eachState(func(p int32, st *normalize.State) {
 		held += st.HeldCount()
@@ -252,13 +256,8 @@ type routeTopicPartitioner struct {
 func (routeTopicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
 
 func (r routeTopicPartitioner) Partition(rec *kgo.Record, n int) int {
-	if r.all {
+	if r.all || hasHeader(rec, manualHeader) {
 		return int(rec.Partition)
-	}
-	for _, h := range rec.Headers {
-		if h.Key == manualHeader {
-			return int(rec.Partition)
-		}
 	}
 	return r.hash.Partition(rec, n)
 }
@@ -281,6 +280,11 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 			return n.dead.Emit(r, ReasonInvalidRecord, err, produce)
 		}
 		in.Link, in.Watermark = li.Link, li.Watermark
+		if in.Link != nil && hasHeader(r, appliedHeader) {
+			// Already applied, in the transaction that wrote it (see
+			// applyLink): only its progress counts now.
+			in.Link, in.Watermark = nil, &normalize.SourceWatermark{Source: li.Link.SourceSystem, Partition: li.Link.SourcePartition, At: r.Timestamp}
+		}
 	} else {
 		sys, ok := n.cfg.Topics.SystemOf(r.Topic)
 		if !ok {
@@ -296,6 +300,46 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	// that lifts, a newly held one is announced before any later event.
 	n.announceHold(r.Partition, st.OldestHeld(), false, produce)
 	return nil
+}
+
+// appliedHeader marks a links record whose link was applied to its
+// partition's state in the transaction that produced it.
+const appliedHeader = "baton-applied"
+
+// applyLink applies a link, rec, to the state of the links partition it
+// goes to, at once, when this process holds that state, and marks rec so
+// (appliedHeader) that its copy from the links topic changes nothing. The
+// scans held for the link are released in this same transaction, right
+// after the event that linked them, as they would be in a live run;
+// through the links topic they would wait for the transaction's commit
+// and a poll, which on a replayed backlog is a whole batch later, so that
+// viewer reports of the same time would reach unify long before the scans
+// they copy. A state held elsewhere gets the link through the topic.
+func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, produce func(*kgo.Record)) error {
+	links := n.cfg.Topics.Links()
+	q := int32(n.linkPartitioner.Partition(rec, int(links.Partitions)))
+	st, ok := n.stage.restoredState(q)
+	if !ok {
+		return nil
+	}
+	rec.Partition = q
+	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: manualHeader}, kgo.RecordHeader{Key: appliedHeader})
+	in := normalize.Input{Ingested: rec.Timestamp, Link: &l, Record: normalize.Original{Topic: links.Name, Partition: q, Offset: -1, Key: rec.Key, Value: rec.Value}}
+	if err := n.emit(in, n.cfg.Processor.Process(st, in), produce); err != nil {
+		return err
+	}
+	n.announceHold(q, st.OldestHeld(), false, produce)
+	return nil
+}
+
+// hasHeader reports whether r carries the header key.
+func hasHeader(r *kgo.Record, key string) bool {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // emit encodes and produces a processor output, changelog included.
@@ -322,7 +366,11 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
-		produce(&kgo.Record{Topic: topics.Links().Name, Key: []byte(l.TrackingNumber), Value: b, Timestamp: in.Ingested})
+		rec := &kgo.Record{Topic: topics.Links().Name, Key: []byte(l.TrackingNumber), Value: b, Timestamp: in.Ingested}
+		if err := n.applyLink(l, rec, produce); err != nil {
+			return err
+		}
+		produce(rec)
 	}
 	for _, rj := range out.Rejected {
 		if rj.Reason == normalize.ReasonUnmappedStatus {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/baton-pipeline/baton/schemas"
 )
@@ -108,7 +110,7 @@ type statefulConfig[S any] struct {
 	process func(ctx context.Context, st S, r *kgo.Record, produce func(*kgo.Record)) error
 	// endBatch, optional, runs inside the transaction after the batch's
 	// records (normalize announces its progress there).
-	endBatch func(fetches kgo.Fetches, produce func(*kgo.Record)) error
+	endBatch func(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error
 	// idle, optional, runs on a poll that returned nothing.
 	idle func(ctx context.Context) error
 	// revoked, optional, runs when partitions leave this process.
@@ -150,6 +152,11 @@ type stateful[S any] struct {
 	target kadm.ListedOffsets
 	// align keeps cfg.alignTopics within cfg.alignWindow; nil: no alignment.
 	align *aligner
+	// pending holds the records fetched but cut from their batch by the
+	// aligner, per partition in offset order: they lead the next batch,
+	// and until they are processed the offsets committed for their
+	// partitions stay at the first of them (see transaction).
+	pending []kgo.FetchTopicPartition
 }
 
 func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
@@ -225,7 +232,7 @@ func (s *stateful[S]) reopen(cause error) error {
 		s.align.reset(nil) // a new client: nothing is paused on it
 	}
 	s.mu.Lock()
-	s.owned, s.states = map[int32]bool{}, map[int32]S{}
+	s.owned, s.states, s.pending = map[int32]bool{}, map[int32]S{}, nil
 	s.mu.Unlock()
 	if s.cfg.revoked != nil {
 		s.cfg.revoked()
@@ -257,14 +264,19 @@ func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[st
 	for p := range partitionNumbers(assigned) {
 		s.owned[p] = true
 	}
+	s.cfg.logger.Info(s.cfg.stage+" partitions assigned", "assigned", assigned)
 }
 
 func (s *stateful[S]) dropped(_ context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	s.cfg.logger.Info(s.cfg.stage+" partitions revoked", "revoked", revoked)
 	s.mu.Lock()
 	for p := range partitionNumbers(revoked) {
 		delete(s.owned, p)
 		delete(s.states, p)
 	}
+	s.pending = slices.DeleteFunc(s.pending, func(fp kgo.FetchTopicPartition) bool {
+		return slices.Contains(revoked[fp.Topic], fp.Partition)
+	})
 	s.mu.Unlock()
 	if s.align != nil {
 		s.align.reset(cl)
@@ -339,6 +351,15 @@ func (s *stateful[S]) allStates(ctx context.Context) (map[int32]S, error) {
 		out[p] = st
 	}
 	return out, nil
+}
+
+// restoredState returns partition p's state when this process owns it and
+// has restored it.
+func (s *stateful[S]) restoredState(p int32) (S, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.states[p]
+	return st, ok
 }
 
 // eachState calls f with every restored partition and its state.
@@ -470,8 +491,9 @@ func (s *stateful[S]) run(ctx context.Context) error {
 				s.cfg.logger.Warn("fetch error", "stage", s.cfg.stage, "topic", topic, "partition", p, "err", err)
 			}
 		})
-		if fetches.NumRecords() > 0 {
-			if err := s.transact(ctx, fetches); err != nil {
+		if fetches.NumRecords() > 0 || s.hasPending() {
+			processed, err := s.transact(ctx, fetches)
+			if err != nil {
 				if fenced(err) && ctx.Err() == nil {
 					if err := s.reopen(err); err != nil {
 						return err
@@ -480,12 +502,10 @@ func (s *stateful[S]) run(ctx context.Context) error {
 				}
 				return err
 			}
-			records += fetches.NumRecords()
-			if s.align != nil {
-				s.align.observe(fetches)
-				s.align.apply(s.sess.Client())
+			records += processed
+			if fetches.NumRecords() > 0 || processed > 0 {
+				continue
 			}
-			continue
 		}
 		if s.cfg.idle != nil {
 			if err := s.cfg.idle(ctx); err != nil {
@@ -533,10 +553,20 @@ func appendPart(parts []kgo.FetchTopicPartition, fp kgo.FetchTopicPartition) []k
 	for i := range parts {
 		if parts[i].Topic == fp.Topic && parts[i].Partition == fp.Partition {
 			parts[i].Records = append(parts[i].Records[:len(parts[i].Records):len(parts[i].Records)], fp.Records...)
+			parts[i].HighWatermark = fp.HighWatermark // the later fetch's
 			return parts
 		}
 	}
 	return append(parts, fp)
+}
+
+// joinParts adds the parts of more to parts, each after the records of its
+// partition already there.
+func joinParts(parts, more []kgo.FetchTopicPartition) []kgo.FetchTopicPartition {
+	for _, fp := range more {
+		parts = appendPart(parts, fp)
+	}
+	return parts
 }
 
 // mergeByTimestamp calls f with the records of parts (partitions of one
@@ -547,100 +577,184 @@ func appendPart(parts []kgo.FetchTopicPartition, fp kgo.FetchTopicPartition) []k
 // topic's backlog before another's is still processed in arrival order
 // across topics, as it would have been live.
 func mergeByTimestamp(parts []kgo.FetchTopicPartition, f func(*kgo.Record) error) error {
-	next := make([]int, len(parts))
+	var err error
+	mergeOrder(parts, func(i, j int) bool {
+		err = f(parts[i].Records[j])
+		return err == nil
+	})
+	return err
+}
+
+// mergeOrder calls next with each record of parts, as (part, index), in
+// mergeByTimestamp's order, until next returns false.
+func mergeOrder(parts []kgo.FetchTopicPartition, next func(i, j int) bool) {
+	at := make([]int, len(parts))
 	for {
 		pick := -1
 		for i, fp := range parts {
-			if next[i] < len(fp.Records) && (pick < 0 || fp.Records[next[i]].Timestamp.Before(parts[pick].Records[next[pick]].Timestamp)) {
+			if at[i] < len(fp.Records) && (pick < 0 || fp.Records[at[i]].Timestamp.Before(parts[pick].Records[at[pick]].Timestamp)) {
 				pick = i
 			}
 		}
 		if pick < 0 {
-			return nil
+			return
 		}
-		r := parts[pick].Records[next[pick]]
-		next[pick]++
-		if err := f(r); err != nil {
-			return err
+		at[pick]++
+		if !next(pick, at[pick]-1) {
+			return
 		}
 	}
+}
+
+// maxBatchRecords bounds the records one transaction processes: a whole
+// backlog polled at once (or gathered by the aligner) would otherwise be
+// one transaction, and one that outlives the transaction timeout on a
+// loaded machine is fenced, retried whole and fenced again. Kafka Streams
+// bounds a transaction by time (commit.interval.ms) for the same reason.
+const maxBatchRecords = 4000
+
+// limitParts keeps in parts the first max records in merge order (a
+// prefix of each part) and returns the rest, per part.
+func limitParts(parts []kgo.FetchTopicPartition, max int) []kgo.FetchTopicPartition {
+	kept := make([]int, len(parts))
+	n := 0
+	mergeOrder(parts, func(i, _ int) bool {
+		kept[i]++
+		n++
+		return n < max
+	})
+	return splitParts(parts, kept)
+}
+
+// splitParts keeps the first keep[i] records of each part i in parts and
+// returns the others, per part, in offset order.
+func splitParts(parts []kgo.FetchTopicPartition, keep []int) (rest []kgo.FetchTopicPartition) {
+	for i := range parts {
+		fp := &parts[i]
+		if keep[i] == len(fp.Records) {
+			continue
+		}
+		later := *fp
+		later.Records = fp.Records[keep[i]:]
+		rest = append(rest, later)
+		fp.Records = fp.Records[:keep[i]:keep[i]]
+	}
+	return rest
 }
 
 // errRevoked aborts a batch holding records of a partition no longer owned.
 var errRevoked = errors.New("partition revoked during the batch")
 
 // transact processes one polled batch in one transaction.
-func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) error {
+func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (processed int, err error) {
 	// Before the transaction: a restore may take longer than its timeout.
 	if err := s.ensureStates(ctx, fetches); err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return 0, nil
 		}
-		return err
+		return 0, err
 	}
+	// Partition p of every input feeds partition p's state; the batch's
+	// records are processed in timestamp order across all of its
+	// partitions (see mergeByTimestamp), so that an output topic fed by
+	// several of them (partition q of the canonical topic gets records
+	// from every normalize partition) receives them in arrival order, not
+	// in blocks of one partition's backlog. With alignment, the records
+	// past the batch's frontier wait for a later batch (see aligner).
+	s.mu.Lock()
+	parts := slices.Clone(s.pending)
+	s.mu.Unlock()
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) > 0 {
+			parts = appendPart(parts, fp)
+		}
+	})
+	var rest []kgo.FetchTopicPartition
+	if s.align != nil {
+		rest = s.align.cut(parts, time.Now())
+	}
+	for _, fp := range parts {
+		processed += len(fp.Records)
+	}
+	if processed > maxBatchRecords {
+		rest = joinParts(limitParts(parts, maxBatchRecords), rest) // offset order: the limit's rest first
+		processed = maxBatchRecords
+	}
+	if processed == 0 {
+		// Everything waits for a partition that has not returned its
+		// records yet.
+		s.setPending(rest)
+		if s.align != nil {
+			s.align.observe(parts, rest, time.Now())
+			s.align.apply(s.sess.Client())
+		}
+		return 0, nil
+	}
+	s.setPending(rest) // what the transaction's offsets must wait for
 	var procErr error
 	committed, err := s.transaction(ctx, func(produce func(*kgo.Record)) error {
-		// Partition p of every input feeds partition p's state; the
-		// batch's records are processed in timestamp order across all of
-		// its partitions (see mergeByTimestamp), so that an output topic
-		// fed by several of them (partition q of the canonical topic gets
-		// records from every normalize partition) receives them in arrival
-		// order, not in blocks of one partition's backlog.
-		var parts []kgo.FetchTopicPartition
 		states := map[int32]S{}
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		for _, fp := range parts {
 			if len(fp.Records) == 0 {
-				return
+				continue
 			}
 			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
 			last := fp.Records[len(fp.Records)-1]
 			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
-			parts = appendPart(parts, fp)
 			s.mu.Lock()
 			st, ok := s.states[fp.Partition]
 			s.mu.Unlock()
 			if !ok {
 				// Revoked while this batch was buffered or in flight: the
 				// session aborts the transaction anyway.
-				procErr = errRevoked
+				return errRevoked
 			}
 			states[fp.Partition] = st
-		})
-		if procErr == nil {
-			procErr = mergeByTimestamp(parts, func(r *kgo.Record) error {
-				if r.Attrs.IsControl() {
-					return nil
-				}
-				return s.cfg.process(ctx, states[r.Partition], r, produce)
-			})
 		}
+		procErr = mergeByTimestamp(parts, func(r *kgo.Record) error {
+			if r.Attrs.IsControl() {
+				return nil
+			}
+			return s.cfg.process(ctx, states[r.Partition], r, produce)
+		})
 		if procErr == nil && s.cfg.endBatch != nil {
-			procErr = s.cfg.endBatch(fetches, produce)
+			procErr = s.cfg.endBatch(parts, produce)
 		}
 		return procErr
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if procErr != nil && !errors.Is(procErr, errRevoked) && ctx.Err() == nil {
-		return procErr
+		return 0, procErr
 	}
 	if !committed {
 		if ctx.Err() != nil {
-			return nil // stopping: the input is processed again after a restart
+			return 0, nil // stopping: the input is processed again after a restart
 		}
-		return s.restoreAll(ctx)
+		return 0, s.restoreAll(ctx)
+	}
+	if s.align != nil {
+		s.align.observe(parts, rest, time.Now())
+		s.align.apply(s.sess.Client())
 	}
 	s.updateGauge()
 	var stamps []time.Time
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) { stamps = dataStamps(stamps, fp.Records) })
+	for _, fp := range parts {
+		stamps = dataStamps(stamps, fp.Records)
+	}
 	s.cfg.metrics.observeLatency(s.cfg.stage, stamps)
-	return nil
+	return processed, nil
 }
 
 // transaction runs fill inside one Kafka transaction and ends it: commit
 // when fill and every produce succeeded, abort otherwise. committed tells
 // which happened; err is set only when ending the transaction failed.
+//
+// The offsets committed are those of the records polled, except for the
+// partitions with records pending: for those it is the offset of the first
+// pending record, so that a crash or a new owner processes them from
+// there.
 func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*kgo.Record)) error) (committed bool, err error) {
 	if err := s.sess.Begin(); err != nil {
 		return false, fmt.Errorf("%s: begin transaction: %w", s.cfg.stage, err)
@@ -649,8 +763,15 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 		produceErr error
 		errMu      sync.Mutex
 	)
+	// Records are produced and flushed with a context that a stop does
+	// not cancel: a record failed by cancellation would be missing from a
+	// transaction that could still commit, with the offsets of the input
+	// that produced it (exactly-once lost: a SIGTERM mid-batch dropped
+	// transitions and state changes this way). The transaction commits
+	// only when fill succeeded and every record was acknowledged.
+	endCtx := context.WithoutCancel(ctx)
 	fillErr := fill(func(r *kgo.Record) {
-		s.sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		s.sess.Produce(endCtx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
 				errMu.Lock()
 				if produceErr == nil {
@@ -660,7 +781,29 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 			}
 		})
 	})
-	committed, err = s.sess.End(context.WithoutCancel(ctx), kgo.TransactionEndTry(fillErr == nil))
+	if fillErr == nil {
+		if err := s.sess.Client().Flush(endCtx); err != nil {
+			return false, fmt.Errorf("%s: flush transaction: %w", s.cfg.stage, err)
+		}
+	}
+	errMu.Lock()
+	produced := produceErr == nil
+	errMu.Unlock()
+	s.mu.Lock()
+	pending := slices.Clone(s.pending)
+	s.mu.Unlock()
+	if len(pending) > 0 {
+		endCtx = kgo.PreTxnCommitFnContext(endCtx, func(req *kmsg.TxnOffsetCommitRequest) error {
+			holdOffsetsAtPending(req, pending)
+			return nil
+		})
+	}
+	committed, err = s.sess.End(endCtx, kgo.TransactionEndTry(fillErr == nil && produced))
+	if err != nil || !committed {
+		// The session sought back to the committed offsets: the pending
+		// records are fetched again.
+		s.setPending(nil)
+	}
 	if err != nil {
 		return false, fmt.Errorf("%s: end transaction: %w", s.cfg.stage, err)
 	}
@@ -675,6 +818,38 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 	}
 	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, outcome).Inc()
 	return committed, nil
+}
+
+// holdOffsetsAtPending sets the offset req commits for each partition with
+// pending records to the first of them.
+func holdOffsetsAtPending(req *kmsg.TxnOffsetCommitRequest, pending []kgo.FetchTopicPartition) {
+	first := map[topicPartition]*kgo.Record{}
+	for _, fp := range pending {
+		first[topicPartition{fp.Topic, fp.Partition}] = fp.Records[0]
+	}
+	for i := range req.Topics {
+		t := &req.Topics[i]
+		for j := range t.Partitions {
+			if r, ok := first[topicPartition{t.Topic, t.Partitions[j].Partition}]; ok {
+				t.Partitions[j].Offset, t.Partitions[j].LeaderEpoch = r.Offset, r.LeaderEpoch
+			}
+		}
+	}
+}
+
+// hasPending reports whether records cut from earlier batches wait.
+func (s *stateful[S]) hasPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
+}
+
+// setPending replaces the pending records, keeping only those of
+// partitions still owned (a revoke may have come meanwhile).
+func (s *stateful[S]) setPending(pending []kgo.FetchTopicPartition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = slices.DeleteFunc(pending, func(fp kgo.FetchTopicPartition) bool { return !s.owned[fp.Partition] })
 }
 
 func (s *stateful[S]) restoreAll(ctx context.Context) error {

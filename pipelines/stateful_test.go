@@ -1,10 +1,13 @@
 package pipelines
 
 import (
+	"fmt"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestMergeKeepsEachPartitionsOffsetOrder: records are merged across
@@ -39,5 +42,94 @@ func TestMergeKeepsEachPartitionsOffsetOrder(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %v, want %v", got, want)
 		}
+	}
+}
+
+// TestAlignerCutsABatchAtItsFrontier: the records of aligned partitions
+// later than the lowest position of a lagging aligned partition wait for a
+// later batch (the partition is sought back to the first of them); a
+// partition at its end does not hold the others back, nor does an idle
+// one; unaligned topics are never cut; a batch of caught-up partitions is
+// not cut at all.
+func TestAlignerCutsABatchAtItsFrontier(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	part := func(topic string, p int32, hwm int64, minutes ...int) kgo.FetchTopicPartition {
+		fp := kgo.FetchTopicPartition{Topic: topic, FetchPartition: kgo.FetchPartition{Partition: p, HighWatermark: hwm}}
+		for i, m := range minutes {
+			fp.Records = append(fp.Records, &kgo.Record{Topic: topic, Partition: p, Offset: int64(10 + i), Timestamp: t0.Add(time.Duration(m) * time.Minute)})
+		}
+		return fp
+	}
+	now := t0
+	a := newAligner(30*time.Second, []string{"dense", "sparse"})
+	parts := []kgo.FetchTopicPartition{
+		part("dense", 0, 100, 1, 2, 3),       // lagging, reached minute 3: the frontier
+		part("sparse", 0, 100, 2, 60, 24*60), // lagging too, a day ahead
+		part("sparse", 1, 12, 1, 4),          // at its end: not waited for, but cut at the frontier
+		part("links", 0, 100, 1, 500),        // not aligned: never cut
+	}
+	rest := a.cut(parts, now)
+	kept := func(i int) int { return len(parts[i].Records) }
+	if kept(0) != 3 || kept(1) != 1 || kept(2) != 1 || kept(3) != 2 {
+		t.Fatalf("kept %d, %d, %d, %d records; want 3, 1, 1, 2", kept(0), kept(1), kept(2), kept(3))
+	}
+	later := map[string]int64{}
+	for _, fp := range rest {
+		later[fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)] = fp.Records[0].Offset
+	}
+	if want := map[string]int64{"sparse/0": 11, "sparse/1": 11}; !maps.Equal(later, want) {
+		t.Errorf("records kept for later start at %v, want %v (the frontier partition and unaligned topics are never cut)", later, want)
+	}
+	a.observe(parts, rest, now)
+
+	// The next batch has only sparse/0's records: dense/0, lagging at
+	// minute 3 and not idle, still holds them back...
+	parts = rest[:1]
+	if rest := a.cut(parts, now.Add(time.Second)); len(parts[0].Records) != 0 || len(rest) != 1 || len(rest[0].Records) != 2 {
+		t.Fatalf("kept %d records, %v for later; want 0, both: dense/0 is behind", len(parts[0].Records), rest)
+	}
+	// ...until it has returned nothing for idleAfter.
+	parts = []kgo.FetchTopicPartition{part("sparse", 0, 100, 60, 24*60)}
+	if rest := a.cut(parts, now.Add(idleAfter+time.Second)); len(parts[0].Records) != 2 || rest != nil {
+		t.Fatalf("kept %d records, %v for later; want both: no other partition is lagging", len(parts[0].Records), rest)
+	}
+
+	// Caught up everywhere (the live case): nothing is cut.
+	b := newAligner(30*time.Second, []string{"dense", "sparse"})
+	parts = []kgo.FetchTopicPartition{part("dense", 0, 13, 1, 2, 3), part("sparse", 0, 12, 5, 9)}
+	if rest := b.cut(parts, now); rest != nil || len(parts[1].Records) != 2 {
+		t.Fatalf("a batch of caught-up partitions was cut: %v", rest)
+	}
+}
+
+// TestLimitPartsKeepsAPrefixOfEachPartitionInMergeOrder: a batch over
+// maxBatchRecords is cut after that many records in merge order, which is
+// a prefix of every partition; the rest waits, in offset order.
+func TestLimitPartsKeepsAPrefixOfEachPartitionInMergeOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	part := func(topic string, minutes ...int) kgo.FetchTopicPartition {
+		fp := kgo.FetchTopicPartition{Topic: topic}
+		for i, m := range minutes {
+			fp.Records = append(fp.Records, &kgo.Record{Topic: topic, Offset: int64(i), Timestamp: t0.Add(time.Duration(m) * time.Minute)})
+		}
+		return fp
+	}
+	parts := []kgo.FetchTopicPartition{part("a", 1, 4, 6), part("b", 2, 3, 5, 7)}
+	rest := limitParts(parts, 4) // minutes 1, 2, 3, 4
+	if len(parts[0].Records) != 2 || len(parts[1].Records) != 2 {
+		t.Fatalf("kept %d and %d records, want 2 and 2", len(parts[0].Records), len(parts[1].Records))
+	}
+	if len(rest) != 2 || rest[0].Records[0].Offset != 2 || rest[1].Records[0].Offset != 2 || len(rest[1].Records) != 2 {
+		t.Fatalf("rest %v, want a from offset 2 and b from offset 2 (2 records)", rest)
+	}
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: "a", Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{{Partition: 0, Offset: 3}}},
+		{Topic: "c", Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{{Partition: 0, Offset: 9}}}}
+	holdOffsetsAtPending(req, rest)
+	if got := req.Topics[0].Partitions[0].Offset; got != 2 {
+		t.Errorf("a/0 commits offset %d, want 2: its first pending record", got)
+	}
+	if got := req.Topics[1].Partitions[0].Offset; got != 9 {
+		t.Errorf("c/0 commits offset %d, want 9: nothing of it pends", got)
 	}
 }

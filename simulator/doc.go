@@ -124,8 +124,12 @@
 //     warehouse's SHIPPED reaches baton first;
 //   - OMS "tick" events (a row update repeating the order's OMS status,
 //     which moves no truth) follow each MISSING check's give-up time
-//     (deadline + missing_after) when the order has later events, so the
-//     watermark passes it before a later report of the viewer arrives;
+//     (deadline + missing_after) and each CONFLICT's deadline when the
+//     order has later events, so the watermark passes it before a later
+//     report of the viewer arrives (a report after a conflict's deadline
+//     settles nothing: with no other traffic on the partition, a viewer
+//     repeating its contradiction, as the help desk does on a later ticket
+//     event, would join the conflict rather than open another);
 //   - sentinel orders (ORD-FLUSH-nnnn, one storefront orders/create each,
 //     no checks) come 2 × missing_after + 1 h after the last event, keyed
 //     to land on every partition of topics of up to 32 partitions: once the

@@ -37,7 +37,12 @@ type OrderTrace struct {
 }
 
 // CheckCall is one input of the viewer checks: the order's truth moved
-// (Viewer "") or a viewer showed the order (Viewer set).
+// (Viewer "", Status set), a viewer showed the order (Viewer set), or the
+// event of the order that made the calls before it, if any, is done (only
+// Watermark set; every event that reaches the unify stage ends with one):
+// unify runs the checks its arrival made due there, after the event's own
+// calls, so a replay in which only the order's own events move the clock
+// calls Due there and nowhere else.
 type CheckCall struct {
 	// Watermark is when the input was processed: its event's arrival (a
 	// carrier scan held for its link: the link's).

@@ -280,6 +280,9 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 					Status: in.status.name(), At: rec.recorded.UTC(), ParcelOfMany: parcel})
 			}
 		}
+		if trace != nil {
+			*trace = append(*trace, CheckCall{Watermark: time.UnixMilli(it.p).UTC()}) // the event is done: due checks
+		}
 		j.due(it.p)
 	}
 	j.due(math.MaxInt64)
@@ -391,13 +394,19 @@ func (x *gtOrder) judge() *gtResult {
 }
 
 // tick makes sure the watermark passes each check's give-up time
-// (deadline + missing_after) before the order's next event does: where a
-// MISSING check's give-up time falls before the order's last event, it adds
-// an OMS change event that repeats the OMS's status (a row update that
-// touches no status, like a note) a second later. The pipeline passes a
-// deadline only when an event moves the watermark past it; in the partition
-// of an order near the end of a run that may otherwise be the order's own
-// next event, a viewer's report that would then close the check LATE.
+// (deadline + missing_after) and each conflict's deadline before the
+// order's next event does: where a MISSING check's give-up time or a
+// CONFLICT's deadline falls before the order's last event, it adds an OMS
+// change event that repeats the OMS's status (a row update that touches no
+// status, like a note) a second later. The pipeline passes a deadline only
+// when an event moves the watermark past it, and runs the checks due after
+// that event; in the partition of an order near the end of a run that may
+// otherwise be the order's own next event: a viewer's report that would
+// then close the MISSING check LATE, or a help desk repeating its
+// contradiction on a later ticket event, which would then join the pending
+// conflict (a report after the deadline settles nothing) instead of opening
+// a second one. Without the tick such orders differ in the sparse variant
+// and are redrawn; with it they keep their natural conflicts.
 func (x *gtOrder) tick() {
 	kept := x.rc.recs[:0:0]
 	for _, rec := range x.rc.recs {
@@ -419,8 +428,11 @@ func (x *gtOrder) tick() {
 	}
 	var at []int64
 	for _, c := range base.out {
-		if c.outcome == oMissing {
+		switch c.outcome {
+		case oMissing:
 			at = append(at, satAdd(c.dl, x.st.r.missingAfter)+1000)
+		case oConflict:
+			at = append(at, c.dl+1000)
 		}
 	}
 	slices.Sort(at)

@@ -554,6 +554,7 @@ type jCheck struct {
 	failed      bool
 	auth        schemas.System
 	carrier     string
+	shown       cst // a pending conflict's contradicting status (by == byReport)
 }
 
 // jOut is one closed check.
@@ -602,7 +603,7 @@ func (j *judge) close(k *jCheck, outcome int, latency int64, closer int, shown c
 
 func (j *judge) conflict(k *jCheck) {
 	j.fail(k, rConflict)
-	j.close(k, oConflict, 0, -1, j.views[k.viewer].shown)
+	j.close(k, oConflict, 0, -1, k.shown)
 }
 
 // reflected closes k: the viewer showed s, which reflects it, at r.
@@ -645,9 +646,8 @@ func (j *judge) truth(x cst, t int64, auth schemas.System, carrier string) {
 	}
 	ref := j.r.reflects
 	j.filter(func(k *jCheck) bool {
-		v := &j.views[k.viewer]
 		if k.by == byReport {
-			if !j.r.covers[x][v.shown] {
+			if !j.r.covers[x][k.shown] {
 				return true
 			}
 			if t > k.deadline {
@@ -712,14 +712,30 @@ func (j *judge) view(vi int, s cst, r int64, rec int, x cst, tAt int64, tAuth sc
 			if !judged || x == 0 {
 				return true
 			}
-			if conflicting && r <= k.deadline {
-				pending = true
+			switch {
+			case r > k.deadline:
+				// A report past the deadline settles nothing: only the
+				// clock (due) or the truth does, and the viewer repeating
+				// the contradiction is the same conflict, not a second one.
+				// In arrival order the watermark has passed the deadline
+				// before such a report arrives (due confirmed the conflict,
+				// and a conflicting report opens a new one); when it moves
+				// only with the order's own events (variant.sparse: no
+				// other traffic on the partition, as near the end of a run)
+				// it has not, and a conflicting report joins the pending
+				// conflict. The count then depends on other orders'
+				// traffic: gtOrder.tick adds an event of the order's own
+				// just after each conflict's deadline, and an order whose
+				// report comes before that tick is redrawn (the variants
+				// differ).
+				pending = pending || conflicting
+				return true
+			case conflicting:
+				pending = true // a newer conflicting report: same conflict, new shown status
+				k.shown = s
 				return true
 			}
-			if r > k.deadline {
-				j.conflict(k)
-			}
-			return false
+			return false // withdrawn: the viewer corrected itself in time
 		}
 		if ref[s][k.status] {
 			j.reflected(k, s, r, rec)
@@ -728,7 +744,7 @@ func (j *judge) view(vi int, s cst, r int64, rec int, x cst, tAt int64, tAuth sc
 		return true
 	})
 	if conflicting && !pending {
-		j.checks = append(j.checks, jCheck{viewer: vi, status: x, t: r, deadline: satAdd(r, conf.sla), by: byReport, auth: tAuth})
+		j.checks = append(j.checks, jCheck{viewer: vi, status: x, t: r, deadline: satAdd(r, conf.sla), by: byReport, auth: tAuth, shown: s})
 	}
 	if s != 0 {
 		v.remember(s, r, rec)

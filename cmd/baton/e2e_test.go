@@ -106,8 +106,12 @@ func (s *stack) command(args ...string) *exec.Cmd {
 const runLimit = 3 * time.Minute
 
 // run runs baton to completion and returns stdout and stderr.
-func (s *stack) run(args ...string) (string, string, error) {
+func (s *stack) run(args ...string) (string, string, error) { return s.runBinary(batonBin, args...) }
+
+// runBinary is run with the baton binary bin.
+func (s *stack) runBinary(bin string, args ...string) (string, string, error) {
 	cmd := s.command(args...)
+	cmd.Path = bin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -121,7 +125,19 @@ func (s *stack) run(args ...string) (string, string, error) {
 
 func (s *stack) mustRun(args ...string) string {
 	s.t.Helper()
-	out, errOut, err := s.run(args...)
+	return s.mustRunBinary(batonBin, args...)
+}
+
+// mustRunFast is mustRun with the binary built without the race detector
+// (a stage over thousands of orders would take minutes with it).
+func (s *stack) mustRunFast(args ...string) string {
+	s.t.Helper()
+	return s.mustRunBinary(batonFastBin, args...)
+}
+
+func (s *stack) mustRunBinary(bin string, args ...string) string {
+	s.t.Helper()
+	out, errOut, err := s.runBinary(bin, args...)
 	if err != nil {
 		s.t.Fatalf("baton %s: %v\n%s", strings.Join(args, " "), err, errOut)
 	}

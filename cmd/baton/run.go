@@ -49,7 +49,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	var unifyCfg unify.Config
 	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
-	fs.DurationVar(&unifyCfg.MaxHoldback, "max-holdback", 0, "at most this far behind the watermark do the sync checks wait for carrier scans still held for their tracking link (0: as long as they are held; live deployments with long-held return labels set about 1h)")
+	fs.DurationVar(&unifyCfg.MaxHoldback, "max-holdback", 0, "let the sync checks wait, up to this far behind the watermark, for carrier scans still held for their tracking link (0, the default: they do not wait; they judge what baton has received, as the ground truth does)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")

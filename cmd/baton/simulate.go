@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
@@ -33,8 +35,17 @@ func runSimulate(ctx context.Context, args []string) error {
 		"none: the profile without faults")
 	truthFile := fs.String("ground-truth", "", "write what the pipeline's viewer checks must report for this run to `file` (JSON); "+
 		"implies the ground-truth profile (without faults unless --viewer-faults)")
+	pace := fs.Float64("pace", 0, "produce at a steady `rate` of events per second (0: as fast as possible). A paced run is for measuring "+
+		"the pipeline's latency against a running `baton run` (scripts/bench-latency.sh): each record's Kafka timestamp is the wall-clock "+
+		"time it is produced (its arrival at baton, as the webhook gateway sets it) instead of the simulated arrival, and records leave "+
+		"without producer linger. The payloads keep their simulated times, mostly in the past (those after the real now plus "+
+		"--max-future-skew are dead-lettered as future_time), so the run's event-time outcomes (viewer check results, failed syncs, "+
+		"update latency) are not those of a real live feed")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *pace < 0 || math.IsNaN(*pace) || math.IsInf(*pace, 0) {
+		return fmt.Errorf("--pace %v: want events per second, 0 or more", *pace)
 	}
 	cfg := simulator.DefaultConfig(*orders, *seed)
 	if *faults != "" || *truthFile != "" {
@@ -60,7 +71,13 @@ func runSimulate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kf.client()
+	var opts []kgo.Opt
+	if *pace > 0 {
+		// No linger: a paced record leaves as soon as it is produced, so
+		// the producer adds no wait to the latency being measured.
+		opts = append(opts, kgo.ProducerLinger(0))
+	}
+	cl, err := kf.client(opts...)
 	if err != nil {
 		return err
 	}
@@ -74,6 +91,10 @@ func runSimulate(ctx context.Context, args []string) error {
 	}
 	producer := pipelines.NewAsyncProducer(cl)
 	bar := newProgressBar(os.Stderr, *progress, cfg)
+	var pc *pacer
+	if *pace > 0 {
+		pc = newPacer(*pace)
+	}
 	stats, err := simulator.Generate(cfg, func(ev simulator.Event) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -86,9 +107,18 @@ func runSimulate(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		// The record's timestamp is when the event reached Kafka in the
-		// simulated world, so the topic tells one consistent story.
-		r.Timestamp = ev.Arrival
+		if pc != nil {
+			if err := pc.wait(ctx); err != nil {
+				return err
+			}
+			// Its arrival at baton is now: the pipeline's latency is
+			// measured from this timestamp.
+			r.Timestamp = time.Now()
+		} else {
+			// The record's timestamp is when the event reached Kafka in the
+			// simulated world, so the topic tells one consistent story.
+			r.Timestamp = ev.Arrival
+		}
 		producer.Produce(ctx, r)
 		bar.update(ev.Arrival)
 		return producer.Err()
@@ -102,6 +132,9 @@ func runSimulate(ctx context.Context, args []string) error {
 		return flushErr
 	}
 	printSimulation(os.Stderr, stats, topics)
+	if pc != nil {
+		pc.report(os.Stderr)
+	}
 	if gt := stats.GroundTruth; gt != nil {
 		printGroundTruth(os.Stderr, gt)
 		if *truthFile != "" {
@@ -220,5 +253,74 @@ func (p *progressBar) done() {
 		p.lastDrawn = -1
 		p.draw()
 		fmt.Fprintln(p.w)
+	}
+}
+
+// paceTick is how often a paced simulation releases events: each tick
+// releases the events due by then (rate × 10 ms of them on average), so
+// the input is steady at the scale the pipeline's latency is measured in.
+const paceTick = 10 * time.Millisecond
+
+// paceRelease is when, after the start of a run paced at rate events per
+// second, event i (counting from 0) is released: at its due time i/rate
+// rounded up to the next tick. Event 0 goes at once; every tick releases
+// the events that fell due since the one before.
+func paceRelease(i int, rate float64, tick time.Duration) time.Duration {
+	due := time.Duration(math.Ceil(float64(i) * float64(time.Second) / rate))
+	return (due + tick - 1) / tick * tick
+}
+
+// pacer holds each event back until its release time (paceRelease), counted
+// from the first event. When the producer falls behind the schedule, the
+// late events go at once and report says by how much.
+type pacer struct {
+	rate   float64
+	start  time.Time
+	last   time.Time
+	n      int           // events released
+	behind time.Duration // the most an event was released after its time
+}
+
+func newPacer(rate float64) *pacer { return &pacer{rate: rate} }
+
+// wait returns when the next event is due, or with ctx's error.
+func (p *pacer) wait(ctx context.Context) error {
+	now := time.Now()
+	if p.n == 0 {
+		p.start = now
+	}
+	at := p.start.Add(paceRelease(p.n, p.rate, paceTick))
+	p.n++
+	if d := at.Sub(now); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	} else if -d > p.behind {
+		p.behind = -d
+	}
+	p.last = time.Now()
+	return nil
+}
+
+// report prints the rate achieved and, when the producer could not keep
+// up, how far behind the schedule it fell.
+func (p *pacer) report(w io.Writer) {
+	if p.n == 0 {
+		return
+	}
+	span := p.last.Sub(p.start)
+	got := float64(p.n)
+	if span > 0 {
+		got = float64(p.n-1) / span.Seconds()
+	}
+	fmt.Fprintf(w, "paced %d events over %.1f s: %.1f events/s (--pace %g); at most %s behind the schedule\n",
+		p.n, span.Seconds(), got, p.rate, p.behind.Round(time.Millisecond))
+	if p.behind > time.Second {
+		fmt.Fprintf(w, "warning: the producer fell %s behind --pace %g; the late events were sent in bursts, so latency figures for this run are not at a steady rate\n",
+			p.behind.Round(time.Millisecond), p.rate)
 	}
 }

@@ -12,8 +12,8 @@
 // truth moves (Truth), when a viewer's canonical event arrives (View),
 // when the partition watermark passes the order's next due time (Due) and
 // when the order is evicted (Evict). Times are Unix milliseconds; w, the
-// check clock (the partition watermark held back to the oldest scan
-// still held upstream; see package unify), is passed to every call
+// check clock (the partition watermark, held back to the oldest scan still
+// held upstream only when configured so; see package unify), is passed to every call
 // and is the only clock: closed_at and detected_at are w. The same calls
 // give the same records, byte for byte, also after the Order went through
 // AppendBinary and DecodeOrder between any two calls.

@@ -88,7 +88,11 @@ func TestSimulatedRunChecksEveryViewer(t *testing.T) {
 // released, settles the check, and lifting the holdback lets what is due
 // fall due.
 func TestHoldbackKeepsChecksOpenUntilTheHeldScanArrives(t *testing.T) {
-	p, st := newProcessor(t), NewState()
+	p, err := New(Config{SyncChecks: true, MaxHoldback: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState()
 	var checks, failed []string
 	collect := func(out Output) {
 		for _, c := range out.Checks {

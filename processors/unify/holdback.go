@@ -12,11 +12,12 @@ import (
 // number is linked to an order, and emits it later, after events that
 // arrived after it. Every normalize partition therefore tells every
 // canonical partition the ingest time of the oldest scan it still holds
-// (its holdback; none when nothing is held). The viewer checks judge time
-// only up to the check clock, the watermark held back to the oldest
-// holdback: a viewer's copy of a scan (the storefront's tracking page) is
-// not called ahead of the truth, nor a check failed, while the scan that
-// would settle it is still held upstream.
+// (its holdback; none when nothing is held). With Config.MaxHoldback set,
+// the viewer checks judge time only up to the check clock, the watermark
+// held back to the oldest holdback (by at most MaxHoldback): a viewer's
+// copy of a scan (the storefront's tracking page) is not called ahead of
+// the truth, nor a check failed, while the scan that would settle it is
+// still held upstream.
 
 // HoldbacksKey is the changelog key of the partition's holdbacks.
 const HoldbacksKey = "\x00holdbacks"
@@ -45,16 +46,17 @@ func (p *Processor) Hold(st *State, origin int32, since time.Time) Output {
 }
 
 // checkClock is the clock of the viewer checks: the watermark, held back
-// to the oldest holdback, by at most Config.MaxHoldback when that is set.
+// to the oldest holdback by at most Config.MaxHoldback (zero: not held).
 func (p *Processor) checkClock(s *State) int64 {
+	limit := p.cfg.MaxHoldback.Milliseconds()
+	if limit <= 0 {
+		return s.watermark
+	}
 	clock := s.watermark
 	for _, ms := range s.holds {
 		clock = min(clock, ms)
 	}
-	if limit := p.cfg.MaxHoldback; limit > 0 {
-		clock = max(clock, s.watermark-limit.Milliseconds())
-	}
-	return clock
+	return max(clock, s.watermark-limit)
 }
 
 // encodeHoldbacks writes the holdbacks: the format byte, then a uvarint

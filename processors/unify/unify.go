@@ -29,12 +29,15 @@ type Config struct {
 	// show status to customers and agents, their SLAs and the statuses each
 	// must reflect. Nil: the embedded viewers.map.
 	Viewers *synccheck.Viewers
-	// MaxHoldback, when positive, bounds how far behind the watermark the
-	// checks' clock waits for scans still held upstream (see Hold). Zero
-	// waits as long as they are held (normalize's hold timeout): exact,
-	// also when replaying a backlog, but a live deployment whose return
-	// labels wait days for the warehouse to link them would raise failed
-	// syncs that much later; such a deployment sets an hour or so.
+	// MaxHoldback, when positive, lets the checks' clock wait for scans
+	// still held upstream (see Hold), up to this far behind the watermark.
+	// Zero, the default, does not wait: the checks judge what baton has
+	// received, by the partition's event-time watermark, as the issue's
+	// semantics and the simulator's ground truth define them (normalize
+	// releases a held scan right after the event that links it, so a
+	// replayed backlog is judged as it was live). Waiting would call fewer
+	// viewers ahead of a truth that is about to arrive, at the price of
+	// raising failed syncs later.
 	MaxHoldback time.Duration
 	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed;
 	// `baton run` turns them on unless --sync-checks=false).
