@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
@@ -41,6 +42,13 @@ func (t Topics) FailedSyncs() Topic {
 	return Topic{Name: t.Prefix + "failed-syncs", Partitions: t.Partitions, Schema: "failed_sync"}
 }
 
+// DelayNotices holds the delay notices (schema delay_notice), keyed by
+// order ID: every notice when it opens and again whenever it changes
+// (told, closed, flagged for refund), with a higher version.
+func (t Topics) DelayNotices() Topic {
+	return Topic{Name: t.Prefix + "delay-notices", Partitions: t.Partitions, Schema: "delay_notice"}
+}
+
 // UnifyChangelog is the compacted changelog of the unify state: partition p
 // holds the open orders of canonical partition p.
 func (t Topics) UnifyChangelog() Topic {
@@ -57,6 +65,9 @@ type UnifyMetrics struct {
 	SyncChecks    *prometheus.CounterVec   // viewer, outcome
 	FailedSyncs   *prometheus.CounterVec   // viewer, reason
 	UpdateLatency *prometheus.HistogramVec // viewer
+	// Delays detected (notices opened), by reason; the notices not told
+	// in time are failed syncs of reason delay_not_notified.
+	DelayNotices *prometheus.CounterVec // reason
 }
 
 // NewUnifyMetrics creates and registers the collectors. The failed-sync
@@ -79,13 +90,16 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 		UpdateLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baton_update_latency_seconds",
 			Help:    "Tracking update latency: from the carrier scan that set the truth to the viewer reflecting it (IN_SYNC and LATE checks of carrier-set truths), by viewer.",
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 180, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600}}, []string{"viewer"}),
+		DelayNotices: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_delay_notices_total",
+			Help: "Delays detected (delay notices opened), by reason: ship_by_missed, eta_past_promise, exception, delivery_attempt_failed, return_to_sender."}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency)
+	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency, m.DelayNotices)
 	for _, v := range []schemas.System{schemas.Storefront, schemas.Helpdesk, schemas.Notifications} {
 		for _, reason := range []string{synccheck.ReasonSLABreached, synccheck.ReasonConflict} {
 			m.FailedSyncs.WithLabelValues(string(v), reason)
 		}
 	}
+	m.FailedSyncs.WithLabelValues(string(schemas.Notifications), delay.ReasonDelayNotNotified)
 	return m
 }
 
@@ -275,6 +289,15 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		viewer, _ := f.Value["viewer"].(string)
 		reason, _ := f.Value["reason"].(string)
 		m.FailedSyncs.WithLabelValues(viewer, reason).Inc()
+	}
+	for _, n := range out.Notices {
+		if err := u.produceValue(topics.DelayNotices().Name, n.Key, n.Value, at, produce); err != nil {
+			return err
+		}
+		if v, _ := n.Value["version"].(int64); v == 1 {
+			reason, _ := n.Value["reason"].(string)
+			m.DelayNotices.WithLabelValues(reason).Inc()
+		}
 	}
 	changelog := topics.UnifyChangelog().Name
 	for _, c := range out.Changes {

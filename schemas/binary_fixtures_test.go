@@ -79,6 +79,18 @@ var validFixtures = map[string][]fixture{
 		{"go int", map[string]any{"reason": "r", "error": "e", "stage": "s", "source_topic": "t",
 			"source_partition": 63, "source_offset": 64, "failed_at": "2026-11-01T10:00:00Z"}},
 	},
+	"delay_notice": {
+		{"all set", plainJSON(`{"notice_id":"9f3a","order_id":"o-1","reason":"eta_past_promise","promise":"deliver_by","renews":"77aa",
+			"original_promise":"2026-11-05T00:00:00Z","promise_is_default":false,"missed_promise":"2026-11-06T00:00:00Z",
+			"revised_date":"2026-11-08T12:00:00Z","no_revised_date_reason":null,"shipment_id":"SHP-1","carrier":"UPS","cause_id":"ups/e-9",
+			"cause_authority":"carrier","cause_at":"2026-11-04T10:00:00Z","known_at":"2026-11-04T10:00:01Z","notify_by":"2026-11-04T10:05:01Z",
+			"detected_at":"2026-11-04T10:01:00Z","may_cancel":false,"refund_due":true,"refund_due_reason":"return_to_sender","state":"closed",
+			"outcome":"LATE","notified":true,"notified_at":"2026-11-04T11:00:00Z","notified_via":"delay_notice","failed_sync_emitted":true,
+			"closed_at":"2026-11-04T11:00:00Z","version":3,"updated_at":"2026-11-04T11:00:00Z"}`)},
+		{"required only", map[string]any{"notice_id": "9f3b", "order_id": "o-2", "reason": "ship_by_missed", "promise": "ship_by",
+			"cause_authority": "", "cause_at": at, "known_at": at, "notify_by": at.Add(5 * time.Minute), "detected_at": at,
+			"may_cancel": true, "state": "open", "version": int64(1), "updated_at": at}},
+	},
 	"failed_sync": {
 		{"all set", plainJSON(`{"check_id":"k-1","order_id":"o-1","viewer":"storefront","reason":"sla_breached","expected_status":"SHIPPED",
 			"shown_status":"PACKED","truth_at":"2026-11-01T10:00:00Z","deadline":"2026-11-01T10:15:00Z","detected_at":"2026-11-01T10:15:00.001Z",

@@ -52,6 +52,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&unifyCfg.MaxHoldback, "max-holdback", 0, "let the sync checks wait, up to this far behind the watermark, for carrier scans still held for their tracking link (0, the default: they do not wait; they judge what baton has received, as the ground truth does)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
+	fs.BoolVar(&unifyCfg.Delays, "delay-notices", true, "detect delays (a missed ship-by, an estimate past the promised delivery, a carrier problem), emit FTC-style delay notices and check the customer was told in time")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

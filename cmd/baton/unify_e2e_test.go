@@ -76,6 +76,8 @@ func transitionKey(v map[string]any) string {
 // failed syncs, each as a sorted list of comparable keys.
 type replay struct {
 	transitions, checks, failed []string
+	// notices are the delay notices, each at its latest version.
+	notices []string
 	// partitionOf maps each order ID to its canonical partition, to tell
 	// on a difference which partitions it touches.
 	partitionOf map[string]int32
@@ -92,7 +94,7 @@ func (s *stack) expectedReplay() replay {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true})
+	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true, Delays: true})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -111,6 +113,14 @@ func (s *stack) expectedReplay() replay {
 		go func() {
 			st := unify.NewState()
 			var out replay
+			// The latest version of each notice (ClickHouse's
+			// ReplacingMergeTree(version) keeps the highest; a tie, the
+			// last written).
+			type version struct {
+				n   int64
+				key string
+			}
+			latest := map[string]version{}
 			collect := func(res unify.Output) error {
 				for _, t := range res.Transitions {
 					native, err := transition.FromJSON(t.Value)
@@ -124,6 +134,12 @@ func (s *stack) expectedReplay() replay {
 				}
 				for _, f := range res.Failed {
 					out.failed = append(out.failed, failedKey(f.Value))
+				}
+				for _, n := range res.Notices {
+					id := n.Key + "|" + n.Value["notice_id"].(string)
+					if v := n.Value["version"].(int64); v >= latest[id].n {
+						latest[id] = version{v, noticeKey(n.Value)}
+					}
 				}
 				return nil
 			}
@@ -145,6 +161,9 @@ func (s *stack) expectedReplay() replay {
 					return
 				}
 			}
+			for _, v := range latest {
+				out.notices = append(out.notices, v.key)
+			}
 			results <- out
 		}()
 	}
@@ -154,6 +173,7 @@ func (s *stack) expectedReplay() replay {
 			all.transitions = append(all.transitions, r.transitions...)
 			all.checks = append(all.checks, r.checks...)
 			all.failed = append(all.failed, r.failed...)
+			all.notices = append(all.notices, r.notices...)
 		case err := <-failures:
 			s.t.Fatal(err)
 		}
@@ -161,6 +181,7 @@ func (s *stack) expectedReplay() replay {
 	sort.Strings(all.transitions)
 	sort.Strings(all.checks)
 	sort.Strings(all.failed)
+	sort.Strings(all.notices)
 	return all
 }
 
@@ -172,6 +193,11 @@ func checkKey(v map[string]any) string {
 	}
 	shown, _ := v["shown_status"].(string)
 	return fmt.Sprintf("%v|%v|%v|%v|%v|%s|%s", v["check_id"], v["order_id"], v["viewer"], v["expected_status"], v["outcome"], shown, latency)
+}
+
+// noticeKey identifies a delay notice's version and what it says.
+func noticeKey(v map[string]any) string {
+	return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v", v["notice_id"], v["order_id"], v["reason"], v["state"], v["outcome"], v["notified"], v["version"])
 }
 
 // failedKey identifies a failed sync.
@@ -216,6 +242,32 @@ func (s *stack) storedChecks() (checks, failed []string) {
 	sort.Strings(checks)
 	sort.Strings(failed)
 	return checks, failed
+}
+
+// storedNotices reads delay_notices from ClickHouse, each notice at its
+// latest version (FINAL).
+func (s *stack) storedNotices() []string {
+	s.t.Helper()
+	rows, err := s.ch.Conn().Query(context.Background(), `SELECT notice_id, order_id, reason, state, outcome, notified, version
+		FROM `+s.database+`.delay_notices FINAL`)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, order, reason, state, outcome string
+		var notified uint8
+		var version uint64
+		if err := rows.Scan(&id, &order, &reason, &state, &outcome, &notified, &version); err != nil {
+			s.t.Fatal(err)
+		}
+		v := map[string]any{"notice_id": id, "order_id": order, "reason": reason, "state": state, "outcome": nilIfEmpty(outcome),
+			"notified": notified == 1, "version": int64(version)}
+		out = append(out, noticeKey(v))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // producedTransitions reads the transitions topic.
@@ -275,8 +327,8 @@ func nilIfEmpty(s string) any {
 func (s *stack) assertSameTimeline(withChecks bool) {
 	s.t.Helper()
 	want := s.expectedReplay()
-	if len(want.transitions) == 0 || len(want.checks) == 0 || len(want.failed) == 0 {
-		s.t.Fatalf("the reference run produced %d transitions, %d checks, %d failed syncs", len(want.transitions), len(want.checks), len(want.failed))
+	if len(want.transitions) == 0 || len(want.checks) == 0 || len(want.failed) == 0 || len(want.notices) == 0 {
+		s.t.Fatalf("the reference run produced %d transitions, %d checks, %d failed syncs, %d delay notices", len(want.transitions), len(want.checks), len(want.failed), len(want.notices))
 	}
 	type comparison struct {
 		name      string
@@ -288,7 +340,8 @@ func (s *stack) assertSameTimeline(withChecks bool) {
 	}
 	if withChecks {
 		checks, failed := s.storedChecks()
-		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", want.checks, checks}, comparison{"ClickHouse failed_syncs", want.failed, failed})
+		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", want.checks, checks}, comparison{"ClickHouse failed_syncs", want.failed, failed},
+			comparison{"ClickHouse delay_notices", want.notices, s.storedNotices()})
 	}
 	for _, c := range comparisons {
 		if diff := diffSorted(c.want, c.got); diff != "" {

@@ -16,6 +16,9 @@ type applier struct {
 	out   *Output
 	dirty bool // something order_state shows changed
 	grew  bool // the order gained an outbound parcel, or more were announced
+	// truthMove is the ID of the order transition this event caused, if
+	// it moved the order's truth.
+	truthMove string
 }
 
 func (a *applier) apply() {

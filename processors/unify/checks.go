@@ -18,6 +18,7 @@ func (y sys) system() schemas.System { return schemas.System(y.String()) }
 // checkTruth tells the checker the order's truth moved (the order-level
 // transition just emitted, with ID transitionID).
 func (a *applier) checkTruth(to st, transitionID string) {
+	a.truthMove = transitionID
 	c := a.p.checker
 	if c == nil {
 		return
@@ -60,14 +61,12 @@ func addChecks(out *Output, c synccheck.Output) {
 	out.Failed = append(out.Failed, c.Failed...)
 }
 
-// schedule puts the order's next due check time on the partition's timer
-// heap when it changed. An entry whose time is no longer the order's
-// scheduled time is stale and skipped when popped (lazy deletion).
+// schedule puts the order's next due time (of its viewer checks or its
+// delay notices, whichever is first) on the partition's timer heap when it
+// changed. An entry whose time is no longer the order's scheduled time is
+// stale and skipped when popped (lazy deletion).
 func (p *Processor) schedule(st *State, id string, o *order) {
-	if p.checker == nil {
-		return
-	}
-	next := p.checker.NextDue(&o.checks)
+	next := p.nextDue(o)
 	if next == o.scheduled {
 		return
 	}
@@ -77,11 +76,31 @@ func (p *Processor) schedule(st *State, id string, o *order) {
 	}
 }
 
-// fireDue runs the checks of every order whose next due time the check
-// clock passed, in (due time, order ID) order, and returns touched
-// with those orders added (their changelog records must be rewritten).
+// passed reports whether the clock w passed the due time t (0: none), as
+// the timer heap pops them.
+func passed(t, w int64) bool { return t != 0 && t < w }
+
+// nextDue is the order's next due time: the first of its viewer checks'
+// and its delay notices' (0: none).
+func (p *Processor) nextDue(o *order) int64 {
+	var next int64
+	if p.checker != nil {
+		next = p.checker.NextDue(&o.checks)
+	}
+	if p.detector != nil {
+		if d := p.detector.NextDue(&o.delays); d != 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	return next
+}
+
+// fireDue runs the checks and delay timers of every order whose next due
+// time the check clock passed, in (due time, order ID) order, and returns
+// touched with those orders added (their changelog records must be
+// rewritten).
 func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
-	if p.checker == nil {
+	if p.checker == nil && p.detector == nil {
 		return touched
 	}
 	clock := p.checkClock(st)
@@ -92,17 +111,29 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 			continue // evicted, or rescheduled since: a stale entry
 		}
 		o.scheduled = 0 // popped: schedule pushes the next one
-		addChecks(out, p.checker.Due(&o.checks, e.Key, clock))
+		// Each runs only when its own time came: a check's outcome may
+		// depend on when Due ran (a conflict is settled by the first Due
+		// past its deadline), so the other's timer must not run it early.
+		if p.checker != nil && passed(p.checker.NextDue(&o.checks), clock) {
+			addChecks(out, p.checker.Due(&o.checks, e.Key, clock))
+		}
+		if p.detector != nil && passed(p.detector.NextDue(&o.delays), st.watermark) {
+			addNotices(out, p.detector.Due(&o.delays, e.Key, st.watermark))
+		}
 		p.schedule(st, e.Key, o)
 		touched = appendOnce(touched, e.Key)
 	}
 	return touched
 }
 
-// evictChecks closes an evicted order's open checks (MISSING).
+// evictChecks closes an evicted order's open checks (MISSING) and delay
+// notices (NOT_NOTIFIED when untold).
 func (p *Processor) evictChecks(st *State, id string, o *order, out *Output) {
 	if p.checker != nil {
 		addChecks(out, p.checker.Evict(&o.checks, id, p.checkClock(st)))
+	}
+	if p.detector != nil {
+		addNotices(out, p.detector.Evict(&o.delays, id, st.watermark))
 	}
 }
 

@@ -1,6 +1,9 @@
 package unify
 
-import "github.com/baton-pipeline/baton/processors/synccheck"
+import (
+	"github.com/baton-pipeline/baton/processors/delay"
+	"github.com/baton-pipeline/baton/processors/synccheck"
+)
 
 // track is one lifecycle: the order's own pre-fulfilment track or one
 // shipment's. Times are Unix milliseconds of event time.
@@ -48,6 +51,7 @@ type order struct {
 	touched                        int64 // watermark of its latest event, for the idle timeout
 	seen                           []uint64
 	checks                         synccheck.Order // the viewer checks (zero when no viewer has shown the order)
+	delays                         delay.Order     // promises and delay notices (zero when delay detection is off)
 	scheduled                      int64           // the due time of its entry on the timer heap (not stored: rebuilt on restore)
 }
 

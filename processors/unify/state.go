@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/internal/timers"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 )
@@ -116,11 +117,8 @@ func (p *Processor) prepare(s *State) {
 		if o.closed != 0 {
 			closed = append(closed, timers.Entry[string]{Due: o.closed, Key: id})
 		}
-		o.scheduled = 0
-		if p.checker != nil {
-			if o.scheduled = p.checker.NextDue(&o.checks); o.scheduled != 0 {
-				due = append(due, timers.Entry[string]{Due: o.scheduled, Key: id})
-			}
+		if o.scheduled = p.nextDue(o); o.scheduled != 0 {
+			due = append(due, timers.Entry[string]{Due: o.scheduled, Key: id})
 		}
 	}
 	s.closed.Init(closed)
@@ -270,6 +268,10 @@ func (s *State) Apply(c Change) error {
 //	checks         the order's viewer checks: synccheck.Order.AppendBinary
 //	               (its own format byte first; one byte when no viewer has
 //	               shown the order)
+//	delays         the order's promises and delay notices:
+//	               delay.Order.AppendBinary (its own format byte first);
+//	               absent in records written before delay detection, which
+//	               read as no promises and no notices
 //
 // where a track is
 //
@@ -428,7 +430,8 @@ func appendOrder(b []byte, o *order) []byte {
 	for _, h := range o.seen {
 		b = binary.LittleEndian.AppendUint64(b, h)
 	}
-	return o.checks.AppendBinary(b)
+	b = o.checks.AppendBinary(b)
+	return o.delays.AppendBinary(b)
 }
 
 // set maps a reached mask (bit per st) onto the status table's positions.
@@ -696,15 +699,23 @@ func (s *State) decodeOrder(b []byte) (*order, error) {
 	}
 	if d.err == nil {
 		checks, rest, err := synccheck.DecodeOrder(b[d.off:])
-		switch {
-		case err != nil:
+		if err != nil {
 			d.start = d.off
 			d.fail("checks", "%v", err)
-		case len(rest) != 0:
-			d.start = len(b) - len(rest)
-			d.fail("record", "%d trailing bytes", len(rest))
 		}
 		o.checks = checks
+		if d.err == nil && len(rest) > 0 {
+			delays, more, err := delay.DecodeOrder(rest)
+			switch {
+			case err != nil:
+				d.start = len(b) - len(rest)
+				d.fail("delays", "%v", err)
+			case len(more) != 0:
+				d.start = len(b) - len(more)
+				d.fail("record", "%d trailing bytes", len(more))
+			}
+			o.delays = delays
+		}
 	}
 	if d.err != nil {
 		return nil, d.err

@@ -258,7 +258,11 @@ func TestApplyRefusesWhatItCannotRead(t *testing.T) {
 		{"o-1", []byte{}, "empty record"},
 		{"o-1", unknown, `unknown status "PLACEX"`},
 		{"o-1", unknownSys, `unknown system "xtorefront"`},
-		{"o-1", good[:len(good)-1], "checks at byte"}, // the viewer checks come last
+		// The viewer checks, then the delays (one byte when there are
+		// none); a record without delays (written before delay detection)
+		// is read as having none.
+		{"o-1", good[:len(good)-2], "checks at byte"},
+		{"o-1", append(bytes.Clone(good[:len(good)-1]), 0xff), "delays at byte"},
 		{"o-1", good[:len(good)/2], "unify changelog order o-1: "},
 		{"o-1", append(bytes.Clone(good), 0), "1 trailing bytes"},
 		{"o-1", []byte{2, 0xff, 0xff, 0xff, 0xff, 0x0f}, "status table at byte 1: 4294967295 entries"},

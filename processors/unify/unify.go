@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed;
 	// `baton run` turns them on unless --sync-checks=false).
 	SyncChecks bool
+	// Delays turns delay detection on (package delay): FTC-style delay
+	// notices (Output.Notices) and the notifications viewer's check that
+	// each was told in time (failed syncs of reason delay_not_notified, in
+	// Output.Failed). Its SLA is the notifications viewer's.
+	Delays bool
 }
 
 // Defaults.
@@ -60,6 +66,8 @@ type Processor struct {
 	// checker checks the viewers against the truth; nil unless
 	// Config.SyncChecks.
 	checker *synccheck.Checker
+	// detector detects delays; nil unless Config.Delays.
+	detector *delay.Detector
 }
 
 // New checks the config and fills defaults.
@@ -86,6 +94,13 @@ func New(cfg Config) (*Processor, error) {
 	p := &Processor{cfg: cfg, auth: cfg.Authority}
 	if cfg.SyncChecks {
 		p.checker = synccheck.New(cfg.Viewers)
+	}
+	if cfg.Delays {
+		d, err := newDetector(cfg.Viewers)
+		if err != nil {
+			return nil, fmt.Errorf("unify: %w", err)
+		}
+		p.detector = d
 	}
 	for c := st(1); int(c) < len(stInfos); c++ {
 		if c.problem() {
@@ -168,6 +183,10 @@ type Output struct {
 	// evicted orders (their open checks close MISSING).
 	Checks []synccheck.Record
 	Failed []synccheck.Record
+	// Notices are delay_notice values (package delay), keyed by order ID:
+	// every notice opened or changed, with its state after the change.
+	// Their failed syncs (delay_not_notified) are in Failed.
+	Notices []synccheck.Record
 }
 
 // event is the part of a canonical event the stage reads.
@@ -209,6 +228,7 @@ func (p *Processor) Process(st *State, in Input) Output {
 		a := applier{p: p, st: st, o: o, ev: &ev, out: &out}
 		a.apply()
 		a.checkView()
+		a.observeDelay(in.Plain)
 		p.settle(st, ev.orderID, o)
 		touched = append(touched, ev.orderID)
 		if a.dirty {

@@ -96,12 +96,8 @@ const orderStateColumns = "order_id, truth, truth_authority, truth_since_ms, vie
 func (c *Client) InsertOrderStates(ctx context.Context, rows []OrderState) error {
 	return c.insert(ctx, "order_states", orderStateColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		var closed uint8
-		if r.Closed {
-			closed = 1
-		}
 		return []any{r.OrderID, r.Truth, r.TruthAuthority, optMillis(r.TruthSince), r.ViewsJSON, r.ShipmentsJSON, uint16(r.ShipmentCount),
-			optMillis(r.PromisedShipBy), optMillis(r.PromisedDeliverBy), uint32(r.Transitions), closed,
+			optMillis(r.PromisedShipBy), optMillis(r.PromisedDeliverBy), uint32(r.Transitions), uint8of(r.Closed),
 			r.UpdatedAt.UTC().Truncate(time.Second), r.UpdatedAt.UnixMilli(), r.Topic, r.Partition, r.Offset, uint64(r.Offset)}
 	})
 }

@@ -1,0 +1,486 @@
+package delay
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// Order is one order's delay state: its placement, promises, the
+// carrier's estimates, the delay messages it was sent and its notices. The
+// zero value is an order nothing is known of. An Order is not safe for
+// concurrent use; the caller owns it (the unify stage keeps one inside each
+// order's state) and passes it to every Detector call.
+type Order struct {
+	placed    int64 // earliest storefront/OMS event time; 0: unknown
+	shippedAt int64 // the time of the first truth that shipped the whole order; 0: not shipped
+	ship      promise
+	deliver   promise
+	truth     st
+	parcels   []parcel  // the carrier's latest estimate per outbound parcel
+	messages  []message // the latest messages that can tell a notice, by sending time
+	notices   []notice  // in opening order
+}
+
+// promise is one kind of promise: ship-by or deliver-by.
+type promise struct {
+	promised, promisedAt int64 // the latest promise (by event time); 0: none
+	original, originalAt int64 // the earliest promise (by event time)
+	// revised is the latest revised date: a notice's own (the carrier's
+	// estimate), one a delay message told the customer, or an estimate past
+	// a date a notice covered. The date in force is max(promised, revised).
+	revised int64
+	// cover is the date in force the latest notice covered: a date in force
+	// at or before it needs no other notice.
+	cover   int64
+	covered bool
+}
+
+type parcel struct {
+	key     string
+	eta, at int64 // the estimate, and the event time of the scan that gave it
+}
+
+// message is a notifications message that can tell a notice.
+type message struct {
+	at      int64 // its sending time (recorded_at)
+	revised int64 // a delay_notice's revised date; 0: none
+	status  st    // 0: a delay_notice; else the carrier problem it shows
+}
+
+// Bounds on what one order holds; an order has a handful of each.
+const (
+	maxParcels  = 16
+	maxMessages = 8
+	maxNotices  = 16
+	maxString   = 256
+)
+
+type kind uint8 // the promise a notice is about
+
+const (
+	shipBy    kind = 0
+	deliverBy kind = 1
+)
+
+var kindNames = [...]string{shipBy: "ship_by", deliverBy: "deliver_by"}
+
+type reason uint8
+
+const (
+	reasonShipBy reason = iota + 1
+	reasonETA
+	reasonException
+	reasonAttemptFailed
+	reasonReturnToSender
+)
+
+var reasonNames = [...]string{"", ReasonShipByMissed, ReasonETAPastPromise, ReasonException, ReasonDeliveryAttemptFailed, ReasonReturnToSender}
+
+func (r reason) problem() bool { return r >= reasonException }
+
+type outcome uint8
+
+const (
+	open outcome = iota
+	outNotified
+	outLate
+	outNotNotified
+	outWithdrawn
+	outCancelled
+)
+
+var outcomeNames = [...]string{"", Notified, Late, NotNotified, Withdrawn, Cancelled}
+
+type refundWhy uint8
+
+const (
+	refundCancelled refundWhy = iota + 1
+	refundReturnToSender
+)
+
+var refundNames = [...]string{"", RefundCancelledBeforeShipping, RefundReturnToSender}
+
+// Notice flags.
+const (
+	fFailed    = 1 << iota // its failed sync was emitted
+	fTold                  // a message told it (toldAt, via)
+	fMayCancel             // the customer may cancel for a full refund
+	fRefundDue             // flagged for cancellation and refund (refundWhy)
+	fDefault               // the missed promise is the FTC default ship-by
+	fAll       = fFailed | fTold | fMayCancel | fRefundDue | fDefault
+)
+
+// notice is one delay notice.
+type notice struct {
+	id, renews uint64 // renews: the notice of the same kind before it; 0: none
+	reason     reason
+	kind       kind
+	flags      uint8
+	outcome    outcome
+	refundWhy  refundWhy
+	via        st // the problem a telling message showed; 0: a delay_notice
+	version    uint32
+	shipment   string
+	carrier    string
+	cause      string // the transition or event that caused it
+	authority  string // the system of the causing event
+	since      int64  // a renewal: delay messages after this time can tell it
+	causeAt    int64
+	// problemSince: problem messages from this time can tell it.
+	problemSince int64
+	knownAt      int64
+	notifyBy     int64
+	missed       int64 // the date in force it says is missed; 0: none promised
+	original     int64
+	revised      int64 // 0: none
+	toldAt       int64
+	detectedAt   int64
+	closedAt     int64
+	updatedAt    int64
+}
+
+func (n *notice) failed() bool { return n.flags&fFailed != 0 }
+
+// Empty reports whether nothing is known of the order (then it encodes as
+// one byte).
+func (o *Order) Empty() bool {
+	return o.placed == 0 && o.shippedAt == 0 && o.ship == (promise{}) && o.deliver == (promise{}) &&
+		o.truth == 0 && len(o.parcels) == 0 && len(o.messages) == 0 && len(o.notices) == 0
+}
+
+// Notices counts the order's notices held (open and closed); OpenNotices
+// the open ones.
+func (o *Order) Notices() int { return len(o.notices) }
+
+// OpenNotices counts the notices still waiting to be told.
+func (o *Order) OpenNotices() int {
+	n := 0
+	for i := range o.notices {
+		if o.notices[i].outcome == open {
+			n++
+		}
+	}
+	return n
+}
+
+// Binary format. The first byte is the format version shifted left by one,
+// its low bit set when a body follows; an empty order is that byte alone.
+// The body (varint: signed, uvarint: unsigned, string: uvarint length and
+// bytes; statuses by canonical name, "" for none):
+//
+//	string   truth status
+//	varint   placed, shipped at
+//	2 × promise (ship-by, deliver-by):
+//	  varint promised, promised at, original, original at, revised, cover
+//	  byte   covered (0 or 1)
+//	uvarint  parcels (≤ 16), each: string key, varint eta, varint at
+//	uvarint  messages (≤ 8, by sending time), each: varint at, varint revised, string status
+//	uvarint  notices (≤ 16), each:
+//	  8 bytes id, 8 bytes renews (little-endian; 0: none)
+//	  byte    reason (1..5), kind (0 ship_by, 1 deliver_by), flags, outcome (0 open, 1..5), refund reason (0..2)
+//	  uvarint version
+//	  string  via status, shipment, carrier, cause, authority
+//	  varint  since, cause at, problem since, known at, notify by, missed, original, revised,
+//	          told at, detected at, closed at, updated at
+//
+// Reasons, outcomes and flags are this package's own codes, fixed by the
+// format version; statuses are written by name, so the format survives a
+// reordering of the canonical statuses.
+const (
+	formatVersion = 1
+	headerEmpty   = formatVersion << 1
+	headerFull    = formatVersion<<1 | 1
+)
+
+// AppendBinary appends the order's state in the binary format above and
+// returns the extended buffer.
+func (o *Order) AppendBinary(b []byte) []byte {
+	if o.Empty() {
+		return append(b, headerEmpty)
+	}
+	b = append(b, headerFull)
+	b = appendString(b, o.truth.name())
+	b = binary.AppendVarint(b, o.placed)
+	b = binary.AppendVarint(b, o.shippedAt)
+	for _, p := range [2]*promise{&o.ship, &o.deliver} {
+		for _, v := range [...]int64{p.promised, p.promisedAt, p.original, p.originalAt, p.revised, p.cover} {
+			b = binary.AppendVarint(b, v)
+		}
+		b = append(b, boolByte(p.covered))
+	}
+	b = binary.AppendUvarint(b, uint64(len(o.parcels)))
+	for _, p := range o.parcels {
+		b = appendString(b, p.key)
+		b = binary.AppendVarint(b, p.eta)
+		b = binary.AppendVarint(b, p.at)
+	}
+	b = binary.AppendUvarint(b, uint64(len(o.messages)))
+	for _, m := range o.messages {
+		b = binary.AppendVarint(b, m.at)
+		b = binary.AppendVarint(b, m.revised)
+		b = appendString(b, m.status.name())
+	}
+	b = binary.AppendUvarint(b, uint64(len(o.notices)))
+	for i := range o.notices {
+		n := &o.notices[i]
+		b = binary.LittleEndian.AppendUint64(b, n.id)
+		b = binary.LittleEndian.AppendUint64(b, n.renews)
+		b = append(b, byte(n.reason), byte(n.kind), n.flags, byte(n.outcome), byte(n.refundWhy))
+		b = binary.AppendUvarint(b, uint64(n.version))
+		for _, s := range [...]string{n.via.name(), n.shipment, n.carrier, n.cause, n.authority} {
+			b = appendString(b, s)
+		}
+		for _, v := range n.times() {
+			b = binary.AppendVarint(b, *v)
+		}
+	}
+	return b
+}
+
+// times lists the notice's times in their binary order.
+func (n *notice) times() [12]*int64 {
+	return [...]*int64{&n.since, &n.causeAt, &n.problemSince, &n.knownAt, &n.notifyBy, &n.missed, &n.original, &n.revised,
+		&n.toldAt, &n.detectedAt, &n.closedAt, &n.updatedAt}
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// errCorrupt is wrapped by every decoding error.
+var errCorrupt = errors.New("delay: corrupt order state")
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *decoder) uvarint(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("%s: bad uvarint", what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint(what string) int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("%s: bad varint", what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) byte(what string, limit byte) byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("%s: truncated", what)
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	if c > limit {
+		d.fail("%s: %d out of range", what, c)
+		return 0
+	}
+	return c
+}
+
+func (d *decoder) uint64(what string) uint64 {
+	if d.err == nil && len(d.b) < 8 {
+		d.fail("%s: truncated", what)
+	}
+	if d.err != nil {
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+// count reads a count of at most limit items of at least minSize bytes
+// each (bounding the allocation by the input).
+func (d *decoder) count(what string, limit int, minSize int) int {
+	n := d.uvarint(what)
+	if d.err == nil && (n > uint64(limit) || n > uint64(len(d.b)/minSize)) {
+		d.fail("%s %d out of range", what, n)
+	}
+	if d.err != nil {
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) string(what string) string {
+	n := d.uvarint(what)
+	if d.err != nil {
+		return ""
+	}
+	if n > maxString || n > uint64(len(d.b)) {
+		d.fail("%s: length %d out of range", what, n)
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) status(what string) st {
+	name := d.string(what)
+	if d.err != nil || name == "" {
+		return 0
+	}
+	s, ok := stByName[canonical.Status(name)]
+	if !ok {
+		d.fail("%s: unknown status %q", what, name)
+	}
+	return s
+}
+
+// DecodeOrder reads one order state written by AppendBinary from the start
+// of b and returns it with the bytes after it. It never panics: corrupt or
+// truncated input is an error (wrapping a common sentinel) naming what was
+// wrong.
+func DecodeOrder(b []byte) (Order, []byte, error) {
+	d := &decoder{b: b}
+	switch h := d.byte("header", 255); {
+	case d.err != nil:
+		return Order{}, b, d.err
+	case h == headerEmpty:
+		return Order{}, d.b, nil
+	case h != headerFull:
+		return Order{}, b, fmt.Errorf("%w: format byte 0x%02x, want 0x%02x or 0x%02x", errCorrupt, h, headerEmpty, headerFull)
+	}
+	var o Order
+	o.truth = d.status("truth")
+	o.placed = d.varint("placed")
+	o.shippedAt = d.varint("shipped at")
+	for _, p := range [2]*promise{&o.ship, &o.deliver} {
+		for _, v := range [...]*int64{&p.promised, &p.promisedAt, &p.original, &p.originalAt, &p.revised, &p.cover} {
+			*v = d.varint("promise")
+		}
+		p.covered = d.byte("covered", 1) == 1
+	}
+	if n := d.count("parcels", maxParcels, 3); n > 0 {
+		o.parcels = make([]parcel, n)
+		for i := range o.parcels {
+			p := &o.parcels[i]
+			p.key = d.string("parcel key")
+			p.eta = d.varint("eta")
+			p.at = d.varint("eta at")
+			for _, q := range o.parcels[:i] {
+				if d.err == nil && q.key == p.key {
+					d.fail("parcel %q twice", p.key)
+				}
+			}
+		}
+	}
+	if n := d.count("messages", maxMessages, 3); n > 0 {
+		o.messages = make([]message, n)
+		for i := range o.messages {
+			m := &o.messages[i]
+			m.at = d.varint("message at")
+			m.revised = d.varint("revised")
+			m.status = d.status("message status")
+			if d.err == nil && m.status != 0 && !m.status.problem() {
+				d.fail("message status %s is no carrier problem", m.status.name())
+			}
+			if d.err == nil && i > 0 && o.messages[i-1].at > m.at {
+				d.fail("messages out of order")
+			}
+		}
+	}
+	if n := d.count("notices", maxNotices, 33); n > 0 {
+		o.notices = make([]notice, n)
+		for i := range o.notices {
+			d.notice(&o.notices[i])
+			for _, q := range o.notices[:i] {
+				if d.err == nil && q.id == o.notices[i].id {
+					d.fail("notice %016x twice", q.id)
+				}
+			}
+		}
+	}
+	if d.err != nil {
+		return Order{}, b, d.err
+	}
+	return o, d.b, nil
+}
+
+func (d *decoder) notice(n *notice) {
+	n.id = d.uint64("notice id")
+	n.renews = d.uint64("renews")
+	n.reason = reason(d.byte("reason", byte(reasonReturnToSender)))
+	n.kind = kind(d.byte("kind", byte(deliverBy)))
+	n.flags = d.byte("flags", fAll)
+	n.outcome = outcome(d.byte("outcome", byte(len(outcomeNames)-1)))
+	n.refundWhy = refundWhy(d.byte("refund reason", byte(refundReturnToSender)))
+	v := d.uvarint("version")
+	if d.err == nil && v > 1<<32-1 {
+		d.fail("version %d out of range", v)
+	}
+	n.version = uint32(v)
+	n.via = d.status("via")
+	n.shipment = d.string("shipment")
+	n.carrier = d.string("carrier")
+	n.cause = d.string("cause")
+	n.authority = d.string("authority")
+	for _, t := range n.times() {
+		*t = d.varint("notice time")
+	}
+	switch {
+	case d.err != nil:
+	case n.reason == 0:
+		d.fail("notice without a reason")
+	case (n.reason == reasonShipBy) != (n.kind == shipBy):
+		d.fail("reason %s about %s", reasonNames[n.reason], kindNames[n.kind])
+	case n.flags&fTold != 0 && n.outcome != outNotified && n.outcome != outLate,
+		n.flags&fTold == 0 && (n.via != 0 || n.toldAt != 0):
+		d.fail("inconsistent telling")
+	case (n.flags&fRefundDue != 0) != (n.refundWhy != 0):
+		d.fail("inconsistent refund flag")
+	case n.via != 0 && !n.via.problem():
+		d.fail("told via %s", n.via.name())
+	case n.authority != "" && !validSystem(n.authority):
+		d.fail("unknown system %q", n.authority)
+	}
+}
+
+func validSystem(s string) bool {
+	for _, y := range schemas.Systems {
+		if string(y) == s {
+			return true
+		}
+	}
+	return false
+}
