@@ -473,10 +473,18 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		}
 		s.target = ends
 	}
-	inputsDone := false
+	inputsDone, progressed := false, false
 	start, records := time.Now(), 0
 	for {
-		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		// With records pending (cut from the last batch, which did
+		// work) there is work at hand: take what is buffered without
+		// waiting for more. Pending records that all wait for a lagging
+		// partition wait for its fetch like an empty poll.
+		wait := time.Second
+		if progressed && s.hasPending() {
+			wait = 0
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		fetches := s.sess.PollFetches(pollCtx)
 		cancel()
 		if fetches.IsClientClosed() {
@@ -503,6 +511,7 @@ func (s *stateful[S]) run(ctx context.Context) error {
 				return err
 			}
 			records += processed
+			progressed = processed > 0
 			if fetches.NumRecords() > 0 || processed > 0 {
 				continue
 			}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -339,8 +340,14 @@ func (s *stack) assertSameTimeline(withChecks bool) {
 		{"ClickHouse order_transitions", want.transitions, s.storedTransitions()},
 	}
 	if withChecks {
+		// ClickHouse keeps one row per check ID (ReplacingMergeTree, read
+		// with FINAL), so the replay's records are compared as a set: the
+		// checker may close the same check twice with the same content
+		// (a help desk's first sight of an order it saw before: rare, an
+		// open quirk, see the issue 5 note), which stores one row.
 		checks, failed := s.storedChecks()
-		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", want.checks, checks}, comparison{"ClickHouse failed_syncs", want.failed, failed},
+		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", slices.Compact(slices.Clone(want.checks)), checks},
+			comparison{"ClickHouse failed_syncs", slices.Compact(slices.Clone(want.failed)), failed},
 			comparison{"ClickHouse delay_notices", want.notices, s.storedNotices()})
 	}
 	for _, c := range comparisons {

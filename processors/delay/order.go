@@ -3,9 +3,9 @@ package delay
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/internal/binfmt"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -203,18 +203,18 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		return append(b, headerEmpty)
 	}
 	b = append(b, headerFull)
-	b = appendString(b, o.truth.name())
+	b = binfmt.AppendString(b, o.truth.name())
 	b = binary.AppendVarint(b, o.placed)
 	b = binary.AppendVarint(b, o.shippedAt)
 	for _, p := range [2]*promise{&o.ship, &o.deliver} {
 		for _, v := range [...]int64{p.promised, p.promisedAt, p.original, p.originalAt, p.revised, p.cover} {
 			b = binary.AppendVarint(b, v)
 		}
-		b = append(b, boolByte(p.covered))
+		b = binfmt.AppendBool(b, p.covered)
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.parcels)))
 	for _, p := range o.parcels {
-		b = appendString(b, p.key)
+		b = binfmt.AppendString(b, p.key)
 		b = binary.AppendVarint(b, p.eta)
 		b = binary.AppendVarint(b, p.at)
 	}
@@ -222,7 +222,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 	for _, m := range o.messages {
 		b = binary.AppendVarint(b, m.at)
 		b = binary.AppendVarint(b, m.revised)
-		b = appendString(b, m.status.name())
+		b = binfmt.AppendString(b, m.status.name())
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.notices)))
 	for i := range o.notices {
@@ -232,7 +232,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		b = append(b, byte(n.reason), byte(n.kind), n.flags, byte(n.outcome), byte(n.refundWhy))
 		b = binary.AppendUvarint(b, uint64(n.version))
 		for _, s := range [...]string{n.via.name(), n.shipment, n.carrier, n.cause, n.authority} {
-			b = appendString(b, s)
+			b = binfmt.AppendString(b, s)
 		}
 		for _, v := range n.times() {
 			b = binary.AppendVarint(b, *v)
@@ -247,122 +247,24 @@ func (n *notice) times() [12]*int64 {
 		&n.toldAt, &n.detectedAt, &n.closedAt, &n.updatedAt}
 }
 
-func boolByte(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 // errCorrupt is wrapped by every decoding error.
 var errCorrupt = errors.New("delay: corrupt order state")
 
-type decoder struct {
-	b   []byte
-	err error
-}
+// decoder reads the format's statuses and notices on top of the shared
+// primitives.
+type decoder struct{ binfmt.Decoder }
 
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
-	}
-}
-
-func (d *decoder) uvarint(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad uvarint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad varint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte(what string, limit byte) byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) == 0 {
-		d.fail("%s: truncated", what)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	if c > limit {
-		d.fail("%s: %d out of range", what, c)
-		return 0
-	}
-	return c
-}
-
-func (d *decoder) uint64(what string) uint64 {
-	if d.err == nil && len(d.b) < 8 {
-		d.fail("%s: truncated", what)
-	}
-	if d.err != nil {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-// count reads a count of at most limit items of at least minSize bytes
-// each (bounding the allocation by the input).
-func (d *decoder) count(what string, limit int, minSize int) int {
-	n := d.uvarint(what)
-	if d.err == nil && (n > uint64(limit) || n > uint64(len(d.b)/minSize)) {
-		d.fail("%s %d out of range", what, n)
-	}
-	if d.err != nil {
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) string(what string) string {
-	n := d.uvarint(what)
-	if d.err != nil {
-		return ""
-	}
-	if n > maxString || n > uint64(len(d.b)) {
-		d.fail("%s: length %d out of range", what, n)
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
+// string reads a string of at most maxString bytes.
+func (d *decoder) string(what string) string { return d.String(what, maxString) }
 
 func (d *decoder) status(what string) st {
 	name := d.string(what)
-	if d.err != nil || name == "" {
+	if d.Err != nil || name == "" {
 		return 0
 	}
 	s, ok := stByName[canonical.Status(name)]
 	if !ok {
-		d.fail("%s: unknown status %q", what, name)
+		d.Fail("%s: unknown status %q", what, name)
 	}
 	return s
 }
@@ -372,82 +274,80 @@ func (d *decoder) status(what string) st {
 // truncated input is an error (wrapping a common sentinel) naming what was
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
-	d := &decoder{b: b}
-	switch h := d.byte("header", 255); {
-	case d.err != nil:
-		return Order{}, b, d.err
-	case h == headerEmpty:
-		return Order{}, d.b, nil
-	case h != headerFull:
-		return Order{}, b, fmt.Errorf("%w: format byte 0x%02x, want 0x%02x or 0x%02x", errCorrupt, h, headerEmpty, headerFull)
+	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
+	switch body := d.Header(headerEmpty, headerFull); {
+	case d.Err != nil:
+		return Order{}, b, d.Err
+	case !body:
+		return Order{}, d.B, nil
 	}
 	var o Order
 	o.truth = d.status("truth")
-	o.placed = d.varint("placed")
-	o.shippedAt = d.varint("shipped at")
+	o.placed = d.Varint("placed")
+	o.shippedAt = d.Varint("shipped at")
 	for _, p := range [2]*promise{&o.ship, &o.deliver} {
 		for _, v := range [...]*int64{&p.promised, &p.promisedAt, &p.original, &p.originalAt, &p.revised, &p.cover} {
-			*v = d.varint("promise")
+			*v = d.Varint("promise")
 		}
-		p.covered = d.byte("covered", 1) == 1
+		p.covered = d.Bool("covered")
 	}
-	if n := d.count("parcels", maxParcels, 3); n > 0 {
+	if n := d.Count("parcels", maxParcels, 3); n > 0 {
 		o.parcels = make([]parcel, n)
 		for i := range o.parcels {
 			p := &o.parcels[i]
 			p.key = d.string("parcel key")
-			p.eta = d.varint("eta")
-			p.at = d.varint("eta at")
+			p.eta = d.Varint("eta")
+			p.at = d.Varint("eta at")
 			for _, q := range o.parcels[:i] {
-				if d.err == nil && q.key == p.key {
-					d.fail("parcel %q twice", p.key)
+				if d.Err == nil && q.key == p.key {
+					d.Fail("parcel %q twice", p.key)
 				}
 			}
 		}
 	}
-	if n := d.count("messages", maxMessages, 3); n > 0 {
+	if n := d.Count("messages", maxMessages, 3); n > 0 {
 		o.messages = make([]message, n)
 		for i := range o.messages {
 			m := &o.messages[i]
-			m.at = d.varint("message at")
-			m.revised = d.varint("revised")
+			m.at = d.Varint("message at")
+			m.revised = d.Varint("revised")
 			m.status = d.status("message status")
-			if d.err == nil && m.status != 0 && !m.status.problem() {
-				d.fail("message status %s is no carrier problem", m.status.name())
+			if d.Err == nil && m.status != 0 && !m.status.problem() {
+				d.Fail("message status %s is no carrier problem", m.status.name())
 			}
-			if d.err == nil && i > 0 && o.messages[i-1].at > m.at {
-				d.fail("messages out of order")
+			if d.Err == nil && i > 0 && o.messages[i-1].at > m.at {
+				d.Fail("messages out of order")
 			}
 		}
 	}
-	if n := d.count("notices", maxNotices, 33); n > 0 {
+	if n := d.Count("notices", maxNotices, 33); n > 0 {
 		o.notices = make([]notice, n)
 		for i := range o.notices {
 			d.notice(&o.notices[i])
 			for _, q := range o.notices[:i] {
-				if d.err == nil && q.id == o.notices[i].id {
-					d.fail("notice %016x twice", q.id)
+				if d.Err == nil && q.id == o.notices[i].id {
+					d.Fail("notice %016x twice", q.id)
 				}
 			}
 		}
 	}
-	if d.err != nil {
-		return Order{}, b, d.err
+	if d.Err != nil {
+		return Order{}, b, d.Err
 	}
-	return o, d.b, nil
+	return o, d.B, nil
 }
 
 func (d *decoder) notice(n *notice) {
-	n.id = d.uint64("notice id")
-	n.renews = d.uint64("renews")
-	n.reason = reason(d.byte("reason", byte(reasonReturnToSender)))
-	n.kind = kind(d.byte("kind", byte(deliverBy)))
-	n.flags = d.byte("flags", fAll)
-	n.outcome = outcome(d.byte("outcome", byte(len(outcomeNames)-1)))
-	n.refundWhy = refundWhy(d.byte("refund reason", byte(refundReturnToSender)))
-	v := d.uvarint("version")
-	if d.err == nil && v > 1<<32-1 {
-		d.fail("version %d out of range", v)
+	n.id = d.Uint64("notice id")
+	n.renews = d.Uint64("renews")
+	n.reason = reason(d.ByteMax("reason", byte(reasonReturnToSender)))
+	n.kind = kind(d.ByteMax("kind", byte(deliverBy)))
+	n.flags = d.ByteMax("flags", fAll)
+	n.outcome = outcome(d.ByteMax("outcome", byte(len(outcomeNames)-1)))
+	n.refundWhy = refundWhy(d.ByteMax("refund reason", byte(refundReturnToSender)))
+	v := d.Uvarint("version")
+	if d.Err == nil && v > 1<<32-1 {
+		d.Fail("version %d out of range", v)
 	}
 	n.version = uint32(v)
 	n.via = d.status("via")
@@ -456,23 +356,23 @@ func (d *decoder) notice(n *notice) {
 	n.cause = d.string("cause")
 	n.authority = d.string("authority")
 	for _, t := range n.times() {
-		*t = d.varint("notice time")
+		*t = d.Varint("notice time")
 	}
 	switch {
-	case d.err != nil:
+	case d.Err != nil:
 	case n.reason == 0:
-		d.fail("notice without a reason")
+		d.Fail("notice without a reason")
 	case (n.reason == reasonShipBy) != (n.kind == shipBy):
-		d.fail("reason %s about %s", reasonNames[n.reason], kindNames[n.kind])
+		d.Fail("reason %s about %s", reasonNames[n.reason], kindNames[n.kind])
 	case n.flags&fTold != 0 && n.outcome != outNotified && n.outcome != outLate,
 		n.flags&fTold == 0 && (n.via != 0 || n.toldAt != 0):
-		d.fail("inconsistent telling")
+		d.Fail("inconsistent telling")
 	case (n.flags&fRefundDue != 0) != (n.refundWhy != 0):
-		d.fail("inconsistent refund flag")
+		d.Fail("inconsistent refund flag")
 	case n.via != 0 && !n.via.problem():
-		d.fail("told via %s", n.via.name())
+		d.Fail("told via %s", n.via.name())
 	case n.authority != "" && !validSystem(n.authority):
-		d.fail("unknown system %q", n.authority)
+		d.Fail("unknown system %q", n.authority)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/internal/binfmt"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -168,28 +169,28 @@ func (o *Order) AppendBinary(b []byte) []byte {
 	b = append(b, headerFull)
 	b = binary.AppendUvarint(b, uint64(len(o.views)))
 	for _, v := range o.views {
-		b = appendString(b, v.sys.String())
+		b = binfmt.AppendString(b, v.sys.String())
 		b = binary.AppendVarint(b, v.first)
-		b = appendString(b, statusName(v.shown))
+		b = binfmt.AppendString(b, statusName(v.shown))
 		b = binary.AppendVarint(b, v.shownAt)
 		b = binary.AppendUvarint(b, uint64(len(v.earlier)))
 		for _, r := range v.earlier {
-			b = appendString(b, statusName(r.status))
+			b = binfmt.AppendString(b, statusName(r.status))
 			b = binary.AppendVarint(b, r.at)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.checks)))
 	for _, c := range o.checks {
 		b = binary.AppendUvarint(b, uint64(c.view))
-		b = appendString(b, statusName(c.status))
+		b = binfmt.AppendString(b, statusName(c.status))
 		flags := byte(c.by)
 		if c.failed {
 			flags |= failedBit
 		}
 		b = append(b, flags)
-		b = appendString(b, c.auth.String())
-		b = appendString(b, c.carrier)
-		b = appendString(b, statusName(c.shown))
+		b = binfmt.AppendString(b, c.auth.String())
+		b = binfmt.AppendString(b, c.carrier)
+		b = binfmt.AppendString(b, statusName(c.shown))
 		b = binary.AppendVarint(b, c.t)
 		b = binary.AppendUvarint(b, uint64(c.deadline-c.t))
 		b = binary.LittleEndian.AppendUint64(b, c.id)
@@ -204,82 +205,16 @@ func statusName(s st) string {
 	return s.String()
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 // errCorrupt is wrapped by every decoding error.
 var errCorrupt = errors.New("synccheck: corrupt order state")
 
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
-	}
-}
-
-func (d *decoder) uvarint(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad uvarint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad varint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte(what string) byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) == 0 {
-		d.fail("%s: truncated", what)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-// bytes returns the next string's bytes, aliasing the input.
-func (d *decoder) bytes(what string, limit int) []byte {
-	n := d.uvarint(what)
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(limit) || n > uint64(len(d.b)) {
-		d.fail("%s: length %d out of range", what, n)
-		return nil
-	}
-	s := d.b[:n]
-	d.b = d.b[n:]
-	return s
-}
+// decoder reads the format's statuses and systems by name on top of the
+// shared primitives.
+type decoder struct{ binfmt.Decoder }
 
 func (d *decoder) status(what string, optional bool) st {
-	name := d.bytes(what, 64)
-	if d.err != nil {
+	name := d.Bytes(what, 64)
+	if d.Err != nil {
 		return 0
 	}
 	if len(name) == 0 && optional {
@@ -287,14 +222,14 @@ func (d *decoder) status(what string, optional bool) st {
 	}
 	s, ok := stByName[canonical.Status(name)] // no allocation: the conversion is only a map key
 	if !ok {
-		d.fail("%s: unknown status %q", what, name)
+		d.Fail("%s: unknown status %q", what, name)
 	}
 	return s
 }
 
 func (d *decoder) system(what string, optional bool) sys {
-	name := d.bytes(what, 64)
-	if d.err != nil {
+	name := d.Bytes(what, 64)
+	if d.Err != nil {
 		return 0
 	}
 	if len(name) == 0 && optional {
@@ -302,7 +237,7 @@ func (d *decoder) system(what string, optional bool) sys {
 	}
 	y, ok := sysByName[schemas.System(name)]
 	if !ok {
-		d.fail("%s: unknown system %q", what, name)
+		d.Fail("%s: unknown system %q", what, name)
 	}
 	return y
 }
@@ -312,41 +247,39 @@ func (d *decoder) system(what string, optional bool) sys {
 // truncated input is an error (wrapping a common sentinel) naming what was
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
-	d := &decoder{b: b}
-	switch h := d.byte("header"); {
-	case d.err != nil:
-		return Order{}, b, d.err
-	case h == headerEmpty:
-		return Order{}, d.b, nil
-	case h != headerFull:
-		return Order{}, b, fmt.Errorf("%w: format byte 0x%02x, want 0x%02x or 0x%02x", errCorrupt, h, headerEmpty, headerFull)
+	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
+	switch body := d.Header(headerEmpty, headerFull); {
+	case d.Err != nil:
+		return Order{}, b, d.Err
+	case !body:
+		return Order{}, d.B, nil
 	}
 	var o Order
-	nv := d.uvarint("view count")
-	if d.err == nil && (nv == 0 || nv > uint64(len(viewerSystems))) {
-		d.fail("view count %d out of range", nv)
+	nv := d.Uvarint("view count")
+	if d.Err == nil && (nv == 0 || nv > uint64(len(viewerSystems))) {
+		d.Fail("view count %d out of range", nv)
 	}
-	if d.err != nil {
-		return Order{}, b, d.err
+	if d.Err != nil {
+		return Order{}, b, d.Err
 	}
 	o.views = make([]view, nv)
 	for i := range o.views {
 		v := &o.views[i]
 		v.sys = d.system("viewer", false)
-		v.first = d.varint("first sight")
+		v.first = d.Varint("first sight")
 		v.shown = d.status("shown status", true)
-		v.shownAt = d.varint("shown at")
-		ne := d.uvarint("earlier count")
-		if d.err == nil && ne > maxEarlier {
-			d.fail("earlier count %d over %d", ne, maxEarlier)
+		v.shownAt = d.Varint("shown at")
+		ne := d.Uvarint("earlier count")
+		if d.Err == nil && ne > maxEarlier {
+			d.Fail("earlier count %d over %d", ne, maxEarlier)
 		}
-		for j := uint64(0); j < ne && d.err == nil; j++ {
+		for j := uint64(0); j < ne && d.Err == nil; j++ {
 			r := report{status: d.status("earlier status", false)}
-			r.at = d.varint("earlier at")
+			r.at = d.Varint("earlier at")
 			v.earlier = append(v.earlier, r)
 		}
-		if d.err != nil {
-			return Order{}, b, d.err
+		if d.Err != nil {
+			return Order{}, b, d.Err
 		}
 		if !isViewer(schemas.System(v.sys.String())) {
 			return Order{}, b, fmt.Errorf("%w: %s is not a viewer", errCorrupt, v.sys)
@@ -357,13 +290,13 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 			}
 		}
 	}
-	nc := d.uvarint("check count")
+	nc := d.Uvarint("check count")
 	// Each check takes at least 14 bytes: bound the allocation by the input.
-	if d.err == nil && nc > uint64(len(d.b)/14) {
-		d.fail("check count %d exceeds the input", nc)
+	if d.Err == nil && nc > uint64(len(d.B)/14) {
+		d.Fail("check count %d exceeds the input", nc)
 	}
-	if d.err != nil {
-		return Order{}, b, d.err
+	if d.Err != nil {
+		return Order{}, b, d.Err
 	}
 	if nc > 0 {
 		o.checks = make([]check, nc)
@@ -371,24 +304,18 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 	var reports uint8 // bit per view
 	for i := range o.checks {
 		c := &o.checks[i]
-		vi := d.uvarint("check view")
+		vi := d.Uvarint("check view")
 		c.status = d.status("expected status", false)
-		flags := d.byte("opener")
+		flags := d.Byte("opener")
 		c.auth = d.system("truth authority", true)
-		if carrier := d.bytes("carrier", maxCarrier); len(carrier) > 0 {
-			c.carrier = string(carrier)
-		}
+		c.carrier = d.String("carrier", maxCarrier)
 		c.shown = d.status("conflict shown", true)
-		c.t = d.varint("truth at")
-		span := d.uvarint("deadline")
-		if d.err == nil && len(d.b) < 8 {
-			d.fail("check id: truncated")
+		c.t = d.Varint("truth at")
+		span := d.Uvarint("deadline")
+		c.id = d.Uint64("check id")
+		if d.Err != nil {
+			return Order{}, b, d.Err
 		}
-		if d.err != nil {
-			return Order{}, b, d.err
-		}
-		c.id = binary.LittleEndian.Uint64(d.b)
-		d.b = d.b[8:]
 		if vi >= nv {
 			return Order{}, b, fmt.Errorf("%w: check of view %d, only %d views", errCorrupt, vi, nv)
 		}
@@ -408,5 +335,5 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 			reports |= 1 << vi
 		}
 	}
-	return o, d.b, nil
+	return o, d.B, nil
 }

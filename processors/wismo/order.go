@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/internal/binfmt"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -121,7 +122,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(o.tickets)))
 	for i := range o.tickets {
 		t := &o.tickets[i]
-		b = appendString(b, t.id)
+		b = binfmt.AppendString(b, t.id)
 		b = binary.AppendVarint(b, t.at)
 		if t.attr == nil {
 			b = append(b, 0)
@@ -129,96 +130,34 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		}
 		a := t.attr
 		b = append(b, 1, causeCodes[a.Cause])
-		b = appendString(b, string(a.Viewer))
-		b = appendString(b, string(a.Authority))
+		b = binfmt.AppendString(b, string(a.Viewer))
+		b = binfmt.AppendString(b, string(a.Authority))
 		b = binary.AppendVarint(b, a.Since)
 		for _, s := range [...]string{a.CheckID, a.Reason, a.Expected, string(a.Shown), a.DelayReason, string(a.Problem)} {
-			b = appendString(b, s)
+			b = binfmt.AppendString(b, s)
 		}
 		b = binary.AppendVarint(b, a.ProblemSince)
-		b = appendString(b, string(a.Truth))
+		b = binfmt.AppendString(b, string(a.Truth))
 		b = binary.AppendVarint(b, a.TruthSince)
 	}
 	return b
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 // errCorrupt is wrapped by every decoding error.
 var errCorrupt = errors.New("wismo: corrupt order state")
 
-type decoder struct {
-	b   []byte
-	err error
-}
+// decoder reads the format's statuses, systems and attributions on top of
+// the shared primitives.
+type decoder struct{ binfmt.Decoder }
 
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
-	}
-}
-
-func (d *decoder) uvarint(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad uvarint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("%s: bad varint", what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte(what string) byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) == 0 {
-		d.fail("%s: truncated", what)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) string(what string) string {
-	n := d.uvarint(what)
-	if d.err != nil {
-		return ""
-	}
-	if n > maxString || n > uint64(len(d.b)) {
-		d.fail("%s: length %d out of range", what, n)
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
+// string reads a string of at most maxString bytes.
+func (d *decoder) string(what string) string { return d.String(what, maxString) }
 
 // status reads an optional canonical status.
 func (d *decoder) status(what string) canonical.Status {
 	s := canonical.Status(d.string(what))
-	if d.err == nil && s != "" && !s.Valid() {
-		d.fail("%s: unknown status %q", what, s)
+	if d.Err == nil && s != "" && !s.Valid() {
+		d.Fail("%s: unknown status %q", what, s)
 	}
 	return s
 }
@@ -226,9 +165,9 @@ func (d *decoder) status(what string) canonical.Status {
 // system reads an optional system name.
 func (d *decoder) system(what string) schemas.System {
 	s := d.string(what)
-	if d.err == nil && s != "" {
+	if d.Err == nil && s != "" {
 		if _, err := schemas.ParseSystem(s); err != nil {
-			d.fail("%s: unknown system %q", what, s)
+			d.Fail("%s: unknown system %q", what, s)
 		}
 	}
 	return schemas.System(s)
@@ -237,8 +176,8 @@ func (d *decoder) system(what string) schemas.System {
 // oneOf reads an optional string that must be one of valid.
 func (d *decoder) oneOf(what string, valid ...string) string {
 	s := d.string(what)
-	if d.err == nil && s != "" && !slices.Contains(valid, s) {
-		d.fail("%s: unknown value %q", what, s)
+	if d.Err == nil && s != "" && !slices.Contains(valid, s) {
+		d.Fail("%s: unknown value %q", what, s)
 	}
 	return s
 }
@@ -248,69 +187,67 @@ func (d *decoder) oneOf(what string, valid ...string) string {
 // truncated input is an error (wrapping a common sentinel) naming what was
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
-	d := &decoder{b: b}
-	switch h := d.byte("header"); {
-	case d.err != nil:
-		return Order{}, b, d.err
-	case h == headerEmpty:
-		return Order{}, d.b, nil
-	case h != headerFull:
-		return Order{}, b, fmt.Errorf("%w: format byte 0x%02x, want 0x%02x or 0x%02x", errCorrupt, h, headerEmpty, headerFull)
+	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
+	switch body := d.Header(headerEmpty, headerFull); {
+	case d.Err != nil:
+		return Order{}, b, d.Err
+	case !body:
+		return Order{}, d.B, nil
 	}
-	n := d.uvarint("ticket count")
-	if d.err == nil && (n == 0 || n > maxTickets) {
-		d.fail("ticket count %d out of range", n)
+	n := d.Uvarint("ticket count")
+	if d.Err == nil && (n == 0 || n > maxTickets) {
+		d.Fail("ticket count %d out of range", n)
 	}
-	if d.err != nil {
-		return Order{}, b, d.err
+	if d.Err != nil {
+		return Order{}, b, d.Err
 	}
 	o := Order{tickets: make([]ticket, 0, n)}
 	for range n {
 		t := ticket{id: d.string("ticket id")}
-		t.at = d.varint("ticket at")
-		switch pending := d.byte("pending"); {
-		case d.err != nil:
+		t.at = d.Varint("ticket at")
+		switch pending := d.Byte("pending"); {
+		case d.Err != nil:
 		case pending == 1:
 			t.attr = d.attribution()
 		case pending != 0:
-			d.fail("pending flag %d", pending)
+			d.Fail("pending flag %d", pending)
 		}
-		if d.err != nil {
-			return Order{}, b, d.err
+		if d.Err != nil {
+			return Order{}, b, d.Err
 		}
 		if t.id == "" || o.find(t.id) != nil {
 			return Order{}, b, fmt.Errorf("%w: ticket id %q empty or repeated", errCorrupt, t.id)
 		}
 		o.tickets = append(o.tickets, t)
 	}
-	return o, d.b, nil
+	return o, d.B, nil
 }
 
 func (d *decoder) attribution() *Attribution {
-	code := d.byte("cause")
+	code := d.Byte("cause")
 	a := &Attribution{}
 	for cause, c := range causeCodes {
 		if c == code {
 			a.Cause = cause
 		}
 	}
-	if d.err == nil && a.Cause == "" {
-		d.fail("cause code %d", code)
+	if d.Err == nil && a.Cause == "" {
+		d.Fail("cause code %d", code)
 	}
 	a.Viewer = d.system("viewer")
 	a.Authority = d.system("authority")
-	a.Since = d.varint("since")
+	a.Since = d.Varint("since")
 	a.CheckID = d.string("check id")
 	a.Reason = d.oneOf("failed sync reason", ReasonSLABreached, ReasonConflict, ReasonDelayNotNotified)
 	a.Expected = d.string("expected")
-	if d.err == nil && a.Expected != "" && a.Expected != ExpectedDelayNotice && !canonical.Status(a.Expected).Valid() {
-		d.fail("expected: unknown status %q", a.Expected)
+	if d.Err == nil && a.Expected != "" && a.Expected != ExpectedDelayNotice && !canonical.Status(a.Expected).Valid() {
+		d.Fail("expected: unknown status %q", a.Expected)
 	}
 	a.Shown = d.status("shown")
 	a.DelayReason = d.string("delay reason")
 	a.Problem = d.status("problem")
-	a.ProblemSince = d.varint("problem since")
+	a.ProblemSince = d.Varint("problem since")
 	a.Truth = d.status("truth")
-	a.TruthSince = d.varint("truth since")
+	a.TruthSince = d.Varint("truth since")
 	return a
 }
