@@ -22,9 +22,11 @@
 package canonical
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Status is a canonical status name, e.g. "IN_TRANSIT".
@@ -203,4 +205,27 @@ func (in Info) Class() Class {
 		return ClassBranch
 	}
 	return ClassNone
+}
+
+// PlainTime reads a time of an event in Plain form (an RFC 3339 string, as
+// schemas.Schema.Plain writes it, or a time.Time) as Unix milliseconds; 0
+// for a nil that is not required. The stages that read canonical events
+// (unify, its delay detection) share it so they agree on every time.
+func PlainTime(v any, required bool) (int64, error) {
+	switch t := v.(type) {
+	case nil:
+		if required {
+			return 0, errors.New("missing")
+		}
+		return 0, nil
+	case time.Time:
+		return t.UnixMilli(), nil
+	case string:
+		ts, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an RFC 3339 time", t)
+		}
+		return ts.UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("%T is not a time", v)
 }

@@ -3,6 +3,7 @@ package canonical
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // mainLine is the ordered lifecycle, written out independently of infos.
@@ -187,5 +188,27 @@ func TestClassSortsEveryStatus(t *testing.T) {
 	}
 	if (Info{}).Class() != ClassNone {
 		t.Error("an unknown status has a class")
+	}
+}
+
+func TestPlainTime(t *testing.T) {
+	at := time.Date(2026, 11, 1, 10, 0, 0, 250e6, time.UTC)
+	for _, c := range []struct {
+		v        any
+		required bool
+		want     int64
+		err      bool
+	}{
+		{"2026-11-01T10:00:00.25Z", true, at.UnixMilli(), false},
+		{at, true, at.UnixMilli(), false},
+		{nil, false, 0, false},
+		{nil, true, 0, true},
+		{"yesterday", false, 0, true},
+		{int64(5), false, 0, true},
+	} {
+		got, err := PlainTime(c.v, c.required)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("PlainTime(%v, %v) = %d, %v; want %d, error %v", c.v, c.required, got, err, c.want, c.err)
+		}
 	}
 }

@@ -215,30 +215,11 @@ func EventFromPlain(p map[string]any) (Event, error) {
 		{"estimated_delivery", &ev.EstimatedDelivery, false}, {"promised_ship_by", &ev.PromisedShipBy, false},
 		{"promised_deliver_by", &ev.PromisedDeliverBy, false}, {"revised_date", &ev.RevisedDate, false},
 	} {
-		v, err := plainTime(p[f.name], f.required)
+		v, err := canonical.PlainTime(p[f.name], f.required)
 		if err != nil {
 			return Event{}, fmt.Errorf("%w: %s: %v", ErrInvalid, f.name, err)
 		}
 		*f.dst = v
 	}
 	return ev, nil
-}
-
-func plainTime(v any, required bool) (int64, error) {
-	switch t := v.(type) {
-	case nil:
-		if required {
-			return 0, errors.New("missing")
-		}
-		return 0, nil
-	case time.Time:
-		return t.UnixMilli(), nil
-	case string:
-		ts, err := time.Parse(time.RFC3339Nano, t)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not an RFC 3339 time", t)
-		}
-		return ts.UnixMilli(), nil
-	}
-	return 0, fmt.Errorf("%T is not a time", v)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 )
@@ -325,7 +326,7 @@ func parseEvent(in Input) (event, error) {
 		{"occurred_at", &ev.occurred, true}, {"recorded_at", &ev.recorded, true},
 		{"estimated_delivery", &ev.eta, false}, {"promised_ship_by", &ev.shipBy, false}, {"promised_deliver_by", &ev.deliverBy, false},
 	} {
-		if *f.dst, err = plainTime(p[f.name], f.required); err != nil {
+		if *f.dst, err = canonical.PlainTime(p[f.name], f.required); err != nil {
 			return fail("%s: %v", f.name, err)
 		}
 	}
@@ -334,25 +335,4 @@ func parseEvent(in Input) (event, error) {
 	}
 	ev.ingested = in.Ingested.UnixMilli()
 	return ev, nil
-}
-
-// plainTime reads a time in Plain form (an RFC 3339 string, or a
-// time.Time) as Unix milliseconds; 0 for an optional nil.
-func plainTime(v any, required bool) (int64, error) {
-	switch t := v.(type) {
-	case nil:
-		if required {
-			return 0, errors.New("missing")
-		}
-		return 0, nil
-	case time.Time:
-		return t.UnixMilli(), nil
-	case string:
-		ts, err := time.Parse(time.RFC3339Nano, t)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not an RFC 3339 time", t)
-		}
-		return ts.UnixMilli(), nil
-	}
-	return 0, fmt.Errorf("%T is not a time", v)
 }
