@@ -73,7 +73,7 @@ func (t Topics) Sources() []Topic {
 // All lists every topic baton owns.
 func (t Topics) All() []Topic {
 	return append(t.Sources(), t.DeadLetter(), t.Canonical(), t.Links(), t.NormalizeChangelog(),
-		t.Transitions(), t.OrderStates(), t.UnifyChangelog(), t.SyncChecks(), t.FailedSyncs(), t.DelayNotices())
+		t.Transitions(), t.OrderStates(), t.UnifyChangelog(), t.SyncChecks(), t.FailedSyncs(), t.DelayNotices(), t.WismoTickets())
 }
 
 // SystemOf returns the source system whose topic this is.

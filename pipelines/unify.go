@@ -49,6 +49,14 @@ func (t Topics) DelayNotices() Topic {
 	return Topic{Name: t.Prefix + "delay-notices", Partitions: t.Partitions, Schema: "delay_notice"}
 }
 
+// WismoTickets holds the help-desk tickets classified as "where is my
+// order?" (schema wismo_ticket), keyed by order ID: one record per ticket,
+// attributed to the cause visible when the customer asked (package
+// wismo). The monthly review (`baton report wismo`) reads them.
+func (t Topics) WismoTickets() Topic {
+	return Topic{Name: t.Prefix + "wismo-tickets", Partitions: t.Partitions, Schema: "wismo_ticket"}
+}
+
 // UnifyChangelog is the compacted changelog of the unify state: partition p
 // holds the open orders of canonical partition p.
 func (t Topics) UnifyChangelog() Topic {

@@ -91,6 +91,15 @@ var validFixtures = map[string][]fixture{
 			"cause_authority": "", "cause_at": at, "known_at": at, "notify_by": at.Add(5 * time.Minute), "detected_at": at,
 			"may_cancel": true, "state": "open", "version": int64(1), "updated_at": at}},
 	},
+	"wismo_ticket": {
+		{"viewer out of sync", plainJSON(`{"ticket_id":"zd-1","order_id":"o-1","classified_by":"tag","matched":"wismo",
+			"ticket_at":"2026-11-04T10:00:00Z","classified_at":"2026-11-04T10:00:00Z","cause":"viewer_out_of_sync","link":"carrier->storefront",
+			"viewer":"storefront","out_of_sync_since":"2026-11-04T08:00:00Z","check_id":"c-1","failed_sync_reason":"sla_breached",
+			"expected_status":"IN_TRANSIT","shown_status":"SHIPPED","delay_reason":null,"problem_status":null,"problem_since":null,
+			"truth_status":"IN_TRANSIT","truth_since":"2026-11-04T08:00:00Z"}`)},
+		{"required only", map[string]any{"ticket_id": "zd-2", "order_id": "o-2", "classified_by": "keyword", "matched": "where is my order",
+			"ticket_at": at, "classified_at": at.Add(time.Hour), "cause": "no_sync_problem"}},
+	},
 	"failed_sync": {
 		{"all set", plainJSON(`{"check_id":"k-1","order_id":"o-1","viewer":"storefront","reason":"sla_breached","expected_status":"SHIPPED",
 			"shown_status":"PACKED","truth_at":"2026-11-01T10:00:00Z","deadline":"2026-11-01T10:15:00Z","detected_at":"2026-11-01T10:15:00.001Z",

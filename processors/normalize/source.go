@@ -20,6 +20,7 @@ type Source struct {
 	Carrier           string           `json:"carrier,omitempty"`
 	TicketID          string           `json:"ticket_id,omitempty"`
 	Tags              []string         `json:"tags,omitempty"`
+	Subject           string           `json:"subject,omitempty"`
 	MessageType       string           `json:"message_type,omitempty"`
 	DeliveryStatus    string           `json:"delivery_status,omitempty"`
 	OccurredAt        time.Time        `json:"occurred_at"`
@@ -75,7 +76,7 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 	ev := Source{
 		System: string(sys), EventID: str("event_id"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
 		TrackingNumber: str("tracking_number"), Carrier: str("carrier"), TicketID: str("ticket_id"),
-		DeliveryStatus: str("delivery_status"), Ingested: ingested.UTC(),
+		Subject: str("subject"), DeliveryStatus: str("delivery_status"), Ingested: ingested.UTC(),
 	}
 	if sys == schemas.Notifications {
 		ev.MessageType = str("status")
@@ -172,5 +173,6 @@ func (ev Source) canonical() Event {
 		"message_type":        opt(ev.MessageType),
 		"delivery_status":     opt(ev.DeliveryStatus),
 		"revised_date":        optTime(ev.RevisedDate),
+		"subject":             opt(ev.Subject),
 	}}
 }

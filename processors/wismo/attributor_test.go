@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,18 +13,8 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-// ticketSchema is the proposed wismo_ticket schema.
-var ticketSchema = func() *schemas.Schema {
-	b, err := os.ReadFile("testdata/wismo_ticket.avsc")
-	if err != nil {
-		panic(err)
-	}
-	s, err := schemas.Parse("wismo_ticket", string(b))
-	if err != nil {
-		panic(err)
-	}
-	return s
-}()
+// ticketSchema is the wismo_ticket schema (schemas/avro/wismo_ticket.avsc).
+var ticketSchema = schemas.MustLoad("wismo_ticket")
 
 // valid checks a record against the schema: every field set, each of its
 // type, and it encodes.

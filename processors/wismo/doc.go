@@ -98,7 +98,7 @@
 //
 // # Records
 //
-// Output.Tickets are wismo_ticket values (testdata/wismo_ticket.avsc),
+// Output.Tickets are wismo_ticket values (schemas/avro/wismo_ticket.avsc),
 // keyed by order ID: ticket_id, order_id, classified_by, matched,
 // ticket_at, classified_at, cause, link, viewer, out_of_sync_since,
 // check_id, failed_sync_reason, expected_status, shown_status,

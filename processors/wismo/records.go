@@ -13,7 +13,7 @@ func optString[S ~string](s S) any {
 	return string(s)
 }
 
-// ticketRecord builds a wismo_ticket value (testdata/wismo_ticket.avsc).
+// ticketRecord builds a wismo_ticket value (schemas/avro/wismo_ticket.avsc).
 func ticketRecord(orderID, ticketID string, at, classifiedAt int64, m Match, a *Attribution) Record {
 	var since, problemSince, truthSince any
 	if a.Cause == CauseViewerOutOfSync || a.Cause == CauseDelayNotNotified {
