@@ -72,6 +72,11 @@ type NormalizeConfig struct {
 	// keeps close to the sources' arrival order (see aligner). Default
 	// DefaultAlignWindow; negative turns it off.
 	AlignWindow time.Duration
+	// AnnounceHoldbacks sends holdback records (see holdbackHeader) to
+	// every canonical partition. Only a unify stage with a positive
+	// MaxHoldback reads them, so they are off by default: `baton run`
+	// turns them on with --max-holdback, for both stages at once.
+	AnnounceHoldbacks bool
 }
 
 // DefaultAlignWindow is NormalizeConfig.AlignWindow's default: well inside
@@ -190,6 +195,9 @@ const holdRepeat = 5 * time.Second
 // partition when it changed or, with repeat, when the last announcement
 // is holdRepeat old.
 func (n *Normalize) announceHold(p int32, since time.Time, repeat bool, produce func(*kgo.Record)) {
+	if !n.cfg.AnnounceHoldbacks {
+		return
+	}
 	n.mu.Lock()
 	last, sent := n.holdSent[p]
 	now := time.Now()

@@ -290,6 +290,7 @@ func sinkTables(topics Topics) []sinkTable {
 		table[clickhouse.SyncCheck]("sync_checks", topics.SyncChecks().Name, clickhouse.NewSyncCheck, (*clickhouse.Client).InsertSyncChecks),
 		table[clickhouse.FailedSync]("failed_syncs", topics.FailedSyncs().Name, clickhouse.NewFailedSync, (*clickhouse.Client).InsertFailedSyncs),
 		table[clickhouse.DelayNotice]("delay_notices", topics.DelayNotices().Name, clickhouse.NewDelayNotice, (*clickhouse.Client).InsertDelayNotices),
+		table[clickhouse.WismoTicket]("wismo_tickets", topics.WismoTickets().Name, clickhouse.NewWismoTicket, (*clickhouse.Client).InsertWismoTickets),
 	}
 }
 

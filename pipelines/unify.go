@@ -13,6 +13,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
+	"github.com/baton-pipeline/baton/processors/wismo"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -76,6 +77,8 @@ type UnifyMetrics struct {
 	// Delays detected (notices opened), by reason; the notices not told
 	// in time are failed syncs of reason delay_not_notified.
 	DelayNotices *prometheus.CounterVec // reason
+	// WISMO tickets attributed, by cause.
+	WismoTickets *prometheus.CounterVec // cause
 }
 
 // NewUnifyMetrics creates and registers the collectors. The failed-sync
@@ -100,14 +103,19 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 180, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600}}, []string{"viewer"}),
 		DelayNotices: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_delay_notices_total",
 			Help: "Delays detected (delay notices opened), by reason: ship_by_missed, eta_past_promise, exception, delivery_attempt_failed, return_to_sender."}, []string{"reason"}),
+		WismoTickets: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_wismo_tickets_total",
+			Help: "Help-desk tickets classified as WISMO (\"where is my order?\"), by the cause visible when the customer asked: viewer_out_of_sync, delay_not_notified, carrier_exception, no_sync_problem."}, []string{"cause"}),
 	}
-	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency, m.DelayNotices)
+	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency, m.DelayNotices, m.WismoTickets)
 	for _, v := range []schemas.System{schemas.Storefront, schemas.Helpdesk, schemas.Notifications} {
 		for _, reason := range []string{synccheck.ReasonSLABreached, synccheck.ReasonConflict} {
 			m.FailedSyncs.WithLabelValues(string(v), reason)
 		}
 	}
 	m.FailedSyncs.WithLabelValues(string(schemas.Notifications), delay.ReasonDelayNotNotified)
+	for _, cause := range wismo.Causes() {
+		m.WismoTickets.WithLabelValues(cause)
+	}
 	return m
 }
 
@@ -306,6 +314,13 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 			reason, _ := n.Value["reason"].(string)
 			m.DelayNotices.WithLabelValues(reason).Inc()
 		}
+	}
+	for _, t := range out.Tickets {
+		if err := u.produceValue(topics.WismoTickets().Name, t.Key, t.Value, at, produce); err != nil {
+			return err
+		}
+		cause, _ := t.Value["cause"].(string)
+		m.WismoTickets.WithLabelValues(cause).Inc()
 	}
 	changelog := topics.UnifyChangelog().Name
 	for _, c := range out.Changes {

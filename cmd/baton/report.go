@@ -23,7 +23,14 @@ type reportJSON struct {
 }
 
 func runReport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "wismo" {
+		return runReportWismo(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: baton report [--since T] [--until T] [--format table|json]\n       baton report wismo --month YYYY-MM (the monthly WISMO review; baton report wismo -h)\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	var chf clickhouseFlags
 	chf.register(fs)
 	format := fs.String("format", "table", "output format: table or json")

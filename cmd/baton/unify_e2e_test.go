@@ -79,6 +79,8 @@ type replay struct {
 	transitions, checks, failed []string
 	// notices are the delay notices, each at its latest version.
 	notices []string
+	// tickets are the WISMO tickets with their attribution.
+	tickets []string
 	// partitionOf maps each order ID to its canonical partition, to tell
 	// on a difference which partitions it touches.
 	partitionOf map[string]int32
@@ -95,7 +97,7 @@ func (s *stack) expectedReplay() replay {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true, Delays: true})
+	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true, Delays: true, Wismo: true})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -136,6 +138,9 @@ func (s *stack) expectedReplay() replay {
 				for _, f := range res.Failed {
 					out.failed = append(out.failed, failedKey(f.Value))
 				}
+				for _, k := range res.Tickets {
+					out.tickets = append(out.tickets, ticketKey(k.Value))
+				}
 				for _, n := range res.Notices {
 					id := n.Key + "|" + n.Value["notice_id"].(string)
 					if v := n.Value["version"].(int64); v >= latest[id].n {
@@ -175,6 +180,7 @@ func (s *stack) expectedReplay() replay {
 			all.checks = append(all.checks, r.checks...)
 			all.failed = append(all.failed, r.failed...)
 			all.notices = append(all.notices, r.notices...)
+			all.tickets = append(all.tickets, r.tickets...)
 		case err := <-failures:
 			s.t.Fatal(err)
 		}
@@ -183,6 +189,7 @@ func (s *stack) expectedReplay() replay {
 	sort.Strings(all.checks)
 	sort.Strings(all.failed)
 	sort.Strings(all.notices)
+	sort.Strings(all.tickets)
 	return all
 }
 
@@ -199,6 +206,13 @@ func checkKey(v map[string]any) string {
 // noticeKey identifies a delay notice's version and what it says.
 func noticeKey(v map[string]any) string {
 	return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v", v["notice_id"], v["order_id"], v["reason"], v["state"], v["outcome"], v["notified"], v["version"])
+}
+
+// ticketKey identifies a WISMO ticket and its attribution.
+func ticketKey(v map[string]any) string {
+	str := func(f string) string { s, _ := v[f].(string); return s }
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%d", str("ticket_id"), str("order_id"), str("cause"), str("link"), str("viewer"),
+		str("check_id"), str("classified_by"), v["ticket_at"].(time.Time).UnixMilli())
 }
 
 // failedKey identifies a failed sync.
@@ -271,6 +285,30 @@ func (s *stack) storedNotices() []string {
 	return out
 }
 
+// storedTickets reads wismo_tickets from ClickHouse (FINAL: the sink's
+// re-inserts collapse).
+func (s *stack) storedTickets() []string {
+	s.t.Helper()
+	rows, err := s.ch.Conn().Query(context.Background(), `SELECT ticket_id, order_id, cause, link, viewer, check_id, classified_by, ticket_at_ms
+		FROM `+s.database+`.wismo_tickets FINAL`)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, order, cause, link, viewer, check, by string
+		var at int64
+		if err := rows.Scan(&id, &order, &cause, &link, &viewer, &check, &by, &at); err != nil {
+			s.t.Fatal(err)
+		}
+		out = append(out, ticketKey(map[string]any{"ticket_id": id, "order_id": order, "cause": cause, "link": link, "viewer": viewer,
+			"check_id": check, "classified_by": by, "ticket_at": time.UnixMilli(at)}))
+	}
+	sort.Strings(out)
+	return out
+}
+
 // producedTransitions reads the transitions topic.
 func (s *stack) producedTransitions() []string {
 	s.t.Helper()
@@ -328,8 +366,9 @@ func nilIfEmpty(s string) any {
 func (s *stack) assertSameTimeline(withChecks bool) {
 	s.t.Helper()
 	want := s.expectedReplay()
-	if len(want.transitions) == 0 || len(want.checks) == 0 || len(want.failed) == 0 || len(want.notices) == 0 {
-		s.t.Fatalf("the reference run produced %d transitions, %d checks, %d failed syncs, %d delay notices", len(want.transitions), len(want.checks), len(want.failed), len(want.notices))
+	if len(want.transitions) == 0 || len(want.checks) == 0 || len(want.failed) == 0 || len(want.notices) == 0 || len(want.tickets) == 0 {
+		s.t.Fatalf("the reference run produced %d transitions, %d checks, %d failed syncs, %d delay notices, %d WISMO tickets",
+			len(want.transitions), len(want.checks), len(want.failed), len(want.notices), len(want.tickets))
 	}
 	type comparison struct {
 		name      string
@@ -348,7 +387,8 @@ func (s *stack) assertSameTimeline(withChecks bool) {
 		checks, failed := s.storedChecks()
 		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", slices.Compact(slices.Clone(want.checks)), checks},
 			comparison{"ClickHouse failed_syncs", slices.Compact(slices.Clone(want.failed)), failed},
-			comparison{"ClickHouse delay_notices", want.notices, s.storedNotices()})
+			comparison{"ClickHouse delay_notices", want.notices, s.storedNotices()},
+			comparison{"ClickHouse wismo_tickets", slices.Compact(slices.Clone(want.tickets)), s.storedTickets()})
 	}
 	for _, c := range comparisons {
 		if diff := diffSorted(c.want, c.got); diff != "" {

@@ -614,13 +614,18 @@ func (e *emitter) open(r reason, k kind, missed, known int64) *notice {
 	return np
 }
 
-// dropClosed drops the oldest notice closed before this call.
+// dropClosed drops the oldest notice closed before this call. One the
+// customer was owed and not told in time (NOT_NOTIFIED, LATE) is
+// remembered in o.dropped, for Untold.
 func (e *emitter) dropClosed() bool {
 	o := e.o
 	for i := range o.notices {
 		n := &o.notices[i]
 		if n.outcome == open || e.isTouched(n.id) {
 			continue
+		}
+		if n.untold() {
+			o.rememberDropped(owedNotice{id: n.id, reason: n.reason, knownAt: n.knownAt, notifyBy: n.notifyBy, told: n.toldAt})
 		}
 		o.notices = append(o.notices[:i], o.notices[i+1:]...)
 		return true

@@ -167,13 +167,33 @@
 // WITHDRAWN, CANCELLED), notified, notified_at, notified_via,
 // failed_sync_emitted, closed_at, version, updated_at.
 //
+// # Untold
+//
+// Order.AppendUntold (and Untold) lists the notices the customer was owed
+// and not told in time, for WISMO attribution (package wismo): a ticket is
+// attributed to what the customer faced when asking, and it often reaches
+// baton after the notice closed. An Untold has the notice_id (its failed
+// sync's check_id), reason, known_at, notify_by and the time a message
+// told it (0: never). It lists every notice open (untold: a notice is
+// open until told), closed NOT_NOTIFIED, or closed LATE (told after
+// notify_by); not those told in time (NOTIFIED), withdrawn (the delay
+// proved false: nothing was owed) or cancelled before they failed (the
+// cancellation answered the delay). The caller compares notify_by and the
+// telling with the ticket's time.
+//
+// A notice dropped from the order's notices to make room (below) is still
+// listed when it was owed (NOT_NOTIFIED or LATE): the order remembers the
+// last four such, oldest forgotten first, so Untold lists at most 20
+// notices. Evict forgets everything. Neither list changes a record.
+//
 // # State
 //
-// An Order is 208 bytes: its placement, two promises, the truth, and
-// slices of at most 16 parcel estimates, 8 messages and 16 notices
-// (closed ones are kept for renewals and refund flags; the oldest closed is
-// dropped for a seventeenth). AppendBinary writes it compactly (varints,
-// statuses by name, a format byte first; an empty order is that byte);
-// DecodeOrder reads it back and rejects corrupt input with an error, never
-// a panic.
+// An Order is 232 bytes: its placement, two promises, the truth, and
+// slices of at most 16 parcel estimates, 8 messages, 16 notices (closed
+// ones are kept for renewals and refund flags; the oldest closed is
+// dropped for a seventeenth) and 4 untold notices dropped (40 bytes each).
+// AppendBinary writes it compactly (varints, statuses by name, a format
+// byte first; an empty order is that byte); DecodeOrder reads it back and
+// rejects corrupt input with an error, never a panic. Format 2 added the
+// dropped untold notices; DecodeOrder still reads format 1.
 package delay

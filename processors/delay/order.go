@@ -23,6 +23,17 @@ type Order struct {
 	parcels   []parcel  // the carrier's latest estimate per outbound parcel
 	messages  []message // the latest messages that can tell a notice, by sending time
 	notices   []notice  // in opening order
+	// dropped are notices owed and not told in time (NOT_NOTIFIED, LATE)
+	// dropped from notices to make room, the latest maxDropped, for
+	// Untold.
+	dropped []owedNotice
+}
+
+// owedNotice is what Untold reports of a notice dropped from Order.notices.
+type owedNotice struct {
+	id                      uint64
+	knownAt, notifyBy, told int64 // told: 0 never
+	reason                  reason
 }
 
 // promise is one kind of promise: ship-by or deliver-by.
@@ -57,6 +68,9 @@ const (
 	maxMessages = 8
 	maxNotices  = 16
 	maxString   = 256
+	// maxDropped bounds the untold notices remembered after they were
+	// dropped from the notices (the oldest is forgotten first).
+	maxDropped = 4
 )
 
 type kind uint8 // the promise a notice is about
@@ -149,7 +163,7 @@ func (n *notice) failed() bool { return n.flags&fFailed != 0 }
 // one byte).
 func (o *Order) Empty() bool {
 	return o.placed == 0 && o.shippedAt == 0 && o.ship == (promise{}) && o.deliver == (promise{}) &&
-		o.truth == 0 && len(o.parcels) == 0 && len(o.messages) == 0 && len(o.notices) == 0
+		o.truth == 0 && len(o.parcels) == 0 && len(o.messages) == 0 && len(o.notices) == 0 && len(o.dropped) == 0
 }
 
 // Notices counts the order's notices held (open and closed); OpenNotices
@@ -186,14 +200,22 @@ func (o *Order) OpenNotices() int {
 //	  string  via status, shipment, carrier, cause, authority
 //	  varint  since, cause at, problem since, known at, notify by, missed, original, revised,
 //	          told at, detected at, closed at, updated at
+//	uvarint  untold notices dropped (≤ 4, oldest first), each:
+//	  8 bytes id (little-endian)
+//	  byte    reason (1..5)
+//	  varint  known at, notify by, told at (0: never)
 //
 // Reasons, outcomes and flags are this package's own codes, fixed by the
 // format version; statuses are written by name, so the format survives a
-// reordering of the canonical statuses.
+// reordering of the canonical statuses. Format 1, written before the
+// dropped notices were remembered, is format 2 without them; DecodeOrder
+// still reads it.
 const (
-	formatVersion = 1
+	formatVersion = 2
 	headerEmpty   = formatVersion << 1
 	headerFull    = formatVersion<<1 | 1
+	headerEmptyV1 = 1 << 1
+	headerFullV1  = 1<<1 | 1
 )
 
 // AppendBinary appends the order's state in the binary format above and
@@ -238,6 +260,14 @@ func (o *Order) AppendBinary(b []byte) []byte {
 			b = binary.AppendVarint(b, *v)
 		}
 	}
+	b = binary.AppendUvarint(b, uint64(len(o.dropped)))
+	for _, u := range o.dropped {
+		b = binary.LittleEndian.AppendUint64(b, u.id)
+		b = append(b, byte(u.reason))
+		b = binary.AppendVarint(b, u.knownAt)
+		b = binary.AppendVarint(b, u.notifyBy)
+		b = binary.AppendVarint(b, u.told)
+	}
 	return b
 }
 
@@ -275,11 +305,18 @@ func (d *decoder) status(what string) st {
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
 	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
-	switch body := d.Header(headerEmpty, headerFull); {
+	var v1 bool
+	switch h := d.Byte("header"); {
 	case d.Err != nil:
 		return Order{}, b, d.Err
-	case !body:
+	case h == headerEmpty || h == headerEmptyV1:
 		return Order{}, d.B, nil
+	case h == headerFullV1:
+		v1 = true
+	case h != headerFull:
+		d.Fail("format byte 0x%02x, want 0x%02x or 0x%02x (or format 1's 0x%02x or 0x%02x)",
+			h, headerEmpty, headerFull, headerEmptyV1, headerFullV1)
+		return Order{}, b, d.Err
 	}
 	var o Order
 	o.truth = d.status("truth")
@@ -328,6 +365,22 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 				if d.Err == nil && q.id == o.notices[i].id {
 					d.Fail("notice %016x twice", q.id)
 				}
+			}
+		}
+	}
+	if !v1 {
+		if n := d.Count("dropped notices", maxDropped, 12); n > 0 {
+			o.dropped = make([]owedNotice, n, maxDropped)
+		}
+		for i := range o.dropped {
+			u := &o.dropped[i]
+			u.id = d.Uint64("dropped notice id")
+			u.reason = reason(d.ByteMax("dropped notice reason", byte(reasonReturnToSender)))
+			u.knownAt = d.Varint("dropped known at")
+			u.notifyBy = d.Varint("dropped notify by")
+			u.told = d.Varint("dropped told at")
+			if d.Err == nil && u.reason == 0 {
+				d.Fail("dropped notice without a reason")
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package delay
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"reflect"
 	"testing"
@@ -70,6 +72,38 @@ func TestOrderRoundTrip(t *testing.T) {
 	}
 	o := busyOrder(t)
 	t.Logf("busy order: %d bytes, %d notices", len(o.AppendBinary(nil)), o.Notices())
+	// With untold notices dropped from the notices.
+	full := crowdedOrder(t).o
+	got, rest, err := DecodeOrder(full.AppendBinary(nil))
+	if err != nil || len(rest) != 0 || !reflect.DeepEqual(got, full) {
+		t.Errorf("round trip of a crowded order: %v\ngot  %+v\nwant %+v", err, got, full)
+	}
+}
+
+// busyOrderV1 is busyOrder as format 1 wrote it, before the dropped
+// untold notices were remembered.
+const busyOrderV1 = "031052455455524e5f544f5f53454e44455280e4e9e8b26880b482e0b46880c4cf8db468809ea1ecb26880d49cbbb36880e4e9e8b26880b482e0b46880c4cf8db468018094e884b668809ea1ecb2688094e884b66880e4e9e8b26880849bd7b66880849bd7b668010203315a3180849bd7b66880a8f1e6b46803315a3280b482e0b46880e0adb4b3680280b0e9cfb36880b482e0b4680080e2a8eab468001744454c49564552595f415454454d50545f4641494c454403da49b9a5b3a32ded000000000000000001000601000100000000000080c4cf8db4680080c4cf8db468c093f48db46880c4cf8db46880d49cbbb36880a4b5b2b56880b0e9cfb36882c4cf8db46882c4cf8db46882c4cf8db468941a2c39ad6bc34200000000000000000201010000010003315a31035550530b636172726965722f652d3907636172726965720080a8f1e6b4680080a8f1e6b468c0f795e7b4688094e884b6688094e884b66880849bd7b66800d0b7f1e6b46800d0b7f1e6b46827299eba4778dc6e941a2c39ad6bc3420301090002020003315a31035550530574722d31310763617272696572c0f795e7b468809ce0edb468809ce0edb468809ce0edb468c0eb84eeb46880849bd7b6688094e884b6680000d0abe0edb46800d0e597f1b468"
+
+// TestDecodeFormat1: state written before format 2 still decodes, to the
+// same order.
+func TestDecodeFormat1(t *testing.T) {
+	b, err := hex.DecodeString(busyOrderV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rest, err := DecodeOrder(append(b, "rest"...))
+	if err != nil || string(rest) != "rest" {
+		t.Fatalf("format 1: %v (rest %q)", err, rest)
+	}
+	if want := busyOrder(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("format 1:\ngot  %+v\nwant %+v", got, want)
+	}
+	if o, rest, err := DecodeOrder([]byte{headerEmptyV1, 'x'}); err != nil || !o.Empty() || string(rest) != "x" {
+		t.Errorf("format 1's empty order: %+v, %q, %v", o, rest, err)
+	}
+	if enc := got.AppendBinary(nil); enc[0] != headerFull || !bytes.Equal(enc[1:len(enc)-1], b[1:]) || enc[len(enc)-1] != 0 {
+		t.Errorf("re-encoded, format 1's body with no dropped notice: %x", enc)
+	}
 }
 
 func TestDecodeOrderRejectsCorruptInput(t *testing.T) {
@@ -83,7 +117,7 @@ func TestDecodeOrderRejectsCorruptInput(t *testing.T) {
 	}
 	corrupt := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	tests := map[string][]byte{
-		"format":         {0x04}, // format 2
+		"format":         {0x06}, // format 3
 		"unknown status": corrupt(func(b []byte) []byte { return mustReplace(t, b, "RETURN_TO_SENDER", "RETURN_TO_SENDEX") }),
 		"unknown system": corrupt(func(b []byte) []byte { return mustReplace(t, b, "\x07carrier", "\x07carrieX") }),
 		"huge count":     append([]byte{headerFull, 0}, bytes.Repeat([]byte{0}, 14)...),
@@ -91,6 +125,18 @@ func TestDecodeOrderRejectsCorruptInput(t *testing.T) {
 	// A parcel count over the bound: the byte after the promises.
 	body := o.AppendBinary(nil)
 	tests["too many parcels"] = append(append([]byte(nil), body[:bytes.Index(body, []byte("1Z1"))-2]...), 17)
+	crowded := crowdedOrder(t).o
+	full := crowded.AppendBinary(nil)
+	tests["dropped reason"] = func() []byte {
+		b := bytes.Clone(full)
+		// The last dropped notice: 8 bytes of ID, its reason, three varints.
+		i := bytes.LastIndex(b, binary.LittleEndian.AppendUint64(nil, crowded.dropped[len(crowded.dropped)-1].id)) + 8
+		if b[i] != byte(reasonShipBy) {
+			t.Fatalf("dropped reason at %d is %d", i, b[i])
+		}
+		b[i] = 9
+		return b
+	}()
 	for name, b := range tests {
 		if _, _, err := DecodeOrder(b); err == nil {
 			t.Errorf("%s: decodes", name)
@@ -116,6 +162,10 @@ func FuzzDecodeOrder(f *testing.F) {
 	var one Order
 	one.placed = 5
 	f.Add(one.AppendBinary(nil))
+	crowded := crowdedOrder(f).o
+	f.Add(crowded.AppendBinary(nil))
+	v1, _ := hex.DecodeString(busyOrderV1)
+	f.Add(v1)
 	d, err := New(Config{})
 	if err != nil {
 		f.Fatal(err)
@@ -140,17 +190,19 @@ func FuzzDecodeOrder(f *testing.F) {
 			t.Fatalf("round trip differs")
 		}
 		d.NextDue(&got)
+		got.AppendUntold(nil)
 		d.Observe(&got, "o", Event{System: "carrier", TrackingNumber: "1Z1", EstimatedDelivery: 1 << 40, OccurredAt: 3, RecordedAt: 3},
 			Truth{Status: "RETURN_TO_SENDER", At: 3}, 4)
 		d.Observe(&got, "o", Event{System: "notifications", MessageType: MessageDelayNotice, DeliveryStatus: "sent", RecordedAt: 5, RevisedDate: 1 << 41},
 			Truth{Status: "CANCELLED", At: 5}, 6)
 		d.Due(&got, "o", 1<<62)
+		got.AppendUntold(nil)
 		d.Evict(&got, "o", 1<<62)
 	})
 }
 
 func TestInMemorySizes(t *testing.T) {
-	if s := unsafe.Sizeof(Order{}); s != 208 {
+	if s := unsafe.Sizeof(Order{}); s != 232 {
 		t.Errorf("Order is %d bytes", s)
 	}
 	if s := unsafe.Sizeof(notice{}); s > 232 {

@@ -15,8 +15,9 @@ import (
 // estimates moving both ways, delay messages dated, undated, bounced,
 // problem messages, events up to ten minutes (one in ten: two days) behind
 // the watermark, Due and the odd eviction — and returns every output,
-// Avro-encoded, with each call's NextDue, in call order. The harness checks every record's
-// invariants; at the end every order is evicted.
+// Avro-encoded, with each call's NextDue and the order's Untold after it,
+// in call order. The harness checks every record's invariants, and
+// checkUntold Untold's; at the end every order is evicted.
 func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts map[string]int) {
 	r := rand.New(rand.NewPCG(seed, 11))
 	statuses := canonical.All()
@@ -29,6 +30,7 @@ func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts
 		orders[i].stream = &buf
 	}
 	clock := time.Duration(0)
+	untoldSeen := 0
 	rnd := func(max time.Duration) time.Duration { return time.Duration(r.Int64N(int64(max))) }
 	for range 20000 {
 		clock += time.Duration(r.IntN(20)) * m
@@ -79,8 +81,12 @@ func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts
 		}
 		s.w = clock
 		hs.run(s)
+		untold := hs.o.Untold()
+		checkUntold(t, hs, untold)
+		fmt.Fprintf(&buf, "untold=%q\n", summarizeUntolds(untold))
+		untoldSeen += len(untold)
 	}
-	counts = map[string]int{}
+	counts = map[string]int{"untold": untoldSeen}
 	for _, hs := range orders {
 		hs.run(evict(clock + time.Second))
 		for _, l := range hs.lives {
@@ -119,7 +125,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 	// comparison to mean something.
 	for _, k := range []string{ReasonShipByMissed, ReasonETAPastPromise, ReasonException, ReasonDeliveryAttemptFailed,
 		ReasonReturnToSender, Notified, Late, NotNotified, Withdrawn, Cancelled, "renewal", "failed",
-		RefundCancelledBeforeShipping, RefundReturnToSender} {
+		RefundCancelledBeforeShipping, RefundReturnToSender, "untold"} {
 		if counts[k] == 0 {
 			t.Errorf("the random run produced no %s", k)
 		}

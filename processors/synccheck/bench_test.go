@@ -30,6 +30,7 @@ func benchOrder(b *testing.B, c *Checker) (Order, Truth) {
 func restore(o *Order, tmpl *Order) {
 	o.views = append(o.views[:0], tmpl.views...)
 	o.checks = append(o.checks[:0], tmpl.checks...)
+	o.failures = append(o.failures[:0], tmpl.failures...)
 }
 
 // BenchmarkView measures one viewer report: one that closes a check (and
@@ -139,4 +140,27 @@ func BenchmarkEncode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLags measures what a ticket's attribution asks of the order:
+// its two open checks and, after the storefront caught up late, one of
+// them remembered as a failure.
+func BenchmarkLags(b *testing.B) {
+	c := New(nil)
+	tmpl, tr := benchOrder(b, c)
+	late := tmpl
+	late.views, late.checks = append([]view(nil), tmpl.views...), append([]check(nil), tmpl.checks...)
+	c.View(&late, "order-1", Report{Viewer: sf, Status: "IN_TRANSIT", At: at(20 * m)}, tr, at(20*m))
+	for _, tc := range []struct {
+		name string
+		o    *Order
+	}{{"open-checks", &tmpl}, {"with-failure", &late}} {
+		b.Run(tc.name, func(b *testing.B) {
+			dst := make([]Lag, 0, 8)
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = tc.o.AppendLags(dst[:0])
+			}
+		})
+	}
 }

@@ -81,7 +81,7 @@ type Output struct {
 // not passed and which have not failed, and settles the pending conflicts
 // the new truth now reflects. w is the partition watermark.
 func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
-	e := emitter{orderID: orderID}
+	e := emitter{orderID: orderID, o: o}
 	x := stByName[t.Status]
 	if x != 0 && len(o.views) > 0 {
 		o.filter(func(k *check) bool {
@@ -91,7 +91,14 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 					return true // still contradicted
 				}
 				if t.At > k.deadline {
-					e.conflict(v, k, w) // the truth caught up too late
+					// The truth caught up too late: the contradiction
+					// lasted until then, unless the viewer corrected itself
+					// first.
+					until := v.uncontradicted(k.status, k.t)
+					if until == 0 || t.At < until {
+						until = t.At
+					}
+					e.conflict(v, k, w, until)
 				}
 				return false // otherwise withdrawn: the viewer was racing the truth
 			}
@@ -111,7 +118,13 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 			k := check{status: x, auth: auth, carrier: t.Carrier, view: uint8(vi), by: byTruth, t: t.At}
 			if t.At < v.first {
 				// The truth moved before the viewer first showed the order:
-				// the viewer is checked from its first sight.
+				// the viewer is checked from its first sight — once per
+				// status: the truth returning to x (its events reaching
+				// baton late) is the same check, which has its record.
+				if v.sighted&x.bit() != 0 {
+					continue
+				}
+				v.sighted |= x.bit()
 				k.by, k.t = byFirstSight, v.first
 			}
 			k.deadline = satAdd(k.t, conf.sla)
@@ -122,6 +135,7 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 			}
 			o.checks = append(o.checks, k)
 		}
+		o.truthCorrects(x, t.At)
 	}
 	e.NextDue = c.NextDue(o)
 	return e.Output
@@ -140,7 +154,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 	if !conf.on {
 		return Output{NextDue: c.NextDue(o)}
 	}
-	e := emitter{orderID: orderID}
+	e := emitter{orderID: orderID, o: o}
 	s, x := stByName[r.Status], stByName[t.Status]
 	vi := o.viewIndex(y)
 	if vi < 0 {
@@ -155,6 +169,9 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 			}
 			k.deadline = satAdd(k.t, conf.sla)
 			k.id = checkID(orderID, y, x, k.by, t.TransitionID, k.t)
+			if k.by == byFirstSight {
+				o.views[vi].sighted |= x.bit()
+			}
 			o.checks = append(o.checks, k)
 		}
 	}
@@ -197,10 +214,16 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 		k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byReport, shown: s,
 			t: r.At, deadline: satAdd(r.At, conf.sla)}
 		k.id = checkID(orderID, y, x, byReport, "", r.At)
-		o.checks = append(o.checks, k)
+		if !o.confirmed(k.id) {
+			// (A report at the very time of a conflict confirmed already —
+			// another event of the viewer, arriving after the confirmation
+			// — is that conflict, whose record was emitted.)
+			o.checks = append(o.checks, k)
+		}
 	}
 	if s != 0 {
 		v.remember(s, r.At)
+		o.reportCorrects(vi, s, r.At, x, judged)
 	}
 	e.NextDue = c.NextDue(o)
 	return e.Output
@@ -214,7 +237,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 // FailedSync conflict). Calling it again at the same or an earlier
 // watermark emits nothing.
 func (c *Checker) Due(o *Order, orderID string, w int64) Output {
-	e := emitter{orderID: orderID}
+	e := emitter{orderID: orderID, o: o}
 	c.due(o, &e, w)
 	e.NextDue = c.NextDue(o)
 	return e.Output
@@ -225,7 +248,7 @@ func (c *Checker) due(o *Order, e *emitter, w int64) {
 		v := &o.views[k.view]
 		if k.by == byReport {
 			if k.deadline < w {
-				e.conflict(v, k, w)
+				e.conflict(v, k, w, v.uncontradicted(k.status, k.t))
 				return false
 			}
 			return true
@@ -235,6 +258,7 @@ func (c *Checker) due(o *Order, e *emitter, w int64) {
 		}
 		if satAdd(k.deadline, c.v.missingAfter) < w {
 			e.check(v, k, Missing, 0, 0, w)
+			e.remember(k, failMissing, v.shown, 0)
 			return false
 		}
 		return true
@@ -246,7 +270,7 @@ func (c *Checker) due(o *Order, e *emitter, w int64) {
 // FailedSync first if it never failed, so every MISSING check has one) and
 // pending conflicts not yet due are dropped. The order is left empty.
 func (c *Checker) Evict(o *Order, orderID string, w int64) Output {
-	e := emitter{orderID: orderID}
+	e := emitter{orderID: orderID} // no o: nothing is remembered of an evicted order
 	c.due(o, &e, w)
 	for i := range o.checks {
 		k := &o.checks[i]
@@ -332,6 +356,7 @@ func (o *Order) filter(keep func(k *check) bool) {
 // emitter builds the records of one call.
 type emitter struct {
 	orderID string
+	o       *Order // where failures are remembered; nil: nowhere (Evict)
 	Output
 }
 
@@ -345,10 +370,28 @@ func (e *emitter) failed(v *view, k *check, reason string, w int64) {
 }
 
 // conflict confirms a pending conflict; its shown status is the viewer's
-// latest.
-func (e *emitter) conflict(v *view, k *check, w int64) {
+// latest. until is when the contradiction ended (0: it has not).
+func (e *emitter) conflict(v *view, k *check, w, until int64) {
 	e.failed(v, k, ReasonConflict, w)
 	e.check(v, k, Conflict, k.shown, k.t, w)
+	e.remember(k, failConflict, k.shown, until)
+}
+
+// remember keeps a check that failed and closed for Lags.
+func (e *emitter) remember(k *check, outcome failOutcome, shown st, until int64) {
+	if e.o == nil {
+		return
+	}
+	f := failure{id: k.id, t: k.t, deadline: k.deadline, until: until, status: k.status, shown: shown, auth: k.auth,
+		view: k.view, outcome: outcome}
+	o := e.o
+	switch {
+	case o.failures == nil:
+		o.failures = make([]failure, 0, maxFailures)
+	case len(o.failures) == maxFailures:
+		o.failures = append(o.failures[:0], o.failures[1:]...)
+	}
+	o.failures = append(o.failures, f)
 }
 
 // reflected closes k: the viewer showed s, which reflects it, at r. A LATE
@@ -363,4 +406,5 @@ func (e *emitter) reflected(v *view, k *check, s st, r, w int64) {
 		e.failed(v, k, ReasonSLABreached, w)
 	}
 	e.check(v, k, Late, s, r, w)
+	e.remember(k, failLate, v.before(r), r)
 }

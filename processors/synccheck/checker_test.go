@@ -170,6 +170,16 @@ func TestOutcomes(t *testing.T) {
 			checks: []string{"storefront IN_TRANSIT truth IN_SYNC IN_TRANSIT 30s @1m30s"},
 		},
 		{
+			// Another event of the viewer with the time of the confirmed
+			// conflicting report (delivered out of order) used to open the
+			// same conflict (same check_id) again and confirm it twice.
+			name: "conflict: a report at the time of a confirmed conflict is that conflict",
+			steps: []step{truthAt("IN_TRANSIT", 0), shows(sf, "IN_TRANSIT", m), shows(sf, "DELIVERED", 2*m), due(8 * m),
+				shows(sf, "DELIVERED", 2*m).arrives(9 * m), due(day)},
+			checks: []string{"storefront IN_TRANSIT report CONFLICT DELIVERED @2m0s"},
+			failed: []string{"storefront IN_TRANSIT conflict shown=DELIVERED"},
+		},
+		{
 			name: "conflict: a stale report (older than the viewer's latest) is no conflict",
 			steps: []step{truthAt("IN_TRANSIT", 0), shows(sf, "IN_TRANSIT", 5*m),
 				shows(sf, "DELIVERED", 2*m).arrives(6 * m), due(day)},
@@ -252,6 +262,40 @@ func TestOutcomes(t *testing.T) {
 			steps: []step{shows(sf, "CONFIRMED", 10*m), truthAt("SHIPPED", 5*m).arrives(11 * m),
 				shows(sf, "SHIPPED", 12*m)},
 			checks: []string{"storefront SHIPPED first_sight IN_SYNC SHIPPED 2m0s @10m0s"},
+		},
+		{
+			// The double close found in a 20,000-order end-to-end run: the
+			// help desk's first sight is checked against SHIPPED; the
+			// carrier's scans, held until their tracking number was
+			// linked, then move the truth to EXCEPTION and back to SHIPPED,
+			// both timed before that first sight. The same first_sight
+			// check (same check_id) used to open and close again, with
+			// identical content.
+			name: "first sight checked once per status: the truth returning to it opens no second check",
+			steps: []step{shows(hd, "SHIPPED", 10*m), truthAt("SHIPPED", m).arrives(11 * m),
+				truthAt("EXCEPTION", 2*m).arrives(11 * m), truthAt("SHIPPED", 3*m).arrives(11 * m), due(2 * day)},
+			checks: []string{
+				"helpdesk SHIPPED first_sight IN_SYNC SHIPPED 0s @10m0s",
+				"helpdesk EXCEPTION first_sight SUPERSEDED @10m0s",
+			},
+		},
+		{
+			name: "first sight checked once per status: also when the first sight opened it",
+			steps: []step{truthAt("IN_TRANSIT", 0), shows(hd, "CONFIRMED", 10*m), shows(hd, "IN_TRANSIT", 11*m),
+				truthAt("EXCEPTION", 5*m).arrives(12 * m), truthAt("IN_TRANSIT", 6*m).arrives(12 * m), due(2 * day)},
+			checks: []string{
+				"helpdesk IN_TRANSIT first_sight IN_SYNC IN_TRANSIT 1m0s @10m0s",
+				"helpdesk EXCEPTION first_sight SUPERSEDED @10m0s",
+			},
+		},
+		{
+			name: "first sight: another status still opens its own check",
+			steps: []step{shows(hd, "CONFIRMED", 10*m), truthAt("SHIPPED", m).arrives(11 * m),
+				truthAt("IN_TRANSIT", 2*m).arrives(11 * m), shows(hd, "IN_TRANSIT", 12*m), due(2 * day)},
+			checks: []string{
+				"helpdesk SHIPPED first_sight IN_SYNC IN_TRANSIT 2m0s @10m0s",
+				"helpdesk IN_TRANSIT first_sight IN_SYNC IN_TRANSIT 2m0s @10m0s",
+			},
 		},
 		{
 			name: "viewer not yet seen: no checks",

@@ -67,13 +67,20 @@
 //     first_sight at t = the first sight. If the viewer's latest status
 //     already reflects X, the check closes at once, as if that status had
 //     just been shown (below): IN_SYNC with latency 0 when it was shown
-//     before the truth moved.
+//     before the truth moved. A viewer's first sight is checked against a
+//     status once: when the truth returns to a status X it had left, both
+//     moves timed before the viewer's first sight (carrier scans held
+//     until their tracking number was linked: IN_TRANSIT, EXCEPTION,
+//     IN_TRANSIT), no first_sight check opens for X again — its check_id
+//     (viewer, X, first_sight, first sight time) names the check opened
+//     the first time, which has its record.
 //   - View: the viewer showed S (or nothing) at its time r. At first
 //     sight, if the truth is set, the viewer is expected to reflect it and
 //     S does not, a check opens for the truth (opened_by first_sight,
-//     t = r) — or, when r is before the truth's time, an ordinary truth
-//     check (opened_by truth, t = the truth's time): the viewer was seen
-//     before the truth moved. Then every open check of the viewer that S
+//     t = r; the first sight counts as checked against the truth) — or,
+//     when r is before the truth's time, an ordinary truth check
+//     (opened_by truth, t = the truth's time): the viewer was seen before
+//     the truth moved. Then every open check of the viewer that S
 //     reflects closes: IN_SYNC if r ≤ deadline, else LATE; latency_ms =
 //     max(0, r − t). A report older than the viewer's latest (it arrived
 //     late) still closes checks but does not change the latest status and
@@ -129,7 +136,11 @@
 // the deadline settle nothing: the viewer repeating the contradiction is
 // the same conflict. A viewer has at most one pending conflict: a newer
 // conflicting report before the deadline replaces its shown status and
-// keeps t (and expected_status).
+// keeps t (and expected_status). A report at the very time of a conflict
+// confirmed already (another event of the viewer, delivered out of order)
+// is that conflict too: its check_id (viewer, expected status, report, the
+// report's time) names the confirmed one, so it opens none — as long as
+// the order remembers that conflict (its last four failures, see Lags).
 //
 // A conflict and a check are separate records: a viewer that shows
 // CANCELLED while the truth is SHIPPED fails the SHIPPED check
@@ -145,14 +156,58 @@
 // check opens, so a replay yields the same IDs and consumers can
 // de-duplicate by it.
 //
+// # Lags
+//
+// Order.AppendLags (and Lags) lists the ways the order's viewers were
+// behind or against the truth, for WISMO attribution (package wismo): a
+// ticket is attributed to what the customer faced when asking, and a
+// ticket often reaches baton after the check that explains it closed — the
+// storefront caught up minutes after the customer wrote, or never did. So
+// besides what is open, the Order remembers the checks that failed and
+// closed. A Lag (see its fields) has the check's check_id, viewer,
+// expected and shown status, truth_authority, since (truth_at; a
+// conflict's first contradicting report), deadline and until, when the
+// viewer showed the truth again (0: not yet). It lists:
+//
+//   - every open check (its shown status the viewer's latest) and pending
+//     conflict, until 0 — within its SLA or past it: the caller compares
+//     the deadline with the ticket's time;
+//   - every check closed LATE: until is the report that caught up, shown
+//     what the viewer showed just before it;
+//   - every check closed MISSING: until is 0 until the viewer shows, in a
+//     report after truth_at, a status that reflects the check's expected
+//     status or the order's truth of that call (the report's time), or the
+//     truth moves to a status the viewer's latest reflects (the later of
+//     the truth's and that report's time). A check the truth left while it
+//     was open (an EXCEPTION the truth recovered from, the viewer showing
+//     the recovery) thus counts until the viewer's next report or the
+//     truth's next move: the checker keeps no truth of its own;
+//   - every confirmed conflict: until is when the viewer stopped showing
+//     the contradiction — its first report after the contradicting one
+//     that the truth covers (after the confirmation, only a report judged
+//     for conflicts counts), or the truth coming to cover what the viewer
+//     shows (the later of the truth's time and that report's) — 0 while it
+//     still shows it.
+//
+// Checks closed IN_SYNC or SUPERSEDED and withdrawn conflicts are not
+// lags. The failures remembered are the order's latest four (in closing
+// order; a fifth drops the oldest): a ticket asks about the order's
+// present, and an order rarely fails more than a couple of checks. They
+// are part of the binary state, so they survive a restore; they are
+// forgotten with the order at Evict. They change no record, except that
+// a conflict remembered is not opened again (see Conflicts).
+//
 // # State
 //
-// An Order with no viewer seen is the zero value and allocates nothing;
-// one with viewers holds a view (48 bytes, and 16 per earlier report it remembers) per viewer and a check (48
-// bytes) per open check or pending conflict, and releases the check slice
-// whenever no check is open. AppendBinary writes it compactly (varints,
-// statuses and systems by name, a format byte first; an Order with no
-// viewer seen is that single byte) for the caller's changelog;
-// DecodeOrder reads it back and rejects corrupt input with an error,
-// never a panic.
+// An Order (72 bytes) with no viewer seen is the zero value and allocates
+// nothing; one with viewers holds a view (48 bytes, and 16 per earlier
+// report it remembers) per viewer, a check (48 bytes) per open check or
+// pending conflict, and a failure (40 bytes) per remembered failure (at
+// most four), and releases the check slice whenever no check is open.
+// AppendBinary writes it compactly (varints, statuses and systems by name,
+// a format byte first; an Order with no viewer seen is that single byte)
+// for the caller's changelog; DecodeOrder reads it back and rejects
+// corrupt input with an error, never a panic. Format 4 added the
+// remembered failures and each view's first-sight statuses; DecodeOrder
+// still reads format 3.
 package synccheck

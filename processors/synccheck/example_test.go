@@ -31,9 +31,17 @@ func Example() {
 		fmt.Println("check:", r.Value["viewer"], r.Value["expected_status"], r.Value["outcome"], r.Value["latency_ms"])
 	}
 	fmt.Println("state bytes:", len(o.AppendBinary(nil)), "next due:", out.NextDue)
+
+	// What a WISMO ticket asked at 10:06:30 learns: the help desk was out
+	// of sync then (past its deadline, not caught up until 10:07).
+	hm := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04") }
+	for _, l := range o.Lags() {
+		fmt.Println("lag:", l.Viewer, l.Expected, "shown", l.Shown, "since", hm(l.Since), "deadline", hm(l.Deadline), "until", hm(l.Until))
+	}
 	// Output:
 	// next due: 10:06:00
 	// failed: helpdesk IN_TRANSIT sla_breached
 	// check: helpdesk IN_TRANSIT LATE 360000
-	// state bytes: 50 next due: 0
+	// state bytes: 101 next due: 0
+	// lag: helpdesk IN_TRANSIT shown SHIPPED since 10:01 deadline 10:06 until 10:07
 }

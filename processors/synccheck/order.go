@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/baton-pipeline/baton/canonical"
@@ -20,6 +21,9 @@ import (
 type Order struct {
 	views  []view  // in first-sight order
 	checks []check // in opening order: open checks and pending conflicts
+	// failures are the checks that failed and closed (LATE, MISSING,
+	// CONFLICT), the latest maxFailures in closing order, for Lags.
+	failures []failure
 }
 
 // view is what the order knows of one viewer.
@@ -28,6 +32,10 @@ type view struct {
 	shownAt int64 // the viewer's time of shown
 	sys     sys
 	shown   st // the viewer's latest status (latest by its own time); 0: none yet
+	// sighted has bit x set once a first_sight check for status x was
+	// opened: its check_id (viewer, x, first_sight, first) names one check,
+	// which the truth returning to x must not open again.
+	sighted uint32
 	// earlier are the viewer's reports before its latest, by its own time,
 	// the most recent maxEarlier: a truth that reaches baton after the
 	// viewer's copy of it (a carrier scan held until its tracking number
@@ -116,6 +124,34 @@ type check struct {
 	shown    st    // a pending conflict's contradicting status (opened_by report)
 }
 
+// failure is a check that failed and closed LATE, MISSING or CONFLICT:
+// what Lags reports of it once it is no longer open.
+type failure struct {
+	id       uint64
+	t        int64 // truth_at (a conflict: its first contradicting report)
+	deadline int64
+	until    int64 // when the viewer showed the truth again (≥ t); 0: not (yet)
+	status   st    // expected_status
+	shown    st    // what the viewer showed while failing; 0: nothing
+	auth     sys   // truth_authority
+	view     uint8 // index into Order.views
+	outcome  failOutcome
+}
+
+// failOutcome is how a remembered failure closed.
+type failOutcome uint8
+
+const (
+	failLate     failOutcome = 1
+	failMissing  failOutcome = 2
+	failConflict failOutcome = 3
+)
+
+// maxFailures bounds the failures an order remembers for Lags: the
+// oldest is dropped first. A ticket asks about what the customer faces
+// now; an order rarely fails more than a couple of checks.
+const maxFailures = 4
+
 // Empty reports whether no viewer has been seen for the order (then it
 // holds nothing and encodes as one byte).
 func (o *Order) Empty() bool { return len(o.views) == 0 }
@@ -133,29 +169,52 @@ func (o *Order) OpenChecks() int {
 
 // Binary format. The first byte is the format version shifted left by one,
 // its low bit set when a body follows; an order with no viewer seen is
-// that byte alone. The body:
+// that byte alone. The body of format 4:
 //
 //	uvarint  number of views (1..3), then per view:
 //	  string  viewer system name
 //	  varint  first sight (Unix ms)
 //	  string  latest shown status name ("" for none)
 //	  varint  latest shown time (Unix ms)
+//	  uvarint number of earlier reports (≤ 12), each:
+//	    string status name
+//	    varint its time (Unix ms)
+//	  uvarint number of statuses its first sight was checked against, each:
+//	    string status name
 //	uvarint  number of checks, then per check:
 //	  uvarint index of its view in the list above
 //	  string  expected status name
 //	  byte    opener (1 truth, 2 first_sight, 3 report) | 0x80 if failed
 //	  string  truth authority system name ("" for none)
 //	  string  carrier
+//	  string  a pending conflict's shown status name ("" for a check)
 //	  varint  truth_at (Unix ms)
 //	  uvarint deadline − truth_at
 //	  8 bytes check ID, little-endian
+//	uvarint  number of remembered failures (≤ 4), oldest first, each:
+//	  uvarint index of its view
+//	  byte    outcome (1 LATE, 2 MISSING, 3 CONFLICT)
+//	  string  expected status name
+//	  string  shown status name ("" for none)
+//	  string  truth authority system name ("" for none)
+//	  varint  truth_at (Unix ms)
+//	  uvarint deadline − truth_at
+//	  uvarint until − truth_at + 1 (0: not yet)
+//	  8 bytes check ID, little-endian
 //
-// Strings are a uvarint length and the bytes. Statuses and systems are
-// written by name, so the format survives a reordering of the enums.
+// Format 3, written before the remembered failures, is the same without
+// each view's first-sight statuses and without the failures; DecodeOrder
+// still reads it (no failure remembered, the first-sight statuses taken
+// from the open first_sight checks). Strings are a uvarint length and the
+// bytes. Statuses and systems are written by name, so the format survives
+// a reordering of the enums.
 const (
-	formatVersion = 3
+	formatVersion = 4
 	headerEmpty   = formatVersion << 1
 	headerFull    = formatVersion<<1 | 1
+	// Format 3: no first-sight statuses, no failures.
+	headerEmptyV3 = 3 << 1
+	headerFullV3  = 3<<1 | 1
 	failedBit     = 0x80
 	maxCarrier    = 1 << 10
 )
@@ -178,6 +237,10 @@ func (o *Order) AppendBinary(b []byte) []byte {
 			b = binfmt.AppendString(b, statusName(r.status))
 			b = binary.AppendVarint(b, r.at)
 		}
+		b = binary.AppendUvarint(b, uint64(bits.OnesCount32(v.sighted)))
+		for m := v.sighted; m != 0; m &= m - 1 {
+			b = binfmt.AppendString(b, st(bits.TrailingZeros32(m)).String())
+		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.checks)))
 	for _, c := range o.checks {
@@ -194,6 +257,22 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		b = binary.AppendVarint(b, c.t)
 		b = binary.AppendUvarint(b, uint64(c.deadline-c.t))
 		b = binary.LittleEndian.AppendUint64(b, c.id)
+	}
+	b = binary.AppendUvarint(b, uint64(len(o.failures)))
+	for _, f := range o.failures {
+		b = binary.AppendUvarint(b, uint64(f.view))
+		b = append(b, byte(f.outcome))
+		b = binfmt.AppendString(b, statusName(f.status))
+		b = binfmt.AppendString(b, statusName(f.shown))
+		b = binfmt.AppendString(b, f.auth.String())
+		b = binary.AppendVarint(b, f.t)
+		b = binary.AppendUvarint(b, uint64(f.deadline-f.t))
+		var until uint64
+		if f.until != 0 {
+			until = uint64(f.until-f.t) + 1
+		}
+		b = binary.AppendUvarint(b, until)
+		b = binary.LittleEndian.AppendUint64(b, f.id)
 	}
 	return b
 }
@@ -248,11 +327,18 @@ func (d *decoder) system(what string, optional bool) sys {
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
 	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
-	switch body := d.Header(headerEmpty, headerFull); {
+	var v3 bool
+	switch h := d.Byte("header"); {
 	case d.Err != nil:
 		return Order{}, b, d.Err
-	case !body:
+	case h == headerEmpty || h == headerEmptyV3:
 		return Order{}, d.B, nil
+	case h == headerFullV3:
+		v3 = true
+	case h != headerFull:
+		d.Fail("format byte 0x%02x, want 0x%02x or 0x%02x (or format 3's 0x%02x or 0x%02x)",
+			h, headerEmpty, headerFull, headerEmptyV3, headerFullV3)
+		return Order{}, b, d.Err
 	}
 	var o Order
 	nv := d.Uvarint("view count")
@@ -277,6 +363,15 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 			r := report{status: d.status("earlier status", false)}
 			r.at = d.Varint("earlier at")
 			v.earlier = append(v.earlier, r)
+		}
+		if !v3 {
+			ns := d.Uvarint("first-sight status count")
+			if d.Err == nil && ns >= uint64(len(stInfos)) {
+				d.Fail("first-sight status count %d out of range", ns)
+			}
+			for j := uint64(0); j < ns && d.Err == nil; j++ {
+				v.sighted |= d.status("first-sight status", false).bit()
+			}
 		}
 		if d.Err != nil {
 			return Order{}, b, d.Err
@@ -324,16 +419,72 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 		if c.by < byTruth || c.by > byReport {
 			return Order{}, b, fmt.Errorf("%w: opener %d", errCorrupt, flags)
 		}
-		if span > math.MaxInt64 || (c.t > 0 && int64(span) > math.MaxInt64-c.t) {
-			return Order{}, b, fmt.Errorf("%w: deadline out of range", errCorrupt)
+		if c.deadline, d.Err = offset("deadline", c.t, span); d.Err != nil {
+			return Order{}, b, d.Err
 		}
-		c.deadline = c.t + int64(span)
 		if c.by == byReport {
 			if reports&(1<<vi) != 0 || o.views[vi].shown == 0 || c.failed {
 				return Order{}, b, fmt.Errorf("%w: malformed pending conflict", errCorrupt)
 			}
 			reports |= 1 << vi
 		}
+		if v3 && c.by == byFirstSight && c.t == o.views[vi].first {
+			// Format 3 kept no first-sight statuses: the open first_sight
+			// checks are those known.
+			o.views[vi].sighted |= c.status.bit()
+		}
+	}
+	if v3 {
+		return o, d.B, nil
+	}
+	// Each failure takes at least 15 bytes.
+	nf := d.Count("failure count", maxFailures, 15)
+	if d.Err != nil {
+		return Order{}, b, d.Err
+	}
+	if nf > 0 {
+		o.failures = make([]failure, nf, maxFailures)
+	}
+	for i := range o.failures {
+		f := &o.failures[i]
+		vi := d.Uvarint("failure view")
+		f.outcome = failOutcome(d.Byte("failure outcome"))
+		f.status = d.status("failure expected status", false)
+		f.shown = d.status("failure shown status", true)
+		f.auth = d.system("failure truth authority", true)
+		f.t = d.Varint("failure truth at")
+		span := d.Uvarint("failure deadline")
+		until := d.Uvarint("failure until")
+		f.id = d.Uint64("failure check id")
+		if d.Err != nil {
+			return Order{}, b, d.Err
+		}
+		if vi >= nv {
+			return Order{}, b, fmt.Errorf("%w: failure of view %d, only %d views", errCorrupt, vi, nv)
+		}
+		f.view = uint8(vi)
+		if f.outcome < failLate || f.outcome > failConflict {
+			return Order{}, b, fmt.Errorf("%w: failure outcome %d", errCorrupt, f.outcome)
+		}
+		if f.deadline, d.Err = offset("failure deadline", f.t, span); d.Err != nil {
+			return Order{}, b, d.Err
+		}
+		if until != 0 {
+			if f.until, d.Err = offset("failure until", f.t, until-1); d.Err != nil {
+				return Order{}, b, d.Err
+			}
+			if f.until == 0 {
+				return Order{}, b, fmt.Errorf("%w: failure until 0", errCorrupt)
+			}
+		}
 	}
 	return o, d.B, nil
+}
+
+// offset is t + span, an error naming what when it does not fit an int64.
+func offset(what string, t int64, span uint64) (int64, error) {
+	if span > math.MaxInt64 || (t > 0 && int64(span) > math.MaxInt64-t) {
+		return 0, fmt.Errorf("%w: %s out of range", errCorrupt, what)
+	}
+	return t + int64(span), nil
 }

@@ -15,8 +15,9 @@ import (
 // status in any order, viewer times up to ten minutes behind the
 // watermark, events without a status, reports from a non-viewer) and
 // returns every output, Avro-encoded, with each call's NextDue, in call
-// order. The harness checks every record's invariants; at the end every
-// order is evicted and every failed check must have closed.
+// order, and the order's lags after each call. The harness checks every
+// record's invariants, and every lag's; at the end every order is evicted
+// and every failed check must have closed.
 func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts map[string]int) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	statuses := canonical.All()
@@ -29,6 +30,7 @@ func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts
 		orders[i].roundTrip = roundTrip
 		orders[i].stream = &buf
 	}
+	counts = map[string]int{}
 	clock := time.Duration(0)
 	for i := range 20000 {
 		clock += time.Duration(r.IntN(120)) * sec
@@ -50,9 +52,17 @@ func randomRun(t *testing.T, seed uint64, roundTrip bool) (stream []byte, counts
 		}
 		s.w = clock
 		h.run(s)
-		fmt.Fprintf(&buf, "%d %s %s next=%d\n", i, h.id, s.call, h.c.NextDue(&h.o))
+		lags := h.o.Lags()
+		checkLagIDs(t, h, lags)
+		fmt.Fprintf(&buf, "%d %s %s next=%d lags=%q\n", i, h.id, s.call, h.c.NextDue(&h.o), summarizeLags(lags))
+		for _, l := range lags {
+			if l.Until != 0 {
+				counts["lag-corrected"]++
+			} else {
+				counts["lag"]++
+			}
+		}
 	}
-	counts = map[string]int{}
 	for _, h := range orders {
 		h.run(evict(clock + time.Second))
 		for id := range h.failIDs {
@@ -80,7 +90,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 	}
 	// The sequence must exercise every outcome for the comparison to mean
 	// something.
-	for _, outcome := range []string{InSync, Late, Missing, Conflict, Superseded, "failed"} {
+	for _, outcome := range []string{InSync, Late, Missing, Conflict, Superseded, "failed", "lag", "lag-corrected"} {
 		if counts[outcome] == 0 {
 			t.Errorf("the random run produced no %s", outcome)
 		}

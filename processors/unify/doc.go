@@ -164,6 +164,24 @@
 // that never close (a lost parcel refunded only in part, events
 // dead-lettered upstream) cannot grow the state without bound.
 //
+// # Checks, delays and WISMO tickets
+//
+// Three optional parts run on the truth as it is derived, their state
+// inside the order's changelog record (see checks.go, delays.go,
+// wismo.go): the viewer checks (Config.SyncChecks, package synccheck:
+// Output.Checks and Output.Failed), delay detection (Config.Delays,
+// package delay: Output.Notices, and failed syncs of reason
+// delay_not_notified) and WISMO attribution (Config.Wismo, package wismo:
+// Output.Tickets). Per new event the order is: the event is applied (the
+// truth moves and the checker and detector hear of it), then a help-desk
+// event's ticket is attributed — with the facts of that moment: the truth,
+// the outbound parcels, the checks' lags (synccheck.Order.AppendLags) and
+// the notices owed (delay.Order.AppendUntold), after the order's delay
+// timers the watermark has passed — then the viewer report reaches the
+// checker, then the detector sees the event. Timers (checks' deadlines,
+// delay notices' due times) run on the partition's timer heap as the
+// watermark passes them, after the input that passed them.
+//
 // # Changelog and determinism
 //
 // Every input that changes an order writes that order's whole state under

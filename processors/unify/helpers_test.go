@@ -23,6 +23,9 @@ type step struct {
 	eta         time.Duration
 	// shipBy, deliverBy: promised dates, as offsets from t0 (0: none)
 	shipBy, deliverBy time.Duration
+	// ticket, subject, tags: a help-desk ticket event's
+	ticket, subject string
+	tags            []string
 }
 
 func ev(sys, status string, at time.Duration) step { return step{sys: sys, status: status, at: at} }
@@ -58,6 +61,10 @@ func (s step) input(order string, i int) Input {
 		}
 		return ts(d)
 	}
+	tags := []any{}
+	for _, t := range s.tags {
+		tags = append(tags, t)
+	}
 	arrive := s.arrive
 	if arrive == 0 {
 		arrive = s.at + time.Minute
@@ -68,7 +75,8 @@ func (s step) input(order string, i int) Input {
 		"canonical_status": opt(s.status), "linked_by": "event",
 		"occurred_at": ts(s.at), "recorded_at": ts(s.at + time.Second), "ingested_at": ts(arrive),
 		"carrier": nil, "estimated_delivery": eta, "promised_ship_by": promise(s.shipBy), "promised_deliver_by": promise(s.deliverBy),
-		"ticket_id": nil, "tags": []any{}, "message_type": nil, "delivery_status": nil, "revised_date": nil,
+		"ticket_id": opt(s.ticket), "tags": tags, "message_type": nil, "delivery_status": nil, "revised_date": nil,
+		"subject": opt(s.subject),
 	}}
 }
 

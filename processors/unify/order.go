@@ -3,6 +3,7 @@ package unify
 import (
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
+	"github.com/baton-pipeline/baton/processors/wismo"
 )
 
 // track is one lifecycle: the order's own pre-fulfilment track or one
@@ -52,6 +53,7 @@ type order struct {
 	seen                           []uint64
 	checks                         synccheck.Order // the viewer checks (zero when no viewer has shown the order)
 	delays                         delay.Order     // promises and delay notices (zero when delay detection is off)
+	wismo                          wismo.Order     // help-desk tickets seen (zero when none or attribution is off)
 	scheduled                      int64           // the due time of its entry on the timer heap (not stored: rebuilt on restore)
 }
 

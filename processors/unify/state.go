@@ -14,6 +14,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/internal/timers"
 	"github.com/baton-pipeline/baton/processors/synccheck"
+	"github.com/baton-pipeline/baton/processors/wismo"
 )
 
 // State is one input partition's unify state: the orders of that
@@ -272,6 +273,9 @@ func (s *State) Apply(c Change) error {
 //	               delay.Order.AppendBinary (its own format byte first);
 //	               absent in records written before delay detection, which
 //	               read as no promises and no notices
+//	wismo          the order's help-desk tickets: wismo.Order.AppendBinary
+//	               (its own format byte first); absent in records written
+//	               before WISMO attribution, which read as no tickets
 //
 // where a track is
 //
@@ -431,7 +435,8 @@ func appendOrder(b []byte, o *order) []byte {
 		b = binary.LittleEndian.AppendUint64(b, h)
 	}
 	b = o.checks.AppendBinary(b)
-	return o.delays.AppendBinary(b)
+	b = o.delays.AppendBinary(b)
+	return o.wismo.AppendBinary(b)
 }
 
 // set maps a reached mask (bit per st) onto the status table's positions.
@@ -706,15 +711,23 @@ func (s *State) decodeOrder(b []byte) (*order, error) {
 		o.checks = checks
 		if d.err == nil && len(rest) > 0 {
 			delays, more, err := delay.DecodeOrder(rest)
-			switch {
-			case err != nil:
+			if err != nil {
 				d.start = len(b) - len(rest)
 				d.fail("delays", "%v", err)
-			case len(more) != 0:
-				d.start = len(b) - len(more)
-				d.fail("record", "%d trailing bytes", len(more))
 			}
 			o.delays = delays
+			if d.err == nil && len(more) > 0 {
+				tickets, tail, err := wismo.DecodeOrder(more)
+				switch {
+				case err != nil:
+					d.start = len(b) - len(more)
+					d.fail("wismo", "%v", err)
+				case len(tail) != 0:
+					d.start = len(b) - len(tail)
+					d.fail("record", "%d trailing bytes", len(tail))
+				}
+				o.wismo = tickets
+			}
 		}
 	}
 	if d.err != nil {

@@ -233,8 +233,10 @@ func TestApplyRefusesWhatItCannotRead(t *testing.T) {
 		p.Process(st, s.input("o-1", i))
 	}
 	good := encodeOrder(st.orders["o-1"])
-	if err := NewState().Apply(Change{Key: "o-1", Value: good}); err != nil {
-		t.Fatalf("a good record is refused: %v", err)
+	for _, old := range [][]byte{good, good[:len(good)-1], good[:len(good)-2]} {
+		if err := NewState().Apply(Change{Key: "o-1", Value: old}); err != nil {
+			t.Fatalf("a good record (or one written before WISMO attribution or delay detection) is refused: %v", err)
+		}
 	}
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	// The status table's first name, PLACED, renamed.
@@ -258,11 +260,13 @@ func TestApplyRefusesWhatItCannotRead(t *testing.T) {
 		{"o-1", []byte{}, "empty record"},
 		{"o-1", unknown, `unknown status "PLACEX"`},
 		{"o-1", unknownSys, `unknown system "xtorefront"`},
-		// The viewer checks, then the delays (one byte when there are
-		// none); a record without delays (written before delay detection)
-		// is read as having none.
-		{"o-1", good[:len(good)-2], "checks at byte"},
-		{"o-1", append(bytes.Clone(good[:len(good)-1]), 0xff), "delays at byte"},
+		// The viewer checks, then the delays, then the tickets (one byte
+		// each when there are none); a record without delays or tickets
+		// (written before delay detection or WISMO attribution) is read
+		// as having none.
+		{"o-1", good[:len(good)-3], "checks at byte"},
+		{"o-1", append(bytes.Clone(good[:len(good)-2]), 0xff, good[len(good)-1]), "delays at byte"},
+		{"o-1", append(bytes.Clone(good[:len(good)-1]), 0xff), "wismo at byte"},
 		{"o-1", good[:len(good)/2], "unify changelog order o-1: "},
 		{"o-1", append(bytes.Clone(good), 0), "1 trailing bytes"},
 		{"o-1", []byte{2, 0xff, 0xff, 0xff, 0xff, 0x0f}, "status table at byte 1: 4294967295 entries"},

@@ -9,6 +9,7 @@ import (
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
+	"github.com/baton-pipeline/baton/processors/wismo"
 )
 
 // Config tunes the processor.
@@ -49,6 +50,15 @@ type Config struct {
 	// each was told in time (failed syncs of reason delay_not_notified, in
 	// Output.Failed). Its SLA is the notifications viewer's.
 	Delays bool
+	// Wismo turns WISMO attribution on (package wismo): help-desk tickets
+	// classified as "where is my order?" are attributed to the cause
+	// visible when the customer asked (Output.Tickets). Its facts come from
+	// the viewer checks and delay detection, so turn those on too (a cause
+	// whose feature is off is never found).
+	Wismo bool
+	// WismoRules are the classification and attribution rules; nil: the
+	// embedded wismo.map.
+	WismoRules *wismo.Rules
 }
 
 // Defaults.
@@ -69,6 +79,8 @@ type Processor struct {
 	checker *synccheck.Checker
 	// detector detects delays; nil unless Config.Delays.
 	detector *delay.Detector
+	// attributor attributes WISMO tickets; nil unless Config.Wismo.
+	attributor *wismo.Attributor
 }
 
 // New checks the config and fills defaults.
@@ -102,6 +114,9 @@ func New(cfg Config) (*Processor, error) {
 			return nil, fmt.Errorf("unify: %w", err)
 		}
 		p.detector = d
+	}
+	if cfg.Wismo {
+		p.attributor = wismo.New(cfg.WismoRules)
 	}
 	for c := st(1); int(c) < len(stInfos); c++ {
 		if c.problem() {
@@ -188,6 +203,10 @@ type Output struct {
 	// every notice opened or changed, with its state after the change.
 	// Their failed syncs (delay_not_notified) are in Failed.
 	Notices []synccheck.Record
+	// Tickets are wismo_ticket values (package wismo), keyed by order ID:
+	// the help-desk tickets this input classified as WISMO, each with its
+	// attribution.
+	Tickets []synccheck.Record
 }
 
 // event is the part of a canonical event the stage reads.
@@ -228,6 +247,7 @@ func (p *Processor) Process(st *State, in Input) Output {
 		o.touched = st.watermark
 		a := applier{p: p, st: st, o: o, ev: &ev, out: &out}
 		a.apply()
+		a.attributeTicket(in.Plain)
 		a.checkView()
 		a.observeDelay(in.Plain)
 		p.settle(st, ev.orderID, o)

@@ -4,6 +4,8 @@ import (
 	"cmp"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/processors/delay"
+	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -53,16 +55,17 @@ type Facts struct {
 	// PARTIALLY_SHIPPED) hides a parcel's carrier problem. May be empty
 	// for an order with one parcel.
 	Parcels []Parcel
-	// Viewers are the viewers' lags: every open check and pending
-	// conflict of the order (package synccheck), and every failure the
-	// viewer has not corrected since (a check closed MISSING, a confirmed
-	// conflict the viewer still shows). Attribute picks those that were
-	// failing at the ticket's time; listing more is harmless.
+	// Viewers are the viewers' lags, synccheck.Order.AppendLags: every
+	// open check and pending conflict of the order, and its latest
+	// failures closed since (a check closed LATE or MISSING, a confirmed
+	// conflict), with when the viewer showed the truth again. Attribute
+	// picks those that were failing at the ticket's time; listing more is
+	// harmless.
 	Viewers []ViewerLag
-	// Delays are the order's delay notices (package delay) that were not
-	// told in time: open and untold, closed NOT_NOTIFIED, or told late
-	// (ToldAt after NotifyBy). Attribute picks those owed and untold at
-	// the ticket's time.
+	// Delays are the order's delay notices not told in time,
+	// delay.Order.AppendUntold: open and untold, closed NOT_NOTIFIED, or
+	// told late (ToldAt after NotifyBy). Attribute picks those owed and
+	// untold at the ticket's time.
 	Delays []Delay
 }
 
@@ -76,41 +79,20 @@ type Parcel struct {
 // ViewerLag is one way a viewer was behind or against the truth: a check
 // (the viewer must show Expected by Deadline) or a conflict (the viewer
 // showed Shown, which the truth contradicts, and the SLA for it to be a
-// race ended at Deadline).
-type ViewerLag struct {
-	Viewer  schemas.System
-	CheckID string // the check's check_id: its failed_sync's
-	// Conflict: a pending or confirmed conflict; else a check.
-	Conflict bool
-	// Expected is the status the viewer should show (a check's
-	// expected_status; for a conflict, the truth it contradicts); Shown
-	// what it showed ("" when nothing).
-	Expected, Shown canonical.Status
-	// Authority is the system whose event set the truth the viewer missed
-	// or contradicts (truth_authority).
-	Authority schemas.System
-	// Since is when the viewer started to differ from the truth: a check's
-	// truth_at (the truth's move, or the viewer's first sight when it was
-	// behind from the start), a conflict's first contradicting report.
-	Since int64
-	// Deadline is Since plus the viewer's SLA: until then the viewer is
-	// within its SLA (or racing the truth), not out of sync.
-	Deadline int64
-	// Until is when the viewer showed the truth again (the report that
-	// closed the check, or withdrew the conflict); 0: it has not.
-	Until int64
-}
+// race ended at Deadline). It is synccheck.Lag, which
+// synccheck.Order.AppendLags lists (see its fields): Viewer, CheckID (the
+// check's check_id), Conflict, Expected, Shown, Authority
+// (truth_authority), Since (truth_at; a conflict's first contradicting
+// report), Deadline (Since plus the viewer's SLA) and Until (when the
+// viewer showed the truth again; 0: it has not).
+type ViewerLag = synccheck.Lag
 
-// Delay is one delay notice (package delay) the customer was owed.
-type Delay struct {
-	NoticeID string // notice_id: the check_id of its failed sync
-	Reason   string // ship_by_missed, eta_past_promise, exception, ...
-	// KnownAt is when the delay became knowable; NotifyBy the deadline to
-	// tell the customer.
-	KnownAt, NotifyBy int64
-	// ToldAt is when a message told the customer; 0: never (yet).
-	ToldAt int64
-}
+// Delay is one delay notice the customer was owed. It is delay.Untold,
+// which delay.Order.AppendUntold lists (see its fields): NoticeID (the
+// check_id of its failed sync), Reason, KnownAt (when the delay became
+// knowable), NotifyBy (the deadline to tell the customer) and ToldAt (when
+// a message told the customer; 0: never, yet).
+type Delay = delay.Untold
 
 // Attribution is the cause of a WISMO ticket.
 type Attribution struct {

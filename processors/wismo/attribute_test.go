@@ -35,15 +35,18 @@ func conflict(v schemas.System, id string, shown, exp canonical.Status, since in
 	return l
 }
 
-func (l ViewerLag) until(minute int) ViewerLag { l.Until = at(minute); return l }
+// until sets the lag's Until to the minute.
+func until(l ViewerLag, minute int) ViewerLag { l.Until = at(minute); return l }
 
-func (l ViewerLag) showing(s canonical.Status) ViewerLag { l.Shown = s; return l }
+// showing sets what the lag's viewer showed.
+func showing(l ViewerLag, s canonical.Status) ViewerLag { l.Shown = s; return l }
 
 func delayed(id, reason string, known int) Delay {
 	return Delay{NoticeID: id, Reason: reason, KnownAt: at(known), NotifyBy: at(known + 5)}
 }
 
-func (d Delay) told(minute int) Delay { d.ToldAt = at(minute); return d }
+// told sets when the notice was told.
+func told(d Delay, minute int) Delay { d.ToldAt = at(minute); return d }
 
 func TestAttribute(t *testing.T) {
 	r := defaults(t)
@@ -60,7 +63,7 @@ func TestAttribute(t *testing.T) {
 
 		// viewer_out_of_sync
 		{"storefront behind past its SLA", with(inTransit, func(f *Facts) {
-			f.Viewers = []ViewerLag{lag(sf, "c1", canonical.InTransit, 0).showing(canonical.Shipped)}
+			f.Viewers = []ViewerLag{showing(lag(sf, "c1", canonical.InTransit, 0), canonical.Shipped)}
 		}), Attribution{Cause: CauseViewerOutOfSync, Viewer: sf, Authority: schemas.Carrier, Since: at(0), CheckID: "c1",
 			Reason: ReasonSLABreached, Expected: "IN_TRANSIT", Shown: canonical.Shipped, Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"confirmed conflict", with(inTransit, func(f *Facts) {
@@ -82,10 +85,10 @@ func TestAttribute(t *testing.T) {
 			f.Viewers = []ViewerLag{conflict(sf, "c", canonical.Delivered, canonical.InTransit, ask-2)}
 		}), Attribution{Cause: CauseNoSyncProblem, Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"caught up before the ticket", with(inTransit, func(f *Facts) {
-			f.Viewers = []ViewerLag{lag(sf, "c", canonical.InTransit, 0).until(ask)}
+			f.Viewers = []ViewerLag{until(lag(sf, "c", canonical.InTransit, 0), ask)}
 		}), Attribution{Cause: CauseNoSyncProblem, Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"caught up after the ticket", with(inTransit, func(f *Facts) {
-			f.Viewers = []ViewerLag{lag(sf, "c", canonical.InTransit, 0).until(ask + 1)}
+			f.Viewers = []ViewerLag{until(lag(sf, "c", canonical.InTransit, 0), ask+1)}
 		}), Attribution{Cause: CauseViewerOutOfSync, Viewer: sf, Authority: schemas.Carrier, Since: at(0), CheckID: "c",
 			Reason: ReasonSLABreached, Expected: "IN_TRANSIT", Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"lag that began after the ticket", with(inTransit, func(f *Facts) {
@@ -111,11 +114,11 @@ func TestAttribute(t *testing.T) {
 		}), Attribution{Cause: CauseDelayNotNotified, Viewer: notif, Since: at(20), CheckID: "n1", Reason: ReasonDelayNotNotified,
 			Expected: ExpectedDelayNotice, DelayReason: "ship_by_missed", Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"delay told late, after the ticket", with(inTransit, func(f *Facts) {
-			f.Delays = []Delay{delayed("n1", "exception", 10).told(ask + 30)}
+			f.Delays = []Delay{told(delayed("n1", "exception", 10), ask+30)}
 		}), Attribution{Cause: CauseDelayNotNotified, Viewer: notif, Since: at(10), CheckID: "n1", Reason: ReasonDelayNotNotified,
 			Expected: ExpectedDelayNotice, DelayReason: "exception", Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"delay told before the ticket", with(inTransit, func(f *Facts) {
-			f.Delays = []Delay{delayed("n1", "eta_past_promise", 10).told(40)}
+			f.Delays = []Delay{told(delayed("n1", "eta_past_promise", 10), 40)}
 		}), Attribution{Cause: CauseNoSyncProblem, Truth: canonical.InTransit, TruthSince: at(0)}},
 		{"delay still within notify_by", with(inTransit, func(f *Facts) {
 			f.Delays = []Delay{delayed("n1", "eta_past_promise", ask-5)}
@@ -145,7 +148,7 @@ func TestAttribute(t *testing.T) {
 
 		// Precedence.
 		{"viewer before delay and exception", Facts{Truth: canonical.Exception, TruthSince: at(5),
-			Viewers: []ViewerLag{lag(sf, "c", canonical.Exception, 5).showing(canonical.InTransit)},
+			Viewers: []ViewerLag{showing(lag(sf, "c", canonical.Exception, 5), canonical.InTransit)},
 			Delays:  []Delay{delayed("n", "exception", 5)}},
 			Attribution{Cause: CauseViewerOutOfSync, Viewer: sf, Authority: schemas.Carrier, Since: at(5), CheckID: "c", Reason: ReasonSLABreached,
 				Expected: "EXCEPTION", Shown: canonical.InTransit, Truth: canonical.Exception, TruthSince: at(5)}},
@@ -160,8 +163,8 @@ func TestAttribute(t *testing.T) {
 			Attribution{Cause: CauseDelayNotNotified, Viewer: notif, Since: at(5), CheckID: "n", Reason: ReasonDelayNotNotified,
 				Expected: ExpectedDelayNotice, DelayReason: "exception", Truth: canonical.Exception, TruthSince: at(5)}},
 		{"exception told and shown: the carrier's", Facts{Truth: canonical.Exception, TruthSince: at(5),
-			Viewers: []ViewerLag{lag(sf, "c", canonical.Exception, 5).until(8)},
-			Delays:  []Delay{delayed("n", "exception", 5).told(7)}},
+			Viewers: []ViewerLag{until(lag(sf, "c", canonical.Exception, 5), 8)},
+			Delays:  []Delay{told(delayed("n", "exception", 5), 7)}},
 			Attribution{Cause: CauseCarrierException, Problem: canonical.Exception, ProblemSince: at(5), Truth: canonical.Exception, TruthSince: at(5)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

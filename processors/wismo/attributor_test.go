@@ -44,7 +44,7 @@ func TestTicketClassifiesOnceAndAttributesAtTheFirstEvent(t *testing.T) {
 	a := New(nil)
 	var o Order
 	facts := &factsFn{f: Facts{Truth: canonical.InTransit, TruthSince: at(0),
-		Viewers: []ViewerLag{lag(sf, "c1", canonical.InTransit, 0).until(90)}}}
+		Viewers: []ViewerLag{until(lag(sf, "c1", canonical.InTransit, 0), 90)}}}
 
 	// The customer's ticket arrives untagged, with a subject that matches
 	// nothing; the storefront is out of sync then.
@@ -150,7 +150,7 @@ func TestReplayThroughState(t *testing.T) {
 	calls := []call{
 		{Ticket{ID: "r-1", Tags: []string{"return_request"}, Subject: "Return request for order 7", At: at(0)}, Facts{Truth: canonical.Delivered, TruthSince: at(-60)}},
 		{Ticket{ID: "w-1", Tags: []string{"order_status"}, At: at(5)}, Facts{Truth: canonical.Exception, TruthSince: at(-30),
-			Viewers: []ViewerLag{conflict(sf, "cf", canonical.Delivered, canonical.Exception, -20).showing(canonical.Delivered)},
+			Viewers: []ViewerLag{showing(conflict(sf, "cf", canonical.Delivered, canonical.Exception, -20), canonical.Delivered)},
 			Delays:  []Delay{delayed("n", "exception", -30)}}},
 		{Ticket{ID: "w-2", Subject: "hello", At: at(6)}, Facts{Truth: canonical.Exception, TruthSince: at(-30), Delays: []Delay{delayed("n", "exception", -30)},
 			Parcels: []Parcel{{"p", canonical.Exception, at(-30)}}}},

@@ -56,9 +56,15 @@
 //
 // Rules.Attribute takes Facts — what the unify stage knows of the order
 // when the ticket's first event arrives: the truth, the outbound parcels'
-// statuses, every viewer lag (open checks, pending conflicts, failures not
-// corrected since) and the delay notices not told in time — and the ticket
-// time t, and returns the first cause that applies, in this order:
+// statuses, every viewer lag (synccheck.Order.AppendLags: open checks,
+// pending conflicts, and the latest failures closed since — LATE, MISSING,
+// CONFLICT — with when the viewer showed the truth again) and the delay
+// notices not told in time (delay.Order.AppendUntold) — and the ticket
+// time t, and returns the first cause that applies, in this order. The
+// closed failures matter: a ticket often reaches baton after the check
+// that explains it closed (the storefront caught up minutes after the
+// customer wrote), and the ticket is judged by what the customer faced at
+// t, not by what is open when baton sees it.
 //
 //  1. viewer_out_of_sync: a viewer of attribute_viewers was out of sync at
 //     t: one of its lags had its deadline (truth_at + the viewer's SLA)
@@ -126,7 +132,10 @@
 // and write out.Tickets to the wismo-tickets topic in the same transaction
 // as the order's changelog record (the Order changed when a ticket was
 // first seen or classified). factsOf is called only on a ticket's first
-// event.
+// event. It fills Facts.Viewers with the viewer checks' lags,
+// o.checks.AppendLags(nil), and Facts.Delays with the delay notices owed,
+// o.delays.AppendUntold(nil): ViewerLag is synccheck.Lag and Delay is
+// delay.Untold, so they need no conversion.
 //
 // # State
 //

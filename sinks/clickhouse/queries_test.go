@@ -98,7 +98,10 @@ func runDocQuery(t *testing.T, c *clickhouse.Client, query string, since, until 
 func TestDocumentedQueries(t *testing.T) {
 	c := open(t)
 	synctest.Insert(t, c)
+	synctest.InsertWismo(t, c)        // no order on the Day or either side of it
+	synctest.InsertDelayNotices(t, c) // 10 and 11 November
 	d := synctest.Day
+	date := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
 	dayAfter := d.Add(24 * time.Hour)
 	type run struct {
 		since, until time.Time
@@ -152,6 +155,62 @@ func TestDocumentedQueries(t *testing.T) {
 		}}, {dayAfter, dayAfter.Add(24 * time.Hour), []string{
 			"current 1 1 1000",
 			"previous 1 5 200",
+		}}},
+		// synctest.DelayNotices: the latest version of each notice.
+		"delay_notices_by_reason_day": {{date("2026-11-10"), date("2026-11-12"), []string{
+			"2026-11-10 eta_past_promise 1 0 0 0 1 0 0",
+			"2026-11-10 ship_by_missed 2 1 1 0 0 0 0",
+			"2026-11-11 exception 1 0 0 1 0 0 0",
+			"2026-11-11 return_to_sender 1 1 0 0 0 0 1",
+			"2026-11-11 ship_by_missed 3 0 0 0 1 2 1",
+		}}},
+		// ship_by_missed: d-1 in time, d-2 late; d-7 open; d-6 and d-8 had
+		// nothing to tell.
+		"delay_notices_told_in_time": {{date("2026-11-10"), date("2026-11-13"), []string{
+			"eta_past_promise 0 0 NULL 1",
+			"exception 0 1 0 0",
+			"return_to_sender 1 1 1 0",
+			"ship_by_missed 1 2 0.5 1",
+		}}},
+		// As of midnight on the 12th: d-3 (due 12:05 on the 10th) and d-4
+		// (08:05 on the 11th); a day later d-7 (due 11:00 on the 12th) too.
+		"delay_notices_owed": {{date("2026-11-10"), date("2026-11-12"), []string{
+			"d-3 n-d-3 eta_past_promise 2026-11-10 12:05:00 2155 open 0",
+			"d-4 n-d-4 exception 2026-11-11 08:05:00 955 NOT_NOTIFIED 0",
+		}}, {date("2026-11-10"), date("2026-11-13"), []string{
+			"d-3 n-d-3 eta_past_promise 2026-11-10 12:05:00 3595 open 0",
+			"d-4 n-d-4 exception 2026-11-11 08:05:00 2395 NOT_NOTIFIED 0",
+			"d-7 n-d-7 ship_by_missed 2026-11-12 11:00:00 780 open 1",
+		}}},
+		"delay_refunds_due": {{date("2026-11-10"), date("2026-11-12"), []string{
+			"d-5 return_to_sender 1 2026-11-11 09:00:00",
+			"d-6 cancelled_before_shipping 1 2026-11-11 10:00:00",
+		}}},
+		// synctest.WismoRows: k2, repeated in November, counts in October
+		// only; k9 is December's.
+		"wismo_tickets_by_cause_link_month": {{date("2026-10-01"), date("2026-12-01"), []string{
+			"2026-10-01 delay_not_notified delay_notice->notifications 1",
+			"2026-10-01 viewer_out_of_sync carrier->storefront 1",
+			"2026-11-01 carrier_exception NULL 1",
+			"2026-11-01 delay_not_notified delay_notice->notifications 1",
+			"2026-11-01 no_sync_problem NULL 1",
+			"2026-11-01 viewer_out_of_sync carrier->storefront 2",
+			"2026-11-01 viewer_out_of_sync oms->storefront 1",
+		}}, {date("2026-11-01"), date("2026-12-01"), []string{
+			"2026-11-01 carrier_exception NULL 1",
+			"2026-11-01 delay_not_notified delay_notice->notifications 1",
+			"2026-11-01 no_sync_problem NULL 1",
+			"2026-11-01 viewer_out_of_sync carrier->storefront 2",
+			"2026-11-01 viewer_out_of_sync oms->storefront 1",
+		}}},
+		// November's 6 tickets: the links of 4.
+		"wismo_fix_first": {{date("2026-11-01"), date("2026-12-01"), []string{
+			"carrier->storefront viewer_out_of_sync 2 33.3",
+			"delay_notice->notifications delay_not_notified 1 16.7",
+			"oms->storefront viewer_out_of_sync 1 16.7",
+		}}, {date("2026-10-01"), date("2026-11-01"), []string{
+			"carrier->storefront viewer_out_of_sync 1 50",
+			"delay_notice->notifications delay_not_notified 1 50",
 		}}},
 		// The same numbers as TestScorecardOfADay.
 		"scorecard": {{d, dayAfter, []string{

@@ -365,16 +365,24 @@ func (c *Client) wismoWindow(ctx context.Context, w window) (WISMOWindow, error)
 			WHERE source_system = 'helpdesk' AND ticket_id != ''
 			GROUP BY ticket_id
 			HAVING max(has(tags, 'wismo')) = 1 AND ` + w.msIn("opened_ms") + `)) AS tickets,
-		(SELECT count() FROM (
-			SELECT order_id, min(at_ms) AS placed_ms FROM (
-				SELECT order_id, event_time_ms AS at_ms FROM ` + c.table("order_transitions") + ` WHERE to_status = 'PLACED' AND shipment_id = ''
-				UNION ALL
-				SELECT order_id, occurred_at_ms AS at_ms FROM ` + c.table("canonical_events") + ` WHERE canonical_status = 'PLACED')
-			GROUP BY order_id
-			HAVING ` + w.msIn("placed_ms") + `)) AS orders`
+		(SELECT count() FROM (` + c.ordersPlaced(w) + `)) AS orders`
 	if err := c.conn.QueryRow(ctx, q).Scan(&out.Tickets, &out.Orders); err != nil {
 		return out, fmt.Errorf("scorecard: wismo: %w", err)
 	}
 	out.Per1000Orders = ratio(out.Tickets, out.Orders, 1000)
 	return out, nil
+}
+
+// ordersPlaced selects order_id and placed_ms of the orders placed in w:
+// an order is placed the first time any system reported it PLACED (an
+// order-level PLACED transition, or a canonical event with status PLACED,
+// which covers orders the unify stage has not seen). The scorecard's WISMO
+// figure and the monthly WISMO review count orders with it.
+func (c *Client) ordersPlaced(w window) string {
+	return `SELECT order_id, min(at_ms) AS placed_ms FROM (
+				SELECT order_id, event_time_ms AS at_ms FROM ` + c.table("order_transitions") + ` WHERE to_status = 'PLACED' AND shipment_id = ''
+				UNION ALL
+				SELECT order_id, occurred_at_ms AS at_ms FROM ` + c.table("canonical_events") + ` WHERE canonical_status = 'PLACED')
+			GROUP BY order_id
+			HAVING ` + w.msIn("placed_ms")
 }

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/baton-pipeline/baton/processors/wismo"
+)
+
+const reportWismoUsage = `Usage: baton report wismo --month YYYY-MM [--months N] [--format text|json] [--clickhouse-* ...]
+
+The monthly WISMO review, from ClickHouse: "where is my order?" tickets per
+1,000 orders placed, each cause's share, the integration links to fix first,
+and the trend against the N previous months. Months are UTC calendar months:
+a ticket counts in the month the customer asked (ticket_at), an order in the
+month it was first reported PLACED (as the scorecard counts them). --month is
+required: the month in progress is never reviewed by default.`
+
+// maxReviewMonths bounds --months: ten years of months to compare with.
+const maxReviewMonths = 120
+
+// runReportWismo is `baton report wismo`.
+func runReportWismo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report wismo", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", reportWismoUsage)
+		fs.PrintDefaults()
+	}
+	var chf clickhouseFlags
+	chf.register(fs)
+	month := fs.String("month", "", "the month to review, YYYY-MM (UTC); required")
+	previous := fs.Int("months", 3, fmt.Sprintf("previous months to compare with, 0–%d", maxReviewMonths))
+	format := fs.String("format", "text", "output format: text or json (the review as wismo.Review)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	if *month == "" {
+		return fmt.Errorf("wismo: --month is required: the month to review, YYYY-MM (e.g. 2026-11)")
+	}
+	if _, _, err := wismo.MonthRange(*month); err != nil {
+		return fmt.Errorf("wismo: --month %q: want a month as YYYY-MM (e.g. 2026-11)", *month)
+	}
+	if *previous < 0 || *previous > maxReviewMonths {
+		return fmt.Errorf("wismo: --months %d: want 0 to %d previous months", *previous, maxReviewMonths)
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("wismo: --format %q: want text or json", *format)
+	}
+	ch, err := chf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	review, err := ch.WISMOReview(ctx, *month, *previous)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(review)
+	}
+	return printWismoReview(os.Stdout, review)
+}
+
+// per1000 prints a rate per 1,000 orders; "-" when there is none.
+func per1000(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*f, 'f', 1, 64)
+}
+
+// change prints a difference of rates with its sign; "-" when none.
+func change(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f", *f)
+}
+
+// printWismoReview prints the review: the month's rate, its trend, the
+// causes, the links to fix first and the months compared.
+func printWismoReview(w io.Writer, r wismo.Review) error {
+	fmt.Fprintf(w, "WISMO review of %s (UTC months: tickets by when the customer asked, orders by when placed)\n", r.Month)
+	switch {
+	case r.Orders == 0 && r.Tickets == 0:
+		fmt.Fprintf(w, "No orders placed and no WISMO tickets in %s: nothing to review (is the month right, and has `baton run` stored it?).\n", r.Month)
+	case r.Orders == 0:
+		fmt.Fprintf(w, "WISMO tickets per 1,000 orders: - (%d WISMO tickets, but no order placed in %s)\n", r.Tickets, r.Month)
+	default:
+		fmt.Fprintf(w, "WISMO tickets per 1,000 orders: %s (%d WISMO tickets, %d orders placed)\n", per1000(r.Per1000Orders), r.Tickets, r.Orders)
+	}
+	previous := r.Trend[:len(r.Trend)-1]
+	if len(previous) == 0 {
+		fmt.Fprintln(w, "No previous month compared (--months 0).")
+	} else {
+		before := previous[len(previous)-1]
+		if r.VsPrevious != nil {
+			fmt.Fprintf(w, "Against %s: %s per 1,000 orders (was %s)\n", before.Month, change(r.VsPrevious), per1000(before.Per1000Orders))
+		} else {
+			fmt.Fprintf(w, "Against %s: - (no orders placed in one of the two months)\n", before.Month)
+		}
+		span := previous[0].Month
+		if len(previous) > 1 {
+			span += " to " + before.Month
+		}
+		var sum float64
+		var n int
+		for _, p := range previous {
+			if p.Per1000Orders != nil {
+				sum += *p.Per1000Orders
+				n++
+			}
+		}
+		switch {
+		case r.VsAverage != nil:
+			mean := sum / float64(n)
+			months := "months"
+			if n == 1 {
+				months = "month"
+			}
+			fmt.Fprintf(w, "Against the mean of %s: %s (mean %s over the %d %s with orders)\n", span, change(r.VsAverage), per1000(&mean), n, months)
+		case n == 0:
+			fmt.Fprintf(w, "Against the mean of %s: - (no month with orders)\n", span)
+		default:
+			fmt.Fprintf(w, "Against the mean of %s: - (no order placed in %s)\n", span, r.Month)
+		}
+	}
+
+	causes := &table{title: "WISMO tickets by cause", columns: []string{"cause", "tickets", "share", "per 1,000 orders"},
+		empty: "no WISMO tickets"}
+	if r.Tickets > 0 {
+		for _, c := range r.ByCause {
+			causes.add(c.Cause, c.Tickets, percent(c.Share), per1000(c.Per1000Orders))
+		}
+	}
+	fixTitle := "Integration links to fix first (tickets attributed to a viewer out of sync or a delay not told)"
+	fixColumns := []string{"rank", "link", "cause", "tickets", "share of tickets"}
+	if len(previous) > 0 {
+		fixColumns = append(fixColumns, previous[len(previous)-1].Month)
+	}
+	fix := &table{title: fixTitle, columns: fixColumns, empty: "no ticket attributed to an integration link"}
+	for _, l := range r.FixFirst {
+		cells := []any{l.Rank, l.Link, l.Cause, l.Tickets, percent(l.Share)}
+		if l.Previous != nil {
+			cells = append(cells, *l.Previous)
+		}
+		fix.add(cells...)
+	}
+	tables := []*table{causes, fix}
+	if len(previous) > 0 {
+		trend := &table{title: "Trend", columns: []string{"month", "orders", "WISMO tickets", "per 1,000 orders", "change"}}
+		for _, p := range r.Trend {
+			trend.add(p.Month, p.Orders, p.Tickets, per1000(p.Per1000Orders), change(p.Change))
+		}
+		tables = append(tables, trend)
+	}
+	return printTables(w, false, tables...)
+}
