@@ -45,7 +45,7 @@ func runDevBroker(ctx context.Context, args []string) error {
 	fs := devFlagSet("broker")
 	port := fs.Int("port", 9092, "TCP port on 127.0.0.1")
 	dataDir := fs.String("data-dir", ".dev/kafka", "directory keeping topics, records and committed offsets across restarts")
-	if err := parseDevFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg := devstack.BrokerConfig{Port: *port, DataDir: *dataDir, Logf: logDev("broker")}
@@ -58,7 +58,7 @@ func runDevRegistry(ctx context.Context, args []string) error {
 	fs := devFlagSet("registry")
 	addr := fs.String("addr", devstack.DefaultRegistryAddr, "listen address host:port")
 	dataDir := fs.String("data-dir", ".dev/registry", "directory keeping subjects, versions, schema IDs and compatibility levels across restarts")
-	if err := parseDevFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	return devstack.ServeRegistry(ctx, *addr, *dataDir, func(a string) {
@@ -75,8 +75,8 @@ func devFlagSet(service string) *flag.FlagSet {
 	return fs
 }
 
-// parseDevFlags parses a service's flags; no positional arguments are taken.
-func parseDevFlags(fs *flag.FlagSet, args []string) error {
+// parseNoArgs parses a command's flags; no positional arguments are taken.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

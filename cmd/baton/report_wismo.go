@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,16 +36,8 @@ func runReportWismo(ctx context.Context, args []string) error {
 	month := fs.String("month", "", "the month to review, YYYY-MM (UTC); required")
 	previous := fs.Int("months", 3, fmt.Sprintf("previous months to compare with, 0–%d", maxReviewMonths))
 	format := fs.String("format", "text", "output format: text or json (the review as wismo.Review)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n\n", fs.Arg(0))
-		fs.Usage()
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if *month == "" {
 		return fmt.Errorf("wismo: --month is required: the month to review, YYYY-MM (e.g. 2026-11)")
