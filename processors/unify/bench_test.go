@@ -33,12 +33,18 @@ func binaryInputs(b *testing.B, run simRun) (bins [][]byte, ingested []time.Time
 // simulated stream (2,000 orders) is replayed with fresh order IDs and
 // shifted ingest times on each pass, so no pass is a duplicate of the last
 // and closed orders are evicted as they would be. Sub-benchmarks run with
-// the viewer checks off and on.
+// the viewer checks off, on, and with everything `baton run` turns on by
+// default (checks, delay notices, WISMO attribution).
 func BenchmarkUnify(b *testing.B) {
-	for _, checks := range []bool{false, true} {
-		b.Run(map[bool]string{false: "checks=off", true: "checks=on"}[checks], func(b *testing.B) {
-			benchmarkUnify(b, Config{SyncChecks: checks})
-		})
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"checks=off", Config{}},
+		{"checks=on", Config{SyncChecks: true}},
+		{"checks+delays+wismo", Config{SyncChecks: true, Delays: true, Wismo: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchmarkUnify(b, c.cfg) })
 	}
 }
 
@@ -86,6 +92,12 @@ func benchmarkUnify(b *testing.B, cfg Config) {
 		}
 		for _, f := range out.Failed {
 			encode(failedSyncSchema, f.Value)
+		}
+		for _, n := range out.Notices {
+			encode(delayNoticeSchema, n.Value)
+		}
+		for _, t := range out.Tickets {
+			encode(ticketSchema, t.Value)
 		}
 		transitions += len(out.Transitions)
 		checks += len(out.Checks)

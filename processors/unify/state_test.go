@@ -140,8 +140,10 @@ func (o *order) isClosedAt() bool { return o.closed != 0 }
 // each record (so "identical" means what would be produced) and the
 // changelog records.
 var (
-	syncCheckSchema  = schemas.MustLoad("sync_check")
-	failedSyncSchema = schemas.MustLoad("failed_sync")
+	syncCheckSchema   = schemas.MustLoad("sync_check")
+	failedSyncSchema  = schemas.MustLoad("failed_sync")
+	delayNoticeSchema = schemas.MustLoad("delay_notice")
+	ticketSchema      = schemas.MustLoad("wismo_ticket")
 )
 
 func encodeAll(t testing.TB, out Output) []byte {
@@ -170,7 +172,7 @@ func encodeAll(t testing.TB, out Output) []byte {
 	for _, set := range []struct {
 		schema  *schemas.Schema
 		records []synccheck.Record
-	}{{syncCheckSchema, out.Checks}, {failedSyncSchema, out.Failed}} {
+	}{{syncCheckSchema, out.Checks}, {failedSyncSchema, out.Failed}, {delayNoticeSchema, out.Notices}, {ticketSchema, out.Tickets}} {
 		for _, r := range set.records {
 			bin, err := set.schema.AppendBinary(nil, r.Value)
 			if err != nil {
@@ -185,11 +187,16 @@ func encodeAll(t testing.TB, out Output) []byte {
 
 // TestReplayIsByteIdenticalAndRestoreContinuesIdentically processes the
 // simulated stream into a fresh state twice, and once with a restore from
-// the changelog half way, and requires the same bytes out each time.
+// the changelog half way, and requires the same bytes out each time, with
+// everything on: checks, delay notices, WISMO tickets.
 func TestReplayIsByteIdenticalAndRestoreContinuesIdentically(t *testing.T) {
 	t.Parallel()
 	run := simulate(t, 400, 11)
-	p := newProcessor(t)
+	p, err := New(Config{SyncChecks: true, Delays: true, Wismo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checks, notices, tickets int
 	process := func(restoreAt int) ([]byte, *State) {
 		st := NewState()
 		var changes []Change
@@ -206,10 +213,14 @@ func TestReplayIsByteIdenticalAndRestoreContinuesIdentically(t *testing.T) {
 			out := p.Process(st, in)
 			changes = append(changes, out.Changes...)
 			all.Write(encodeAll(t, out))
+			checks, notices, tickets = checks+len(out.Checks), notices+len(out.Notices), tickets+len(out.Tickets)
 		}
 		return all.Bytes(), st
 	}
 	first, st1 := process(-1)
+	if checks == 0 || notices == 0 || tickets == 0 {
+		t.Fatalf("the run made %d checks, %d delay notices, %d WISMO tickets: it tests too little", checks, notices, tickets)
+	}
 	second, _ := process(-1)
 	restored, st3 := process(len(run.inputs) / 2)
 	if !bytes.Equal(first, second) {

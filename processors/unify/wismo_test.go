@@ -3,8 +3,6 @@ package unify
 import (
 	"testing"
 	"time"
-
-	"github.com/baton-pipeline/baton/schemas"
 )
 
 // ticketEvent is a help-desk event of ticket id at `at`, showing no order
@@ -109,8 +107,6 @@ func TestWismoTicketsAreAttributedToWhatTheCustomerFaced(t *testing.T) {
 		}
 	}
 }
-
-var ticketSchema = schemas.MustLoad("wismo_ticket")
 
 // firstTicketAt is the time of the first step of ticket id.
 func firstTicketAt(steps []step, id string) time.Duration {
