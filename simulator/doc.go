@@ -108,11 +108,13 @@
 //
 // Config.ViewerFaults (`baton simulate --viewer-faults SPEC --ground-truth
 // FILE`) switches to the ground-truth profile, for testing the pipeline's
-// viewer checks end to end: the run also says, in Stats.GroundTruth (the
-// JSON file), exactly what the checks must report — per viewer the checks
-// by outcome, the failed syncs by reason, the latency quantiles — with the
-// faults injected to make them fail. The profile differs from the
-// realistic one only where a check's outcome would otherwise be uncertain:
+// viewer checks and WISMO attribution end to end: the run also says, in
+// Stats.GroundTruth (the JSON file), exactly what the checks must report —
+// per viewer the checks by outcome, the failed syncs by reason, the
+// latency quantiles — with the faults injected to make them fail, and what
+// the monthly WISMO review must report (see "WISMO tickets" below). The
+// profile differs from the realistic one only where a check's outcome
+// would otherwise be uncertain:
 //
 //   - lags are bounded: an authority records a fact within 30 s, a viewer
 //     shows a change within 150 s of that (no slow tail) and never misses
@@ -138,8 +140,10 @@
 // Every hard case and delivery quirk stays on: split shipments (with the
 // OMS's PARTIALLY_SHIPPED hint), holds, cancellations before and after
 // shipping, exceptions, failed attempts and pickups, returns (with return
-// labels held for their link), WISMO and return tickets, duplicates and
-// out-of-order arrival.
+// labels held for their link), help-desk and return tickets (the tickets
+// WismoTicketShare opens are general questions here, tagged order_question:
+// the profile's WISMO tickets are injected, below), delay notices,
+// duplicates and out-of-order arrival.
 //
 // The expected checks are computed per order by the simulator's own reading
 // of the pipeline's documented rules (judge.go), over its own events: each
@@ -194,6 +198,63 @@
 //     "Cancelled" on an unsolved ticket; a cancellation email), then, its
 //     SLA and two skews later, its previous report again: one CONFLICT
 //     check with its conflict failed sync.
+//
+// # WISMO tickets
+//
+// The ground truth's WISMO section (GroundTruth.Wismo, JSON "wismo") is
+// what `baton report wismo --month YYYY-MM` must report: per UTC month
+// from the first order's to the last with orders or tickets, the orders
+// placed (as the report counts them: the earliest time any event reported
+// the order PLACED; the sentinel orders count, in the month of
+// sentinels_at, and sentinel_orders says how many) and the WISMO tickets
+// (by ticket_at: the occurred_at of the ticket's first event) in rows by
+// cause and link, with totals by cause. A run spans two months when
+// Config.Start (`--start`) is near a month's end: 3,000 orders at the
+// default interval take about 25 hours.
+//
+// The only WISMO tickets of the profile are injected, at most one per
+// order, each a single help-desk event (created, tagged wismo and
+// order_status, "Where is my order #n?", no order status shown: the agent
+// has not loaded the order, so the ticket is the help desk's first sight
+// of the order, if it had none, and its checks follow from there). An
+// order gets one by the first of these it offers, at a share of such
+// orders drawn on a stream of its own (the tickets never shift the
+// orders' lifecycles or faults), at a random time in the spans that aim at
+// the cause:
+//
+//   - viewer_out_of_sync: a storefront or notifications delay fault's
+//     held-back check, past its deadline and before the release; or a drop
+//     fault's check past its deadline, before it closes MISSING (25%);
+//   - delay_not_notified: a delay notice not told in time, after its
+//     notify_by and before a message told it (80%);
+//   - carrier_exception: a carrier problem (the truth's or a parcel's),
+//     from 10 minutes after it, while it lasts (15%);
+//   - no_sync_problem: the order confirmed, in flight or delivered (from
+//     an hour after delivery), nothing wrong (2.5%).
+//
+// The expected attribution is the ground truth's own reading of package
+// wismo's rules as the unify stage applies them (gtwismo.go): the facts
+// unify has when the ticket's first event arrives — the truth and the
+// outbound parcels (the judge's truth), the storefront's and
+// notifications' lags (the judge's open checks and pending conflicts,
+// checks closed LATE until the report that caught up, among the four
+// latest failures of the order synccheck remembers), the delay notices not
+// told in time (its own reading of package delay over the order's events:
+// promises, carrier estimates, ship-by timers on the watermark, problem
+// notices, the messages that tell them) — then the first cause by
+// precedence, and the link (<authority>-><viewer> of the winning lag, or
+// delay_notice->notifications). A time is kept only if the attribution is
+// the same in every processing order the checks are proven for (the
+// ticket is then part of the order's judged outcome: an order whose
+// tickets differ is not kept), GroundTruthWismoMargin (3 minutes) earlier
+// and later, whether or not checks closed MISSING or CONFLICT count (their
+// end is when the viewer shows the truth again, which the judge does not
+// follow), and with no tie between lags that check IDs would break; and
+// only if the ticket leaves what the faults did to the checks unchanged.
+// Up to four times are tried; a ticket that finds none is not injected
+// (GroundTruth.Wismo.Aims counts them). The natural tickets carry no tag
+// or subject of the WISMO rules (simrules passes the pipeline's wismo.map:
+// the run fails if a ticket is classified otherwise than meant).
 //
 // Without faults ("none") the checks are the profile's natural ones: a help
 // desk that shows the order only on tickets (MISSING once a ticket is

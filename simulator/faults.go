@@ -34,6 +34,9 @@ type ViewerFaults struct {
 type OrderTrace struct {
 	OrderID string
 	Calls   []CheckCall
+	// Tickets are the order's WISMO tickets with their expected
+	// attribution.
+	Tickets []TicketTruth
 }
 
 // CheckCall is one input of the viewer checks: the order's truth moved
@@ -198,6 +201,21 @@ type Rules interface {
 	MissingAfter() time.Duration
 	// Reflects reports whether a viewer showing shown reflects the truth.
 	Reflects(shown, truth canonical.Status) bool
+}
+
+// WismoRules are the WISMO rules (package processors/wismo) the ground
+// truth's expected attributions follow. A Rules that also implements
+// WismoRules supplies them (package simulator/simrules does, with the
+// embedded wismo.map); otherwise the defaults apply: tickets are
+// attributed to the storefront and notifications viewers, in that tie
+// order, and the simulator's own WISMO tickets are those it tags wismo.
+type WismoRules interface {
+	// AttributeViewers lists the viewers a ticket may be attributed to,
+	// in tie order (attribute_viewers).
+	AttributeViewers() []schemas.System
+	// IsWismo reports whether a help-desk ticket event with these tags
+	// and subject is classified WISMO.
+	IsWismo(tags []string, subject string) bool
 }
 
 // ViewerRule is one checked viewer.

@@ -40,18 +40,26 @@ const (
 	gtSentinelPartitions = 32
 )
 
-// GroundTruthFormat names the ground truth's JSON format.
-const GroundTruthFormat = "baton-ground-truth/1"
+// GroundTruthFormat names the ground truth's JSON format (2: the wismo
+// section and orders_seen_on_wismo_tickets).
+const GroundTruthFormat = "baton-ground-truth/2"
 
 // gtState is the ground-truth profile's state over a run.
 type gtState struct {
-	rules       Rules
-	r           *gtRules
-	rates       []FaultRates // by viewer index (gtRules.viewers)
-	fpcg        *rand.PCG
-	fr          rng     // faults' own stream: their draws never shift an order's lifecycle
-	acc         []gtAcc // by viewer index
-	byCarrier   map[string][]int64
+	rules     Rules
+	r         *gtRules
+	rates     []FaultRates // by viewer index (gtRules.viewers)
+	fpcg      *rand.PCG
+	fr        rng     // faults' own stream: their draws never shift an order's lifecycle
+	acc       []gtAcc // by viewer index
+	byCarrier map[string][]int64
+	// wpcg and wr are the WISMO tickets' own stream, seeded per order.
+	wpcg      *rand.PCG
+	wr        rng
+	wismo     gtWismo
+	wismoAims [nWismoAims]WismoInjectTruth
+	// notifySLA is delay detection's: the notifications viewer's SLA.
+	notifySLA   int64
 	redrawn     int
 	lastArrival time.Time
 	sentinels   int
@@ -62,6 +70,7 @@ type gtState struct {
 // gtAcc accumulates one viewer's ground truth.
 type gtAcc struct {
 	ordersSeen          int
+	seenOnTickets       int
 	outcomes, natural   [nOutcomes]int
 	reasons, natReasons [nReasons]int
 	latCarrier, latAll  []int64
@@ -80,6 +89,12 @@ func newGTState(cfg Config) *gtState {
 	}
 	st.fpcg = rand.NewPCG(0, 0)
 	st.fr = rng{rand.New(st.fpcg)}
+	st.wpcg = rand.NewPCG(0, 0)
+	st.wr = rng{rand.New(st.wpcg)}
+	st.notifySLA = (5 * time.Minute).Milliseconds()
+	if vi := r.viewer(schemas.Notifications); vi >= 0 {
+		st.notifySLA = r.viewers[vi].sla
+	}
 	return st
 }
 
@@ -93,6 +108,8 @@ type recInfo struct {
 	link    int // the parcel whose tracking number this event links to the order; -1
 	held    int // a scan held until its parcel is linked; -1
 	stream  int
+	ticket  int    // a help-desk event's ticket (index into order.tickets); -1
+	dev     dEvent // what delay detection reads of it
 }
 
 // gtOrder is one order being judged.
@@ -102,6 +119,12 @@ type gtOrder struct {
 	rc      *recorder
 	info    map[*record]*recInfo
 	streams map[string]int
+	// wismoOff: judge leaves the WISMO tickets' attribution out of the
+	// comparison (the order without its faults: only its checks count).
+	wismoOff bool
+	// window is the span the latest delay or drop fault tried made its
+	// check late (see faultDone.window).
+	window [2]int64
 }
 
 // gtResult is one judged processing order.
@@ -112,6 +135,19 @@ type gtResult struct {
 	seen   []bool
 	first  []int64
 	moves  []truthMove
+	// pmoves are the outbound parcels' moves, in processing order.
+	pmoves []parcelMove
+	// tickets are the WISMO tickets attributed, in processing order.
+	tickets []wTicket
+	// notices are the order's delay notices at the end.
+	notices []dNotice
+}
+
+// parcelMove is an outbound parcel's move to status at t.
+type parcelMove struct {
+	ship   int
+	status cst
+	t      int64
 }
 
 type truthMove struct {
@@ -124,7 +160,7 @@ func (x *gtOrder) infoOf(rec *record) *recInfo {
 		return in
 	}
 	v := rec.value(x.g.width[rec.sysIdx])
-	in := &recInfo{reaches: true, ship: -1, viewer: -1, link: -1, held: -1}
+	in := &recInfo{reaches: true, ship: -1, viewer: -1, link: -1, held: -1, ticket: -1}
 	status, ok, err := x.st.rules.Status(rec.system, v)
 	if err != nil && x.st.err == nil {
 		x.st.err = fmt.Errorf("simulator: ground truth: %s event %v: %w", rec.system, v["event_id"], err)
@@ -153,7 +189,9 @@ func (x *gtOrder) infoOf(rec *record) *recInfo {
 		in.ship = b.ship
 	case *helpdeskEvent:
 		in.reaches = v["order_id"] != nil
+		in.ticket = b.ticket
 	}
+	in.dev = x.delayEvent(rec, v, in.status)
 	if in.reaches {
 		in.viewer = x.st.r.viewer(rec.system)
 	}
@@ -241,12 +279,16 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 	})
 	u := &uOrder{r: x.st.r, ships: make([]uShip, nships)}
 	j := newJudge(x.st.r)
+	dd := &dOrder{sla: x.st.notifySLA}
 	res := &gtResult{}
+	var asked []bool              // by ticket: its first event was processed
 	named := make([]bool, nships) // an event naming the parcel's ID and tracking number was processed
 	for _, it := range items {
 		rec, in := recs[it.i], x.infoOf(recs[it.i])
+		j.step++
 		if !sparse {
 			j.due(it.p)
+			dd.dueIfPassed(it.p)
 		}
 		if in.ship >= 0 && in.status != 0 && cRole[in.status] == crShipment {
 			switch {
@@ -260,6 +302,10 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 				res.unsure = true
 			}
 		}
+		var before cst
+		if in.ship >= 0 && in.ship < nships {
+			before = u.ships[in.ship].status
+		}
 		if u.apply(in.status, rec.system, rec.occurred.UnixMilli(), in.ship) {
 			carrier := ""
 			if rec.system == schemas.Carrier {
@@ -272,6 +318,27 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 					At: time.UnixMilli(u.truthAt).UTC(), Authority: u.truthAuth, Carrier: carrier})
 			}
 		}
+		if in.ship >= 0 && in.ship < nships {
+			if sh := &u.ships[in.ship]; sh.status != before && sh.seen && !sh.ret {
+				res.pmoves = append(res.pmoves, parcelMove{ship: in.ship, status: sh.status, t: sh.since})
+			}
+		}
+		if tk := in.ticket; tk >= 0 && x.rc.o.tickets[tk].wismo {
+			// unify attributes a ticket at its first event, before the
+			// event reaches the viewer checks, after running the delay
+			// timers the watermark passed.
+			if asked == nil {
+				asked = make([]bool, len(x.rc.o.tickets))
+			}
+			if !asked[tk] {
+				asked[tk] = true
+				dd.dueIfPassed(it.p)
+				f := x.facts(j, u, dd)
+				at := rec.occurred.UnixMilli()
+				a, sure := f.attribution(at, GroundTruthWismoMargin.Milliseconds())
+				res.tickets = append(res.tickets, wTicket{ticket: tk, at: at, attr: a, sure: sure})
+			}
+		}
 		if in.viewer >= 0 {
 			parcel := in.ship >= 0 && (u.outbound() > 1 || u.expectMore())
 			j.view(in.viewer, in.status, rec.recorded.UnixMilli(), it.i, u.truth, u.truthAt, u.truthAuth, parcel)
@@ -280,13 +347,18 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 					Status: in.status.name(), At: rec.recorded.UTC(), ParcelOfMany: parcel})
 			}
 		}
+		ev := in.dev
+		ev.occurred, ev.recorded = rec.occurred.UnixMilli(), rec.recorded.UnixMilli()
+		dd.observe(&ev, u.truth, u.truthAt)
 		if trace != nil {
 			*trace = append(*trace, CheckCall{Watermark: time.UnixMilli(it.p).UTC()}) // the event is done: due checks
 		}
 		j.due(it.p)
+		dd.dueIfPassed(it.p)
 	}
 	j.due(math.MaxInt64)
 	res.out, res.failed = j.out, j.failed
+	res.notices = dd.notices
 	res.seen = make([]bool, len(j.views))
 	res.first = make([]int64, len(j.views))
 	for i, v := range j.views {
@@ -367,9 +439,12 @@ func (x *gtOrder) judge() *gtResult {
 		return nil
 	}
 	bk, bf := base.keys()
+	if !x.wismoOff && !base.ticketsSure() {
+		return nil
+	}
 	same := func(r *gtResult) bool {
 		k, f := r.keys()
-		return !r.unsure && sameKeys(k, bk) && slices.Equal(f, bf)
+		return !r.unsure && sameKeys(k, bk) && slices.Equal(f, bf) && (x.wismoOff || slices.Equal(r.tickets, base.tickets))
 	}
 	if !same(x.run(variant{delay: zero, sparse: true})) || !same(x.run(variant{delay: zero, dropHeld: true})) {
 		return nil
@@ -533,6 +608,7 @@ func (g *generator) addOrderGT(idx int, placed time.Time) error {
 		}
 		g.pcg.Seed(g.base, seed)
 		st.fpcg.Seed(g.base^0x6661756c74730000, seed)
+		st.wpcg.Seed(g.base^0x7769736d6f000000, seed)
 		o := newOrder(idx, placed, &g.cfg, g.r)
 		facts, c := planOrder(o, &g.cfg, g.r)
 		rc := &recorder{o: o, r: g.r, cfg: &g.cfg}
@@ -551,15 +627,24 @@ func (g *generator) addOrderGT(idx int, placed time.Time) error {
 			st.redrawn++
 			continue
 		}
+		pre, seen := x.save(), natural.seen
 		final, faults := x.inject(natural)
 		if st.err != nil {
 			return st.err
 		}
-		st.add(natural, final, faults)
+		natural, final = x.addWismo(natural, final, faults, pre)
+		if st.err != nil {
+			return st.err
+		}
+		if err := x.checkTickets(); err != nil {
+			return err
+		}
+		st.add(natural, final, faults, seen)
+		tickets := x.addWismoTruth(final)
 		if trace := g.cfg.ViewerFaults.Trace; trace != nil {
 			var calls []CheckCall
 			x.runTraced(variant{delay: make([]int64, len(x.streams)+1)}, &calls)
-			trace(OrderTrace{OrderID: o.id, Calls: calls})
+			trace(OrderTrace{OrderID: o.id, Calls: calls, Tickets: tickets})
 		}
 		wismo := 0
 		for _, t := range o.tickets {

@@ -119,10 +119,47 @@ type tally struct {
 	outcomes map[string]map[string]int // viewer → outcome
 	reasons  map[string]map[string]int // viewer → reason
 	latency  map[string][]int64        // viewer → carrier-set IN_SYNC/LATE latencies
+	tickets  map[string]wismoTicket    // ticket ID → the first wismo_ticket record of it
+	placed   map[string]time.Time      // order ID → the first time an event or transition said PLACED
+}
+
+// wismoTicket is what the monthly review reads of a wismo_ticket.
+type wismoTicket struct {
+	order, month, cause, link string
+	at                        time.Time
 }
 
 func newTally() *tally {
-	return &tally{outcomes: map[string]map[string]int{}, reasons: map[string]map[string]int{}, latency: map[string][]int64{}}
+	return &tally{outcomes: map[string]map[string]int{}, reasons: map[string]map[string]int{}, latency: map[string][]int64{},
+		tickets: map[string]wismoTicket{}, placed: map[string]time.Time{}}
+}
+
+// addPlaced notes an order reported PLACED at at.
+func (c *tally) addPlaced(order string, at time.Time) {
+	if prev, ok := c.placed[order]; !ok || at.Before(prev) {
+		c.placed[order] = at
+	}
+}
+
+// addTickets keeps each ticket's first wismo_ticket record, as the review
+// does (the least ticket_at).
+func (c *tally) addTickets(t *testing.T, recs []synccheck.Record) {
+	t.Helper()
+	for _, r := range recs {
+		v := r.Value
+		id, _ := v["ticket_id"].(string)
+		at, ok := v["ticket_at"].(time.Time)
+		cause, _ := v["cause"].(string)
+		link, _ := v["link"].(string)
+		if id == "" || !ok || cause == "" {
+			t.Fatalf("wismo_ticket without ticket_id, ticket_at or cause: %v", v)
+		}
+		if prev, dup := c.tickets[id]; dup && !at.Before(prev.at) {
+			continue
+		}
+		order, _ := v["order_id"].(string)
+		c.tickets[id] = wismoTicket{order: order, month: at.UTC().Format("2006-01"), cause: cause, link: link, at: at}
+	}
 }
 
 func (c *tally) add(checks, failed []synccheck.Record) {
@@ -252,8 +289,10 @@ func TestGroundTruthAgreesWithTheCheckerOnItsTrace(t *testing.T) {
 
 // pipeline runs events through the real normalize and unify processors in
 // memory, unify on partitions partitions keyed as Kafka's producer keys
-// them, each stream (system and record key) processed late by up to skew
-// (drawn once per stream), and tallies the checks unify emits.
+// them (with the viewer checks, delay detection and WISMO attribution on,
+// as `baton run` has them), each stream (system and record key) processed
+// late by up to skew (drawn once per stream), and tallies the checks and
+// the WISMO tickets unify emits.
 func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.Duration, seed uint64) *tally {
 	t.Helper()
 	maps, err := statusmap.Default()
@@ -264,7 +303,7 @@ func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.
 	if err != nil {
 		t.Fatal(err)
 	}
-	uni, err := unify.New(unify.Config{SyncChecks: true})
+	uni, err := unify.New(unify.Config{SyncChecks: true, Delays: true, Wismo: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +372,9 @@ func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.
 				if err != nil {
 					t.Fatal(err)
 				}
+				if ce.Value["canonical_status"] == "PLACED" {
+					got.addPlaced(ce.Value["order_id"].(string), ce.Value["occurred_at"].(time.Time))
+				}
 				ui := unify.Input{Plain: canon.Plain(native), Ingested: in.Ingested}
 				p := part.Partition(&kgo.Record{Key: []byte(ui.Plain["order_id"].(string))}, partitions)
 				uo := uni.Process(states[p], ui)
@@ -340,6 +382,12 @@ func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.
 					t.Fatal(uo.Rejected)
 				}
 				got.add(uo.Checks, uo.Failed)
+				got.addTickets(t, uo.Tickets)
+				for _, tr := range uo.Transitions {
+					if tr.Value["to_status"] == "PLACED" && tr.Value["shipment_id"] == nil {
+						got.addPlaced(tr.Value["order_id"].(string), tr.Value["event_time"].(time.Time))
+					}
+				}
 			}
 		}
 	}
@@ -348,10 +396,12 @@ func pipeline(t *testing.T, events []simulator.Event, partitions int, skew time.
 
 // TestGroundTruthAgreesWithNormalizeAndUnify runs the simulated events
 // through the real normalize and unify stages in memory — unify derives
-// the truth and runs the checker, on six partitions keyed like Kafka's, in
-// arrival order and with every stream lagging by up to GroundTruthSkew —
-// and expects exactly the ground truth (latencies within
-// GroundTruthLatencyTolerance under skew). The shared run is checked with
+// the truth, runs the checker, detects delays and attributes WISMO
+// tickets, on six partitions keyed like Kafka's, in arrival order and with
+// every stream lagging by up to GroundTruthSkew — and expects exactly the
+// ground truth (latencies within GroundTruthLatencyTolerance under skew):
+// the checks, and the WISMO tickets by month, cause and link (each ticket
+// as the trace expects it). The shared run is checked with
 // and without skew, the other runs of gtCases without (under -race each
 // pipeline pass over 3,000 orders takes half a minute). What remains for
 // the end-to-end test: Kafka, the sink and the report.
@@ -373,7 +423,9 @@ func TestGroundTruthAgreesWithNormalizeAndUnify(t *testing.T) {
 				if skew > 0 {
 					tol = simulator.GroundTruthLatencyTolerance
 				}
-				pipeline(t, r.events, 6, skew, 11).compare(t, what, r.stats.GroundTruth, tol)
+				got := pipeline(t, r.events, 6, skew, 11)
+				got.compare(t, what, r.stats.GroundTruth, tol)
+				got.compareWismo(t, what, r.stats.GroundTruth, r.traces)
 			})
 		}
 	}

@@ -19,6 +19,11 @@ const (
 // made LATE, MISSING or CONFLICT.
 type faultDone struct {
 	viewer, kind, checks int
+	// window is, for a delay, the span [deadline, release] of the check
+	// it held back, and for a drop [deadline, deadline + missing_after]
+	// of the check it turned MISSING: the viewer was out of sync all
+	// along, the check open.
+	window [2]int64
 }
 
 // inject draws, per viewer the order shows, whether to inject a fault and
@@ -53,7 +58,11 @@ func (x *gtOrder) inject(natural *gtResult) (*gtResult, []faultDone) {
 			continue
 		}
 		cur = res
-		done = append(done, faultDone{viewer: vi, kind: kind, checks: n})
+		fd := faultDone{viewer: vi, kind: kind, checks: n}
+		if kind == fDelay || kind == fDrop {
+			fd.window = x.window
+		}
+		done = append(done, fd)
 	}
 	return cur, done
 }
@@ -184,6 +193,7 @@ func (x *gtOrder) delay(c jOut, vi int) bool {
 	from := x.showsFrom(c, vi)
 	sys := x.st.r.viewers[vi].sys
 	at := time.UnixMilli(c.dl).UTC().Add(x.st.fr.between(time.Minute, time.Hour))
+	x.window = [2]int64{c.dl, at.UnixMilli()}
 	i := 0
 	for _, rec := range x.viewerRecords(vi) {
 		if rec.recorded.Before(from) || !rec.recorded.Before(at) {
@@ -206,6 +216,7 @@ func (x *gtOrder) delay(c jOut, vi int) bool {
 // sent.
 func (x *gtOrder) drop(c jOut, vi int) bool {
 	from := x.showsFrom(c, vi)
+	x.window = [2]int64{c.dl, satAdd(c.dl, x.st.r.missingAfter)}
 	kept := x.rc.recs[:0:0]
 	n := 0
 	for _, rec := range x.rc.recs {

@@ -35,6 +35,9 @@ type GroundTruth struct {
 	// carrier field of the scan that set the truth; "" for checks opened at
 	// a viewer's first sight, which name none), like the report's by_carrier.
 	LatencyByCarrier []CarrierLatencyTruth `json:"latency_by_carrier"`
+	// Wismo is what the WISMO attribution must report: per month, the
+	// orders placed and the WISMO tickets by cause and link.
+	Wismo WismoTruth `json:"wismo"`
 }
 
 // GroundTruthConfig is the run's configuration.
@@ -71,10 +74,14 @@ type ViewerTruth struct {
 	Viewer    string `json:"viewer"`
 	SLAMillis int64  `json:"sla_ms"`
 	// OrdersSeen counts the orders the viewer showed at all (its first
-	// sight): only those are checked, and fault rates apply to them.
-	OrdersSeen  int          `json:"orders_seen"`
-	Checks      CheckCounts  `json:"checks"`
-	FailedSyncs FailedCounts `json:"failed_syncs"`
+	// sight) before any injected WISMO ticket: fault rates apply to them.
+	OrdersSeen int `json:"orders_seen"`
+	// OrdersSeenOnWismoTickets counts the orders the viewer (the help
+	// desk) saw first on an injected WISMO ticket: they are checked too,
+	// from that first sight, but got no fault.
+	OrdersSeenOnWismoTickets int          `json:"orders_seen_on_wismo_tickets"`
+	Checks                   CheckCounts  `json:"checks"`
+	FailedSyncs              FailedCounts `json:"failed_syncs"`
 	// Latency is the report's tracking update latency: checks whose truth
 	// a carrier scan set, closed IN_SYNC or LATE, latency_ms = the viewer's
 	// time − the scan's time (0 if negative); quantiles as quantilesExact,
@@ -145,12 +152,15 @@ type FaultKindTruth struct {
 }
 
 // add accumulates one order: natural is its result without faults, final
-// with them.
-func (st *gtState) add(natural, final *gtResult, faults []faultDone) {
+// with them; seen says which viewers showed it before any WISMO ticket.
+func (st *gtState) add(natural, final *gtResult, faults []faultDone, seen []bool) {
 	for vi := range st.acc {
 		a := &st.acc[vi]
-		if natural.seen[vi] {
+		switch {
+		case seen[vi]:
 			a.ordersSeen++
+		case natural.seen[vi]:
+			a.seenOnTickets++
 		}
 		o, f := natural.counts(vi)
 		for i := range o {
@@ -231,13 +241,14 @@ func (st *gtState) result(cfg *Config, orders int) *GroundTruth {
 	for vi, v := range st.r.viewers {
 		a := &st.acc[vi]
 		gt.Config.Rates[string(v.sys)] = st.rates[vi]
-		vt := ViewerTruth{Viewer: string(v.sys), SLAMillis: v.sla, OrdersSeen: a.ordersSeen,
+		vt := ViewerTruth{Viewer: string(v.sys), SLAMillis: v.sla, OrdersSeen: a.ordersSeen, OrdersSeenOnWismoTickets: a.seenOnTickets,
 			Checks: checkCounts(a.outcomes), FailedSyncs: failedCounts(a.reasons),
 			Latency: quantiles(a.latCarrier), LatencyAllAuthorities: quantiles(a.latAll)}
 		vt.WithoutFaults.Checks, vt.WithoutFaults.FailedSyncs = checkCounts(a.natural), failedCounts(a.natReasons)
 		vt.Faults = FaultTruth{Rates: st.rates[vi], Delay: a.faults[fDelay], Drop: a.faults[fDrop], Conflict: a.faults[fConflict]}
 		gt.Viewers = append(gt.Viewers, vt)
 	}
+	gt.Wismo = st.wismoResult(cfg.Start)
 	carriers := make([]string, 0, len(st.byCarrier))
 	for c := range st.byCarrier {
 		carriers = append(carriers, c)

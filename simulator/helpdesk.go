@@ -53,6 +53,7 @@ func (e *helpdeskEvent) fill(v map[string]any, o *order) {
 
 var (
 	wismoTags        = []string{"wismo", "order_status"}
+	questionTags     = []string{"order_question"}
 	untaggedWismo    = []string{"order_status"}
 	returnTags       = []string{"return_request"}
 	ticketChannels   = []string{"email", "email", "web", "chat", "phone"}
@@ -129,35 +130,41 @@ func (hd *helpdesk) event(ticket int, t time.Time, eventType, status string, tag
 
 // wismo opens a "where is my order" ticket at created and walks it to
 // closed. A trigger tags most on creation; agents tag the rest when they
-// open them.
+// open them. In the ground-truth profile the ticket is a general question
+// about the order instead, which no WISMO rule classifies: that profile
+// injects its WISMO tickets where their cause is certain (gtwismo.go).
 func (hd *helpdesk) wismo(created time.Time) {
 	r, o := hd.rc.r, hd.rc.o
-	tk := hd.newTicket("Where is my order "+o.number+"?", true)
-	tags := wismoTags
+	subject, tagged, untagged, isWismo := "Where is my order "+o.number+"?", wismoTags, untaggedWismo, true
+	if hd.rc.cfg.ViewerFaults != nil {
+		subject, tagged, untagged, isWismo = "A question about order "+o.number, questionTags, questionTags, false
+	}
+	tk := hd.newTicket(subject, isWismo)
+	tags := tagged
 	autoTagged := r.chance(0.7)
 	if !autoTagged {
-		tags = untaggedWismo
+		tags = untagged
 	}
 	hd.event(tk, created, "created", "new", tags)
 	opened := created.Add(r.around(2*time.Hour, 1, 10*time.Minute, 12*time.Hour))
 	if !autoTagged {
-		hd.event(tk, opened, "tags_changed", "new", wismoTags)
+		hd.event(tk, opened, "tags_changed", "new", tagged)
 	}
-	hd.event(tk, opened, "status_changed", "open", wismoTags)
+	hd.event(tk, opened, "status_changed", "open", tagged)
 	pending := opened.Add(r.between(5*time.Minute, time.Hour))
-	hd.event(tk, pending, "status_changed", "pending", wismoTags)
+	hd.event(tk, pending, "status_changed", "pending", tagged)
 	solved := pending.Add(r.around(20*time.Hour, 1, 2*time.Hour, 5*24*time.Hour))
 	hd.refreshes(tk, created, solved, func(t time.Time) (string, []string) {
 		switch {
 		case t.Before(opened):
 			return "new", tags
 		case t.Before(pending):
-			return "open", wismoTags
+			return "open", tagged
 		}
-		return "pending", wismoTags
+		return "pending", tagged
 	})
-	hd.event(tk, solved, "status_changed", "solved", wismoTags)
-	hd.event(tk, solved.Add(zendeskAutoClose), "status_changed", "closed", wismoTags)
+	hd.event(tk, solved, "status_changed", "solved", tagged)
+	hd.event(tk, solved.Add(zendeskAutoClose), "status_changed", "closed", tagged)
 }
 
 // returnRequest: the customer asks to return the order; the agent

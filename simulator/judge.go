@@ -98,6 +98,11 @@ type gtRules struct {
 	missingAfter int64
 	reflects     [][]bool // [shown][truth]
 	covers       [][]bool // [truth][shown]: the viewer is behind, not contradicting
+	// attrRank is, by viewer index, the viewer's place in the WISMO rules'
+	// attribute_viewers (-1: tickets are not attributed to it).
+	attrRank []int
+	// wismo classifies tickets, when the Rules supply WISMO rules.
+	wismo WismoRules
 }
 
 type gtViewer struct {
@@ -152,6 +157,15 @@ func compileRules(r Rules) *gtRules {
 			gv.expects[cs(s)] = true
 		}
 		g.viewers = append(g.viewers, gv)
+	}
+	attr := []schemas.System{schemas.Storefront, schemas.Notifications}
+	if w, ok := r.(WismoRules); ok {
+		g.wismo = w
+		attr = w.AttributeViewers()
+	}
+	g.attrRank = make([]int, len(g.viewers))
+	for i, v := range g.viewers {
+		g.attrRank[i] = slices.Index(attr, v.sys)
 	}
 	return g
 }
@@ -568,7 +582,9 @@ type jOut struct {
 	closer  int // IN_SYNC and LATE: the event whose report closed it
 	t       int64
 	dl      int64
-	shown   cst // IN_SYNC, LATE, CONFLICT: the status the viewer showed
+	shown   cst   // IN_SYNC, LATE, CONFLICT: the status the viewer showed
+	at      int64 // IN_SYNC and LATE: the viewer's time of the report that closed it
+	step    int   // the judge's step (judge.step) that closed it
 }
 
 type jFail struct {
@@ -585,6 +601,9 @@ type judge struct {
 	checks []jCheck
 	out    []jOut
 	failed []jFail
+	// step counts the events processed: checks closed in one step close
+	// in one call of the checker, in an order the judge does not model.
+	step int
 }
 
 func newJudge(r *gtRules) *judge {
@@ -598,7 +617,13 @@ func (j *judge) fail(k *jCheck, reason int) {
 
 func (j *judge) close(k *jCheck, outcome int, latency int64, closer int, shown cst) {
 	j.out = append(j.out, jOut{viewer: k.viewer, status: k.status, outcome: outcome, latency: latency,
-		auth: k.auth, carrier: k.carrier, closer: closer, t: k.t, dl: k.deadline, shown: shown})
+		auth: k.auth, carrier: k.carrier, closer: closer, t: k.t, dl: k.deadline, shown: shown, step: j.step})
+}
+
+// closeAt closes k like close, the viewer having shown it at r.
+func (j *judge) closeAt(k *jCheck, outcome int, latency int64, closer int, shown cst, r int64) {
+	j.close(k, outcome, latency, closer, shown)
+	j.out[len(j.out)-1].at = r
 }
 
 func (j *judge) conflict(k *jCheck) {
@@ -609,13 +634,13 @@ func (j *judge) conflict(k *jCheck) {
 // reflected closes k: the viewer showed s, which reflects it, at r.
 func (j *judge) reflected(k *jCheck, s cst, r int64, closer int) {
 	if r <= k.deadline {
-		j.close(k, oInSync, max(0, r-k.t), closer, s)
+		j.closeAt(k, oInSync, max(0, r-k.t), closer, s, r)
 		return
 	}
 	if !k.failed {
 		j.fail(k, rSLABreached)
 	}
-	j.close(k, oLate, max(0, r-k.t), closer, s)
+	j.closeAt(k, oLate, max(0, r-k.t), closer, s, r)
 }
 
 func (j *judge) filter(keep func(k *jCheck) bool) {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/baton-pipeline/baton/processors/wismo"
 	"github.com/baton-pipeline/baton/simulator"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
@@ -17,18 +19,25 @@ import (
 // viewer has every outcome.
 const groundTruthFaults = "storefront=delay:0.04,drop:0.02,conflict:0.02;helpdesk=delay:0.2,drop:0.1,conflict:0.1;notifications=delay:0.04,drop:0.02,conflict:0.02"
 
-// TestReportEqualsTheSimulatorsGroundTruth is issue 5's acceptance test:
-// simulate orders with known injected viewer faults, run the whole pipeline
-// on the real broker and ClickHouse over the backlog, and `baton report
+// groundTruthStart places the run across a month's end (3,000 orders take
+// about 25 hours), so the monthly WISMO review has a previous month.
+const groundTruthStart = "2026-11-30T06:00:00Z"
+
+// TestReportEqualsTheSimulatorsGroundTruth is issue 5's and issue 7's
+// acceptance test: simulate orders with known injected viewer faults and
+// WISMO tickets placed where each cause applies, run the whole pipeline on
+// the real broker and ClickHouse over the backlog, and `baton report
 // --format json` must equal the simulator's ground truth exactly for the
 // checks by viewer and outcome and the failed syncs by viewer and reason,
 // and be within the simulator's stated tolerance for the latency
-// quantiles.
+// quantiles; `baton report wismo --month M` must equal it exactly for every
+// month: orders, WISMO tickets, tickets by cause and by integration link,
+// and the previous month of its trend.
 func TestReportEqualsTheSimulatorsGroundTruth(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
 	truthFile := filepath.Join(t.TempDir(), "ground-truth.json")
-	s.mustRunFast("simulate", "--orders", "3000", "--seed", "5", "--viewer-faults", groundTruthFaults, "--ground-truth", truthFile)
+	s.mustRunFast("simulate", "--orders", "3000", "--seed", "5", "--start", groundTruthStart, "--viewer-faults", groundTruthFaults, "--ground-truth", truthFile)
 	// No wall-clock advance: the checks are judged by event time only.
 	s.mustRunFast("run", "--until-caught-up", "--idle-advance", "0")
 	var gt simulator.GroundTruth
@@ -39,6 +48,7 @@ func TestReportEqualsTheSimulatorsGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertWismoReviewsEqual(t, s, gt.Wismo)
 	var report struct {
 		Scorecard clickhouse.Scorecard `json:"scorecard"`
 	}
@@ -99,5 +109,62 @@ func TestReportEqualsTheSimulatorsGroundTruth(t *testing.T) {
 					time.Duration(q.got)*time.Millisecond, time.Duration(q.want)*time.Millisecond, simulator.GroundTruthLatencyTolerance)
 			}
 		}
+	}
+}
+
+// assertWismoReviewsEqual runs `baton report wismo --month M --months 1
+// --format json` for every month of the ground truth and compares it.
+func assertWismoReviewsEqual(t *testing.T, s *stack, gt simulator.WismoTruth) {
+	t.Helper()
+	for _, c := range gt.ByCause {
+		if c.Tickets == 0 {
+			t.Errorf("the ground truth has no %s ticket: the run tests too little (%+v)", c.Cause, gt.ByCause)
+		}
+	}
+	withTickets := 0
+	for i, m := range gt.Months {
+		if m.Tickets > 0 {
+			withTickets++
+		}
+		var review wismo.Review
+		if err := json.Unmarshal([]byte(s.mustRun("report", "wismo", "--month", m.Month, "--months", "1", "--format", "json")), &review); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d orders, %d WISMO tickets, by cause %+v, links %+v", m.Month, review.Orders, review.Tickets, m.ByCause, review.FixFirst)
+		if review.Orders != uint64(m.Orders) || review.Tickets != uint64(m.Tickets) {
+			t.Errorf("%s: report %d orders, %d WISMO tickets; ground truth %d, %d", m.Month, review.Orders, review.Tickets, m.Orders, m.Tickets)
+		}
+		byCause := map[string]uint64{}
+		for _, c := range review.ByCause {
+			byCause[c.Cause] = c.Tickets
+		}
+		for _, c := range m.ByCause {
+			if byCause[c.Cause] != uint64(c.Tickets) {
+				t.Errorf("%s %s: report %d tickets, ground truth %d", m.Month, c.Cause, byCause[c.Cause], c.Tickets)
+			}
+		}
+		links := map[string]uint64{}
+		for _, l := range review.FixFirst {
+			links[l.Cause+" "+l.Link] = l.Tickets
+		}
+		want := map[string]uint64{}
+		for _, r := range m.Rows {
+			if r.Link != "" {
+				want[r.Cause+" "+r.Link] = uint64(r.Tickets)
+			}
+		}
+		if !maps.Equal(links, want) {
+			t.Errorf("%s links to fix: report %v, ground truth %v", m.Month, links, want)
+		}
+		if i > 0 {
+			prev := gt.Months[i-1]
+			if len(review.Trend) != 2 || review.Trend[0].Month != prev.Month || review.Trend[0].Orders != uint64(prev.Orders) ||
+				review.Trend[0].Tickets != uint64(prev.Tickets) {
+				t.Errorf("%s trend %+v, want %s first with %d orders, %d tickets", m.Month, review.Trend, prev.Month, prev.Orders, prev.Tickets)
+			}
+		}
+	}
+	if withTickets < 2 {
+		t.Errorf("WISMO tickets in %d months of the ground truth, want at least 2 (a trend)", withTickets)
 	}
 }

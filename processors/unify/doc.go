@@ -156,7 +156,9 @@
 // sent back and none announced, or CANCELLED with no parcel in flight; it
 // closes at the watermark of the event that closed it, and an event that
 // reopens it (a backorder, a return request) opens it again. A closed order
-// is evicted once the watermark passes its close plus Config.Retention: a
+// is evicted once the watermark passes its close — or its latest event
+// since, when later (a refund weeks after delivery) — plus
+// Config.Retention: a
 // tombstone goes to the changelog, the order_state topic keeps its last
 // value. An event for an evicted order starts it afresh, so Retention
 // should cover the return window. An order still open with no event for

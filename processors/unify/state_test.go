@@ -438,3 +438,29 @@ func TestOrderStateShowsViewsShipmentsAndPromises(t *testing.T) {
 		t.Errorf("truth %v since %v closed %v", s["truth"], s["truth_since"], s["closed"])
 	}
 }
+
+// TestRetentionRunsFromAClosedOrdersLatestEvent: a delivered order that
+// hears of a refund 20 hours later, without reopening, stays for Retention
+// after the refund, not after the delivery: it is not evicted on its own
+// late activity.
+func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
+	p, err := New(Config{Retention: 24 * time.Hour, IdleTimeout: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState()
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		p.Process(st, s.input("o-1", i))
+	}
+	if !st.orders["o-1"].isClosedAt() {
+		t.Fatal("the delivered order is not closed")
+	}
+	p.Process(st, ev("oms", "REFUNDED", 50*h).input("o-1", 10))
+	// Past delivery + Retention, within refund + Retention: kept.
+	if out := p.Process(st, ev("oms", "CONFIRMED", 60*h).input("other", 0)); out.Evicted != 0 || st.orders["o-1"] == nil {
+		t.Fatalf("evicted %d a day after delivery, though refunded 10 hours before", out.Evicted)
+	}
+	if out := p.Process(st, ev("oms", "CONFIRMED", 76*h).input("other", 1)); out.Evicted != 1 || st.orders["o-1"] != nil {
+		t.Fatalf("evicted %d a day after the refund, want the order", out.Evicted)
+	}
+}

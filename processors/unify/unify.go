@@ -18,8 +18,8 @@ type Config struct {
 	// canonical status (DefaultAuthority when nil).
 	Authority *Authority
 	// Retention is how long a closed order stays in memory: it is evicted
-	// once the partition watermark passes the time it closed plus
-	// Retention. Longer keeps late events (a return requested weeks after
+	// once the partition watermark passes the time it closed (or of its
+	// latest event since, when later) plus Retention. Longer keeps late events (a return requested weeks after
 	// delivery, a straggling scan) attached to their order's history at
 	// the cost of memory.
 	Retention time.Duration
@@ -290,11 +290,16 @@ func (p *Processor) finish(st *State, out *Output, advanced bool, touched []stri
 	}
 }
 
-// settle records whether the order is closed, and since when.
+// settle records whether the order is closed, and since when: the
+// watermark of its latest event while closed, so that Retention runs from
+// the last activity of a closed order (a delivered order whose return and
+// refund come weeks later, without a return request that reopens it, is
+// not evicted on its own refund). Each new close time goes on the heap;
+// the entry of an earlier one is stale.
 func (p *Processor) settle(st *State, id string, o *order) {
 	closed := p.isClosed(o)
 	switch {
-	case closed && o.closed == 0:
+	case closed && o.closed != st.watermark:
 		o.closed = st.watermark
 		st.closed.Push(o.closed, id)
 	case !closed:

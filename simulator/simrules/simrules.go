@@ -1,8 +1,9 @@
 // Package simrules gives the simulator's ground truth the pipeline's own
 // rules: the status maps (package statusmap) that turn each system's codes
 // into canonical statuses, the authority rules (package unify) that decide
-// the order's truth, and the viewer rules (package synccheck) that check
-// every viewer against it. The simulator cannot import them itself (their
+// the order's truth, the viewer rules (package synccheck) that check
+// every viewer against it, and the WISMO rules (package wismo) that
+// classify tickets and name the viewers a ticket may be attributed to. The simulator cannot import them itself (their
 // tests import the simulator), so they are passed to it as
 // simulator.ViewerFaults.Rules.
 package simrules
@@ -14,6 +15,7 @@ import (
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
+	"github.com/baton-pipeline/baton/processors/wismo"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/simulator"
 	"github.com/baton-pipeline/baton/statusmap"
@@ -24,6 +26,7 @@ type Rules struct {
 	maps    *statusmap.Set
 	auth    Authority
 	viewers *synccheck.Viewers
+	wismo   *wismo.Rules
 }
 
 // Authority is the part of the authority rules the ground truth reads;
@@ -33,12 +36,27 @@ type Authority interface {
 	HintSystem() schemas.System
 }
 
-// New combines rule sets, e.g. the files a pipeline run was given.
+// New combines rule sets, e.g. the files a pipeline run was given, with
+// the embedded WISMO rules (WithWismo sets others).
 func New(maps *statusmap.Set, auth Authority, viewers *synccheck.Viewers) *Rules {
-	return &Rules{maps: maps, auth: auth, viewers: viewers}
+	w, err := wismo.DefaultRules()
+	if err != nil {
+		panic(fmt.Sprintf("simrules: the embedded WISMO rules: %v", err)) // embedded: a build error
+	}
+	return &Rules{maps: maps, auth: auth, viewers: viewers, wismo: w}
 }
 
-var _ simulator.Rules = (*Rules)(nil)
+// WithWismo returns the rules with the WISMO rules w.
+func (r *Rules) WithWismo(w *wismo.Rules) *Rules {
+	c := *r
+	c.wismo = w
+	return &c
+}
+
+var (
+	_ simulator.Rules      = (*Rules)(nil)
+	_ simulator.WismoRules = (*Rules)(nil)
+)
 
 // Default returns the pipeline's embedded defaults: what `baton run` uses
 // unless it is given other files.
@@ -89,3 +107,13 @@ func (r *Rules) MissingAfter() time.Duration { return r.viewers.MissingAfter() }
 
 // Reflects is synccheck.Reflects.
 func (r *Rules) Reflects(shown, truth canonical.Status) bool { return synccheck.Reflects(shown, truth) }
+
+// AttributeViewers is the WISMO rules' attribute_viewers.
+func (r *Rules) AttributeViewers() []schemas.System { return r.wismo.Viewers() }
+
+// IsWismo is the WISMO rules' classification of a ticket event (no
+// description: help-desk events carry none).
+func (r *Rules) IsWismo(tags []string, subject string) bool {
+	_, ok := r.wismo.Classify(tags, subject, "")
+	return ok
+}

@@ -1,0 +1,505 @@
+package simulator
+
+import (
+	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/schemas"
+)
+
+// The ground truth's own reading of delay detection (processors/delay, as
+// the unify stage runs it), over one order's records in processing order:
+// which delay notices open, their known_at and notify_by, and which
+// message tells each and when. The WISMO attribution needs it: a ticket
+// asked after a notice's notify_by while it was still untold is
+// delay_not_notified. Only what an attribution reads is kept (no IDs,
+// versions, refund flags or revised dates beyond those that move a date in
+// force).
+
+// Delay detection's defaults (delay.Config): notify_by is known_at + the
+// notifications viewer's SLA; an untold notice closes NOT_NOTIFIED
+// dMissingAfter past it; an order promising no ship-by has placement +
+// dShipWindow.
+const (
+	dMissingAfter = 24 * 3600 * 1000
+	dShipWindow   = 30 * 24 * 3600 * 1000
+	dMaxParcels   = 16
+	dMaxMessages  = 8
+	dMaxNotices   = 16
+)
+
+type dReason uint8
+
+const (
+	drShipBy dReason = iota + 1
+	drETA
+	drException
+	drAttemptFailed
+	drReturnToSender
+)
+
+func (r dReason) problem() bool { return r >= drException }
+
+type dOutcome uint8
+
+const (
+	doOpen dOutcome = iota
+	doNotified
+	doLate
+	doNotNotified
+	doWithdrawn
+	doCancelled
+)
+
+const (
+	dkShipBy    = 0
+	dkDeliverBy = 1
+)
+
+type dPromise struct {
+	promised, promisedAt int64
+	original, originalAt int64
+	revised              int64
+	cover                int64
+	covered              bool
+}
+
+func (p *dPromise) inForce() int64 { return max(p.promised, p.revised) }
+
+func (p *dPromise) promise(date, at int64) {
+	if date == 0 {
+		return
+	}
+	if p.promised == 0 || at >= p.promisedAt {
+		p.promised, p.promisedAt = date, at
+	}
+	if p.original == 0 || at < p.originalAt {
+		p.original, p.originalAt = date, at
+	}
+}
+
+func (p *dPromise) covers(at int64) bool { return p.covered && at <= p.cover }
+
+func (p *dPromise) coverAt(at int64) {
+	if !p.covered || at > p.cover {
+		p.cover, p.covered = at, true
+	}
+}
+
+func (p *dPromise) revise(at int64) { p.revised = max(p.revised, at) }
+
+type dParcel struct {
+	key     string
+	eta, at int64
+}
+
+type dMessage struct {
+	at, revised int64
+	status      cst // 0: a delay_notice; else the carrier problem it shows
+}
+
+// dNotice is one delay notice.
+type dNotice struct {
+	reason       dReason
+	kind         int
+	outcome      dOutcome
+	failed, told bool
+	renews       bool
+	since        int64 // a renewal: delay messages after this can tell it
+	problemSince int64
+	knownAt      int64
+	notifyBy     int64
+	missed       int64
+	toldAt       int64
+}
+
+// dEvent is what delay detection reads of one canonical event.
+type dEvent struct {
+	sys                schemas.System
+	status             cst
+	occurred, recorded int64
+	parcel             string // tracking number, else shipment ID
+	eta                int64  // carrier events of outbound parcels
+	shipBy, deliverBy  int64  // storefront and OMS events
+	msgType, delivery  string // notifications
+	revised            int64
+}
+
+// dOrder is one order's delay state.
+type dOrder struct {
+	sla       int64
+	placed    int64
+	shippedAt int64
+	ship      dPromise
+	deliver   dPromise
+	truth     cst
+	parcels   []dParcel
+	messages  []dMessage
+	notices   []dNotice
+}
+
+func dShipped(s cst) bool {
+	return s != 0 && s.name() != canonical.Refunded && s.name().AtLeast(canonical.Shipped)
+}
+
+func dDelivered(s cst) bool {
+	return s != 0 && s.name() != canonical.Refunded && s.name().AtLeast(canonical.Delivered)
+}
+
+func dOver(s cst) bool { return s.name() == canonical.Cancelled || s.name() == canonical.Refunded }
+
+func dProblemReason(s cst) dReason {
+	switch s.name() {
+	case canonical.Exception:
+		return drException
+	case canonical.DeliveryAttemptFailed:
+		return drAttemptFailed
+	case canonical.ReturnToSender:
+		return drReturnToSender
+	}
+	return 0
+}
+
+// observe applies one event of the order, with the order's truth after it
+// (truth, since truthAt), at watermark w.
+func (o *dOrder) observe(ev *dEvent, truth cst, truthAt int64) {
+	var prev int64
+	var moved bool
+	known := ev.recorded
+	if known == 0 {
+		known = ev.occurred
+	}
+	switch ev.sys {
+	case schemas.Storefront, schemas.OMS:
+		if ev.occurred != 0 && (o.placed == 0 || ev.occurred < o.placed) {
+			o.placed = ev.occurred
+		}
+		o.ship.promise(ev.shipBy, ev.occurred)
+		o.deliver.promise(ev.deliverBy, ev.occurred)
+	case schemas.Carrier:
+		if ev.eta != 0 {
+			prev, moved = o.estimate(ev.parcel, ev.eta, ev.occurred)
+		}
+	case schemas.Notifications:
+		o.remember(ev)
+	}
+	if truth != 0 && truth != o.truth {
+		o.truth = truth
+		o.truthMoved(ev, truthAt, known)
+	}
+	if moved {
+		o.checkEstimate(ev, known, prev)
+	}
+	o.reviseCovered()
+	for i := range o.notices {
+		if o.notices[i].outcome == doOpen {
+			o.tell(&o.notices[i])
+		}
+	}
+}
+
+func (o *dOrder) estimate(key string, eta, at int64) (int64, bool) {
+	for i := range o.parcels {
+		p := &o.parcels[i]
+		if p.key == key {
+			if at < p.at || eta == p.eta {
+				return p.eta, false
+			}
+			prev := p.eta
+			p.eta, p.at = eta, at
+			return prev, true
+		}
+	}
+	if len(o.parcels) == dMaxParcels {
+		return 0, false
+	}
+	o.parcels = append(o.parcels, dParcel{key: key, eta: eta, at: at})
+	return 0, true
+}
+
+func (o *dOrder) eta() int64 {
+	var eta int64
+	for _, p := range o.parcels {
+		eta = max(eta, p.eta)
+	}
+	return eta
+}
+
+func (o *dOrder) remember(ev *dEvent) {
+	if ev.delivery != "sent" && ev.delivery != "delivered" {
+		return
+	}
+	m := dMessage{at: ev.recorded, revised: ev.revised}
+	switch {
+	case ev.msgType == "delay_notice":
+	case dProblemReason(ev.status) != 0:
+		m.status, m.revised = ev.status, 0
+	default:
+		return
+	}
+	if m.at == 0 {
+		m.at = ev.occurred
+	}
+	i := len(o.messages)
+	for i > 0 && o.messages[i-1].at > m.at {
+		i--
+	}
+	o.messages = append(o.messages, dMessage{})
+	copy(o.messages[i+1:], o.messages[i:])
+	o.messages[i] = m
+	if len(o.messages) > dMaxMessages {
+		o.messages = append(o.messages[:0], o.messages[len(o.messages)-dMaxMessages:]...)
+	}
+}
+
+func (o *dOrder) truthMoved(ev *dEvent, at, known int64) {
+	x := o.truth
+	switch {
+	case dShipped(x):
+		if o.shippedAt == 0 {
+			o.shippedAt = at
+		}
+		for i := range o.notices {
+			n := &o.notices[i]
+			if n.kind == dkShipBy && n.outcome == doOpen && at <= n.missed {
+				n.outcome = doWithdrawn
+			}
+		}
+	case !dOver(x):
+		o.shippedAt = 0
+	default:
+		for i := range o.notices {
+			n := &o.notices[i]
+			if n.outcome != doOpen {
+				continue
+			}
+			if n.failed {
+				n.outcome = doNotNotified
+			} else {
+				n.outcome = doCancelled
+			}
+		}
+	}
+	if dProblemReason(x) != 0 {
+		o.problem(ev, at, known)
+	}
+}
+
+func (o *dOrder) problem(ev *dEvent, at, known int64) {
+	r := dProblemReason(o.truth)
+	missed := o.deliver.inForce()
+	if r == drReturnToSender && o.latestProblem() >= 0 {
+		return // the problem notice before stands for it (flagged for refund)
+	}
+	var fresh int64
+	if ev.sys == schemas.Carrier {
+		fresh = ev.eta
+	}
+	if r != drReturnToSender && fresh != 0 && (missed == 0 || fresh <= missed) {
+		return
+	}
+	if o.deliver.covers(missed) {
+		return
+	}
+	n := o.open(r, dkDeliverBy, missed, known)
+	if n == nil {
+		return
+	}
+	n.problemSince = at
+	if r == drReturnToSender && o.shippedAt != 0 && o.shippedAt < at {
+		n.problemSince = o.shippedAt
+	}
+	if r != drReturnToSender && fresh > missed {
+		o.deliver.revise(fresh)
+	}
+}
+
+func (o *dOrder) deliverOpen() bool {
+	return !dDelivered(o.truth) && !dOver(o.truth) && o.truth.name() != canonical.ReturnToSender
+}
+
+func (o *dOrder) checkEstimate(ev *dEvent, known, prev int64) {
+	if !o.deliverOpen() {
+		return
+	}
+	missed := o.deliver.inForce()
+	if missed == 0 || prev == 0 || prev > missed || ev.eta <= missed || o.deliver.covers(missed) {
+		return
+	}
+	if o.open(drETA, dkDeliverBy, missed, known) == nil {
+		return
+	}
+	o.deliver.revise(o.eta())
+}
+
+func (o *dOrder) reviseCovered() {
+	if !o.deliverOpen() {
+		return
+	}
+	if at := o.deliver.inForce(); at != 0 && o.deliver.covers(at) && o.eta() > at {
+		o.deliver.revise(o.eta())
+	}
+}
+
+func (o *dOrder) promiseOf(k int) *dPromise {
+	if k == dkShipBy {
+		return &o.ship
+	}
+	return &o.deliver
+}
+
+func (o *dOrder) shipInForce() int64 {
+	base := o.ship.promised
+	if base == 0 && o.placed != 0 {
+		base = satAdd(o.placed, dShipWindow)
+	}
+	return max(base, o.ship.revised)
+}
+
+func (o *dOrder) shipTimer() (int64, bool) {
+	at := o.shipInForce()
+	if at == 0 || o.ship.covers(at) || dOver(o.truth) {
+		return 0, false
+	}
+	if o.shippedAt != 0 && o.shippedAt <= at {
+		return 0, false
+	}
+	return at, true
+}
+
+// nextDue is when due has work (0: none).
+func (o *dOrder) nextDue() int64 {
+	var next int64
+	add := func(t int64) {
+		if next == 0 || t < next {
+			next = t
+		}
+	}
+	if at, ok := o.shipTimer(); ok {
+		add(at)
+	}
+	for i := range o.notices {
+		n := &o.notices[i]
+		switch {
+		case n.outcome != doOpen:
+		case n.failed:
+			add(satAdd(n.notifyBy, dMissingAfter))
+		default:
+			add(n.notifyBy)
+		}
+	}
+	return next
+}
+
+// due settles what watermark w has passed.
+func (o *dOrder) due(w int64) {
+	for range dMaxNotices {
+		at, ok := o.shipTimer()
+		if !ok || at >= w {
+			break
+		}
+		n := o.open(drShipBy, dkShipBy, at, at)
+		if n == nil {
+			break
+		}
+		o.tell(n)
+	}
+	for i := range o.notices {
+		n := &o.notices[i]
+		if n.outcome != doOpen {
+			continue
+		}
+		if !n.failed && n.notifyBy < w {
+			n.failed = true
+		}
+		if satAdd(n.notifyBy, dMissingAfter) < w {
+			n.outcome = doNotNotified
+		}
+	}
+}
+
+// dueIfPassed runs due when the watermark w passed the next due time, as
+// the unify stage's timers do.
+func (o *dOrder) dueIfPassed(w int64) {
+	if next := o.nextDue(); next != 0 && next < w {
+		o.due(w)
+	}
+}
+
+func (o *dOrder) open(r dReason, k int, missed, known int64) *dNotice {
+	if len(o.notices) == dMaxNotices {
+		drop := -1
+		for i := range o.notices {
+			if o.notices[i].outcome != doOpen {
+				drop = i
+				break
+			}
+		}
+		if drop < 0 {
+			return nil
+		}
+		o.notices = append(o.notices[:drop], o.notices[drop+1:]...)
+	}
+	n := dNotice{reason: r, kind: k, missed: missed, knownAt: known, notifyBy: satAdd(known, o.sla)}
+	if missed != 0 && known < missed {
+		n.notifyBy = min(n.notifyBy, missed)
+	}
+	for i := len(o.notices) - 1; i >= 0; i-- {
+		if prev := &o.notices[i]; prev.kind == k {
+			n.renews, n.since = true, max(prev.notifyBy, prev.toldAt)
+			break
+		}
+	}
+	o.promiseOf(k).coverAt(missed)
+	o.notices = append(o.notices, n)
+	return &o.notices[len(o.notices)-1]
+}
+
+func (o *dOrder) latestProblem() int {
+	for i := len(o.notices) - 1; i >= 0; i-- {
+		if o.notices[i].reason.problem() {
+			return i
+		}
+	}
+	return -1
+}
+
+func (o *dOrder) tell(n *dNotice) {
+	for _, m := range o.messages {
+		if !o.tells(m, n) {
+			continue
+		}
+		n.told, n.toldAt = true, m.at
+		if m.revised != 0 {
+			o.promiseOf(n.kind).revise(m.revised)
+		}
+		if m.at <= n.notifyBy {
+			n.outcome = doNotified
+			return
+		}
+		n.failed = true
+		n.outcome = doLate
+		return
+	}
+}
+
+func (o *dOrder) tells(m dMessage, n *dNotice) bool {
+	if m.status == 0 {
+		return (!n.renews || m.at > n.since) && (m.revised == 0 || m.revised > n.missed)
+	}
+	return n.reason.problem() && m.at >= n.problemSince
+}
+
+// untold lists the notices not told in time (the attribution's delays):
+// open (untold), closed NOT_NOTIFIED, or told late.
+func (o *dOrder) untold() []wDelay {
+	var out []wDelay
+	for i := range o.notices {
+		n := &o.notices[i]
+		switch n.outcome {
+		case doOpen, doNotNotified:
+			out = append(out, wDelay{knownAt: n.knownAt, notifyBy: n.notifyBy})
+		case doLate:
+			out = append(out, wDelay{knownAt: n.knownAt, notifyBy: n.notifyBy, toldAt: n.toldAt})
+		}
+	}
+	return out
+}
