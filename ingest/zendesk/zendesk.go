@@ -5,7 +5,7 @@
 // 2022-11-06): a JSON object with "type" (zen:event-type:ticket.created,
 // ticket.status_changed, ticket.tags_changed, ticket.custom_field_changed),
 // "id" (the event ID, the de-duplication key), "subject" (zen:ticket:<id>),
-// "time", "detail" (the ticket: id, status, subject, tags, via.channel,
+// "time", "detail" (the ticket: id, status, subject, description, tags, via.channel,
 // external_id, created_at, updated_at) and "event" (what changed). Other
 // ticket event types are ErrUnsupported (422): subscribing to them was a
 // configuration mistake.
@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/baton-pipeline/baton/ingest"
 	"github.com/baton-pipeline/baton/schemas"
@@ -186,12 +187,29 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 		"order_status_shown": ingest.Nullable(fields[a.opts.OrderStatusField]),
 		"tags":               tags(detail),
 		"subject":            ingest.Nullable(detail.String("subject")),
+		"description":        ingest.Nullable(clip(detail.String("description"), maxDescription)),
 		"channel":            ingest.Nullable(detail.Object("via").String("channel")),
 		// Zendesk stamps the change with the ticket's updated_at: it is
 		// both when it happened and when the help desk recorded it.
 		"occurred_at": recorded,
 		"recorded_at": recorded,
 	}}, nil
+}
+
+// maxDescription bounds the description carried on: enough for the
+// keywords a customer writes in the first lines, not a whole e-mail thread
+// in every event of the ticket.
+const maxDescription = 2000
+
+// clip cuts s to at most n bytes, at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // customFields returns the configured fields' values this delivery knows:

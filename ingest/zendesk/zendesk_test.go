@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/baton-pipeline/baton/ingest"
 	"github.com/baton-pipeline/baton/ingest/ingesttest"
@@ -163,4 +164,17 @@ func FuzzAdapt(f *testing.F) {
 	seeds = append(seeds, []byte(`{"type":"zen:event-type:ticket.custom_field_changed","detail":{"id":1,"status":"x","tags":"a  b"},"event":{"custom_field":{"id":360001234567},"current":[1]}}`))
 	a := New(secret, Options{OrderNumberField: "360001234567", OrderStatusField: "360007654321", OrderFromExternalID: true})
 	ingesttest.FuzzAdapter(f, a, schemas.Helpdesk, ingest.Request{Received: received}, seeds...)
+}
+
+// TestClipKeepsWholeRunes: a long description is cut to maxDescription
+// bytes without splitting a character.
+func TestClipKeepsWholeRunes(t *testing.T) {
+	long := strings.Repeat("é", maxDescription) // 2 bytes each
+	got := clip("x"+long, maxDescription)
+	if len(got) > maxDescription || !utf8.ValidString(got) || len(got) < maxDescription-1 {
+		t.Errorf("clip gave %d bytes (valid UTF-8: %v), want at most %d whole runes", len(got), utf8.ValidString(got), maxDescription)
+	}
+	if s := "short"; clip(s, maxDescription) != s {
+		t.Errorf("a short description was cut")
+	}
 }

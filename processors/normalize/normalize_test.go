@@ -366,3 +366,21 @@ func TestOldestHeldFollowsHoldsAndReleases(t *testing.T) {
 		t.Fatalf("after releasing everything: %v", got)
 	}
 }
+
+// TestTicketTextIsCarriedForWismoKeywords: a help-desk event's subject and
+// description reach the canonical event (package wismo matches keywords in
+// them); other fields of the ticket as well.
+func TestTicketTextIsCarriedForWismoKeywords(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	out := p.Process(st, normalize.Input{System: schemas.Helpdesk, Ingested: t0,
+		Plain: map[string]any{"event_id": "z-1", "ticket_id": "t-1", "order_id": "o-1", "event_type": "created", "ticket_status": "new",
+			"order_status_shown": nil, "tags": []any{"order_status"}, "subject": "Order #1001", "description": "It hasn't arrived.",
+			"occurred_at": ts(0), "recorded_at": ts(0)}})
+	if len(out.Events) != 1 {
+		t.Fatalf("out = %+v, want one canonical event", out)
+	}
+	v := out.Events[0].Value
+	if v["subject"] != "Order #1001" || v["description"] != "It hasn't arrived." || v["ticket_id"] != "t-1" || !reflect.DeepEqual(v["tags"], []any{"order_status"}) {
+		t.Errorf("canonical event %v: want the ticket's ID, tags, subject and description", v)
+	}
+}

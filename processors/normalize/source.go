@@ -21,6 +21,7 @@ type Source struct {
 	TicketID          string           `json:"ticket_id,omitempty"`
 	Tags              []string         `json:"tags,omitempty"`
 	Subject           string           `json:"subject,omitempty"`
+	Description       string           `json:"description,omitempty"`
 	MessageType       string           `json:"message_type,omitempty"`
 	DeliveryStatus    string           `json:"delivery_status,omitempty"`
 	OccurredAt        time.Time        `json:"occurred_at"`
@@ -76,7 +77,7 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 	ev := Source{
 		System: string(sys), EventID: str("event_id"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
 		TrackingNumber: str("tracking_number"), Carrier: str("carrier"), TicketID: str("ticket_id"),
-		Subject: str("subject"), DeliveryStatus: str("delivery_status"), Ingested: ingested.UTC(),
+		Subject: str("subject"), Description: str("description"), DeliveryStatus: str("delivery_status"), Ingested: ingested.UTC(),
 	}
 	if sys == schemas.Notifications {
 		ev.MessageType = str("status")
@@ -174,5 +175,6 @@ func (ev Source) canonical() Event {
 		"delivery_status":     opt(ev.DeliveryStatus),
 		"revised_date":        optTime(ev.RevisedDate),
 		"subject":             opt(ev.Subject),
+		"description":         opt(ev.Description),
 	}}
 }
