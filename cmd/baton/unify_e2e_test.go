@@ -380,10 +380,11 @@ func (s *stack) assertSameTimeline(withChecks bool) {
 	}
 	if withChecks {
 		// ClickHouse keeps one row per check ID (ReplacingMergeTree, read
-		// with FINAL), so the replay's records are compared as a set: the
-		// checker may close the same check twice with the same content
-		// (a help desk's first sight of an order it saw before: rare, an
-		// open quirk, see the issue 5 note), which stores one row.
+		// with FINAL), and one per WISMO ticket and time, so the replay's
+		// records are compared as sets (a ticket repeated after its order
+		// was evicted, or a check closed twice with the same content —
+		// fixed in the checker, but a set is what the table holds — is
+		// one row).
 		checks, failed := s.storedChecks()
 		comparisons = append(comparisons, comparison{"ClickHouse sync_checks", slices.Compact(slices.Clone(want.checks)), checks},
 			comparison{"ClickHouse failed_syncs", slices.Compact(slices.Clone(want.failed)), failed},

@@ -131,7 +131,7 @@ func clip(s string) string {
 // TicketFromPlain reads a Ticket from a canonical event in the JSON form
 // schemas.Schema.Plain produces (times as RFC 3339 strings or time.Time,
 // nullable fields nil). subject and description are read when present
-// (canonical_event.avsc does not carry them yet).
+// (canonical_event carries both for help-desk events; null elsewhere).
 func TicketFromPlain(p map[string]any) (Ticket, error) {
 	str := func(f string) string { s, _ := p[f].(string); return s }
 	tk := Ticket{ID: str("ticket_id"), Subject: str("subject"), Description: str("description")}
