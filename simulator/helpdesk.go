@@ -48,6 +48,7 @@ func (e *helpdeskEvent) fill(v map[string]any, o *order) {
 	}
 	v["tags"] = tags
 	v["subject"] = t.subject
+	v["description"] = nil // the simulated tickets are recognised by tag or subject
 	v["channel"] = t.channel
 }
 
