@@ -32,8 +32,8 @@ import (
 // sources' own arrival order, whether the stage runs live or replays a
 // month.
 //
-// A partition takes part from its assignment (see expect) and while it has
-// a backlog (records beyond the last one processed): a partition at its end
+// A partition takes part once it has returned records and while it has a
+// backlog (records beyond the last one processed): a partition at its end
 // is waiting for new records, not behind, and is never waited for; nor is
 // one that has returned nothing for idleAfter (Flink's idleness). The
 // slowest lagging partition is never paused and its records are never cut,
@@ -199,32 +199,6 @@ func minus(a, b map[string][]int32) map[string][]int32 {
 		}
 	}
 	return out
-}
-
-// unseenAt is the position of an assigned partition that has not returned
-// records yet: below any record, so it holds the frontier back until it
-// returns its first records or proves idle.
-var unseenAt = time.Unix(0, 0)
-
-// expect registers newly assigned partitions as lagging at unseenAt.
-// Without it a partition took part only once it had returned records, so
-// on a replayed backlog the topics whose first fetch came back first were
-// processed a whole fetch (hours to days of event time) ahead of the
-// others before those were seen. An assigned partition with nothing to
-// fetch holds the others back for idleAfter at most.
-func (a *aligner) expect(assigned map[string][]int32, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for topic, ps := range assigned {
-		if !a.topics[topic] {
-			continue
-		}
-		for _, p := range ps {
-			if _, ok := a.last[topicPartition{topic, p}]; !ok {
-				a.last[topicPartition{topic, p}] = alignPosition{at: unseenAt, lagging: true, seen: now}
-			}
-		}
-	}
 }
 
 // reset forgets every position and resumes what it paused: after a

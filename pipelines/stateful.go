@@ -264,9 +264,6 @@ func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[st
 	for p := range partitionNumbers(assigned) {
 		s.owned[p] = true
 	}
-	if s.align != nil {
-		s.align.expect(assigned, time.Now())
-	}
 	s.cfg.logger.Info(s.cfg.stage+" partitions assigned", "assigned", assigned)
 }
 

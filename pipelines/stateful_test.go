@@ -94,20 +94,6 @@ func TestAlignerCutsABatchAtItsFrontier(t *testing.T) {
 		t.Fatalf("kept %d records, %v for later; want both: no other partition is lagging", len(parts[0].Records), rest)
 	}
 
-	// An assigned partition that has not returned records yet holds the
-	// others back — its backlog may start anywhere — until it returns
-	// some or has returned nothing for idleAfter.
-	c := newAligner(30*time.Second, []string{"dense", "sparse"})
-	c.expect(map[string][]int32{"dense": {0}, "sparse": {0}, "links": {0}}, now)
-	parts = []kgo.FetchTopicPartition{part("sparse", 0, 100, 60, 24*60)}
-	if rest := c.cut(parts, now.Add(time.Second)); len(parts[0].Records) != 0 || len(rest) != 1 {
-		t.Fatalf("kept %d records before dense/0 returned any; want 0", len(parts[0].Records))
-	}
-	parts = []kgo.FetchTopicPartition{part("sparse", 0, 100, 60, 24*60)}
-	if rest := c.cut(parts, now.Add(idleAfter+time.Second)); len(parts[0].Records) != 2 || rest != nil {
-		t.Fatalf("kept %d records once dense/0 proved idle; want both", len(parts[0].Records))
-	}
-
 	// Caught up everywhere (the live case): nothing is cut.
 	b := newAligner(30*time.Second, []string{"dense", "sparse"})
 	parts = []kgo.FetchTopicPartition{part("dense", 0, 13, 1, 2, 3), part("sparse", 0, 12, 5, 9)}
