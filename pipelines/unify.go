@@ -193,8 +193,8 @@ func (u *Unify) Run(ctx context.Context) error { return u.stage.run(ctx) }
 // process decodes one canonical event, runs the processor and produces its
 // outputs. Only a transient failure (registry unreachable) is returned.
 func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, produce func(*kgo.Record)) error {
-	if origin, since, ok := Holdback(r); ok {
-		return u.emit(u.cfg.Processor.Hold(st, origin, since), r.Partition, r.Timestamp, produce)
+	if _, _, ok := Holdback(r); ok {
+		return nil // written by earlier versions (see unify.HoldbacksKey)
 	}
 	dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {

@@ -50,7 +50,6 @@ func runPipeline(ctx context.Context, args []string) error {
 	var unifyCfg unify.Config
 	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
-	fs.DurationVar(&unifyCfg.MaxHoldback, "max-holdback", 0, "let the sync checks wait, up to this far behind the watermark, for carrier scans still held for their tracking link (0, the default: they do not wait; they judge what baton has received, as the ground truth does; a positive value also makes normalize announce its held scans to unify, so pass it to every baton run process)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
 	fs.BoolVar(&unifyCfg.Delays, "delay-notices", true, "detect delays (a missed ship-by, an estimate past the promised delivery, a carrier problem), emit FTC-style delay notices and check the customer was told in time")
@@ -116,8 +115,7 @@ func runPipeline(ctx context.Context, args []string) error {
 		return pipelines.StageConfig{Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, name), Encoders: enc, Decoder: decoder,
 			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Logger: log}
 	}
-	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: pipelines.NewNormalizeMetrics(promReg),
-		AnnounceHoldbacks: unifyCfg.MaxHoldback > 0})
+	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: pipelines.NewNormalizeMetrics(promReg)})
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,12 @@ import (
 // watermark. It is rebuilt from the changelog on assignment (Apply).
 type State struct {
 	orders    map[string]*order
-	watermark int64 // the latest ingest time seen, Unix ms: the stage's only clock
-	swept     int64 // watermark of the last idle sweep
+	watermark int64 // the partition's event-time watermark, Unix ms: when its orders' timers fire
+	// now is the clock of the order being worked on: the time of the event
+	// being applied or of the timer firing (see eventtime.go). Records
+	// carry it, never the watermark, so they do not depend on arrival.
+	now   int64
+	swept int64 // watermark of the last idle sweep
 	// closed holds the closed orders by close time (eviction), timers the
 	// orders by the time their next viewer check falls due. Both are
 	// ordered by (time, order ID), so a restored state acts exactly as the
@@ -36,13 +40,11 @@ type State struct {
 	// before the next Process.
 	heapStale bool
 	strs      map[string]string // interned source status codes
-	// holds are the normalize partitions' holdbacks (see Hold).
-	holds map[int32]int64
 }
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{orders: map[string]*order{}, strs: map[string]string{}, holds: map[int32]int64{}}
+	return &State{orders: map[string]*order{}, strs: map[string]string{}}
 }
 
 // Orders is the number of orders held in memory (a metric).
@@ -138,6 +140,7 @@ func (p *Processor) evict(s *State, out *Output) {
 		if o == nil || o.closed != e.Due {
 			continue // reopened, or already gone: a stale entry
 		}
+		s.now = e.Due + retention + 1
 		p.evictChecks(s, e.Key, o, out)
 		delete(s.orders, e.Key)
 		out.Changes = append(out.Changes, Change{Key: e.Key})
@@ -156,6 +159,7 @@ func (p *Processor) evict(s *State, out *Output) {
 	}
 	slices.Sort(expired)
 	for _, id := range expired {
+		s.now = s.orders[id].touched + idle + 1
 		p.evictChecks(s, id, s.orders[id], out)
 		delete(s.orders, id)
 		out.Changes = append(out.Changes, Change{Key: id})
@@ -177,13 +181,7 @@ func (s *State) Apply(c Change) error {
 		return nil
 	}
 	if c.Key == HoldbacksKey {
-		holds, err := decodeHoldbacks(c.Value)
-		if err != nil {
-			return fmt.Errorf("unify changelog holdbacks: %w", err)
-		}
-		s.holds = holds
-		s.heapStale = true
-		return nil
+		return nil // written by earlier versions; see HoldbacksKey
 	}
 	if c.Key == "" || strings.HasPrefix(c.Key, "\x00") {
 		return fmt.Errorf("unify changelog: unknown key %q", c.Key)
@@ -436,7 +434,55 @@ func appendOrder(b []byte, o *order) []byte {
 	}
 	b = o.checks.AppendBinary(b)
 	b = o.delays.AppendBinary(b)
-	return o.wismo.AppendBinary(b)
+	b = o.wismo.AppendBinary(b)
+	return appendHistory(b, o)
+}
+
+// appendHistory writes the event-time section (see eventtime.go).
+func appendHistory(b []byte, o *order) []byte {
+	b = binary.AppendUvarint(b, uint64(o.revision))
+	b = binary.AppendVarint(b, o.fired)
+	b = binary.AppendVarint(b, o.horizon)
+	b = binary.AppendUvarint(b, uint64(len(o.hist)))
+	for i := range o.hist {
+		e := &o.hist[i]
+		b = binary.AppendVarint(b, e.at)
+		b = appendString(b, e.system.String())
+		b = appendString(b, e.id)
+		b = binary.AppendUvarint(b, uint64(len(e.raw)))
+		b = append(b, e.raw...)
+	}
+	return b
+}
+
+// minHist is the fewest bytes a history entry takes.
+const minHist = 4
+
+// decodeHistory reads the event-time section.
+func (d *orderDecoder) history(o *order) {
+	rev := d.uvarint("revision")
+	if rev > 1<<32-1 {
+		d.fail("revision", "%d is not a uint32", rev)
+	}
+	o.revision = uint32(rev)
+	o.fired = d.varint("fired")
+	o.horizon = d.varint("horizon")
+	n := d.count("history", minHist)
+	if n > 0 {
+		o.hist = make([]histEntry, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		e := &o.hist[i]
+		e.at = d.varint("history time")
+		name := string(d.bytes("history system"))
+		y, ok := sysByName[name]
+		if !ok && d.err == nil {
+			d.fail("history system", "unknown system %q", name)
+		}
+		e.system = y
+		e.id = string(d.bytes("history event ID"))
+		e.raw = slices.Clone(d.bytes("history event"))
+	}
 }
 
 // set maps a reached mask (bit per st) onto the status table's positions.
@@ -718,15 +764,19 @@ func (s *State) decodeOrder(b []byte) (*order, error) {
 			o.delays = delays
 			if d.err == nil && len(more) > 0 {
 				tickets, tail, err := wismo.DecodeOrder(more)
-				switch {
-				case err != nil:
+				if err != nil {
 					d.start = len(b) - len(more)
 					d.fail("wismo", "%v", err)
-				case len(tail) != 0:
-					d.start = len(b) - len(tail)
-					d.fail("record", "%d trailing bytes", len(tail))
 				}
 				o.wismo = tickets
+				if d.err == nil && len(tail) > 0 {
+					d.off = len(b) - len(tail)
+					d.history(o)
+					if d.err == nil && d.off != len(b) {
+						d.start = d.off
+						d.fail("record", "%d trailing bytes", len(b)-d.off)
+					}
+				}
 			}
 		}
 	}
