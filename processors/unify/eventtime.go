@@ -182,6 +182,7 @@ func (p *Processor) correct(st *State, o *order, ev *event, e histEntry, out *Ou
 		return err
 	}
 	n.revision = o.revision + 1
+	n.saved = i // the entries from the late one on moved
 	n.closed, n.touched = max(n.closed, 0), max(n.touched, o.touched)
 	st.orders[id] = n
 	if n.closed != 0 {

@@ -59,6 +59,7 @@ type order struct {
 	// order; the latest due time of a timer fired; the horizon its timers
 	// have fired up to; how many times it was recomputed for a late event.
 	hist     []histEntry
+	saved    int // history entries in the changelog (not stored: all, after a restore)
 	fired    int64
 	horizon  int64
 	revision uint32

@@ -282,7 +282,7 @@ func (p *Processor) finish(st *State, out *Output, advanced bool, touched []stri
 	for _, id := range touched {
 		if o := st.orders[id]; o != nil {
 			p.schedule(st, id, o)
-			out.Changes = append(out.Changes, Change{Key: id, Value: encodeOrder(o)})
+			out.Changes = appendOrderChanges(out.Changes, id, o)
 		}
 	}
 	p.evict(st, out)
