@@ -93,6 +93,10 @@ type Normalize struct {
 	// their last record; both serve idle announcements.
 	position map[string]int64
 	idleSent map[string]bool
+	// eventTime is the latest event time (recorded_at) processed per
+	// link-source partition: how far it took the partition, announced at
+	// the batch's end.
+	eventTime map[string]time.Time
 	// linkPartitioner picks a link's partition as the producer would.
 	linkPartitioner kgo.TopicPartitioner
 }
@@ -102,7 +106,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{},
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, eventTime: map[string]time.Time{},
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
@@ -137,7 +141,7 @@ func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
 func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.position, n.idleSent = map[string]int64{}, map[string]bool{}
+	n.position, n.idleSent, n.eventTime = map[string]int64{}, map[string]bool{}, map[string]time.Time{}
 }
 
 // endBatch announces, to every links partition, how far this batch (as
@@ -154,9 +158,9 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.
 		}
 		last := fp.Records[len(fp.Records)-1]
 		idle := last.Offset+1 >= fp.HighWatermark
-		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: last.Timestamp, Idle: idle}] = true
 		key := fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)
 		n.mu.Lock()
+		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: n.eventTime[key], Idle: idle}] = true
 		n.position[key] = last.Offset + 1
 		n.idleSent[key] = idle
 		n.mu.Unlock()
@@ -250,6 +254,14 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		in.System, in.Plain = sys, plain
 	}
 	out := n.cfg.Processor.Process(st, in)
+	if isLinkSource(in.System) && !out.EventTime.IsZero() {
+		key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
+		n.mu.Lock()
+		if out.EventTime.After(n.eventTime[key]) {
+			n.eventTime[key] = out.EventTime
+		}
+		n.mu.Unlock()
+	}
 	return n.emit(in, out, produce)
 }
 
@@ -309,7 +321,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		n.cfg.NormMetrics.Canonical.WithLabelValues(ev.Value["source_system"].(string), status).Inc()
 	}
 	for _, l := range out.Links {
-		b, err := linkEnc.EncodePlain(linkValue(l, in.Ingested))
+		b, err := linkEnc.EncodePlain(linkValue(l))
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
@@ -429,14 +441,16 @@ func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produc
 	return nil
 }
 
-func linkValue(l normalize.Link, ingested time.Time) map[string]any {
+// linkValue is a link's links-topic record; its watermark is the linking
+// event's recorded_at (event time: see normalize.SourceWatermark).
+func linkValue(l normalize.Link) map[string]any {
 	var shipment any
 	if l.ShipmentID != "" {
 		shipment = l.ShipmentID
 	}
 	return map[string]any{"tracking_number": l.TrackingNumber, "order_id": l.OrderID, "shipment_id": shipment,
 		"source_system": l.SourceSystem, "source_partition": int(l.SourcePartition), "source_event_id": l.SourceEventID,
-		"occurred_at": l.OccurredAt, "watermark": ingested}
+		"occurred_at": l.OccurredAt, "watermark": l.RecordedAt}
 }
 
 // linksInput reads a links-topic record: a link, or a watermark when it
@@ -456,7 +470,7 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 		return normalize.Input{}, fmt.Errorf("tracking link: occurred_at: %w", err)
 	}
 	l := normalize.Link{TrackingNumber: str("tracking_number"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
-		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at}
+		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at, RecordedAt: wm}
 	if l.OrderID == "" {
 		return normalize.Input{}, errors.New("tracking link without order ID")
 	}

@@ -108,6 +108,9 @@ type statefulConfig[S any] struct {
 	// st, producing its outputs (changelog included) through produce.
 	// Only a transient failure is returned: bad input is dead-lettered.
 	process func(ctx context.Context, st S, r *kgo.Record, produce func(*kgo.Record)) error
+	// order, optional, gives the batch's records in the order to process
+	// them (default: mergeByTimestamp's); unify orders them by event time.
+	order func(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error)
 	// endBatch, optional, runs inside the transaction after the batch's
 	// records (normalize announces its progress there).
 	endBatch func(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error
@@ -594,6 +597,23 @@ func mergeByTimestamp(parts []kgo.FetchTopicPartition, f func(*kgo.Record) error
 	return err
 }
 
+// eachRecord calls f with the batch's records in the stage's order.
+func (s *stateful[S]) eachRecord(ctx context.Context, parts []kgo.FetchTopicPartition, f func(*kgo.Record) error) error {
+	if s.cfg.order == nil {
+		return mergeByTimestamp(parts, f)
+	}
+	recs, err := s.cfg.order(ctx, parts)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // mergeOrder calls next with each record of parts, as (part, index), in
 // mergeByTimestamp's order, until next returns false.
 func mergeOrder(parts []kgo.FetchTopicPartition, next func(i, j int) bool) {
@@ -720,7 +740,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 			}
 			states[fp.Partition] = st
 		}
-		procErr = mergeByTimestamp(parts, func(r *kgo.Record) error {
+		procErr = s.eachRecord(ctx, parts, func(r *kgo.Record) error {
 			if r.Attrs.IsControl() {
 				return nil
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -144,6 +145,10 @@ type Unify struct {
 	stage *stateful[*unify.State]
 	dead  *DeadLetters
 
+	// decoded holds the batch's canonical events, decoded to order the
+	// batch by event time (eventTimeOrder), for process.
+	decoded map[*kgo.Record]map[string]any
+
 	mu sync.Mutex
 	// clock is, per partition, the latest record timestamp (or idle
 	// advance) and the wall-clock time it was seen, for idle advances.
@@ -168,6 +173,7 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 	}
 	sc.size = func(st *unify.State) int { return st.Orders() }
 	sc.process = u.process
+	sc.order = u.eventTimeOrder
 	if cfg.IdleAdvance > 0 {
 		sc.idle = u.advanceIdle
 		sc.revoked = func() { // another process may move them meanwhile
@@ -196,14 +202,18 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	if _, _, ok := Holdback(r); ok {
 		return nil // written by earlier versions (see unify.HoldbacksKey)
 	}
-	dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
-	if errors.Is(err, schemas.ErrUndecodable) {
-		return u.dead.Emit(r, ReasonUndecodable, err, produce)
+	plain, ok := u.decoded[r]
+	if !ok {
+		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			return u.dead.Emit(r, ReasonUndecodable, err, produce)
+		}
+		if err != nil {
+			return err
+		}
+		plain = dec.Schema.Plain(dec.Native)
 	}
-	if err != nil {
-		return err
-	}
-	out := u.cfg.Processor.Process(st, unify.Input{Plain: dec.Schema.Plain(dec.Native), Ingested: r.Timestamp})
+	out := u.cfg.Processor.Process(st, unify.Input{Plain: plain, Ingested: r.Timestamp})
 	if out.Rejected != nil {
 		return u.dead.Emit(r, ReasonInvalidRecord, out.Rejected, produce)
 	}
@@ -213,6 +223,48 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	}
 	u.mu.Unlock()
 	return u.emit(out, r.Partition, r.Timestamp, produce)
+}
+
+// eventTimeOrder decodes the batch and orders it by event time (the
+// order unify.EventTime gives), so that an order's events that
+// arrived out of order within one batch are applied in order instead of
+// one correcting another (see processors/unify, "Event time"); the
+// results do not depend on it, only the corrections sent. Records that do
+// not decode keep their place at the front, for process to dead-letter.
+func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error) {
+	u.decoded = map[*kgo.Record]map[string]any{}
+	var recs, bad []*kgo.Record
+	at := map[*kgo.Record]unify.EventTime{}
+	err := mergeByTimestamp(parts, func(r *kgo.Record) error {
+		if _, _, ok := Holdback(r); ok || r.Attrs.IsControl() {
+			bad = append(bad, r)
+			return nil
+		}
+		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			bad = append(bad, r)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		plain := dec.Schema.Plain(dec.Native)
+		t, ok := unify.EventTimeOf(plain)
+		if !ok {
+			bad = append(bad, r)
+			return nil
+		}
+		u.decoded[r], at[r] = plain, t
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(recs, func(a, b *kgo.Record) int {
+		return at[a].Compare(at[b])
+	})
+	return append(bad, recs...), nil
 }
 
 // advanceIdle, on a quiet poll, advances the watermark of every owned

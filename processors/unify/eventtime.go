@@ -56,6 +56,26 @@ func compareKey(at int64, y sys, id string, bt int64, by sys, bid string) int {
 	return cmp.Compare(id, bid)
 }
 
+// EventTime is a canonical event's place in its order's event time:
+// recorded_at, then system, then source event ID.
+type EventTime struct {
+	at     int64
+	system sys
+	id     string
+}
+
+// EventTimeOf reads a canonical event's (Plain form) place in event time;
+// ok is false when it does not parse (the stage dead-letters it).
+func EventTimeOf(plain map[string]any) (t EventTime, ok bool) {
+	ev, err := parseEvent(Input{Plain: plain, Ingested: time.UnixMilli(1)})
+	return EventTime{ev.recorded, ev.system, ev.eventID}, err == nil
+}
+
+// Compare orders event times as an order applies its events. A stage that
+// sorts a batch by it sends fewer corrections; the results are the same in
+// any order.
+func (t EventTime) Compare(u EventTime) int { return compareKey(t.at, t.system, t.id, u.at, u.system, u.id) }
+
 func (e *histEntry) compare(ev *event) int {
 	return compareKey(e.at, e.system, e.id, ev.recorded, ev.system, ev.eventID)
 }
