@@ -118,6 +118,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	sc.apply = func(st *normalize.State, key string, value []byte) error {
 		return st.Apply(normalize.Change{Key: key, Value: value})
 	}
+	sc.watermark = func(st *normalize.State) time.Time { return st.Watermark }
 	sc.size = func(st *normalize.State) int { return st.Size() }
 	sc.process, sc.endBatch, sc.idle, sc.revoked = n.process, n.endBatch, n.announceIdle, n.forgetPositions
 	sc.alignTopics, sc.alignWindow = inputs[1:], cfg.AlignWindow

@@ -25,6 +25,7 @@ type StageMetrics struct {
 	StateEntries   *prometheus.GaugeVec     // stage
 	RestoreSeconds *prometheus.HistogramVec // stage
 	Transactions   *prometheus.CounterVec   // stage, outcome (committed, aborted)
+	EventTime      *EventTimeMetrics
 }
 
 // NewStageMetrics creates and registers the collectors.
@@ -38,6 +39,7 @@ func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
 			Help: "Kafka transactions of a stage by outcome (committed, aborted, fenced); an aborted or fenced one has its input processed again."}, []string{"stage", "outcome"}),
 	}
 	reg.MustRegister(m.StateEntries, m.RestoreSeconds, m.Transactions)
+	m.EventTime = NewEventTimeMetrics(reg)
 	return m
 }
 
@@ -104,6 +106,9 @@ type statefulConfig[S any] struct {
 	apply func(st S, key string, value []byte) error
 	// size is the number of entries a state holds (the gauge).
 	size func(st S) int
+	// watermark, optional, is a state's event-time clock: the stage's
+	// watermark metric is the least advanced of its partitions'.
+	watermark func(st S) time.Time
 	// process handles one input record of the partition whose state is
 	// st, producing its outputs (changelog included) through produce.
 	// Only a transient failure is returned: bad input is dead-lettered.
@@ -909,10 +914,17 @@ func (s *stateful[S]) updateGauge() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var size int
+	var least time.Time
 	for _, st := range s.states {
 		size += s.cfg.size(st)
+		if s.cfg.watermark != nil {
+			if w := s.cfg.watermark(st); !w.IsZero() && (least.IsZero() || w.Before(least)) {
+				least = w
+			}
+		}
 	}
 	s.cfg.stageMetrics.StateEntries.WithLabelValues(s.cfg.stage).Set(float64(size))
+	s.cfg.stageMetrics.EventTime.SetWatermark(s.cfg.stage, least)
 }
 
 // caughtUp reports whether the group's committed offsets reached the end

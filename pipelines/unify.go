@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -150,8 +151,8 @@ type Unify struct {
 	decoded map[*kgo.Record]map[string]any
 
 	mu sync.Mutex
-	// clock is, per partition, the latest record timestamp (or idle
-	// advance) and the wall-clock time it was seen, for idle advances.
+	// clock is, per partition, the event-time watermark (or idle advance)
+	// and the wall-clock time it was reached, for idle advances.
 	clock map[int32]partitionClock
 }
 
@@ -172,6 +173,7 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 		return st.Apply(unify.Change{Key: key, Value: value})
 	}
 	sc.size = func(st *unify.State) int { return st.Orders() }
+	sc.watermark = (*unify.State).Watermark
 	sc.process = u.process
 	sc.order = u.eventTimeOrder
 	if cfg.IdleAdvance > 0 {
@@ -218,10 +220,14 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 		return u.dead.Emit(r, ReasonInvalidRecord, out.Rejected, produce)
 	}
 	u.mu.Lock()
-	if c := u.clock[r.Partition]; r.Timestamp.After(c.at) || c.wall.IsZero() {
-		u.clock[r.Partition] = partitionClock{at: r.Timestamp, wall: time.Now()}
+	if c, w := u.clock[r.Partition], st.Watermark(); w.After(c.at) || c.wall.IsZero() {
+		u.clock[r.Partition] = partitionClock{at: w, wall: time.Now()}
 	}
 	u.mu.Unlock()
+	if out.Late {
+		system, _ := plain["source_system"].(string)
+		u.cfg.StageMetrics.EventTime.LateEvents.WithLabelValues("unify", system).Inc()
+	}
 	return u.emit(out, r.Partition, r.Timestamp, produce)
 }
 
@@ -310,6 +316,7 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 		u.clock[p] = partitionClock{at: at, wall: now}
 	}
 	u.mu.Unlock()
+	u.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues("unify").Add(float64(len(advances)))
 	return nil
 }
 
@@ -325,6 +332,9 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 	m.Regressions.Add(float64(out.Regressions))
 	m.Evicted.WithLabelValues("closed").Add(float64(out.Evicted))
 	m.Evicted.WithLabelValues("idle").Add(float64(out.Expired))
+	for _, c := range out.Corrections {
+		u.cfg.StageMetrics.EventTime.Corrected.WithLabelValues(c.Kind, strconv.FormatBool(c.Retracted)).Inc()
+	}
 	topics := u.cfg.Topics
 	for _, t := range out.Transitions {
 		if err := u.produceValue(topics.Transitions().Name, t.Key, t.Value, at, produce); err != nil {

@@ -74,7 +74,9 @@ func EventTimeOf(plain map[string]any) (t EventTime, ok bool) {
 // Compare orders event times as an order applies its events. A stage that
 // sorts a batch by it sends fewer corrections; the results are the same in
 // any order.
-func (t EventTime) Compare(u EventTime) int { return compareKey(t.at, t.system, t.id, u.at, u.system, u.id) }
+func (t EventTime) Compare(u EventTime) int {
+	return compareKey(t.at, t.system, t.id, u.at, u.system, u.id)
+}
 
 func (e *histEntry) compare(ev *event) int {
 	return compareKey(e.at, e.system, e.id, ev.recorded, ev.system, ev.eventID)
@@ -226,6 +228,9 @@ const (
 	kindTicket
 )
 
+// kindNames are the kinds' names (metric labels).
+var kindNames = [...]string{kindTransition: "transition", kindCheck: "sync_check", kindFailed: "failed_sync", kindNotice: "delay_notice", kindTicket: "wismo_ticket"}
+
 // outputID is a record's identity in its ClickHouse table.
 type outputID struct {
 	kind outputKind
@@ -283,6 +288,7 @@ func diffOutputs(before, after Output, revision uint32, out *Output) {
 			v = maps.Clone(v)
 		}
 		stampVersion(id.kind, v, revision)
+		out.Corrections = append(out.Corrections, Correction{Kind: kindNames[id.kind], Retracted: !ok})
 		key, _ := v["order_id"].(string)
 		r := synccheck.Record{Key: key, Value: v}
 		switch id.kind {

@@ -203,6 +203,15 @@ type Output struct {
 	// higher version, vanished ones retracted).
 	Late      bool
 	Corrected int
+	// Corrections lists the records the correction re-emitted, by kind
+	// (transition, sync_check, failed_sync, delay_notice, wismo_ticket).
+	Corrections []Correction
+}
+
+// Correction is one record a correction re-emitted.
+type Correction struct {
+	Kind      string
+	Retracted bool
 }
 
 // event is the part of a canonical event the stage reads.

@@ -83,6 +83,27 @@ type Position struct {
 	Offset    int64
 }
 
+// Revision is a correctable record's version and whether it was
+// retracted (migration 0007): a late event re-emits a changed record with
+// a higher version, and one that no longer exists retracted.
+type Revision struct {
+	Version   uint64
+	Retracted bool
+}
+
+// revisionOf reads a record's version and retracted (0 and false when
+// absent: written before corrections).
+func revisionOf(plain map[string]any) Revision {
+	v, _ := plain["version"].(int64)
+	r, _ := plain["retracted"].(bool)
+	return Revision{Version: uint64(max(v, 0)), Retracted: r}
+}
+
+// revisionColumns are the Revision's columns, last in an insert.
+const revisionColumns = ", version, retracted"
+
+func (r Revision) values(vals ...any) []any { return append(vals, r.Version, uint8of(r.Retracted)) }
+
 // SetPosition records where the row's record was read.
 func (p *Position) SetPosition(topic string, partition int32, offset int64) {
 	p.Topic, p.Partition, p.Offset = topic, partition, offset
