@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
+.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency determinism clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -48,6 +48,9 @@ bench-e2e:
 
 bench-latency: ## pipeline latency p50/p95/p99 per stage, live at a steady BENCH_RATE events/s for BENCH_SECONDS s
 	scripts/bench-latency.sh $(BENCH_RATE) $(BENCH_SECONDS)
+
+determinism: dev-up ## the determinism harness at ORDERS orders (SEED): every table identical under load, reordering, rebalances, kills, live and backfill
+	BATON_DETERMINISM_ORDERS=$(ORDERS) BATON_DETERMINISM_SEED=$(SEED) $(GO) test -count=1 -timeout 6h -run TestDeterminismHarness -v ./cmd/baton/
 
 clean:
 	rm -rf bin
