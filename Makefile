@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
+.PHONY: build demo test test-chdb test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -34,6 +34,10 @@ demo: build dev-up ## simulate orders, run the pipeline until caught up, print t
 
 test: ## install what is missing, start the dev stack, run every check and test with -race, stop what it started
 	scripts/test.sh
+
+test-chdb: ## the sink, report, documented and Grafana query tests against current ClickHouse (chDB, installed by scripts/install-deps.sh)
+	scripts/install-deps.sh
+	CHDB_LIB_PATH=$$(scripts/chdb.sh) $(GO) test -tags chdb -count=1 ./sinks/clickhouse/...
 
 lint: ## gofmt, go vet, go.mod tidy
 	scripts/lint.sh

@@ -7,6 +7,7 @@ if [ -n "$unformatted" ]; then
   echo "lint: not gofmt-formatted:" >&2; echo "$unformatted" >&2; exit 1
 fi
 go vet ./...
+go vet -tags chdb ./sinks/...
 cp go.mod /tmp/baton-go.mod.$$; cp go.sum /tmp/baton-go.sum.$$
 go mod tidy
 if ! cmp -s go.mod /tmp/baton-go.mod.$$ || ! cmp -s go.sum /tmp/baton-go.sum.$$; then

@@ -39,8 +39,8 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Open connects and pings.
 func Open(ctx context.Context, cfg Config) (*Client, error) {
-	if !identifier.MatchString(cfg.Database) {
-		return nil, fmt.Errorf("clickhouse database name %q: want letters, digits and underscores", cfg.Database)
+	if err := checkDatabase(cfg.Database); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
@@ -60,6 +60,26 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("clickhouse %s: ping: %w", cfg.Addr, err)
 	}
 	return &Client{conn: conn, db: cfg.Database}, nil
+}
+
+// NewClient binds an open connection to baton's database. It lets the
+// same migrations, writers and queries run over another implementation of
+// the driver (the chDB test backend, package chdb); the connection's own
+// default database is never relied on.
+func NewClient(conn driver.Conn, database string) (*Client, error) {
+	if err := checkDatabase(database); err != nil {
+		return nil, err
+	}
+	return &Client{conn: conn, db: database}, nil
+}
+
+// checkDatabase refuses a database name that is not a plain identifier:
+// it is spliced into SQL.
+func checkDatabase(name string) error {
+	if !identifier.MatchString(name) {
+		return fmt.Errorf("clickhouse database name %q: want letters, digits and underscores", name)
+	}
+	return nil
 }
 
 // Close closes the pool.
