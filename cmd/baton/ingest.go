@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,12 +83,14 @@ Flags:`)
 	debeziumBrokers := fs.String("debezium-brokers", envOr("BATON_DEBEZIUM_BROKERS", ""), "brokers of the cluster Kafka Connect writes to; defaults to --brokers (env BATON_DEBEZIUM_BROKERS)")
 	debeziumGroup := fs.String("debezium-group", envOr("BATON_DEBEZIUM_GROUP", defaultDebeziumGroup), "consumer group of the Debezium topic consumer (env BATON_DEBEZIUM_GROUP)")
 	debeziumColumns := fs.String("debezium-columns", envOr("BATON_DEBEZIUM_COLUMNS", ""), "order table columns as field=column pairs, e.g. order_id=id,status=state (fields: "+strings.Join(columnFields(), ", ")+"; unnamed fields keep the defaults) (env BATON_DEBEZIUM_COLUMNS)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	var lf logFlags
+	lf.register(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
 	}
 	cols, err := parseColumns(*debeziumColumns)
 	if err != nil {
@@ -96,7 +99,6 @@ Flags:`)
 	if secrets.debezium == "" {
 		secrets.debezium = secrets.webhook
 	}
-	log := newLogger()
 
 	adapters, disabled := ingestAdapters(secrets, zdOpts, cols)
 	for _, v := range sortedKeys(disabled) {

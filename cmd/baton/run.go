@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
@@ -57,10 +58,15 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.BoolVar(&unifyCfg.Wismo, "wismo", true, "classify help-desk tickets as WISMO (\"where is my order?\") and attribute each to the cause visible when the customer asked (a viewer out of sync, a delay not notified, a carrier exception, none)")
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	var lf logFlags
+	lf.register(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
-	log := newLogger()
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
 	cfg.Logger = log
 	cfg.Group = pipelines.StageGroup(*appID, "sink")
 	cfg.Brokers = kf.brokerList()

@@ -82,12 +82,8 @@ func statusmapShow(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	system := fs.String("system", "", "only this system's map (storefront, oms, wms, carrier, helpdesk, notifications)")
 	dir := fs.String("dir", "", "map directory (default: the embedded maps)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "baton statusmap show: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	systems := schemas.Systems
 	if *system != "" {

@@ -82,6 +82,16 @@ func checkDatabase(name string) error {
 	return nil
 }
 
+// DatabaseExists says whether baton's database exists: readers call it
+// to tell "nothing stored yet" from a failure.
+func (c *Client) DatabaseExists(ctx context.Context) (bool, error) {
+	var n uint64
+	if err := c.conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = '"+c.db+"'").Scan(&n); err != nil {
+		return false, fmt.Errorf("clickhouse: look up database %s: %w", c.db, err)
+	}
+	return n > 0, nil
+}
+
 // Close closes the pool.
 func (c *Client) Close() error { return c.conn.Close() }
 
