@@ -47,7 +47,9 @@ func runIngest(ctx context.Context, args []string) error {
 
 Runs the webhook gateway: POST /webhooks/{shopify,easypost,aftership,zendesk,
 debezium,wms,notifications} adapts each vendor's payload to its source topic and
-answers 200 only after Kafka acknowledged every event; GET /healthz. A vendor
+answers 200 only after Kafka acknowledged every event; GET /healthz (alive),
+GET /readyz (200 once it can produce to Kafka). It starts without Kafka and
+answers deliveries 503 with Retry-After until it can produce. A vendor
 whose secret is unset is disabled (its endpoint answers 404 saying so). With
 --debezium-topic it also consumes Debezium change events from Kafka.
 See ingest/README.md for pointing each vendor at it.
@@ -131,6 +133,9 @@ Flags:`)
 		ShutdownTimeout: *shutdownTimeout,
 		Metrics:         ingest.NewMetrics(promReg, nil),
 		Logger:          log,
+		// Kafka may be away while the gateway starts: it answers 503
+		// until it can produce.
+		ConnectInBackground: true,
 	})
 	if err != nil {
 		return err
