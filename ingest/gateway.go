@@ -175,6 +175,11 @@ func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
 			return nil, fmt.Errorf("ingest gateway: two adapters for vendor %q", v)
 		}
 		g.adapters[v] = a
+		// Counters start at zero, so an alert's rate sees the first failure.
+		for _, outcome := range []string{OutcomeAccepted, OutcomeUnauthorized, OutcomeUnavailable, OutcomeMalformed, OutcomeInvalid} {
+			g.metrics.Requests.WithLabelValues(v, outcome)
+		}
+		g.metrics.SignatureFailures.WithLabelValues(v)
 	}
 	src, err := pipelines.NewSourceRecord(cfg.Topics)
 	if err != nil {
