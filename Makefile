@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-chdb test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
+.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -39,7 +39,11 @@ test-chdb: ## the sink, report, documented and Grafana query tests against curre
 	scripts/install-deps.sh
 	CHDB_LIB_PATH=$$(scripts/chdb.sh) $(GO) test -tags chdb -count=1 ./sinks/clickhouse/...
 
-lint: ## gofmt, go vet, go.mod tidy
+alert-test: ## a firing rule reaches a webhook: Prometheus (deploy/prometheus/rules) → Alertmanager (deploy/alertmanager) → a local receiver
+	scripts/install-deps.sh
+	$(GO) test -count=1 -run 'TestFiringRuleReachesTheWebhook|TestAlertRoutes' -v ./deploy/
+
+lint: ## gofmt, go vet, go.mod tidy, docker-compose.yml against the Compose specification
 	scripts/lint.sh
 
 bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run (latency: make bench-latency)
