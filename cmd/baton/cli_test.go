@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -115,5 +118,44 @@ func TestLogFormatsAndLevels(t *testing.T) {
 	log.Debug("partitions assigned", "assigned", assigned)
 	if want := `assigned="baton.canonical:0,1,2 baton.changelog:3"`; !strings.Contains(buf.String(), want) {
 		t.Errorf("text log %q lacks %s", buf.String(), want)
+	}
+}
+
+// TestREADMEDocumentsEveryEnvironmentVariable: every BATON_* variable the
+// commands read is named in README's configuration table.
+func TestREADMEDocumentsEveryEnvironmentVariable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(readme, []byte("## Configuration"))
+	end := bytes.Index(readme, []byte("## Architecture"))
+	if start < 0 || end < start {
+		t.Fatal("README.md: no Configuration section before Architecture")
+	}
+	table := string(readme[start:end])
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range regexp.MustCompile(`"(BATON_[A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+			seen++
+			if !strings.Contains(table, "`"+v[1]+"`") {
+				t.Errorf("%s reads %s, which README's Configuration table does not name", f, v[1])
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("found only %d BATON_* variables in the commands: is the pattern still right?", seen)
 	}
 }
