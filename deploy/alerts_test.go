@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
 )
 
 // tool finds one of the names of a Debian package's binary; a missing one
@@ -26,16 +27,6 @@ func tool(t *testing.T, names ...string) string {
 	}
 	t.Fatalf("none of %v on PATH: run scripts/install-deps.sh (Debian packages prometheus, prometheus-alertmanager)", names)
 	return ""
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // alertmanagerConfig is deploy/alertmanager/alertmanager.yml for a test:
@@ -127,7 +118,7 @@ func TestFiringRuleReachesTheWebhook(t *testing.T) {
 	}))
 	defer target.Close()
 
-	amAddr, promAddr, dir := freePort(t), freePort(t), t.TempDir()
+	amAddr, promAddr, dir := testenv.FreeAddr(t), testenv.FreeAddr(t), t.TempDir()
 	amOut := start(t, am, "--config.file="+alertmanagerConfig(t, receiver.URL+"/alerts"), "--storage.path="+filepath.Join(dir, "am"),
 		"--web.listen-address="+amAddr, "--cluster.listen-address=")
 	rules, err := filepath.Abs("prometheus/rules/*.yml")

@@ -104,6 +104,17 @@ func readableAttr(_ []string, a slog.Attr) slog.Attr {
 	return slog.String(a.Key, strings.Join(parts, " "))
 }
 
+// parseLogged registers the log flags of a long-running command, parses
+// args (no positional arguments) and returns the logger they ask for.
+func parseLogged(fs *flag.FlagSet, args []string) (*slog.Logger, error) {
+	var lf logFlags
+	lf.register(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return nil, err
+	}
+	return lf.logger(os.Stderr)
+}
+
 // newLogger is the default logger (text, info), for commands without log
 // flags.
 func newLogger() *slog.Logger {

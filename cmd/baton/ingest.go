@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,12 +84,7 @@ Flags:`)
 	debeziumBrokers := fs.String("debezium-brokers", envOr("BATON_DEBEZIUM_BROKERS", ""), "brokers of the cluster Kafka Connect writes to; defaults to --brokers (env BATON_DEBEZIUM_BROKERS)")
 	debeziumGroup := fs.String("debezium-group", envOr("BATON_DEBEZIUM_GROUP", defaultDebeziumGroup), "consumer group of the Debezium topic consumer (env BATON_DEBEZIUM_GROUP)")
 	debeziumColumns := fs.String("debezium-columns", envOr("BATON_DEBEZIUM_COLUMNS", ""), "order table columns as field=column pairs, e.g. order_id=id,status=state (fields: "+strings.Join(columnFields(), ", ")+"; unnamed fields keep the defaults) (env BATON_DEBEZIUM_COLUMNS)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	log, err := parseLogged(fs, args)
 	if err != nil {
 		return err
 	}

@@ -40,25 +40,9 @@ func TestIngestStartsWithoutKafka(t *testing.T) {
 	cmd, stderr, exited := startIngest(t, ctx, listen, []string{"--metrics-addr", metrics, "--retry-after", "3s"},
 		"BATON_BROKERS="+brokerAddr, "BATON_TOPIC_PREFIX="+prefix)
 	base := "http://" + listen
-	get := func(path string) (int, http.Header, string) {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
-	n := 0
-	deliver := func() (string, int, http.Header) {
-		n++
-		id := fmt.Sprintf("w-%d", n)
-		body := []byte(`{"event_id":"` + id + `","order_id":"o-1","warehouse_id":"DC1","status":"picked","items":[],"occurred_at":"2026-11-01T10:00:00Z"}`)
-		h := http.Header{}
-		h.Set(generic.SignatureHeader, generic.Sign("generic-shh", body))
-		code, hdr, _ := postWebhook(t, base, "wms", h, body)
-		return id, code, hdr
-	}
+	get := func(path string) (int, http.Header, string) { return httpGet(t, base+path) }
+	wms := &wmsSender{t: t, base: base}
+	deliver := wms.send
 
 	if code, _, body := get("/healthz"); code != 200 || !strings.Contains(body, `"kafka":"connecting`) {
 		t.Errorf("/healthz without Kafka: %d %s, want 200 saying Kafka is connecting", code, body)
@@ -100,42 +84,13 @@ func TestIngestStartsWithoutKafka(t *testing.T) {
 		acked = append(acked, id)
 	}
 
-	stored := map[string]bool{}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokerAddr), kgo.ConsumeTopics(pipelines.NewTopics(prefix).Source(schemas.WMS).Name),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	dec := (&stack{t: t}).decoder()
-	for missing := len(acked); missing > 0 && ctx.Err() == nil; {
-		f := cl.PollFetches(ctx)
-		f.EachRecord(func(r *kgo.Record) {
-			if d, err := dec.Decode(ctx, r.Value); err == nil {
-				stored[d.Native["event_id"].(string)] = true
-			}
-		})
-		missing = 0
-		for _, id := range acked {
-			if !stored[id] {
-				missing++
-			}
-		}
-	}
-	for _, id := range acked {
-		if !stored[id] {
-			t.Errorf("delivery %s was answered 200 but is not in the topic", id)
-		}
+	for _, id := range missingEvents(t, ctx, brokerAddr, pipelines.NewTopics(prefix).Source(schemas.WMS).Name, acked) {
+		t.Errorf("delivery %s was answered 200 but is not in the topic", id)
 	}
 
-	resp, err := http.Get("http://" + metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	m := scrape(t, metrics)
 	for _, want := range []string{"baton_ingest_kafka_ready 1", `baton_webhook_requests_total{outcome="unavailable",vendor="wms"}`} {
-		if !strings.Contains(string(m), want) {
+		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
@@ -146,4 +101,63 @@ func TestIngestStartsWithoutKafka(t *testing.T) {
 	if !strings.Contains(stderr.String(), "Kafka is reachable: accepting deliveries") {
 		t.Errorf("log does not say Kafka became reachable:\n%s", stderr.String())
 	}
+}
+
+// missingEvents reads topic on brokers until every event ID of ids is in
+// it, or ctx ends, and returns those not found.
+func missingEvents(t *testing.T, ctx context.Context, brokers, topic string, ids []string) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	dec := (&stack{t: t}).decoder()
+	stored := map[string]bool{}
+	for {
+		var missing []string
+		for _, id := range ids {
+			if !stored[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 || ctx.Err() != nil {
+			return missing
+		}
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if d, err := dec.Decode(ctx, r.Value); err == nil {
+				stored[d.Native["event_id"].(string)] = true
+			}
+		})
+	}
+}
+
+// httpGet returns the status, headers and body of GET url.
+func httpGet(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// wmsSender delivers signed WMS events w-1, w-2, … to a gateway.
+type wmsSender struct {
+	t    *testing.T
+	base string
+	n    int
+}
+
+// send delivers the next event; it returns its ID and the answer.
+func (w *wmsSender) send() (string, int, http.Header) {
+	w.n++
+	id := fmt.Sprintf("w-%d", w.n)
+	body := []byte(`{"event_id":"` + id + `","order_id":"o-1","warehouse_id":"DC1","status":"picked","items":[],"occurred_at":"2026-11-01T10:00:00Z"}`)
+	h := http.Header{}
+	h.Set(generic.SignatureHeader, generic.Sign("generic-shh", body))
+	code, hdr, _ := postWebhook(w.t, w.base, "wms", h, body)
+	return id, code, hdr
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,15 +24,8 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr is a port nobody listens on.
+var freeAddr = testenv.FreeAddr
 
 // TestIngestCommand runs `baton ingest` as a process against the dev
 // stack: a Shopify webhook and a Debezium change event consumed from Kafka
@@ -118,12 +110,7 @@ func TestIngestCommand(t *testing.T) {
 		t.Fatalf("oms events from the Debezium topic: %v", ids)
 	}
 
-	resp, err := http.Get("http://" + metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	m := []byte(scrape(t, metrics))
 	for _, want := range []string{
 		`baton_webhook_requests_total{outcome="accepted",vendor="shopify"} 1`,
 		`baton_webhook_requests_total{outcome="not_configured",vendor="easypost"} 1`,
@@ -190,6 +177,18 @@ func startIngest(t *testing.T, ctx context.Context, listen string, args []string
 			t.Fatalf("baton ingest not listening: %s", stderr.String())
 		}
 	}
+}
+
+// scrape returns the metrics served on addr.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m, _ := io.ReadAll(resp.Body)
+	return string(m)
 }
 
 // waitReady waits until the gateway's /readyz answers 200: it connects to

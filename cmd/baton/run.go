@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"syscall"
 	"time"
 
@@ -59,12 +58,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
 	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
-	var lf logFlags
-	lf.register(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	log, err := lf.logger(os.Stderr)
+	log, err := parseLogged(fs, args)
 	if err != nil {
 		return err
 	}

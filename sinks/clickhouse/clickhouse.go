@@ -5,7 +5,9 @@
 // subset that runs on both ClickHouse 18.16 (Debian 12's package, used by the
 // dev stack and tests) and current releases: no DateTime64, TTL, Map or Bool;
 // millisecond times are Int64 epoch-ms columns beside DateTime ones; every
-// INSERT names its columns and goes through PrepareBatch.
+// INSERT names its columns and goes through PrepareBatch. Its tests run on
+// both: the dev stack's 18.16 server, and with -tags chdb an embedded
+// current ClickHouse (package chdb, through NewClient).
 package clickhouse
 
 import (
