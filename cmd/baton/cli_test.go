@@ -51,6 +51,8 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 		{[]string{"topics", "-h"}, 0, "-topic-prefix"},
 		{[]string{"statusmap", "-h"}, 0, "baton statusmap show"},
 		{[]string{"statusmap", "show", "-h"}, 0, "-system"},
+		{[]string{"statusmap", "check", "-h"}, 0, "baton statusmap check [DIR]"},
+		{[]string{"statusmap", "check", "a", "b"}, 2, "baton statusmap check [DIR]"},
 		{[]string{"dev", "-h"}, 0, "baton dev broker"},
 		{[]string{"dev", "broker", "-h"}, 0, "-data-dir"},
 		{[]string{"report", "extra-arg"}, 2, `unexpected argument "extra-arg"`},

@@ -49,6 +49,10 @@ func statusmapCmd(args []string, stdout, stderr io.Writer) error {
 // statusmapCheck prints OK with the row counts, or every problem (and
 // fails, so baton exits 1).
 func statusmapCheck(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stderr, statusmapUsage)
+		return flag.ErrHelp
+	}
 	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
 		fmt.Fprintln(stderr, statusmapUsage)
 		return errUsage
