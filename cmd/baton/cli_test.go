@@ -68,6 +68,8 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 		{[]string{"simulate", "--orders", "many"}, 2, `invalid value "many" for flag -orders`},
 		{[]string{"produce", "--system", "wms", "a", "b"}, 2, `unexpected argument "b"`},
 		{[]string{"produce"}, 2, "--system is required"},
+		{[]string{"produce", "--system", "bogus"}, 2, `baton produce: --system: unknown system "bogus"`},
+		{[]string{"ingest", "--debezium-columns", "colour=red"}, 2, `--debezium-columns: "colour=red" is not field=column`},
 		{[]string{"statusmap", "show", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"dev", "broker", "extra"}, 2, `unexpected argument "extra"`},
 	}

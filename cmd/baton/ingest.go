@@ -90,7 +90,7 @@ Flags:`)
 	}
 	cols, err := parseColumns(*debeziumColumns)
 	if err != nil {
-		return err
+		return usageError{err.Error()} // names --debezium-columns
 	}
 	if secrets.debezium == "" {
 		secrets.debezium = secrets.webhook

@@ -40,7 +40,7 @@ func runProduce(ctx context.Context, args []string) error {
 	}
 	sys, err := schemas.ParseSystem(*system)
 	if err != nil {
-		return err
+		return flagErrorf("--system: %v", err)
 	}
 	in, name := io.Reader(os.Stdin), "stdin"
 	if fs.NArg() == 1 {
