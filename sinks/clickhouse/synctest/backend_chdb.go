@@ -14,6 +14,9 @@ import (
 // Backend names the ClickHouse the tests run against.
 const Backend = "chdb"
 
+// embeddedDir holds the embedded ClickHouse's data; Close removes it.
+var embeddedDir string
+
 // embedded is the process's one chDB session (libchdb allows one): every
 // test gets its own database in it, as on the server.
 var embedded = sync.OnceValues(func() (*chdb.Conn, error) {
@@ -21,8 +24,21 @@ var embedded = sync.OnceValues(func() (*chdb.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	embeddedDir = dir
 	return chdb.Open(dir)
 })
+
+// Close ends the embedded ClickHouse, if one was started, and deletes its
+// data; a test package's TestMain calls it after the tests.
+func Close() {
+	if embeddedDir == "" {
+		return
+	}
+	if conn, err := embedded(); err == nil {
+		conn.Close()
+	}
+	os.RemoveAll(embeddedDir)
+}
 
 // connect binds the embedded ClickHouse to database; the session outlives
 // the test, so releasing does nothing.

@@ -13,6 +13,9 @@ import (
 // Backend names the ClickHouse the tests run against.
 const Backend = "server"
 
+// Close does nothing: every test closes its own server connection.
+func Close() {}
+
 // connect opens a client of the dev stack's server bound to database.
 func connect(t testing.TB, database string) (*clickhouse.Client, func()) {
 	t.Helper()
