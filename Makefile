@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency determinism clean
+.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency determinism clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -35,7 +35,15 @@ demo: build dev-up ## simulate orders, run the pipeline until caught up, print t
 test: ## install what is missing, start the dev stack, run every check and test with -race, stop what it started
 	scripts/test.sh
 
-lint: ## gofmt, go vet, go.mod tidy
+test-chdb: ## the sink, report, documented and Grafana query tests against current ClickHouse (chDB, installed by scripts/install-deps.sh)
+	scripts/install-deps.sh
+	CHDB_LIB_PATH=$$(scripts/chdb.sh) $(GO) test -tags chdb -count=1 ./sinks/clickhouse/...
+
+alert-test: ## a firing rule reaches a webhook: Prometheus (deploy/prometheus/rules) → Alertmanager (deploy/alertmanager) → a local receiver
+	scripts/install-deps.sh
+	$(GO) test -count=1 -run 'TestFiringRuleReachesTheWebhook|TestAlertRoutes' -v ./deploy/
+
+lint: ## gofmt, go vet, go.mod tidy, docker-compose.yml against the Compose specification
 	scripts/lint.sh
 
 bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run (latency: make bench-latency)

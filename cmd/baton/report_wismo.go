@@ -40,18 +40,18 @@ func runReportWismo(ctx context.Context, args []string) error {
 		return err
 	}
 	if *month == "" {
-		return fmt.Errorf("wismo: --month is required: the month to review, YYYY-MM (e.g. 2026-11)")
+		return flagErrorf("wismo: --month is required: the month to review, YYYY-MM (e.g. 2026-11)")
 	}
 	if _, _, err := wismo.MonthRange(*month); err != nil {
-		return fmt.Errorf("wismo: --month %q: want a month as YYYY-MM (e.g. 2026-11)", *month)
+		return flagErrorf("wismo: --month %q: want a month as YYYY-MM (e.g. 2026-11)", *month)
 	}
 	if *previous < 0 || *previous > maxReviewMonths {
-		return fmt.Errorf("wismo: --months %d: want 0 to %d previous months", *previous, maxReviewMonths)
+		return flagErrorf("wismo: --months %d: want 0 to %d previous months", *previous, maxReviewMonths)
 	}
 	if *format != "text" && *format != "json" {
-		return fmt.Errorf("wismo: --format %q: want text or json", *format)
+		return flagErrorf("wismo: --format %q: want text or json", *format)
 	}
-	ch, err := chf.open(ctx)
+	ch, err := chf.openExisting(ctx)
 	if err != nil {
 		return err
 	}

@@ -56,10 +56,14 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.BoolVar(&unifyCfg.Wismo, "wismo", true, "classify help-desk tickets as WISMO (\"where is my order?\") and attribute each to the cause visible when the customer asked (a viewer out of sync, a delay not notified, a carrier exception, none)")
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
+	log, err := parseLogged(fs, args)
+	if err != nil {
+		return err
 	}
-	log := newLogger()
+	if *maxUnmappedCodes < 1 {
+		return flagErrorf("--max-unmapped-codes %d: want 1 or more", *maxUnmappedCodes)
+	}
 	cfg.Logger = log
 	cfg.Group = pipelines.StageGroup(*appID, "sink")
 	cfg.Brokers = kf.brokerList()
@@ -115,7 +119,12 @@ func runPipeline(ctx context.Context, args []string) error {
 		return pipelines.StageConfig{Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, name), Encoders: enc, Decoder: decoder,
 			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Logger: log}
 	}
-	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: pipelines.NewNormalizeMetrics(promReg)})
+	normMetrics := pipelines.NewNormalizeMetrics(promReg)
+	normMetrics.StartAtZero(metrics)
+	if err := normMetrics.BoundUnmappedCodes(promReg, *maxUnmappedCodes); err != nil {
+		return err
+	}
+	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: normMetrics})
 	if err != nil {
 		return err
 	}
