@@ -237,15 +237,36 @@ func (s *stack) produceAsJSONLines(from *stack) {
 	}
 }
 
-// cpuHogs keeps every core busy until the test ends.
+// stopWithin sends cmd SIGTERM and fails the test (with every goroutine
+// of the process in its log, through SIGQUIT) if it has not exited within
+// limit: a stop must finish the batch in flight and leave.
+func stopWithin(t *testing.T, cmd *exec.Cmd, name string, limit time.Duration) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s process after SIGTERM: %v", name, err)
+		}
+	case <-time.After(limit):
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-done
+		t.Errorf("%s process did not stop within %s of SIGTERM (its goroutines are in its log)", name, limit)
+	}
+}
+
+// cpuHogs keeps every core busy until the test ends (and at most 15
+// minutes, should the test die before its cleanup).
 func cpuHogs(t *testing.T) {
 	t.Helper()
 	for range runtime.NumCPU() {
-		hog := exec.Command("sh", "-c", "while :; do :; done")
+		hog := exec.Command("timeout", "900", "sh", "-c", "while :; do :; done")
 		if err := hog.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { hog.Process.Kill(); hog.Wait() })
+		t.Cleanup(func() { hog.Process.Signal(syscall.SIGTERM); hog.Wait() }) // timeout passes it on
 	}
 }
 
@@ -253,7 +274,9 @@ func cpuHogs(t *testing.T) {
 // the conditions of issue 14 and requires identical tables.
 func TestDeterminismHarness(t *testing.T) {
 	orders, seed := strconv.Itoa(determinismOrders(t)), determinismSeed()
-	simulate := []string{"simulate", "--orders", orders, "--seed", seed, "--start", groundTruthStart, "--viewer-faults", groundTruthFaults}
+	// Weeks in the past (and across a month's end), so that producing the
+	// events now — live, or as a backfill — is days after their times.
+	simulate := []string{"simulate", "--orders", orders, "--seed", seed, "--start", "2026-10-30T06:00:00Z", "--viewer-faults", groundTruthFaults}
 
 	// a) plain, and the ground truth it must equal.
 	plain := newStack(t)
@@ -289,30 +312,21 @@ func TestDeterminismHarness(t *testing.T) {
 		}},
 		{"two processes, a join and a leave", func(t *testing.T, s *stack) {
 			s.copySources(plain, false, false)
-			first := s.harnessRun(nil, "--batch-size", "200", "--flush-interval", "50ms")
-			if err := first.Start(); err != nil {
-				t.Fatal(err)
-			}
+			var firstLog, secondLog bytes.Buffer
+			keepLogsOnFailure(t, map[string]*bytes.Buffer{"first": &firstLog, "second": &secondLog})
+			first := s.startRun(batonFastBin, &firstLog)
 			time.Sleep(2 * time.Second)
-			second := s.harnessRun(nil, "--batch-size", "200", "--flush-interval", "50ms")
-			if err := second.Start(); err != nil {
-				t.Fatal(err)
-			}
+			second := s.startRun(batonFastBin, &secondLog) // joins: the groups rebalance
 			time.Sleep(3 * time.Second)
-			first.Process.Signal(syscall.SIGTERM)
-			first.Wait()
-			second.Process.Signal(syscall.SIGTERM)
-			second.Wait()
+			stopWithin(t, first, "first", time.Minute) // leaves: they rebalance again
+			stopWithin(t, second, "second", time.Minute)
 			s.runUntilCaughtUp(nil)
 		}},
 		{"five SIGKILLs at random moments", func(t *testing.T, s *stack) {
 			s.copySources(plain, false, false)
 			rng := rand.New(rand.NewPCG(14, 5))
 			for range 5 {
-				cmd := s.harnessRun(nil, "--batch-size", "500", "--flush-interval", "50ms")
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
+				cmd := s.startRun(batonFastBin, &bytes.Buffer{})
 				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
 				cmd.Process.Signal(syscall.SIGKILL)
 				cmd.Wait()
