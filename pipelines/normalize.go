@@ -97,6 +97,9 @@ type Normalize struct {
 	// link-source partition: how far it took the partition, announced at
 	// the batch's end.
 	eventTime map[string]time.Time
+	// emptySince is when a link-source partition that never had a record
+	// was first seen at its end (see emptyLongEnough).
+	emptySince map[string]time.Time
 	// linkPartitioner picks a link's partition as the producer would.
 	linkPartitioner kgo.TopicPartitioner
 }
@@ -106,7 +109,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, eventTime: map[string]time.Time{},
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, eventTime: map[string]time.Time{}, emptySince: map[string]time.Time{},
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
@@ -142,7 +145,7 @@ func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
 func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.position, n.idleSent, n.eventTime = map[string]int64{}, map[string]bool{}, map[string]time.Time{}
+	n.position, n.idleSent, n.eventTime, n.emptySince = map[string]int64{}, map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}
 }
 
 // endBatch announces, to every links partition, how far this batch (as
@@ -244,8 +247,8 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		in.Link, in.Watermark = li.Link, li.Watermark
 		if in.Link != nil && hasHeader(r, appliedHeader) {
 			// Already applied, in the transaction that wrote it (see
-			// applyLink): only its progress counts now.
-			in.Link, in.Watermark = nil, &normalize.SourceWatermark{Source: li.Link.SourceSystem, Partition: li.Link.SourcePartition, At: r.Timestamp}
+			// applyLink): only its progress, in event time, counts now.
+			in.Link, in.Watermark = nil, &normalize.SourceWatermark{Source: li.Link.SourceSystem, Partition: li.Link.SourcePartition, At: li.Link.RecordedAt}
 		}
 	} else {
 		sys, ok := n.cfg.Topics.SystemOf(r.Topic)
@@ -402,10 +405,16 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 			if c, ok := committed.Lookup(t, p); ok && (!known || c.At > pos) {
 				pos = c.At
 			}
-			if end, ok := ends.Lookup(t, p); ok && pos >= end.Offset {
-				progress[normalize.SourceWatermark{Source: string(sys), Partition: p, Idle: true}] = true
-				keys = append(keys, key)
+			end, ok := ends.Lookup(t, p)
+			if !ok || pos < end.Offset {
+				delete(n.emptySince, key)
+				continue
 			}
+			if n.eventTime[key].IsZero() && !n.emptyLongEnough(key) {
+				continue
+			}
+			progress[normalize.SourceWatermark{Source: string(sys), Partition: p, Idle: true}] = true
+			keys = append(keys, key)
 		}
 	}
 	n.mu.Unlock()
@@ -422,6 +431,32 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 	}
 	n.mu.Unlock()
 	return nil
+}
+
+// EmptyLinkSourceAfter is how long a link-source partition that never had
+// a record must stay empty, in wall-clock time, before it is announced
+// idle, so that it stops holding the hold timeout of carrier scans back.
+// Whether a partition is empty at a given moment depends on arrival (a
+// live feed's partitions get their first records at different moments),
+// and a scan's fate must not: announced at once, a partition a second late
+// would let scans expire whose links it was about to bring. This wait is
+// the one wall-clock input of normalize's clock, counted in
+// baton_watermark_idle_advances_total{stage="normalize"}.
+const EmptyLinkSourceAfter = 30 * time.Second
+
+// emptyLongEnough reports whether the never-used link-source partition key
+// has been at its end for EmptyLinkSourceAfter (the caller holds n.mu).
+func (n *Normalize) emptyLongEnough(key string) bool {
+	since, ok := n.emptySince[key]
+	if !ok {
+		n.emptySince[key] = time.Now()
+		return false
+	}
+	if time.Since(since) < EmptyLinkSourceAfter {
+		return false
+	}
+	n.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues("normalize").Inc()
+	return true
 }
 
 // announce tells every links partition how far this batch took each

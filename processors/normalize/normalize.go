@@ -237,7 +237,7 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		}
 		return
 	}
-	if l, ok := st.Links[ev.TrackingNumber]; ok {
+	if l, ok := st.Links[ev.TrackingNumber]; ok && p.inTime(ev, l) {
 		out.Events = append(out.Events, ev.resolved(l))
 		return
 	}
@@ -254,14 +254,31 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 func (p *Processor) learn(st *State, l Link, out *Output) {
 	st.Links[l.TrackingNumber] = l
 	out.Changes = append(out.Changes, Change{Key: linkPrefix + l.TrackingNumber, Value: mustJSON(l)})
-	for _, h := range st.Held[l.TrackingNumber] {
+	held := st.Held[l.TrackingNumber]
+	keep := held[:0]
+	for _, h := range held {
+		if !p.inTime(h.Event, l) {
+			keep = append(keep, h) // times out as unlinked, as it would had the link come later
+			continue
+		}
 		out.Events = append(out.Events, h.Event.resolved(l))
 		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
-	}
-	if len(st.Held[l.TrackingNumber]) > 0 {
 		st.heldChanged = true
 	}
-	delete(st.Held, l.TrackingNumber)
+	if len(keep) == 0 {
+		delete(st.Held, l.TrackingNumber)
+	} else {
+		st.Held[l.TrackingNumber] = keep
+	}
+}
+
+// inTime reports whether link l came within HoldTimeout of event time
+// after the scan: a scan is linked by a link recorded up to HoldTimeout
+// after it, whichever of the two reaches baton first, and never by a later
+// one (it is dead-lettered unlinked), so that its fate does not depend on
+// arrival. A link of unknown time (written before event time) links.
+func (p *Processor) inTime(scan Source, l Link) bool {
+	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
 }
 
 // advance moves the partition's watermark and, every so often, expires

@@ -323,10 +323,40 @@ func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
 	if out := mark(1, 2*time.Hour, false); len(out.Rejected) != 0 {
 		t.Fatalf("expired while wms/1 is behind: %+v", out.Rejected)
 	}
-	// wms/1 reaches its end with nothing more: it holds no link in flight.
-	out := mark(1, 3*time.Hour, true)
+	// wms/1 reaches its end at 3h: its next record may still be a link
+	// timed within the hold timeout, so the scan waits (whether a
+	// partition is at its end at a given moment depends on arrival; a
+	// scan's fate must not).
+	if out := mark(1, 3*time.Hour, true); len(out.Rejected) != 0 {
+		t.Fatalf("expired while wms/1, at its end, is behind in event time: %+v", out.Rejected)
+	}
+	// wms/1 moves past the timeout without the link: unlinked.
+	out := mark(1, 25*time.Hour, false)
 	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked {
-		t.Fatalf("rejected = %+v, want the scan unlinked once wms/1 is idle", out.Rejected)
+		t.Fatalf("rejected = %+v, want the scan unlinked once every link source passed its timeout", out.Rejected)
+	}
+}
+
+// TestAnEmptyLinkSourceHoldsNobodyBack: a link-source partition reported
+// idle without ever having had a record does not stop held scans from
+// timing out.
+func TestAnEmptyLinkSourceHoldsNobodyBack(t *testing.T) {
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "wms/1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := normalize.NewState()
+	p.Process(st, scan("c-1", "1Z-W", 0, 0))
+	empty := normalize.SourceWatermark{Source: "wms", Partition: 1, Idle: true}
+	p.Process(st, normalize.Input{Watermark: &empty, Ingested: t0})
+	busy := normalize.SourceWatermark{Source: "wms", Partition: 0, At: t0.Add(48 * time.Hour)}
+	out := p.Process(st, normalize.Input{Watermark: &busy, Ingested: t0.Add(48 * time.Hour)})
+	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked {
+		t.Fatalf("rejected = %+v, want the scan unlinked: wms/1 never had a record", out.Rejected)
 	}
 }
 

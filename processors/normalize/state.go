@@ -89,32 +89,28 @@ func NewState() *State {
 	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
 }
 
-// LinkWatermark is the link clock: the slowest busy link-producing source
-// partition's progress. ok is false while an expected source partition
-// (see Config.LinkSources) has neither reported progress nor been reported
-// idle, or when none has reported at all: then nothing may expire.
+// LinkWatermark is the link clock: the least event-time progress of the
+// link-producing source partitions that have had records, idle or not. A
+// partition at its end is not skipped: whether it is at its end when a
+// scan's hold times out depends on arrival (a live run's partitions are
+// at their end most of the time), and a scan's fate must not. A partition
+// that never had a record (reported idle, no progress) holds nobody back.
+// ok is false while an expected source partition (see Config.LinkSources)
+// has neither reported progress nor been reported idle, or when none has
+// reported progress: then nothing may expire.
 func (s *State) LinkWatermark(expected []string) (at time.Time, ok bool) {
 	for _, k := range expected {
 		if _, seen := s.LinkWatermarks[k]; !seen && !s.IdleSources[k] {
 			return time.Time{}, false
 		}
 	}
-	var latest time.Time
-	for k, t := range s.LinkWatermarks {
-		if t.After(latest) {
-			latest = t
-		}
-		if s.IdleSources[k] {
-			continue
+	for _, t := range s.LinkWatermarks {
+		if t.IsZero() {
+			continue // announced idle before any record
 		}
 		if !ok || t.Before(at) {
 			at, ok = t, true
 		}
-	}
-	if !ok && !latest.IsZero() {
-		// Every source is idle: nothing is in flight, the clock is the
-		// latest progress any of them reported.
-		return latest, true
 	}
 	return at, ok
 }
