@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"simulate":  {"generate realistic order lifecycles across all six systems", runSimulate},
 	"statusmap": {"validate status map files (statusmap check [DIR])", runStatusmap},
 	"run":       {"run the pipeline: source topics into ClickHouse", runPipeline},
+	"serve":     {"serve the order page, the scorecard with charts and the JSON API, from ClickHouse", runServe},
 	"report":    {"print events per system and orders seen, from ClickHouse", runReport},
 	"topics":    {"create the topics and register the schemas (idempotent)", runTopics},
 }

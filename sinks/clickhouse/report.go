@@ -138,7 +138,7 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 	}
 	err = c.scanEach(ctx, "report: transitions per hour", `SELECT hour, n FROM (
 		SELECT toStartOfHour(event_time) AS hour, count() AS n
-		FROM `+c.table("order_transitions")+` FINAL GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
+		`+c.current("order_transitions", "1")+` GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
 		ORDER BY hour`,
 		func(scan func(...any) error) error {
 			var h HourCount
@@ -151,10 +151,11 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// scanEach runs query and hands each row's Scan to row; what names the
-// query in errors.
-func (c *Client) scanEach(ctx context.Context, what, query string, row func(scan func(...any) error) error) error {
-	rows, err := c.conn.Query(ctx, query)
+// scanEach runs query with args bound to its `?` placeholders (quoted by
+// the driver) and hands each row's Scan to row; what names the query in
+// errors.
+func (c *Client) scanEach(ctx context.Context, what, query string, row func(scan func(...any) error) error, args ...any) error {
+	rows, err := c.conn.Query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
