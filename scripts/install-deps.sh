@@ -3,6 +3,7 @@
 #   clickhouse-server/client  - the real ClickHouse server the pipeline writes to
 #   kcat                      - a third-party Kafka client used in smoke tests
 #   prometheus (promtool)     - validates and unit-tests the alert rules
+#   chromium                  - the real browser the `baton serve` page tests drive
 # Idempotent: a second run does nothing.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server clickho
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -89,7 +89,7 @@ func latencyChart(l clickhouse.LatencyScore) chart {
 		add(v.Viewer, v.LatencyQuantiles)
 	}
 	for _, k := range l.ByCarrier {
-		add("carrier "+k.Carrier, k.LatencyQuantiles)
+		add(carrierLabel(k.Carrier), k.LatencyQuantiles)
 	}
 	c.series = []series{p50, p95, p99}
 	return c
@@ -152,4 +152,12 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// carrierLabel names a carrier's line; "" is a scan that named none.
+func carrierLabel(c string) string {
+	if c == "" {
+		return "carrier (unknown)"
+	}
+	return "carrier " + c
 }

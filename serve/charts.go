@@ -34,8 +34,9 @@ type chart struct {
 }
 
 const (
-	chartW, chartH                    = 720, 260
-	padLeft, padRight, padTop, padBot = 56, 12, 28, 44
+	chartW, chartH                    = 720, 280
+	padLeft, padRight, padTop, padBot = 72, 12, 48, 40
+	maxBarWidth                       = 48.0
 )
 
 // max is the largest value of the chart (target included), at least yMin+ε.
@@ -62,7 +63,7 @@ func (c chart) svg() template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" data-chart="%s" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
 		html.EscapeString(c.id), chartW, chartH, html.EscapeString(c.title))
-	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(c.title))
+	fmt.Fprintf(&b, `<title>%s</title><text x="4" y="14" font-size="13" font-weight="600">%s</text>`, html.EscapeString(c.title), html.EscapeString(c.title))
 	top := c.max()
 	plotW, plotH := float64(chartW-padLeft-padRight), float64(chartH-padTop-padBot)
 	y := func(v float64) float64 { return padTop + plotH - (v-c.yMin)/(top-c.yMin)*plotH }
@@ -80,7 +81,7 @@ func (c chart) svg() template.HTML {
 		}
 		b.WriteString(`</g>`)
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" font-size="11">%s</text>`,
-			padLeft+si*130, 6, colour, padLeft+si*130+14, 15, html.EscapeString(s.name))
+			padLeft+si*130, 22, colour, padLeft+si*130+14, 31, html.EscapeString(s.name))
 	}
 	if c.target != nil {
 		fmt.Fprintf(&b, `<line class="target" x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#c00" stroke-dasharray="5,4"/>`,
@@ -98,7 +99,7 @@ func (c chart) axes(b *strings.Builder, top float64, y func(float64) float64, x 
 		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`, padLeft, chartW-padRight, y(v), y(v))
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" font-size="10" text-anchor="end">%s</text>`, padLeft-4, y(v)+3, html.EscapeString(tick(v, c.unit)))
 	}
-	every := max(1, len(c.labels)/12)
+	every := max(1, len(c.labels)/8)
 	for i, l := range c.labels {
 		if i%every == 0 {
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>`, x(i), chartH-padBot+14, html.EscapeString(l))
@@ -107,12 +108,13 @@ func (c chart) axes(b *strings.Builder, top float64, y func(float64) float64, x 
 }
 
 func (c chart) drawBars(b *strings.Builder, s series, si int, y func(float64) float64, x func(int) float64, slot float64) {
-	w := slot * 0.8 / float64(len(c.series))
+	w := math.Min(slot*0.8/float64(len(c.series)), maxBarWidth)
+	group := w * float64(len(c.series))
 	for i, v := range s.values {
 		if math.IsNaN(v) {
 			continue
 		}
-		left := x(i) - slot*0.4 + w*float64(si)
+		left := x(i) - group/2 + w*float64(si)
 		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s %s: %s</title></rect>`,
 			left, y(v), math.Max(w-1, 1), y(c.yMin)-y(v), html.EscapeString(s.name), html.EscapeString(c.labels[i]), html.EscapeString(tick(v, c.unit)))
 	}

@@ -37,6 +37,7 @@ func newPages() (*pages, error) {
 		"ms":      func(ms int64) string { return words(time.Duration(ms) * time.Millisecond) },
 		"lower":   strings.ToLower,
 		"system":  systemName,
+		"carrier": carrierLabel,
 	}
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range []string{"index", "order", "scorecard", "login", "error"} {
