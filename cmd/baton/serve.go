@@ -9,9 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/serve"
 )
@@ -63,20 +60,17 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer ch.Close()
 	log := newLogger()
-	promReg := prometheus.NewRegistry()
-	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	promReg := processRegistry()
 	srv, err := serve.New(serve.Config{Store: ch, Listen: *listen, Token: *token, ZendeskSubdomain: *zendesk,
 		Viewers: viewers, Metrics: serve.NewMetrics(promReg), Logger: log})
 	if err != nil {
 		return err
 	}
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(*metricsAddr, promReg)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("serve listener %s: %w", *listen, err)

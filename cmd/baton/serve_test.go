@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
+	"github.com/baton-pipeline/baton/sinks/clickhouse/synctest"
 )
 
 // servedStack is a stack holding the demo's simulated data (3,000 orders,
@@ -278,4 +281,41 @@ func TestServe(t *testing.T) {
 		}
 	})
 	t.Run("browser", func(t *testing.T) { browseDemo(t, s) })
+}
+
+// TestServeAccessFromTheCommandLine: `baton serve` refuses a non-loopback
+// listener without a token before connecting to anything; with the token
+// from the environment a wrong bearer gets 401, and the pages may be
+// framed by the --zendesk-subdomain only.
+func TestServeAccessFromTheCommandLine(t *testing.T) {
+	cmd := exec.Command(batonBin, "serve", "--listen", "0.0.0.0:0", "--clickhouse-addr", "127.0.0.1:1")
+	cmd.Env = append(cmd.Environ(), "BATON_SERVE_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs a token: set --token or BATON_SERVE_TOKEN") {
+		t.Errorf("non-loopback without a token: %v\n%s", err, out)
+	}
+
+	c := synctest.Open(t, "serveaccess")
+	if err := c.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd = exec.Command(batonBin, "serve", "--listen", addr, "--metrics-addr", "", "--zendesk-subdomain", "acme")
+	cmd.Env = append(cmd.Environ(), "BATON_CLICKHOUSE_ADDR="+testenv.ClickHouseAddr(), "BATON_CLICKHOUSE_DATABASE="+c.Database(), "BATON_SERVE_TOKEN=s3cret")
+	startServe(t, cmd)
+	for bearer, want := range map[string]int{"": 401, "wrong": 401, "s3cret": 404} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/orders/ORD-1", nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if resp.StatusCode != want || !strings.HasSuffix(csp, "frame-ancestors https://acme.zendesk.com") {
+			t.Errorf("bearer %q: %d (want %d), CSP %q", bearer, resp.StatusCode, want, csp)
+		}
+	}
 }
