@@ -160,127 +160,145 @@ func (s *servedStack) order(t *testing.T, id string) orderJSON {
 func TestServe(t *testing.T) {
 	t.Parallel()
 	s := newServedStack(t)
+	t.Run("split shipment", func(t *testing.T) { serveSplitShipment(t, s) })
+	t.Run("return", func(t *testing.T) { serveReturn(t, s) })
+	t.Run("conflict", func(t *testing.T) { serveConflict(t, s) })
+	t.Run("delay notice", func(t *testing.T) { serveDelayNotice(t, s) })
+	t.Run("wismo ticket", func(t *testing.T) { serveWismoTicket(t, s) })
+	t.Run("errors", func(t *testing.T) { serveErrors(t, s) })
+	t.Run("scorecard and wismo equal baton report", func(t *testing.T) { serveEqualsReport(t, s) })
+	t.Run("browser", func(t *testing.T) { browseDemo(t, s) })
+}
+
+func serveSplitShipment(t *testing.T, s *servedStack) {
 	db := s.database
-	t.Run("split shipment", func(t *testing.T) {
-		id := s.one(t, "SELECT order_id FROM "+db+".order_states FINAL WHERE shipment_count > 1 ORDER BY order_id LIMIT 1")
-		o := s.order(t, id)
-		want := s.one(t, "SELECT toString(shipment_count) FROM "+db+".order_states FINAL WHERE order_id = '"+id+"'")
-		if fmt.Sprint(len(o.Shipments)) != want || len(o.Shipments) < 2 {
-			t.Errorf("%s: %d shipments, ClickHouse %s", id, len(o.Shipments), want)
+	id := s.one(t, "SELECT order_id FROM "+db+".order_states FINAL WHERE shipment_count > 1 ORDER BY order_id LIMIT 1")
+	o := s.order(t, id)
+	want := s.one(t, "SELECT toString(shipment_count) FROM "+db+".order_states FINAL WHERE order_id = '"+id+"'")
+	if fmt.Sprint(len(o.Shipments)) != want || len(o.Shipments) < 2 {
+		t.Errorf("%s: %d shipments, ClickHouse %s", id, len(o.Shipments), want)
+	}
+	for _, sh := range o.Shipments {
+		if sh.TrackingNumber == "" || sh.Carrier == "" || sh.Status == "" {
+			t.Errorf("%s: shipment without tracking number, carrier or status: %+v", id, sh)
 		}
-		for _, sh := range o.Shipments {
-			if sh.TrackingNumber == "" || sh.Carrier == "" || sh.Status == "" {
-				t.Errorf("%s: shipment without tracking number, carrier or status: %+v", id, sh)
+	}
+	transitions := s.one(t, "SELECT toString(count()) FROM "+db+".order_transitions FINAL WHERE order_id = '"+id+"'")
+	truth := s.one(t, "SELECT truth FROM "+db+".order_states FINAL WHERE order_id = '"+id+"'")
+	if fmt.Sprint(len(o.Timeline)) != transitions || o.Truth == nil || o.Truth.Status != truth || o.Timeline[0].SourceStatus == "" {
+		t.Errorf("%s: %d transitions (ClickHouse %s), truth %+v (ClickHouse %s), first %+v", id, len(o.Timeline), transitions, o.Truth, truth, o.Timeline[0])
+	}
+}
+
+func serveReturn(t *testing.T, s *servedStack) {
+	db := s.database
+	id := s.one(t, "SELECT order_id FROM "+db+".order_states FINAL WHERE shipments_json LIKE '%\"is_return\":true%' ORDER BY order_id LIMIT 1")
+	o := s.order(t, id)
+	returns := 0
+	for _, sh := range o.Shipments {
+		if sh.IsReturn {
+			returns++
+		}
+	}
+	if id == "" || returns == 0 {
+		t.Errorf("order %q: no return shipment in %+v", id, o.Shipments)
+	}
+}
+
+func serveConflict(t *testing.T, s *servedStack) {
+	db := s.database
+	id := s.one(t, "SELECT order_id FROM "+db+".failed_syncs FINAL WHERE reason = 'conflict' ORDER BY order_id LIMIT 1")
+	found := false
+	for _, c := range s.order(t, id).Checks {
+		found = found || c.Reason == "conflict" && strings.Contains(c.Text, "contradicts the truth") && strings.Contains(c.Text, "SLA")
+	}
+	if id == "" || !found {
+		t.Errorf("order %q: no conflict in plain words", id)
+	}
+}
+
+func serveDelayNotice(t *testing.T, s *servedStack) {
+	db := s.database
+	id := s.one(t, "SELECT order_id FROM "+db+".delay_notices FINAL ORDER BY order_id LIMIT 1")
+	notice := s.one(t, "SELECT notice_id FROM "+db+".delay_notices FINAL WHERE order_id = '"+id+"' ORDER BY notice_id LIMIT 1")
+	o := s.order(t, id)
+	found := false
+	for _, n := range o.DelayNotices {
+		found = found || n.NoticeID == notice && n.Told != "" && strings.HasPrefix(n.Text, "Delay (")
+	}
+	if id == "" || !found {
+		t.Errorf("order %q: notice %q not shown: %+v", id, notice, o.DelayNotices)
+	}
+}
+
+func serveWismoTicket(t *testing.T, s *servedStack) {
+	db := s.database
+	id := s.one(t, "SELECT order_id FROM "+db+".wismo_tickets FINAL WHERE cause = 'viewer_out_of_sync' ORDER BY order_id LIMIT 1")
+	ticket := s.one(t, "SELECT ticket_id FROM "+db+".wismo_tickets FINAL WHERE order_id = '"+id+"' ORDER BY ticket_at_ms LIMIT 1")
+	o := s.order(t, id)
+	if id == "" || len(o.WismoTickets) == 0 || o.WismoTickets[0].TicketID != ticket || o.WismoTickets[0].Cause != "viewer_out_of_sync" {
+		t.Errorf("order %q: tickets %+v, want %s first", id, o.WismoTickets, ticket)
+	}
+	// Lookups: the ticket, a tracking number, a shipment ID.
+	sh := s.order(t, id).Shipments[0]
+	for _, q := range []string{ticket, sh.TrackingNumber, sh.ShipmentID, id} {
+		var ans struct {
+			Orders []struct {
+				OrderID string `json:"order_id"`
 			}
 		}
-		transitions := s.one(t, "SELECT toString(count()) FROM "+db+".order_transitions FINAL WHERE order_id = '"+id+"'")
-		truth := s.one(t, "SELECT truth FROM "+db+".order_states FINAL WHERE order_id = '"+id+"'")
-		if fmt.Sprint(len(o.Timeline)) != transitions || o.Truth == nil || o.Truth.Status != truth || o.Timeline[0].SourceStatus == "" {
-			t.Errorf("%s: %d transitions (ClickHouse %s), truth %+v (ClickHouse %s), first %+v", id, len(o.Timeline), transitions, o.Truth, truth, o.Timeline[0])
+		if code := get(t, s.base, "/api/search?q="+url.QueryEscape(q), &ans); code != 200 || len(ans.Orders) == 0 || ans.Orders[0].OrderID != id {
+			t.Errorf("search %q: %d %+v, want %s", q, code, ans, id)
 		}
-	})
-	t.Run("return", func(t *testing.T) {
-		id := s.one(t, "SELECT order_id FROM "+db+".order_states FINAL WHERE shipments_json LIKE '%\"is_return\":true%' ORDER BY order_id LIMIT 1")
-		o := s.order(t, id)
-		returns := 0
-		for _, sh := range o.Shipments {
-			if sh.IsReturn {
-				returns++
-			}
+	}
+}
+
+func serveErrors(t *testing.T, s *servedStack) {
+	for _, c := range []struct {
+		path string
+		code int
+	}{
+		{"/api/orders/ORD-99999999", 404}, {"/api/orders/%3Cscript%3E", 400}, {"/api/orders/" + strings.Repeat("9", 200), 400},
+		{"/api/search?q=", 400}, {"/api/search?q=a%27%20OR%201%3D1", 400}, {"/api/scorecard?since=yesterday", 400},
+		{"/api/wismo", 400}, {"/api/wismo?month=2026-13", 400}, {"/api/nothing", 404},
+	} {
+		var e struct{ Error, Reason string }
+		if code := get(t, s.base, c.path, &e); code != c.code || e.Error == "" || e.Reason == "" {
+			t.Errorf("GET %s: %d %+v, want %d with error and reason", c.path, code, e, c.code)
 		}
-		if id == "" || returns == 0 {
-			t.Errorf("order %q: no return shipment in %+v", id, o.Shipments)
+	}
+	var none struct{ Orders []any }
+	if code := get(t, s.base, "/api/search?q=NO-SUCH-THING", &none); code != 200 || none.Orders == nil || len(none.Orders) != 0 {
+		t.Errorf("a search finding nothing: %d %+v, want 200 and []", code, none)
+	}
+}
+
+func serveEqualsReport(t *testing.T, s *servedStack) {
+	for _, window := range [][2]string{{"", ""}, {"2026-11-02", "2026-11-05"}, {"2026-11-03T06:00:00Z", "2026-11-03T18:00:00Z"}} {
+		args := []string{"report", "--format", "json"}
+		path := "/api/scorecard"
+		if window[0] != "" {
+			args = append(args, "--since", window[0], "--until", window[1])
+			path += "?since=" + url.QueryEscape(window[0]) + "&until=" + url.QueryEscape(window[1])
 		}
-	})
-	t.Run("conflict", func(t *testing.T) {
-		id := s.one(t, "SELECT order_id FROM "+db+".failed_syncs FINAL WHERE reason = 'conflict' ORDER BY order_id LIMIT 1")
-		found := false
-		for _, c := range s.order(t, id).Checks {
-			found = found || c.Reason == "conflict" && strings.Contains(c.Text, "contradicts the truth") && strings.Contains(c.Text, "SLA")
-		}
-		if id == "" || !found {
-			t.Errorf("order %q: no conflict in plain words", id)
-		}
-	})
-	t.Run("delay notice", func(t *testing.T) {
-		id := s.one(t, "SELECT order_id FROM "+db+".delay_notices FINAL ORDER BY order_id LIMIT 1")
-		notice := s.one(t, "SELECT notice_id FROM "+db+".delay_notices FINAL WHERE order_id = '"+id+"' ORDER BY notice_id LIMIT 1")
-		o := s.order(t, id)
-		found := false
-		for _, n := range o.DelayNotices {
-			found = found || n.NoticeID == notice && n.Told != "" && strings.HasPrefix(n.Text, "Delay (")
-		}
-		if id == "" || !found {
-			t.Errorf("order %q: notice %q not shown: %+v", id, notice, o.DelayNotices)
-		}
-	})
-	t.Run("wismo ticket", func(t *testing.T) {
-		id := s.one(t, "SELECT order_id FROM "+db+".wismo_tickets FINAL WHERE cause = 'viewer_out_of_sync' ORDER BY order_id LIMIT 1")
-		ticket := s.one(t, "SELECT ticket_id FROM "+db+".wismo_tickets FINAL WHERE order_id = '"+id+"' ORDER BY ticket_at_ms LIMIT 1")
-		o := s.order(t, id)
-		if id == "" || len(o.WismoTickets) == 0 || o.WismoTickets[0].TicketID != ticket || o.WismoTickets[0].Cause != "viewer_out_of_sync" {
-			t.Errorf("order %q: tickets %+v, want %s first", id, o.WismoTickets, ticket)
-		}
-		// Lookups: the ticket, a tracking number, a shipment ID.
-		sh := s.order(t, id).Shipments[0]
-		for _, q := range []string{ticket, sh.TrackingNumber, sh.ShipmentID, id} {
-			var ans struct {
-				Orders []struct {
-					OrderID string `json:"order_id"`
-				}
-			}
-			if code := get(t, s.base, "/api/search?q="+url.QueryEscape(q), &ans); code != 200 || len(ans.Orders) == 0 || ans.Orders[0].OrderID != id {
-				t.Errorf("search %q: %d %+v, want %s", q, code, ans, id)
-			}
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		for _, c := range []struct {
-			path string
-			code int
-		}{
-			{"/api/orders/ORD-99999999", 404}, {"/api/orders/%3Cscript%3E", 400}, {"/api/orders/" + strings.Repeat("9", 200), 400},
-			{"/api/search?q=", 400}, {"/api/search?q=a%27%20OR%201%3D1", 400}, {"/api/scorecard?since=yesterday", 400},
-			{"/api/wismo", 400}, {"/api/wismo?month=2026-13", 400}, {"/api/nothing", 404},
-		} {
-			var e struct{ Error, Reason string }
-			if code := get(t, s.base, c.path, &e); code != c.code || e.Error == "" || e.Reason == "" {
-				t.Errorf("GET %s: %d %+v, want %d with error and reason", c.path, code, e, c.code)
-			}
-		}
-		var none struct{ Orders []any }
-		if code := get(t, s.base, "/api/search?q=NO-SUCH-THING", &none); code != 200 || none.Orders == nil || len(none.Orders) != 0 {
-			t.Errorf("a search finding nothing: %d %+v, want 200 and []", code, none)
-		}
-	})
-	t.Run("scorecard and wismo equal baton report", func(t *testing.T) {
-		for _, window := range [][2]string{{"", ""}, {"2026-11-02", "2026-11-05"}, {"2026-11-03T06:00:00Z", "2026-11-03T18:00:00Z"}} {
-			args := []string{"report", "--format", "json"}
-			path := "/api/scorecard"
-			if window[0] != "" {
-				args = append(args, "--since", window[0], "--until", window[1])
-				path += "?since=" + url.QueryEscape(window[0]) + "&until=" + url.QueryEscape(window[1])
-			}
-			var rep map[string]any
-			if err := json.Unmarshal([]byte(s.mustRun(args...)), &rep); err != nil {
-				t.Fatal(err)
-			}
-			var api any
-			get(t, s.base, path, &api)
-			if !reflect.DeepEqual(api, rep["scorecard"]) {
-				t.Errorf("GET %s differs from baton report %s:\n%v\n%v", path, strings.Join(args[1:], " "), api, rep["scorecard"])
-			}
-		}
-		var rep, api any
-		if err := json.Unmarshal([]byte(s.mustRun("report", "wismo", "--month", "2026-11", "--format", "json")), &rep); err != nil {
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(s.mustRun(args...)), &rep); err != nil {
 			t.Fatal(err)
 		}
-		get(t, s.base, "/api/wismo?month=2026-11", &api)
-		if !reflect.DeepEqual(api, rep) || at(api, "tickets") == 0.0 {
-			t.Errorf("GET /api/wismo?month=2026-11 differs from baton report wismo:\n%v\n%v", api, rep)
+		var api any
+		get(t, s.base, path, &api)
+		if !reflect.DeepEqual(api, rep["scorecard"]) {
+			t.Errorf("GET %s differs from baton report %s:\n%v\n%v", path, strings.Join(args[1:], " "), api, rep["scorecard"])
 		}
-	})
-	t.Run("browser", func(t *testing.T) { browseDemo(t, s) })
+	}
+	var rep, api any
+	if err := json.Unmarshal([]byte(s.mustRun("report", "wismo", "--month", "2026-11", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	get(t, s.base, "/api/wismo?month=2026-11", &api)
+	if !reflect.DeepEqual(api, rep) || at(api, "tickets") == 0.0 {
+		t.Errorf("GET /api/wismo?month=2026-11 differs from baton report wismo:\n%v\n%v", api, rep)
+	}
 }
 
 // TestServeAccessFromTheCommandLine: `baton serve` refuses a non-loopback

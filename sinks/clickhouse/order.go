@@ -29,17 +29,31 @@ type OrderRecord struct {
 	Events      []CanonicalEvent  // by occurred_at; only the columns Order reads
 }
 
-// current is the one place that reads the output tables a late event can
-// correct or retract (order_transitions, sync_checks, failed_syncs,
-// delay_notices, wismo_tickets): it returns "FROM <table> FINAL WHERE
-// <cond>", the latest version of each row. When the tables get their
-// version and retracted columns (migration 0007), a retracted row means
-// "this record no longer exists": add `retracted = 0 AND ` before cond
-// here, and every query of `baton serve`, `baton report` and the scorecard
-// follows. It must stay a condition after FINAL (not in a PREWHERE, which
-// would filter before the versions are collapsed).
+// live is the one condition every read of the output tables a late event
+// can correct or retract (order_transitions, sync_checks, failed_syncs,
+// delay_notices, wismo_tickets) adds after FINAL, through current and
+// currentOfOrder. Today it is "1". When the tables get their version and
+// retracted columns (migration 0007), a retracted row means "this record no
+// longer exists": make it "retracted = 0", and every query of `baton
+// serve`, `baton report` and the scorecard follows. It must stay in the
+// WHERE after FINAL, never in a PREWHERE (which filters before the versions
+// are collapsed, so a retraction would leave the version before it alive).
+const live = "1"
+
+// current is "FROM <table> FINAL WHERE <live> AND <cond>": the latest
+// version of each row of a correctable table.
 func (c *Client) current(table, cond string) string {
-	return " FROM " + c.table(table) + " FINAL WHERE " + cond
+	return " FROM " + c.table(table) + " FINAL WHERE " + live + " AND (" + cond + ")"
+}
+
+// currentOfOrder is current for one order, bound to the query's `?`. The
+// order ID is a PREWHERE: every version of a row has the same order_id (it
+// leads the sorting key), so filtering before FINAL is exact, and it spares
+// reading the other columns' granules (on 18.16 a FINAL query with the
+// order in its WHERE read 44 MB of order_states for one order, with the
+// PREWHERE 0.7 MB).
+func (c *Client) currentOfOrder(table string) string {
+	return " FROM " + c.table(table) + " FINAL PREWHERE order_id = ? WHERE " + live
 }
 
 // pointQuery is the context of a one-order query: one thread (a range read
@@ -96,7 +110,7 @@ func optFromSecond(t *time.Time) *time.Time {
 func (c *Client) readOrderState(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "order state", `SELECT truth, truth_authority, truth_since_ms, views_json, shipments_json, shipment_count,
 		promised_ship_by_ms, promised_deliver_by_ms, transitions, closed, updated_at_ms
-		FROM `+c.table("order_states")+` FINAL WHERE order_id = ?`,
+		FROM `+c.table("order_states")+` FINAL PREWHERE order_id = ?`,
 		func(scan func(...any) error) error {
 			s := OrderState{OrderID: id}
 			var since, shipBy, deliverBy *int64
@@ -116,7 +130,7 @@ func (c *Client) readOrderState(ctx context.Context, id string, rec *OrderRecord
 
 func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "transitions", `SELECT transition_id, shipment_id, kind, from_status, to_status, skipped, authority, source_event_id,
-		event_time_ms, recorded_at_ms, processed_at_ms`+c.current("order_transitions", "order_id = ?")+`
+		event_time_ms, recorded_at_ms, processed_at_ms`+c.currentOfOrder("order_transitions")+`
 		ORDER BY event_time_ms, transition_id`,
 		func(scan func(...any) error) error {
 			t := OrderTransition{OrderID: id}
@@ -133,7 +147,7 @@ func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecor
 
 func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "sync checks", `SELECT check_id, viewer, expected_status, opened_by, truth_at_ms, deadline_ms, truth_authority,
-		carrier, outcome, shown_status, shown_at_ms, latency_ms, closed_at_ms`+c.current("sync_checks", "order_id = ?")+`
+		carrier, outcome, shown_status, shown_at_ms, latency_ms, closed_at_ms`+c.currentOfOrder("sync_checks")+`
 		ORDER BY truth_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			k := SyncCheck{OrderID: id}
@@ -151,7 +165,7 @@ func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) er
 
 func (c *Client) readFailed(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "failed syncs", `SELECT check_id, viewer, reason, expected_status, shown_status, truth_at_ms, deadline_ms,
-		detected_at_ms, truth_authority, carrier`+c.current("failed_syncs", "order_id = ?")+`
+		detected_at_ms, truth_authority, carrier`+c.currentOfOrder("failed_syncs")+`
 		ORDER BY detected_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			f := FailedSync{OrderID: id}
@@ -170,7 +184,7 @@ func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) e
 	return c.scanEach(ctx, "delay notices", `SELECT notice_id, reason, promise, renews, original_promise, promise_is_default, missed_promise,
 		revised_date, no_revised_date_reason, shipment_id, carrier, cause_authority, known_at, notify_by_ms, detected_at,
 		may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, version`+
-		c.current("delay_notices", "order_id = ?")+` ORDER BY detected_at, notice_id`,
+		c.currentOfOrder("delay_notices")+` ORDER BY detected_at, notice_id`,
 		func(scan func(...any) error) error {
 			n := DelayNotice{OrderID: id}
 			var isDefault, mayCancel, refundDue, notified uint8
@@ -196,7 +210,7 @@ func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) e
 func (c *Client) readTickets(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "wismo tickets", `SELECT ticket_id, classified_by, matched, ticket_at_ms, cause, link, viewer, out_of_sync_since,
 		check_id, failed_sync_reason, expected_status, shown_status, delay_reason, problem_status, problem_since, truth_status, truth_since
-		`+c.current("wismo_tickets", "order_id = ?")+` ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
+		`+c.currentOfOrder("wismo_tickets")+` ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
 		func(scan func(...any) error) error {
 			w := WismoTicket{OrderID: id}
 			var at int64
@@ -221,7 +235,7 @@ func (c *Client) readTickets(ctx context.Context, id string, rec *OrderRecord) e
 func (c *Client) readEvents(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "canonical events", `SELECT shipment_id, tracking_number, source_system, source_event_id, source_status,
 		canonical_status, carrier, ticket_id, occurred_at_ms, recorded_at_ms
-		FROM `+c.table("canonical_events")+` FINAL WHERE order_id = ? ORDER BY occurred_at_ms, source_event_id`,
+		FROM `+c.table("canonical_events")+` FINAL PREWHERE order_id = ? ORDER BY occurred_at_ms, source_event_id`,
 		func(scan func(...any) error) error {
 			e := CanonicalEvent{OrderID: id}
 			var occurred, recorded int64
