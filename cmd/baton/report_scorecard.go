@@ -60,7 +60,11 @@ func printScorecard(w io.Writer, sc clickhouse.Scorecard) error {
 		}
 		wismo.add(x.name+" "+windowText(x.win.Since, x.win.Until), x.win.Tickets, x.win.Orders, per)
 	}
-	return printTables(w, false, latency, accuracy, failed, wismo)
+	d := sc.Delay
+	delay := &table{title: fmt.Sprintf("Delay notices due in the window (notify_by), target %s: %s", d.Target, textfmt.Verdict(d.Pass)),
+		columns: []string{"told in time", "told late", "never told", "still open", "told in time (share)"}}
+	delay.add(d.Notified, d.Late, d.NotNotified, d.Open, textfmt.Percent(d.ToldInTime))
+	return printTables(w, false, latency, accuracy, failed, wismo, delay)
 }
 
 // windowText prints a half-open window; open bounds are "…".

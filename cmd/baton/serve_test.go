@@ -287,6 +287,9 @@ func serveEqualsReport(t *testing.T, s *servedStack) {
 		}
 		var api any
 		get(t, s.base, path, &api)
+		if n, _ := at(api, "delay_notices", "notified").(float64); window[0] == "" && n == 0 {
+			t.Errorf("the whole window's scorecard counts no delay notice told in time: %v", at(api, "delay_notices"))
+		}
 		if !reflect.DeepEqual(api, rep["scorecard"]) {
 			t.Errorf("GET %s differs from baton report %s:\n%v\n%v", path, strings.Join(args[1:], " "), api, rep["scorecard"])
 		}
