@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-go lint dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency clean
+.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency determinism clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -36,7 +36,15 @@ demo: build dev-up ## simulate orders, run the pipeline until caught up, print t
 test: ## install what is missing, start the dev stack, run every check and test with -race, stop what it started
 	scripts/test.sh
 
-lint: ## gofmt, go vet, go.mod tidy
+test-chdb: ## the sink, report, documented and Grafana query tests against current ClickHouse (chDB, installed by scripts/install-deps.sh)
+	scripts/install-deps.sh
+	CHDB_LIB_PATH=$$(scripts/chdb.sh) $(GO) test -tags chdb -count=1 ./sinks/clickhouse/...
+
+alert-test: ## a firing rule reaches a webhook: Prometheus (deploy/prometheus/rules) → Alertmanager (deploy/alertmanager) → a local receiver
+	scripts/install-deps.sh
+	$(GO) test -count=1 -run 'TestFiringRuleReachesTheWebhook|TestAlertRoutes' -v ./deploy/
+
+lint: ## gofmt, go vet, go.mod tidy, docker-compose.yml against the Compose specification
 	scripts/lint.sh
 
 bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run (latency: make bench-latency)
@@ -49,6 +57,9 @@ bench-e2e:
 
 bench-latency: ## pipeline latency p50/p95/p99 per stage, live at a steady BENCH_RATE events/s for BENCH_SECONDS s
 	scripts/bench-latency.sh $(BENCH_RATE) $(BENCH_SECONDS)
+
+determinism: dev-up ## the determinism harness at ORDERS orders (SEED): every table identical under load, reordering, rebalances, kills, live and backfill
+	BATON_DETERMINISM_ORDERS=$(ORDERS) BATON_DETERMINISM_SEED=$(SEED) $(GO) test -count=1 -timeout 6h -run TestDeterminismHarness -v ./cmd/baton/
 
 clean:
 	rm -rf bin

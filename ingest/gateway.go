@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,7 +65,22 @@ type GatewayConfig struct {
 	Logger  *slog.Logger
 	// Now stands in for time.Now in tests.
 	Now func() time.Time
+	// ConnectInBackground makes NewGateway return without reaching Kafka
+	// or the registry: Serve creates the topics and registers the schemas,
+	// retrying every ReadyInterval, and until that succeeded every
+	// delivery is answered 503 with Retry-After. A gateway (re)started
+	// during a Kafka outage then tells vendors to retry instead of
+	// refusing their connections (which some count as a failed endpoint
+	// and disable). Without it NewGateway does this at once and fails if
+	// it cannot.
+	ConnectInBackground bool
+	// ReadyInterval is how often Serve retries that start, then checks
+	// that Kafka answers, for /readyz; 0 means DefaultReadyInterval.
+	ReadyInterval time.Duration
 }
+
+// DefaultReadyInterval is GatewayConfig.ReadyInterval's default.
+const DefaultReadyInterval = 2 * time.Second
 
 // ProducerOpts are the recommended kgo options for the gateway's client:
 // idempotent (the default; never disabled here), no lingering because every
@@ -93,6 +110,12 @@ type Gateway struct {
 	metrics  *Metrics
 	log      *slog.Logger
 	adapters map[string]Adapter
+	// started is set once the topics exist and the schemas are
+	// registered (source and dead are usable from then on).
+	started atomic.Bool
+	// kafkaErr is the last readiness check's failure; nil: Kafka answered.
+	kafkaMu  sync.Mutex
+	kafkaErr error
 }
 
 // Outcome labels of baton_webhook_requests_total.
@@ -142,6 +165,9 @@ func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReadyInterval <= 0 {
+		cfg.ReadyInterval = DefaultReadyInterval
+	}
 	g := &Gateway{cfg: cfg, metrics: cfg.Metrics, log: cfg.Logger, adapters: make(map[string]Adapter, len(cfg.Adapters))}
 	for _, a := range cfg.Adapters {
 		v := a.Vendor()
@@ -149,23 +175,98 @@ func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
 			return nil, fmt.Errorf("ingest gateway: two adapters for vendor %q", v)
 		}
 		g.adapters[v] = a
+		// Counters start at zero, so an alert's rate sees the first failure.
+		for _, outcome := range []string{OutcomeAccepted, OutcomeUnauthorized, OutcomeUnavailable, OutcomeMalformed, OutcomeInvalid} {
+			g.metrics.Requests.WithLabelValues(v, outcome)
+		}
+		g.metrics.SignatureFailures.WithLabelValues(v)
 	}
 	src, err := pipelines.NewSourceRecord(cfg.Topics)
 	if err != nil {
 		return nil, err
 	}
-	adm := kadm.NewClient(cfg.Client)
-	if err := src.Register(ctx, adm, cfg.Registry); err != nil {
-		return nil, fmt.Errorf("ingest gateway: register source schemas: %w", err)
-	}
-	dl := cfg.Topics.DeadLetter()
-	enc, err := pipelines.RegisterSchemas(ctx, cfg.Registry, dl)
-	if err != nil {
-		return nil, fmt.Errorf("ingest gateway: register dead-letter schema: %w", err)
-	}
 	g.source = src
-	g.dead = newDeadLetters(cfg.Topics, enc, g.metrics)
+	g.metrics.KafkaReady.Set(0)
+	if cfg.ConnectInBackground {
+		g.setKafkaState(errNotStarted)
+		return g, nil
+	}
+	if err := g.start(ctx); err != nil {
+		return nil, err
+	}
+	g.setKafkaState(nil)
 	return g, nil
+}
+
+// errNotStarted is the Kafka state before the gateway's start succeeded.
+var errNotStarted = errors.New("not reached yet since the gateway started")
+
+// start creates the topics and registers the schemas: records cannot be
+// encoded before their schema IDs are known. It runs once successfully.
+func (g *Gateway) start(ctx context.Context) error {
+	if err := g.source.Register(ctx, kadm.NewClient(g.cfg.Client), g.cfg.Registry); err != nil {
+		return fmt.Errorf("ingest gateway: register source schemas: %w", err)
+	}
+	enc, err := pipelines.RegisterSchemas(ctx, g.cfg.Registry, g.cfg.Topics.DeadLetter())
+	if err != nil {
+		return fmt.Errorf("ingest gateway: register dead-letter schema: %w", err)
+	}
+	g.dead = newDeadLetters(g.cfg.Topics, enc, g.metrics)
+	g.started.Store(true)
+	return nil
+}
+
+// watchKafka keeps the Kafka state /readyz reports until ctx is done:
+// every ReadyInterval it retries the start until it succeeds, then pings.
+func (g *Gateway) watchKafka(ctx context.Context) {
+	tick := time.NewTicker(g.cfg.ReadyInterval)
+	defer tick.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, g.cfg.ReadyInterval+g.cfg.ProduceTimeout)
+		var err error
+		if g.started.Load() {
+			err = g.cfg.Client.Ping(cctx)
+		} else {
+			err = g.start(cctx)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		g.setKafkaState(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// setKafkaState records a readiness check, logging each change.
+func (g *Gateway) setKafkaState(err error) {
+	g.kafkaMu.Lock()
+	was := g.kafkaErr
+	g.kafkaErr = err
+	g.kafkaMu.Unlock()
+	switch {
+	case err == nil && was != nil:
+		g.log.Info("Kafka is reachable: accepting deliveries")
+	case err != nil && err != errNotStarted && (was == nil || was == errNotStarted):
+		g.log.Warn("Kafka is unreachable: deliveries get 503 until it is back", "err", err)
+	}
+	ready := 0.0
+	if err == nil {
+		ready = 1
+	}
+	g.metrics.KafkaReady.Set(ready)
+}
+
+// KafkaState is the last readiness check's result: nil when Kafka
+// answered and the gateway has started.
+func (g *Gateway) KafkaState() error {
+	g.kafkaMu.Lock()
+	defer g.kafkaMu.Unlock()
+	return g.kafkaErr
 }
 
 // Adapter returns the adapter serving vendor.
@@ -202,6 +303,9 @@ func (g *Gateway) Handle(ctx context.Context, a Adapter, req Request) Outcome {
 func (g *Gateway) handle(ctx context.Context, a Adapter, req Request) (Outcome, string) {
 	ctx = context.WithoutCancel(ctx)
 	vendor, sys := a.Vendor(), a.System()
+	if !g.started.Load() {
+		return Outcome{Status: http.StatusServiceUnavailable, Err: fmt.Errorf("%s: Kafka %w; retry later", vendor, errNotStarted)}, OutcomeUnavailable
+	}
 	if req.Received.IsZero() {
 		req.Received = g.cfg.Now()
 	}

@@ -18,6 +18,9 @@ type Metrics struct {
 	// DeadLetters is baton_dead_letters_total{stage,reason}, shared with the
 	// pipeline's collectors when both run on one registry.
 	DeadLetters *prometheus.CounterVec
+	// KafkaReady is 1 while the gateway has started (topics and schemas)
+	// and Kafka answered its last check, 0 while deliveries get 503.
+	KafkaReady prometheus.Gauge
 }
 
 // NewMetrics creates and registers the gateway's collectors. deadLetters,
@@ -37,8 +40,11 @@ func NewMetrics(reg prometheus.Registerer, deadLetters *prometheus.CounterVec) *
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"vendor"}),
 		DeadLetters: deadLetters,
+		KafkaReady: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "baton_ingest_kafka_ready", Help: "1 while the gateway can produce to Kafka (started, and Kafka answered its last check), else 0.",
+		}),
 	}
-	cs := []prometheus.Collector{m.Requests, m.SignatureFailures, m.ProduceSeconds}
+	cs := []prometheus.Collector{m.Requests, m.SignatureFailures, m.ProduceSeconds, m.KafkaReady}
 	if m.DeadLetters == nil {
 		m.DeadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "baton_dead_letters_total", Help: "Records sent to the dead-letter topic, by stage and reason.",

@@ -16,13 +16,20 @@ import (
 // Handler returns the gateway's HTTP API:
 //
 //	POST /webhooks/{vendor}  one delivery for that vendor's adapter
-//	GET  /healthz            200 while the process serves (liveness)
+//	GET  /healthz            200 while the process serves (liveness), with
+//	                         Kafka's state for information
+//	GET  /readyz             200 while deliveries can be produced to Kafka,
+//	                         503 with Retry-After otherwise (readiness)
 //
 // Responses are JSON: {"events": n} on 200, {"error": "..."} otherwise.
+// Liveness never depends on Kafka: an orchestrator must not restart a
+// gateway that answers 503 correctly during an outage, only stop routing
+// to it.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/{vendor}", g.serveWebhook)
 	mux.HandleFunc("GET /healthz", g.serveHealth)
+	mux.HandleFunc("GET /readyz", g.serveReady)
 	return mux
 }
 
@@ -60,7 +67,7 @@ func (g *Gateway) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	out := g.Handle(r.Context(), a, Request{Header: r.Header, Body: body, Received: g.cfg.Now()})
 	if out.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(int((g.cfg.RetryAfter+time.Second-1)/time.Second)))
+		g.setRetryAfter(w)
 	}
 	if out.Status >= 200 && out.Status < 300 {
 		writeJSON(w, out.Status, map[string]any{"events": out.Events})
@@ -98,12 +105,40 @@ func (g *Gateway) vendorLabel(vendor string) string {
 	return "unknown"
 }
 
+// setRetryAfter advertises RetryAfter, in whole seconds rounded up.
+func (g *Gateway) setRetryAfter(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((g.cfg.RetryAfter+time.Second-1)/time.Second)))
+}
+
+// kafkaText is Kafka's state for /healthz and /readyz.
+func (g *Gateway) kafkaText() (state string, ready bool) {
+	switch err := g.KafkaState(); {
+	case err == nil:
+		return "ok", true
+	case !g.started.Load():
+		return "connecting: " + err.Error(), false
+	default:
+		return "unreachable: " + err.Error(), false
+	}
+}
+
 func (g *Gateway) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	disabled := make([]string, 0, len(g.cfg.Disabled))
 	for v := range g.cfg.Disabled {
 		disabled = append(disabled, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "vendors": g.Vendors(), "disabled": disabled})
+	kafka, _ := g.kafkaText()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "kafka": kafka, "vendors": g.Vendors(), "disabled": disabled})
+}
+
+func (g *Gateway) serveReady(w http.ResponseWriter, _ *http.Request) {
+	kafka, ready := g.kafkaText()
+	if !ready {
+		g.setRetryAfter(w)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "kafka": kafka})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "kafka": kafka})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -113,7 +148,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// Serve serves Handler on ln until ctx is done, then stops accepting
+// Serve serves Handler on ln, and keeps Kafka's state for /readyz (starting
+// the gateway first if ConnectInBackground), until ctx is done, then stops accepting
 // deliveries and waits (up to ShutdownTimeout) for those in flight to be
 // answered: a delivery Kafka is acknowledging is never cut off, so a stop
 // never turns an acknowledged webhook into one the sender thinks failed or
@@ -130,6 +166,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go g.watchKafka(watchCtx)
 	select {
 	case err := <-served:
 		return fmt.Errorf("ingest gateway: serve on %s: %w", ln.Addr(), err)

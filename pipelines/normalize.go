@@ -72,11 +72,6 @@ type NormalizeConfig struct {
 	// keeps close to the sources' arrival order (see aligner). Default
 	// DefaultAlignWindow; negative turns it off.
 	AlignWindow time.Duration
-	// AnnounceHoldbacks sends holdback records (see holdbackHeader) to
-	// every canonical partition. Only a unify stage with a positive
-	// MaxHoldback reads them, so they are off by default: `baton run`
-	// turns them on with --max-holdback, for both stages at once.
-	AnnounceHoldbacks bool
 }
 
 // DefaultAlignWindow is NormalizeConfig.AlignWindow's default: well inside
@@ -98,8 +93,10 @@ type Normalize struct {
 	// their last record; both serve idle announcements.
 	position map[string]int64
 	idleSent map[string]bool
-	// holdSent is the last holdback announced per partition.
-	holdSent map[int32]holdAnnouncement
+	// eventTime is the latest event time (recorded_at) processed per
+	// link-source partition: how far it took the partition, announced at
+	// the batch's end.
+	eventTime map[string]time.Time
 	// linkPartitioner picks a link's partition as the producer would.
 	linkPartitioner kgo.TopicPartitioner
 }
@@ -109,7 +106,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, holdSent: map[int32]holdAnnouncement{},
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, eventTime: map[string]time.Time{},
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
@@ -121,6 +118,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	sc.apply = func(st *normalize.State, key string, value []byte) error {
 		return st.Apply(normalize.Change{Key: key, Value: value})
 	}
+	sc.watermark = func(st *normalize.State) time.Time { return st.Watermark }
 	sc.size = func(st *normalize.State) int { return st.Size() }
 	sc.process, sc.endBatch, sc.idle, sc.revoked = n.process, n.endBatch, n.announceIdle, n.forgetPositions
 	sc.alignTopics, sc.alignWindow = inputs[1:], cfg.AlignWindow
@@ -144,7 +142,7 @@ func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
 func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.position, n.idleSent, n.holdSent = map[string]int64{}, map[string]bool{}, map[int32]holdAnnouncement{}
+	n.position, n.idleSent, n.eventTime = map[string]int64{}, map[string]bool{}, map[string]time.Time{}
 }
 
 // endBatch announces, to every links partition, how far this batch (as
@@ -161,66 +159,22 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.
 		}
 		last := fp.Records[len(fp.Records)-1]
 		idle := last.Offset+1 >= fp.HighWatermark
-		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: last.Timestamp, Idle: idle}] = true
 		key := fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)
 		n.mu.Lock()
+		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: n.eventTime[key], Idle: idle}] = true
 		n.position[key] = last.Offset + 1
 		n.idleSent[key] = idle
 		n.mu.Unlock()
 	}
 	held := 0
-	n.stage.eachState(func(p int32, st *normalize.State) {
-		held += st.HeldCount()
-		n.announceHold(p, st.OldestHeld(), true, produce)
-	})
+	n.stage.eachState(func(_ int32, st *normalize.State) { held += st.HeldCount() })
 	n.cfg.NormMetrics.Held.Set(float64(held))
 	return n.announce(progress, produce)
 }
 
-// holdbackHeader marks a holdback record on the canonical topic: its value
-// is the ingest time (Unix ms, 8 bytes big-endian; 0: none) of the oldest
-// carrier event the normalize partition named by the header's value still
-// holds. It is sent to every canonical partition, which must not judge
-// anything after that time as complete (the unify stage's viewer checks
-// wait for it): the held event will be emitted later, when its tracking
-// number is linked. Consumers of the canonical topic skip these records.
+// holdbackHeader marks a holdback record on the canonical topic, which
+// earlier versions sent (see unify.HoldbacksKey): consumers skip them.
 const holdbackHeader = "baton-holdback"
-
-// holdRepeat re-sends an unchanged holdback this often (at a batch's
-// end), so a consumer that missed one (an aborted transaction) is
-// corrected.
-const holdRepeat = 5 * time.Second
-
-// announceHold sends partition p's oldest held time to every canonical
-// partition when it changed or, with repeat, when the last announcement
-// is holdRepeat old.
-func (n *Normalize) announceHold(p int32, since time.Time, repeat bool, produce func(*kgo.Record)) {
-	if !n.cfg.AnnounceHoldbacks {
-		return
-	}
-	n.mu.Lock()
-	last, sent := n.holdSent[p]
-	now := time.Now()
-	if sent && last.since.Equal(since) && (!repeat || now.Sub(last.at) < holdRepeat) {
-		n.mu.Unlock()
-		return
-	}
-	n.holdSent[p] = holdAnnouncement{since: since, at: now}
-	n.mu.Unlock()
-	var ms int64
-	if !since.IsZero() {
-		ms = since.UnixMilli()
-	}
-	value := binary.BigEndian.AppendUint64(nil, uint64(ms))
-	canonical := n.cfg.Topics.Canonical()
-	for q := int32(0); q < canonical.Partitions; q++ {
-		produce(&kgo.Record{Topic: canonical.Name, Partition: q, Value: value, Timestamp: now,
-			Headers: []kgo.RecordHeader{{Key: manualHeader}, {Key: holdbackHeader, Value: []byte(strconv.Itoa(int(p)))}}})
-	}
-}
-
-// holdAnnouncement is the last holdback sent for a partition.
-type holdAnnouncement struct{ since, at time.Time }
 
 // Holdback reads a holdback record of the canonical topic: the normalize
 // partition it speaks for and its oldest held time (zero: nothing held).
@@ -301,13 +255,15 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		in.System, in.Plain = sys, plain
 	}
 	out := n.cfg.Processor.Process(st, in)
-	if err := n.emit(in, out, produce); err != nil {
-		return err
+	if isLinkSource(in.System) && !out.EventTime.IsZero() {
+		key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
+		n.mu.Lock()
+		if out.EventTime.After(n.eventTime[key]) {
+			n.eventTime[key] = out.EventTime
+		}
+		n.mu.Unlock()
 	}
-	// After the outputs: a released scan goes out before the holdback
-	// that lifts, a newly held one is announced before any later event.
-	n.announceHold(r.Partition, st.OldestHeld(), false, produce)
-	return nil
+	return n.emit(in, out, produce)
 }
 
 // appliedHeader marks a links record whose link was applied to its
@@ -333,11 +289,7 @@ func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, produce func(*k
 	rec.Partition = q
 	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: manualHeader}, kgo.RecordHeader{Key: appliedHeader})
 	in := normalize.Input{Ingested: rec.Timestamp, Link: &l, Record: normalize.Original{Topic: links.Name, Partition: q, Offset: -1, Key: rec.Key, Value: rec.Value}}
-	if err := n.emit(in, n.cfg.Processor.Process(st, in), produce); err != nil {
-		return err
-	}
-	n.announceHold(q, st.OldestHeld(), false, produce)
-	return nil
+	return n.emit(in, n.cfg.Processor.Process(st, in), produce)
 }
 
 // hasHeader reports whether r carries the header key.
@@ -370,7 +322,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		n.cfg.NormMetrics.Canonical.WithLabelValues(ev.Value["source_system"].(string), status).Inc()
 	}
 	for _, l := range out.Links {
-		b, err := linkEnc.EncodePlain(linkValue(l, in.Ingested))
+		b, err := linkEnc.EncodePlain(linkValue(l))
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
@@ -490,14 +442,16 @@ func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produc
 	return nil
 }
 
-func linkValue(l normalize.Link, ingested time.Time) map[string]any {
+// linkValue is a link's links-topic record; its watermark is the linking
+// event's recorded_at (event time: see normalize.SourceWatermark).
+func linkValue(l normalize.Link) map[string]any {
 	var shipment any
 	if l.ShipmentID != "" {
 		shipment = l.ShipmentID
 	}
 	return map[string]any{"tracking_number": l.TrackingNumber, "order_id": l.OrderID, "shipment_id": shipment,
 		"source_system": l.SourceSystem, "source_partition": int(l.SourcePartition), "source_event_id": l.SourceEventID,
-		"occurred_at": l.OccurredAt, "watermark": ingested}
+		"occurred_at": l.OccurredAt, "watermark": l.RecordedAt}
 }
 
 // linksInput reads a links-topic record: a link, or a watermark when it
@@ -517,7 +471,7 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 		return normalize.Input{}, fmt.Errorf("tracking link: occurred_at: %w", err)
 	}
 	l := normalize.Link{TrackingNumber: str("tracking_number"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
-		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at}
+		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at, RecordedAt: wm}
 	if l.OrderID == "" {
 		return normalize.Input{}, errors.New("tracking link without order ID")
 	}

@@ -25,6 +25,7 @@ type StageMetrics struct {
 	StateEntries   *prometheus.GaugeVec     // stage
 	RestoreSeconds *prometheus.HistogramVec // stage
 	Transactions   *prometheus.CounterVec   // stage, outcome (committed, aborted)
+	EventTime      *EventTimeMetrics
 }
 
 // NewStageMetrics creates and registers the collectors.
@@ -38,6 +39,7 @@ func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
 			Help: "Kafka transactions of a stage by outcome (committed, aborted, fenced); an aborted or fenced one has its input processed again."}, []string{"stage", "outcome"}),
 	}
 	reg.MustRegister(m.StateEntries, m.RestoreSeconds, m.Transactions)
+	m.EventTime = NewEventTimeMetrics(reg)
 	return m
 }
 
@@ -104,10 +106,16 @@ type statefulConfig[S any] struct {
 	apply func(st S, key string, value []byte) error
 	// size is the number of entries a state holds (the gauge).
 	size func(st S) int
+	// watermark, optional, is a state's event-time clock: the stage's
+	// watermark metric is the least advanced of its partitions'.
+	watermark func(st S) time.Time
 	// process handles one input record of the partition whose state is
 	// st, producing its outputs (changelog included) through produce.
 	// Only a transient failure is returned: bad input is dead-lettered.
 	process func(ctx context.Context, st S, r *kgo.Record, produce func(*kgo.Record)) error
+	// order, optional, gives the batch's records in the order to process
+	// them (default: mergeByTimestamp's); unify orders them by event time.
+	order func(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error)
 	// endBatch, optional, runs inside the transaction after the batch's
 	// records (normalize announces its progress there).
 	endBatch func(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error
@@ -594,6 +602,23 @@ func mergeByTimestamp(parts []kgo.FetchTopicPartition, f func(*kgo.Record) error
 	return err
 }
 
+// eachRecord calls f with the batch's records in the stage's order.
+func (s *stateful[S]) eachRecord(ctx context.Context, parts []kgo.FetchTopicPartition, f func(*kgo.Record) error) error {
+	if s.cfg.order == nil {
+		return mergeByTimestamp(parts, f)
+	}
+	recs, err := s.cfg.order(ctx, parts)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // mergeOrder calls next with each record of parts, as (part, index), in
 // mergeByTimestamp's order, until next returns false.
 func mergeOrder(parts []kgo.FetchTopicPartition, next func(i, j int) bool) {
@@ -720,7 +745,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 			}
 			states[fp.Partition] = st
 		}
-		procErr = mergeByTimestamp(parts, func(r *kgo.Record) error {
+		procErr = s.eachRecord(ctx, parts, func(r *kgo.Record) error {
 			if r.Attrs.IsControl() {
 				return nil
 			}
@@ -889,10 +914,17 @@ func (s *stateful[S]) updateGauge() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var size int
+	var least time.Time
 	for _, st := range s.states {
 		size += s.cfg.size(st)
+		if s.cfg.watermark != nil {
+			if w := s.cfg.watermark(st); !w.IsZero() && (least.IsZero() || w.Before(least)) {
+				least = w
+			}
+		}
 	}
 	s.cfg.stageMetrics.StateEntries.WithLabelValues(s.cfg.stage).Set(float64(size))
+	s.cfg.stageMetrics.EventTime.SetWatermark(s.cfg.stage, least)
 }
 
 // caughtUp reports whether the group's committed offsets reached the end

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -144,9 +146,13 @@ type Unify struct {
 	stage *stateful[*unify.State]
 	dead  *DeadLetters
 
+	// decoded holds the batch's canonical events, decoded to order the
+	// batch by event time (eventTimeOrder), for process.
+	decoded map[*kgo.Record]map[string]any
+
 	mu sync.Mutex
-	// clock is, per partition, the latest record timestamp (or idle
-	// advance) and the wall-clock time it was seen, for idle advances.
+	// clock is, per partition, the event-time watermark (or idle advance)
+	// and the wall-clock time it was reached, for idle advances.
 	clock map[int32]partitionClock
 }
 
@@ -167,7 +173,9 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 		return st.Apply(unify.Change{Key: key, Value: value})
 	}
 	sc.size = func(st *unify.State) int { return st.Orders() }
+	sc.watermark = (*unify.State).Watermark
 	sc.process = u.process
+	sc.order = u.eventTimeOrder
 	if cfg.IdleAdvance > 0 {
 		sc.idle = u.advanceIdle
 		sc.revoked = func() { // another process may move them meanwhile
@@ -193,26 +201,76 @@ func (u *Unify) Run(ctx context.Context) error { return u.stage.run(ctx) }
 // process decodes one canonical event, runs the processor and produces its
 // outputs. Only a transient failure (registry unreachable) is returned.
 func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, produce func(*kgo.Record)) error {
-	if origin, since, ok := Holdback(r); ok {
-		return u.emit(u.cfg.Processor.Hold(st, origin, since), r.Partition, r.Timestamp, produce)
+	if _, _, ok := Holdback(r); ok {
+		return nil // written by earlier versions (see unify.HoldbacksKey)
 	}
-	dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
-	if errors.Is(err, schemas.ErrUndecodable) {
-		return u.dead.Emit(r, ReasonUndecodable, err, produce)
+	plain, ok := u.decoded[r]
+	if !ok {
+		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			return u.dead.Emit(r, ReasonUndecodable, err, produce)
+		}
+		if err != nil {
+			return err
+		}
+		plain = dec.Schema.Plain(dec.Native)
 	}
-	if err != nil {
-		return err
-	}
-	out := u.cfg.Processor.Process(st, unify.Input{Plain: dec.Schema.Plain(dec.Native), Ingested: r.Timestamp})
+	out := u.cfg.Processor.Process(st, unify.Input{Plain: plain, Ingested: r.Timestamp})
 	if out.Rejected != nil {
 		return u.dead.Emit(r, ReasonInvalidRecord, out.Rejected, produce)
 	}
 	u.mu.Lock()
-	if c := u.clock[r.Partition]; r.Timestamp.After(c.at) || c.wall.IsZero() {
-		u.clock[r.Partition] = partitionClock{at: r.Timestamp, wall: time.Now()}
+	if c, w := u.clock[r.Partition], st.Watermark(); w.After(c.at) || c.wall.IsZero() {
+		u.clock[r.Partition] = partitionClock{at: w, wall: time.Now()}
 	}
 	u.mu.Unlock()
+	if out.Late {
+		system, _ := plain["source_system"].(string)
+		u.cfg.StageMetrics.EventTime.LateEvents.WithLabelValues("unify", system).Inc()
+	}
 	return u.emit(out, r.Partition, r.Timestamp, produce)
+}
+
+// eventTimeOrder decodes the batch and orders it by event time (the
+// order unify.EventTime gives), so that an order's events that
+// arrived out of order within one batch are applied in order instead of
+// one correcting another (see processors/unify, "Event time"); the
+// results do not depend on it, only the corrections sent. Records that do
+// not decode keep their place at the front, for process to dead-letter.
+func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error) {
+	u.decoded = map[*kgo.Record]map[string]any{}
+	var recs, bad []*kgo.Record
+	at := map[*kgo.Record]unify.EventTime{}
+	err := mergeByTimestamp(parts, func(r *kgo.Record) error {
+		if _, _, ok := Holdback(r); ok || r.Attrs.IsControl() {
+			bad = append(bad, r)
+			return nil
+		}
+		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
+		if errors.Is(err, schemas.ErrUndecodable) {
+			bad = append(bad, r)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		plain := dec.Schema.Plain(dec.Native)
+		t, ok := unify.EventTimeOf(plain)
+		if !ok {
+			bad = append(bad, r)
+			return nil
+		}
+		u.decoded[r], at[r] = plain, t
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(recs, func(a, b *kgo.Record) int {
+		return at[a].Compare(at[b])
+	})
+	return append(bad, recs...), nil
 }
 
 // advanceIdle, on a quiet poll, advances the watermark of every owned
@@ -258,6 +316,7 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 		u.clock[p] = partitionClock{at: at, wall: now}
 	}
 	u.mu.Unlock()
+	u.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues("unify").Add(float64(len(advances)))
 	return nil
 }
 
@@ -273,6 +332,9 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 	m.Regressions.Add(float64(out.Regressions))
 	m.Evicted.WithLabelValues("closed").Add(float64(out.Evicted))
 	m.Evicted.WithLabelValues("idle").Add(float64(out.Expired))
+	for _, c := range out.Corrections {
+		u.cfg.StageMetrics.EventTime.Corrected.WithLabelValues(c.Kind, strconv.FormatBool(c.Retracted)).Inc()
+	}
 	topics := u.cfg.Topics
 	for _, t := range out.Transitions {
 		if err := u.produceValue(topics.Transitions().Name, t.Key, t.Value, at, produce); err != nil {

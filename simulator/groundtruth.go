@@ -244,7 +244,7 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 	for _, rec := range recs {
 		in := x.infoOf(rec)
 		if in.reaches && in.link >= 0 {
-			linkP[in.link] = min(linkP[in.link], rec.arrival.UnixMilli()+d(in))
+			linkP[in.link] = min(linkP[in.link], rec.recorded.UnixMilli()+d(in))
 		}
 	}
 	type item struct {
@@ -257,8 +257,11 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 		if !in.reaches {
 			continue
 		}
-		arr := rec.arrival.UnixMilli()
-		it := item{p: arr + d(in), arr: arr, i: i}
+		// Event time: unify applies an order's events by recorded_at (then
+		// system and event ID), whenever they reach it; a variant's delay
+		// shifts a stream to test that the faults do not hang on a tie.
+		arr := rec.recorded.UnixMilli()
+		it := item{p: arr + d(in), arr: arr, tie: rec.sysIdx, i: i}
 		if in.held >= 0 {
 			lp := linkP[in.held]
 			if lp == math.MaxInt64 {
@@ -268,14 +271,13 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 			if v.dropHeld && lp-it.p > gtLongHold.Milliseconds() {
 				continue
 			}
-			if lp >= it.p {
-				it.p, it.tie = lp, 1 // released right after its link
-			}
+			// Released when linked, the scan takes its own place in
+			// event time.
 		}
 		items = append(items, it)
 	}
 	slices.SortFunc(items, func(a, b item) int {
-		return cmp.Or(cmp.Compare(a.p, b.p), cmp.Compare(a.tie, b.tie), cmp.Compare(a.arr, b.arr), cmp.Compare(a.i, b.i))
+		return cmp.Or(cmp.Compare(a.p, b.p), cmp.Compare(a.tie, b.tie), cmp.Compare(a.i, b.i))
 	})
 	u := &uOrder{r: x.st.r, ships: make([]uShip, nships)}
 	j := newJudge(x.st.r)

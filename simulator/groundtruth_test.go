@@ -114,13 +114,17 @@ func gtRunOf(t *testing.T, c gtCase) gtRunResult {
 // gtRun is the shared ground-truth run: 3,000 orders with gtRates, traced.
 func gtRun(t *testing.T) gtRunResult { return gtRunOf(t, gtCases[0]) }
 
-// tally counts checks and failed syncs the way the report does.
+// tally counts checks and failed syncs the way the report does: the
+// latest version of each record (a late event corrects what it changed,
+// with the same ID, or retracts it), counted once everything is in.
 type tally struct {
-	outcomes map[string]map[string]int // viewer → outcome
-	reasons  map[string]map[string]int // viewer → reason
-	latency  map[string][]int64        // viewer → carrier-set IN_SYNC/LATE latencies
-	tickets  map[string]wismoTicket    // ticket ID → the first wismo_ticket record of it
-	placed   map[string]time.Time      // order ID → the first time an event or transition said PLACED
+	checks, failed map[string]synccheck.Record // check ID → the latest record
+	outcomes       map[string]map[string]int   // viewer → outcome
+	reasons        map[string]map[string]int   // viewer → reason
+	latency        map[string][]int64          // viewer → carrier-set IN_SYNC/LATE latencies
+	latestTickets  map[string]synccheck.Record // ticket ID and time → the latest record
+	tickets        map[string]wismoTicket      // ticket ID → the first wismo_ticket record of it
+	placed         map[string]time.Time        // order ID → the first time an event or transition said PLACED
 }
 
 // wismoTicket is what the monthly review reads of a wismo_ticket.
@@ -130,7 +134,8 @@ type wismoTicket struct {
 }
 
 func newTally() *tally {
-	return &tally{outcomes: map[string]map[string]int{}, reasons: map[string]map[string]int{}, latency: map[string][]int64{},
+	return &tally{checks: map[string]synccheck.Record{}, failed: map[string]synccheck.Record{}, outcomes: map[string]map[string]int{},
+		reasons: map[string]map[string]int{}, latency: map[string][]int64{}, latestTickets: map[string]synccheck.Record{},
 		tickets: map[string]wismoTicket{}, placed: map[string]time.Time{}}
 }
 
@@ -141,11 +146,61 @@ func (c *tally) addPlaced(order string, at time.Time) {
 	}
 }
 
-// addTickets keeps each ticket's first wismo_ticket record, as the review
-// does (the least ticket_at).
+// addTickets keeps the latest version of each ticket's wismo_ticket
+// records (by ticket ID and time).
 func (c *tally) addTickets(t *testing.T, recs []synccheck.Record) {
 	t.Helper()
 	for _, r := range recs {
+		keepLatest(c.latestTickets, fmt.Sprint(r.Value["ticket_id"], r.Value["ticket_at"]), r)
+	}
+}
+
+// keepLatest records r as its ID's latest version, or forgets the ID when
+// r retracts it.
+func keepLatest(m map[string]synccheck.Record, id string, r synccheck.Record) {
+	if r.Value["retracted"] == true {
+		delete(m, id)
+		return
+	}
+	m[id] = r
+}
+
+func (c *tally) add(checks, failed []synccheck.Record) {
+	for _, r := range checks {
+		keepLatest(c.checks, r.Value["check_id"].(string), r)
+	}
+	for _, r := range failed {
+		keepLatest(c.failed, r.Value["check_id"].(string), r)
+	}
+}
+
+// count turns the latest records into the counts compare reads, and each
+// ticket's first record (the least ticket_at) into tickets, as the review
+// does.
+func (c *tally) count(t *testing.T) {
+	t.Helper()
+	clear(c.outcomes)
+	clear(c.reasons)
+	clear(c.latency)
+	clear(c.tickets)
+	for _, r := range c.checks {
+		v, o := r.Value["viewer"].(string), r.Value["outcome"].(string)
+		if c.outcomes[v] == nil {
+			c.outcomes[v] = map[string]int{}
+		}
+		c.outcomes[v][o]++
+		if (o == synccheck.InSync || o == synccheck.Late) && r.Value["truth_authority"] == "carrier" {
+			c.latency[v] = append(c.latency[v], r.Value["latency_ms"].(int64))
+		}
+	}
+	for _, r := range c.failed {
+		v := r.Value["viewer"].(string)
+		if c.reasons[v] == nil {
+			c.reasons[v] = map[string]int{}
+		}
+		c.reasons[v][r.Value["reason"].(string)]++
+	}
+	for _, r := range c.latestTickets {
 		v := r.Value
 		id, _ := v["ticket_id"].(string)
 		at, ok := v["ticket_at"].(time.Time)
@@ -159,26 +214,6 @@ func (c *tally) addTickets(t *testing.T, recs []synccheck.Record) {
 		}
 		order, _ := v["order_id"].(string)
 		c.tickets[id] = wismoTicket{order: order, month: at.UTC().Format("2006-01"), cause: cause, link: link, at: at}
-	}
-}
-
-func (c *tally) add(checks, failed []synccheck.Record) {
-	for _, r := range checks {
-		v, o := r.Value["viewer"].(string), r.Value["outcome"].(string)
-		if c.outcomes[v] == nil {
-			c.outcomes[v] = map[string]int{}
-		}
-		c.outcomes[v][o]++
-		if (o == synccheck.InSync || o == synccheck.Late) && r.Value["truth_authority"] == "carrier" {
-			c.latency[v] = append(c.latency[v], r.Value["latency_ms"].(int64))
-		}
-	}
-	for _, r := range failed {
-		v := r.Value["viewer"].(string)
-		if c.reasons[v] == nil {
-			c.reasons[v] = map[string]int{}
-		}
-		c.reasons[v][r.Value["reason"].(string)]++
 	}
 }
 
@@ -197,6 +232,7 @@ func quantile(xs []int64, level float64) int64 {
 // latencies).
 func (c *tally) compare(t *testing.T, what string, gt *simulator.GroundTruth, tol time.Duration) {
 	t.Helper()
+	c.count(t)
 	for _, v := range gt.Viewers {
 		want := map[string]int{synccheck.InSync: v.Checks.InSync, synccheck.Late: v.Checks.Late, synccheck.Missing: v.Checks.Missing,
 			synccheck.Conflict: v.Checks.Conflict, synccheck.Superseded: v.Checks.Superseded}
@@ -443,7 +479,9 @@ func TestGroundTruthFaultsFollowTheirRates(t *testing.T) {
 			t.Errorf("%s: rates %+v, configured %+v", v.Viewer, v.Faults.Rates, rt)
 		}
 		n := float64(v.OrdersSeen)
-		if n < 200 {
+		// (The help desk sees about 150 of 3,000 orders before their
+		// WISMO tickets, in event time; enough for the rates below.)
+		if n < 100 {
 			t.Errorf("%s shows only %v orders", v.Viewer, n)
 		}
 		for _, k := range []struct {

@@ -21,6 +21,7 @@ import (
 // and no other; the months' rows exactly; and the orders placed per month
 // as the report counts them (the sentinels included).
 func (c *tally) compareWismo(t *testing.T, what string, gt *simulator.GroundTruth, traces []simulator.OrderTrace) {
+	c.count(t)
 	t.Helper()
 	type key struct{ month, cause, link string }
 	want := map[string]simulator.TicketTruth{}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -73,22 +72,6 @@ func devFlagSet(service string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// parseNoArgs parses a command's flags; no positional arguments are taken.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n\n", fs.Arg(0))
-		fs.Usage()
-		return errUsage
-	}
-	return nil
 }
 
 // logDev returns a printf to stderr prefixed with the service's command name,

@@ -48,6 +48,14 @@ func TestReportEqualsTheSimulatorsGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertReportEqualsGroundTruth(t, s, gt, true)
+}
+
+// assertReportEqualsGroundTruth compares `baton report --format json` and
+// `baton report wismo` with the ground truth; complete requires every
+// viewer to have every outcome (a run too small to test them fails).
+func assertReportEqualsGroundTruth(t *testing.T, s *stack, gt simulator.GroundTruth, complete bool) {
+	t.Helper()
 	assertWismoReviewsEqual(t, s, gt.Wismo)
 	var report struct {
 		Scorecard clickhouse.Scorecard `json:"scorecard"`
@@ -77,7 +85,7 @@ func TestReportEqualsTheSimulatorsGroundTruth(t *testing.T) {
 	tolerance := simulator.GroundTruthLatencyTolerance.Milliseconds()
 	for _, v := range gt.Viewers {
 		got, want := accuracy[v.Viewer], v.Checks
-		if want.Late == 0 || want.Missing == 0 || want.Conflict == 0 {
+		if complete && (want.Late == 0 || want.Missing == 0 || want.Conflict == 0) {
 			t.Errorf("%s: the ground truth lacks an outcome (%+v): the run tests too little", v.Viewer, want)
 		}
 		for _, c := range []struct {

@@ -43,7 +43,9 @@ func runIngest(ctx context.Context, args []string) error {
 
 Runs the webhook gateway: POST /webhooks/{shopify,easypost,aftership,zendesk,
 debezium,wms,notifications} adapts each vendor's payload to its source topic and
-answers 200 only after Kafka acknowledged every event; GET /healthz. A vendor
+answers 200 only after Kafka acknowledged every event; GET /healthz (alive),
+GET /readyz (200 once it can produce to Kafka). It starts without Kafka and
+answers deliveries 503 with Retry-After until it can produce. A vendor
 whose secret is unset is disabled (its endpoint answers 404 saying so). With
 --debezium-topic it also consumes Debezium change events from Kafka.
 See ingest/README.md for pointing each vendor at it.
@@ -79,21 +81,17 @@ Flags:`)
 	debeziumBrokers := fs.String("debezium-brokers", envOr("BATON_DEBEZIUM_BROKERS", ""), "brokers of the cluster Kafka Connect writes to; defaults to --brokers (env BATON_DEBEZIUM_BROKERS)")
 	debeziumGroup := fs.String("debezium-group", envOr("BATON_DEBEZIUM_GROUP", defaultDebeziumGroup), "consumer group of the Debezium topic consumer (env BATON_DEBEZIUM_GROUP)")
 	debeziumColumns := fs.String("debezium-columns", envOr("BATON_DEBEZIUM_COLUMNS", ""), "order table columns as field=column pairs, e.g. order_id=id,status=state (fields: "+strings.Join(columnFields(), ", ")+"; unnamed fields keep the defaults) (env BATON_DEBEZIUM_COLUMNS)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	log, err := parseLogged(fs, args)
+	if err != nil {
+		return err
 	}
 	cols, err := parseColumns(*debeziumColumns)
 	if err != nil {
-		return err
+		return usageError{err.Error()} // names --debezium-columns
 	}
 	if secrets.debezium == "" {
 		secrets.debezium = secrets.webhook
 	}
-	log := newLogger()
 
 	adapters, disabled := ingestAdapters(secrets, zdOpts, cols)
 	for _, v := range sortedKeys(disabled) {
@@ -125,6 +123,9 @@ Flags:`)
 		ShutdownTimeout: *shutdownTimeout,
 		Metrics:         ingest.NewMetrics(promReg, nil),
 		Logger:          log,
+		// Kafka may be away while the gateway starts: it answers 503
+		// until it can produce.
+		ConnectInBackground: true,
 	})
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,15 +24,8 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr is a port nobody listens on.
+var freeAddr = testenv.FreeAddr
 
 // TestIngestCommand runs `baton ingest` as a process against the dev
 // stack: a Shopify webhook and a Debezium change event consumed from Kafka
@@ -65,54 +57,15 @@ func TestIngestCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(batonBin, "ingest", "--listen", listen, "--metrics-addr", metrics,
-		"--debezium-topic", cdcTopic, "--debezium-group", prefix+"cdc", "--max-body", "64KiB")
-	cmd.Env = append(os.Environ(),
-		"BATON_BROKERS="+strings.Join(testenv.Brokers(), ","),
-		"BATON_REGISTRY_URL="+testenv.RegistryURL(),
-		"BATON_TOPIC_PREFIX="+prefix,
-		"BATON_SHOPIFY_SECRET=shh",
-		"BATON_WEBHOOK_SECRET=generic-shh",
-		"BATON_EASYPOST_SECRET=", "BATON_AFTERSHIP_SECRET=", "BATON_ZENDESK_SECRET=", "BATON_DEBEZIUM_SECRET=",
-	)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
+	cmd, stderr, exited := startIngest(t, ctx, listen, []string{"--metrics-addr", metrics,
+		"--debezium-topic", cdcTopic, "--debezium-group", prefix + "cdc", "--max-body", "64KiB"},
+		"BATON_BROKERS="+strings.Join(testenv.Brokers(), ","), "BATON_TOPIC_PREFIX="+prefix, "BATON_SHOPIFY_SECRET=shh")
 	base := "http://" + listen
-	for {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("baton ingest exited before listening: %v\n%s", err, stderr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("baton ingest not listening: %s", stderr.String())
-		}
-	}
+	waitReady(t, ctx, base, stderr)
 
 	post := func(vendor string, h http.Header, body []byte) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/"+vendor, bytes.NewReader(body))
-		req.Header = h
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, b := postWebhook(t, base, vendor, h, body)
+		return code, b
 	}
 	order, err := os.ReadFile("../../ingest/shopify/testdata/orders_create.json")
 	if err != nil {
@@ -157,12 +110,7 @@ func TestIngestCommand(t *testing.T) {
 		t.Fatalf("oms events from the Debezium topic: %v", ids)
 	}
 
-	resp, err := http.Get("http://" + metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	m := []byte(scrape(t, metrics))
 	for _, want := range []string{
 		`baton_webhook_requests_total{outcome="accepted",vendor="shopify"} 1`,
 		`baton_webhook_requests_total{outcome="not_configured",vendor="easypost"} 1`,
@@ -189,6 +137,92 @@ func TestIngestCommand(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, stderr.String())
 		}
 	}
+}
+
+// startIngest starts `baton ingest --listen listen ARGS` with the dev
+// registry, the generic endpoints' secret "generic-shh", the other vendors
+// off and env on top, and waits until it answers /healthz. It is killed at
+// the end of the test if still running.
+func startIngest(t *testing.T, ctx context.Context, listen string, args []string, env ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	cmd := exec.Command(batonBin, append([]string{"ingest", "--listen", listen}, args...)...)
+	cmd.Env = append(append(os.Environ(),
+		"BATON_REGISTRY_URL="+testenv.RegistryURL(),
+		"BATON_WEBHOOK_SECRET=generic-shh",
+		"BATON_SHOPIFY_SECRET=", "BATON_EASYPOST_SECRET=", "BATON_AFTERSHIP_SECRET=", "BATON_ZENDESK_SECRET=", "BATON_DEBEZIUM_SECRET=",
+	), env...)
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	})
+	for {
+		if resp, err := http.Get("http://" + listen + "/healthz"); err == nil {
+			resp.Body.Close()
+			return cmd, stderr, exited
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("baton ingest exited before listening: %v\n%s", err, stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("baton ingest not listening: %s", stderr.String())
+		}
+	}
+}
+
+// scrape returns the metrics served on addr.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m, _ := io.ReadAll(resp.Body)
+	return string(m)
+}
+
+// waitReady waits until the gateway's /readyz answers 200: it connects to
+// Kafka in the background after it starts listening.
+func waitReady(t *testing.T, ctx context.Context, base string, stderr *bytes.Buffer) {
+	t.Helper()
+	for {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("baton ingest not ready:\n%s", stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// postWebhook posts body to the vendor's endpoint; it returns the status,
+// the headers and the body of the answer.
+func postWebhook(t *testing.T, base, vendor string, h http.Header, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/"+vendor, bytes.NewReader(body))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 func TestIngestRefusesToStartWithNothingConfigured(t *testing.T) {

@@ -14,30 +14,34 @@ import (
 	"syscall"
 )
 
-// command is one subcommand: a one-line summary and a run function that
-// parses its own flags from args.
+// command is one subcommand: a one-line summary, the summaries of its own
+// subcommands (listed in the help too) and a run function that parses its
+// own flags from args.
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string) error
+	subs    []subcommand
 }
+
+// subcommand is a second word of a command, e.g. `report wismo`.
+type subcommand struct{ name, summary string }
 
 // commands is filled by each subcommand's file in init-free style: the map
 // literal lives here so the whole CLI surface is visible in one place.
 var commands = map[string]command{
-	"dev":       {"run the embedded dev stack's broker or schema registry (dev broker|registry)", runDev},
-	"ingest":    {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest},
-	"produce":   {"produce JSON lines as Avro to a source system's topic", runProduce},
-	"simulate":  {"generate realistic order lifecycles across all six systems", runSimulate},
-	"statusmap": {"validate status map files (statusmap check [DIR])", runStatusmap},
-	"run":       {"run the pipeline: source topics into ClickHouse", runPipeline},
-	"serve":     {"serve the order page, the scorecard with charts and the JSON API, from ClickHouse", runServe},
-	"report":    {"print events per system and orders seen, from ClickHouse", runReport},
-	"topics":    {"create the topics and register the schemas (idempotent)", runTopics},
+	"dev": {"run one service of the embedded dev stack", runDev, []subcommand{
+		{"broker", "the Kafka-protocol broker (kfake)"}, {"registry", "the schema registry"}}},
+	"ingest":   {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest, nil},
+	"produce":  {"produce JSON lines as Avro to a source system's topic", runProduce, nil},
+	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate, nil},
+	"statusmap": {"the per-system status maps", runStatusmap, []subcommand{
+		{"check [DIR]", "validate status map files (every problem with file:line)"}, {"show", "print the rows in effect"}}},
+	"run":   {"run the pipeline: source topics into ClickHouse", runPipeline, nil},
+	"serve": {"serve the order page, the scorecard with charts and the JSON API, from ClickHouse", runServe, nil},
+	"report": {"print the report and the scorecard from ClickHouse", runReport, []subcommand{
+		{"wismo", "the monthly WISMO review (--month YYYY-MM)"}}},
+	"topics": {"create the topics and register the schemas (idempotent)", runTopics, nil},
 }
-
-// errUsage marks a command-line mistake: the command printed its usage and
-// baton exits 2.
-var errUsage = errors.New("usage error")
 
 func main() {
 	os.Exit(mainExit(os.Args[1:]))
@@ -59,7 +63,13 @@ func mainExit(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, args[1:]); err != nil {
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			if err != errUsage {
+				fmt.Fprintf(os.Stderr, "baton %s: %v\n", args[0], err)
+			}
 			return 2
 		}
 		fmt.Fprintf(os.Stderr, "baton %s: %v\n", args[0], err)
@@ -76,7 +86,10 @@ func usage() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(os.Stderr, "  %-22s %s\n", n, commands[n].summary)
+		for _, s := range commands[n].subs {
+			fmt.Fprintf(os.Stderr, "  %-22s %s\n", n+" "+s.name, s.summary)
+		}
 	}
 	fmt.Fprintln(os.Stderr, "\nRun `baton <command> -h` for a command's flags. Every connection flag also reads a BATON_* environment variable.")
 }

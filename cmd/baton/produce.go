@@ -32,16 +32,15 @@ func runProduce(ctx context.Context, args []string) error {
 	kf.register(fs)
 	prefix := topicFlag(fs)
 	system := fs.String("system", "", "source system: storefront, oms, wms, carrier, helpdesk, notifications")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseArgs(fs, args, 1); err != nil {
+		return err
 	}
-	if *system == "" || fs.NArg() > 1 {
-		fs.Usage()
-		return errUsage
+	if *system == "" {
+		return flagErrorf("--system is required: storefront, oms, wms, carrier, helpdesk or notifications")
 	}
 	sys, err := schemas.ParseSystem(*system)
 	if err != nil {
-		return err
+		return flagErrorf("--system: %v", err)
 	}
 	in, name := io.Reader(os.Stdin), "stdin"
 	if fs.NArg() == 1 {

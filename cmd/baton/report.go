@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ func runReport(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: baton report [--since T] [--until T] [--format table|json]\n       baton report wismo --month YYYY-MM (the monthly WISMO review; baton report wismo -h)\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: baton report [--since T] [--until T] [--format table|json] [--fail-on-breach]\n       baton report wismo --month YYYY-MM (the monthly WISMO review; baton report wismo -h)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	var chf clickhouseFlags
@@ -35,17 +36,18 @@ func runReport(ctx context.Context, args []string) error {
 	format := fs.String("format", "table", "output format: table or json")
 	sinceFlag := fs.String("since", "", "scorecard window start, inclusive, by truth_at: RFC 3339 time or date (UTC midnight); default: the beginning")
 	untilFlag := fs.String("until", "", "scorecard window end, exclusive: RFC 3339 time or date; default: now if --since is given, else the end")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	failOnBreach := fs.Bool("fail-on-breach", false, "exit 1 when a scorecard target fails (after printing the report), for cron jobs and CI")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if *format != "table" && *format != "json" {
-		return fmt.Errorf("--format %q: want table or json", *format)
+		return flagErrorf("--format %q: want table or json", *format)
 	}
 	since, until, err := clickhouse.ParseWindow(*sinceFlag, *untilFlag, time.Now(), "--")
 	if err != nil {
-		return err
+		return flagErrorf("%v", err)
 	}
-	ch, err := chf.open(ctx)
+	ch, err := chf.openExisting(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,12 +63,14 @@ func runReport(ctx context.Context, args []string) error {
 	if *format == "json" {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(reportJSON{rep, sc})
+		err = enc.Encode(reportJSON{rep, sc})
+	} else if err = printReport(os.Stdout, rep); err == nil {
+		err = printScorecard(os.Stdout, sc)
 	}
-	if err := printReport(os.Stdout, rep); err != nil {
-		return err
+	if err == nil && *failOnBreach && sc.Pass != nil && !*sc.Pass {
+		err = errors.New("the scorecard failed a target (--fail-on-breach)")
 	}
-	return printScorecard(os.Stdout, sc)
+	return err
 }
 
 // table is one titled section of the printed report: a header line, the

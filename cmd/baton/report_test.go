@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -159,6 +160,42 @@ func TestParseWindow(t *testing.T) {
 		}
 		if err != nil || !from.Equal(tc.from) || !to.Equal(tc.to) {
 			t.Errorf("%q..%q = %v, %v, %v; want %v, %v", tc.since, tc.until, from, to, err, tc.from, tc.to)
+		}
+	}
+}
+
+// TestReportFailOnBreach: with --fail-on-breach the report still prints,
+// then exits 1 when a scorecard target fails and 0 when all pass.
+func TestReportFailOnBreach(t *testing.T) {
+	c := reportStack(t)
+	day := []string{"--since", "2026-11-02", "--until", "2026-11-03"}
+	if out, err := report(t, c, day...); err != nil {
+		t.Fatalf("without --fail-on-breach a failing scorecard exits 0: %v\n%s", err, out)
+	}
+	out, err := report(t, c, append(day, "--fail-on-breach")...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "Scorecard:") || !strings.Contains(out, "the scorecard failed a target") {
+		t.Errorf("a failing day with --fail-on-breach: %v, want exit 1 after the report:\n%s", err, out)
+	}
+	// 11:25–11:40 holds the notifications check alone: every verdict passes.
+	quiet := []string{"--since", "2026-11-02T11:25:00Z", "--until", "2026-11-02T11:40:00Z", "--fail-on-breach"}
+	if pass := at(reportJSONOf(t, c, quiet...)["scorecard"], "pass"); pass != true {
+		t.Fatalf("11:25–11:40 scorecard pass = %v, want true", pass)
+	}
+	if out, err := report(t, c, quiet...); err != nil {
+		t.Errorf("a passing scorecard with --fail-on-breach: %v\n%s", err, out)
+	}
+}
+
+// TestReportBeforeAnyRunSaysToRunFirst: a database baton never created is
+// not a ClickHouse error code but the remedy.
+func TestReportBeforeAnyRunSaysToRunFirst(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "clickhouse")
+	for _, args := range [][]string{{"report"}, {"report", "wismo", "--month", "2026-11"}} {
+		code, out := batonExit(t, []string{"BATON_CLICKHOUSE_ADDR=" + testenv.ClickHouseAddr(), "BATON_CLICKHOUSE_DATABASE=" + testenv.Unique("never_run")}, args...)
+		if code != 1 || !strings.Contains(out, "does not exist") || !strings.Contains(out, "run `baton run` first") {
+			t.Errorf("baton %s on a missing database: exit %d\n%s", strings.Join(args, " "), code, out)
 		}
 	}
 }

@@ -39,12 +39,12 @@ func runReportWismo(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := clickhouse.CheckReviewArgs(*month, *previous, "--"); err != nil {
-		return fmt.Errorf("wismo: %w", err)
+		return flagErrorf("wismo: %v", err)
 	}
 	if *format != "text" && *format != "json" {
-		return fmt.Errorf("wismo: --format %q: want text or json", *format)
+		return flagErrorf("wismo: --format %q: want text or json", *format)
 	}
-	ch, err := chf.open(ctx)
+	ch, err := chf.openExisting(ctx)
 	if err != nil {
 		return err
 	}

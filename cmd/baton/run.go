@@ -51,17 +51,20 @@ func runPipeline(ctx context.Context, args []string) error {
 	var unifyCfg unify.Config
 	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
-	fs.DurationVar(&unifyCfg.MaxHoldback, "max-holdback", 0, "let the sync checks wait, up to this far behind the watermark, for carrier scans still held for their tracking link (0, the default: they do not wait; they judge what baton has received, as the ground truth does; a positive value also makes normalize announce its held scans to unify, so pass it to every baton run process)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
 	fs.BoolVar(&unifyCfg.Delays, "delay-notices", true, "detect delays (a missed ship-by, an estimate past the promised delivery, a carrier problem), emit FTC-style delay notices and check the customer was told in time")
 	fs.BoolVar(&unifyCfg.Wismo, "wismo", true, "classify help-desk tickets as WISMO (\"where is my order?\") and attribute each to the cause visible when the customer asked (a viewer out of sync, a delay not notified, a carrier exception, none)")
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
+	log, err := parseLogged(fs, args)
+	if err != nil {
+		return err
 	}
-	log := newLogger()
+	if *maxUnmappedCodes < 1 {
+		return flagErrorf("--max-unmapped-codes %d: want 1 or more", *maxUnmappedCodes)
+	}
 	cfg.Logger = log
 	cfg.Group = pipelines.StageGroup(*appID, "sink")
 	cfg.Brokers = kf.brokerList()
@@ -113,8 +116,12 @@ func runPipeline(ctx context.Context, args []string) error {
 		return pipelines.StageConfig{Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, name), Encoders: enc, Decoder: decoder,
 			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Logger: log}
 	}
-	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: pipelines.NewNormalizeMetrics(promReg),
-		AnnounceHoldbacks: unifyCfg.MaxHoldback > 0})
+	normMetrics := pipelines.NewNormalizeMetrics(promReg)
+	normMetrics.StartAtZero(metrics)
+	if err := normMetrics.BoundUnmappedCodes(promReg, *maxUnmappedCodes); err != nil {
+		return err
+	}
+	norm, err := pipelines.NewNormalize(pipelines.NormalizeConfig{StageConfig: stage("normalize"), Processor: proc, NormMetrics: normMetrics})
 	if err != nil {
 		return err
 	}

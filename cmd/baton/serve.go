@@ -43,23 +43,23 @@ func runServe(ctx context.Context, args []string) error {
 	zendesk := fs.String("zendesk-subdomain", envOr("BATON_ZENDESK_SUBDOMAIN", ""), "the Zendesk subdomain (acme for acme.zendesk.com) whose ticket sidebar may frame the pages; empty: no framing (env BATON_ZENDESK_SUBDOMAIN)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (SLAs, statuses each viewer must show), as baton run's; default: the embedded one (env BATON_VIEWERS_FILE)")
 	metricsAddr := fs.String("metrics-addr", envOr("BATON_SERVE_METRICS_ADDR", defaultServeMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_SERVE_METRICS_ADDR)")
-	if err := parseNoArgs(fs, args); err != nil {
+	log, err := parseLogged(fs, args)
+	if err != nil {
 		return err
 	}
 	// Refuse an exposed listener before connecting to anything.
 	if err := serve.CheckAccess(*listen, *token); err != nil {
-		return err
+		return usageError{err.Error()}
 	}
 	viewers, err := loadViewers(*viewersFile)
 	if err != nil {
 		return err
 	}
-	ch, err := chf.open(ctx)
+	ch, err := chf.openExisting(ctx)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	log := newLogger()
 	promReg := processRegistry()
 	srv, err := serve.New(serve.Config{Store: ch, Listen: *listen, Token: *token, ZendeskSubdomain: *zendesk,
 		Viewers: viewers, Metrics: serve.NewMetrics(promReg), Logger: log})

@@ -48,7 +48,7 @@ func browser(t *testing.T) context.Context {
 // behindOrder finds an order with a tracking number and a viewer behind
 // the truth (a failed sync whose check has not closed).
 func behindOrder(t *testing.T, s *servedStack) (orderJSON, string, string) {
-	rows, err := s.ch.Conn().Query(t.Context(), "SELECT DISTINCT order_id FROM "+s.database+".failed_syncs FINAL WHERE reason = 'sla_breached' AND check_id NOT IN (SELECT check_id FROM "+s.database+".sync_checks) ORDER BY order_id LIMIT 100")
+	rows, err := s.ch.Conn().Query(t.Context(), "SELECT DISTINCT order_id FROM "+s.database+".failed_syncs_latest WHERE reason = 'sla_breached' AND check_id NOT IN (SELECT check_id FROM "+s.database+".sync_checks_latest) ORDER BY order_id LIMIT 100")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,7 +183,7 @@ func serveSplitShipment(t *testing.T, s *servedStack) {
 			t.Errorf("%s: shipment without tracking number, carrier or status: %+v", id, sh)
 		}
 	}
-	transitions := s.one(t, "SELECT toString(count()) FROM "+db+".order_transitions FINAL WHERE order_id = '"+id+"'")
+	transitions := s.one(t, "SELECT toString(count()) FROM "+db+".order_transitions_latest WHERE order_id = '"+id+"'")
 	truth := s.one(t, "SELECT truth FROM "+db+".order_states FINAL WHERE order_id = '"+id+"'")
 	if fmt.Sprint(len(o.Timeline)) != transitions || o.Truth == nil || o.Truth.Status != truth || o.Timeline[0].SourceStatus == "" {
 		t.Errorf("%s: %d transitions (ClickHouse %s), truth %+v (ClickHouse %s), first %+v", id, len(o.Timeline), transitions, o.Truth, truth, o.Timeline[0])
@@ -207,7 +207,7 @@ func serveReturn(t *testing.T, s *servedStack) {
 
 func serveConflict(t *testing.T, s *servedStack) {
 	db := s.database
-	id := s.one(t, "SELECT order_id FROM "+db+".failed_syncs FINAL WHERE reason = 'conflict' ORDER BY order_id LIMIT 1")
+	id := s.one(t, "SELECT order_id FROM "+db+".failed_syncs_latest WHERE reason = 'conflict' ORDER BY order_id LIMIT 1")
 	found := false
 	for _, c := range s.order(t, id).Checks {
 		found = found || c.Reason == "conflict" && strings.Contains(c.Text, "contradicts the truth") && strings.Contains(c.Text, "SLA")
@@ -219,8 +219,8 @@ func serveConflict(t *testing.T, s *servedStack) {
 
 func serveDelayNotice(t *testing.T, s *servedStack) {
 	db := s.database
-	id := s.one(t, "SELECT order_id FROM "+db+".delay_notices FINAL ORDER BY order_id LIMIT 1")
-	notice := s.one(t, "SELECT notice_id FROM "+db+".delay_notices FINAL WHERE order_id = '"+id+"' ORDER BY notice_id LIMIT 1")
+	id := s.one(t, "SELECT order_id FROM "+db+".delay_notices_latest ORDER BY order_id LIMIT 1")
+	notice := s.one(t, "SELECT notice_id FROM "+db+".delay_notices_latest WHERE order_id = '"+id+"' ORDER BY notice_id LIMIT 1")
 	o := s.order(t, id)
 	found := false
 	for _, n := range o.DelayNotices {
@@ -233,8 +233,8 @@ func serveDelayNotice(t *testing.T, s *servedStack) {
 
 func serveWismoTicket(t *testing.T, s *servedStack) {
 	db := s.database
-	id := s.one(t, "SELECT order_id FROM "+db+".wismo_tickets FINAL WHERE cause = 'viewer_out_of_sync' ORDER BY order_id LIMIT 1")
-	ticket := s.one(t, "SELECT ticket_id FROM "+db+".wismo_tickets FINAL WHERE order_id = '"+id+"' ORDER BY ticket_at_ms LIMIT 1")
+	id := s.one(t, "SELECT order_id FROM "+db+".wismo_tickets_latest WHERE cause = 'viewer_out_of_sync' ORDER BY order_id LIMIT 1")
+	ticket := s.one(t, "SELECT ticket_id FROM "+db+".wismo_tickets_latest WHERE order_id = '"+id+"' ORDER BY ticket_at_ms LIMIT 1")
 	o := s.order(t, id)
 	if id == "" || len(o.WismoTickets) == 0 || o.WismoTickets[0].TicketID != ticket || o.WismoTickets[0].Cause != "viewer_out_of_sync" {
 		t.Errorf("order %q: tickets %+v, want %s first", id, o.WismoTickets, ticket)

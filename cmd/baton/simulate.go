@@ -41,17 +41,20 @@ func runSimulate(ctx context.Context, args []string) error {
 		"without producer linger. The payloads keep their simulated times, mostly in the past (those after the real now plus "+
 		"--max-future-skew are dead-lettered as future_time), so the run's event-time outcomes (viewer check results, failed syncs, "+
 		"update latency) are not those of a real live feed")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if *orders < 0 {
+		return flagErrorf("--orders %d: want 0 or more orders", *orders)
 	}
 	if *pace < 0 || math.IsNaN(*pace) || math.IsInf(*pace, 0) {
-		return fmt.Errorf("--pace %v: want events per second, 0 or more", *pace)
+		return flagErrorf("--pace %v: want events per second, 0 or more", *pace)
 	}
 	cfg := simulator.DefaultConfig(*orders, *seed)
 	if *faults != "" || *truthFile != "" {
 		rates, err := simulator.ParseViewerFaults(*faults)
 		if err != nil {
-			return fmt.Errorf("--viewer-faults: %w", err)
+			return flagErrorf("--viewer-faults: %v", err)
 		}
 		rules, err := simrules.Default()
 		if err != nil {
@@ -62,7 +65,7 @@ func runSimulate(ctx context.Context, args []string) error {
 	if *start != "" {
 		t, err := time.Parse(time.RFC3339, *start)
 		if err != nil {
-			return fmt.Errorf("--start %q: want an RFC 3339 time", *start)
+			return flagErrorf("--start %q: want an RFC 3339 time", *start)
 		}
 		cfg.Start = t
 	}

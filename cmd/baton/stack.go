@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -19,10 +17,6 @@ import (
 // it, so several independent baton deployments (or tests) share a cluster.
 func topicFlag(fs *flag.FlagSet) *string {
 	return fs.String("topic-prefix", envOr("BATON_TOPIC_PREFIX", pipelines.DefaultTopicPrefix), "prefix of every topic baton owns (env BATON_TOPIC_PREFIX)")
-}
-
-func newLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // kafkaClient returns a client for the brokers with extra options.
@@ -46,6 +40,25 @@ func (c *clickhouseFlags) open(ctx context.Context) (*clickhouse.Client, error) 
 	return clickhouse.Open(ctx, clickhouse.Config{Addr: c.addr, Database: c.database, User: c.user, Password: c.password, Timeout: c.timeout})
 }
 
+// openExisting opens baton's database for reading and refuses, with the
+// remedy, one that does not exist yet: `baton run` creates it, and the
+// server's own "code: 81 … doesn't exist" does not say so.
+func (c *clickhouseFlags) openExisting(ctx context.Context) (*clickhouse.Client, error) {
+	ch, err := c.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	exists, err := ch.DatabaseExists(ctx)
+	if err == nil && !exists {
+		err = fmt.Errorf("ClickHouse database %q does not exist on %s: run `baton run` first (it creates the database and its tables), or point --clickhouse-database (BATON_CLICKHOUSE_DATABASE) at baton's", c.database, c.addr)
+	}
+	if err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return ch, nil
+}
+
 // runTopics creates the topics and registers the schemas; production
 // deployments run it once before the pipeline (the pipeline also does it).
 func runTopics(ctx context.Context, args []string) error {
@@ -53,8 +66,8 @@ func runTopics(ctx context.Context, args []string) error {
 	var kf kafkaFlags
 	kf.register(fs)
 	prefix := topicFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	topics := pipelines.NewTopics(*prefix)
 	cl, err := kf.client()

@@ -49,6 +49,10 @@ func statusmapCmd(args []string, stdout, stderr io.Writer) error {
 // statusmapCheck prints OK with the row counts, or every problem (and
 // fails, so baton exits 1).
 func statusmapCheck(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stderr, statusmapUsage)
+		return flag.ErrHelp
+	}
 	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
 		fmt.Fprintln(stderr, statusmapUsage)
 		return errUsage
@@ -82,12 +86,8 @@ func statusmapShow(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	system := fs.String("system", "", "only this system's map (storefront, oms, wms, carrier, helpdesk, notifications)")
 	dir := fs.String("dir", "", "map directory (default: the embedded maps)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "baton statusmap show: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	systems := schemas.Systems
 	if *system != "" {

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -116,45 +117,41 @@ func (s *stack) expectedReplay() replay {
 		go func() {
 			st := unify.NewState()
 			var out replay
-			// The latest version of each notice (ClickHouse's
-			// ReplacingMergeTree(version) keeps the highest; a tie, the
-			// last written).
-			type version struct {
-				n   int64
-				key string
+			// The latest version of every record by its ID, as the
+			// *_latest views read ClickHouse: corrections (a late event
+			// re-emits what it changed) replace, retractions remove.
+			latest := map[string]string{}
+			keep := func(id string, v map[string]any, key string) {
+				if v["retracted"] == true {
+					delete(latest, id)
+					return
+				}
+				latest[id] = key
 			}
-			latest := map[string]version{}
 			collect := func(res unify.Output) error {
 				for _, t := range res.Transitions {
 					native, err := transition.FromJSON(t.Value)
 					if err != nil {
 						return err
 					}
-					out.transitions = append(out.transitions, transitionKey(transition.Plain(native)))
+					keep("t|"+t.Value["transition_id"].(string), t.Value, transitionKey(transition.Plain(native)))
 				}
 				for _, c := range res.Checks {
-					out.checks = append(out.checks, checkKey(c.Value))
+					keep("c|"+c.Value["check_id"].(string), c.Value, checkKey(c.Value))
 				}
 				for _, f := range res.Failed {
-					out.failed = append(out.failed, failedKey(f.Value))
+					keep("f|"+f.Value["check_id"].(string), f.Value, failedKey(f.Value))
 				}
 				for _, k := range res.Tickets {
-					out.tickets = append(out.tickets, ticketKey(k.Value))
+					keep(fmt.Sprint("k|", k.Value["ticket_id"], k.Value["ticket_at"]), k.Value, ticketKey(k.Value))
 				}
 				for _, n := range res.Notices {
-					id := n.Key + "|" + n.Value["notice_id"].(string)
-					if v := n.Value["version"].(int64); v >= latest[id].n {
-						latest[id] = version{v, noticeKey(n.Value)}
-					}
+					keep("n|"+n.Value["notice_id"].(string), n.Value, noticeKey(n.Value))
 				}
 				return nil
 			}
 			for _, r := range recs {
-				if origin, since, ok := pipelines.Holdback(r); ok {
-					if err := collect(proc.Hold(st, origin, since)); err != nil {
-						failures <- err
-						return
-					}
+				if _, _, ok := pipelines.Holdback(r); ok {
 					continue
 				}
 				d, err := dec.Decode(context.Background(), r.Value)
@@ -167,8 +164,19 @@ func (s *stack) expectedReplay() replay {
 					return
 				}
 			}
-			for _, v := range latest {
-				out.notices = append(out.notices, v.key)
+			for id, key := range latest {
+				switch id[0] {
+				case 't':
+					out.transitions = append(out.transitions, key)
+				case 'c':
+					out.checks = append(out.checks, key)
+				case 'f':
+					out.failed = append(out.failed, key)
+				case 'k':
+					out.tickets = append(out.tickets, key)
+				case 'n':
+					out.notices = append(out.notices, key)
+				}
 			}
 			results <- out
 		}()
@@ -205,7 +213,7 @@ func checkKey(v map[string]any) string {
 
 // noticeKey identifies a delay notice's version and what it says.
 func noticeKey(v map[string]any) string {
-	return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v", v["notice_id"], v["order_id"], v["reason"], v["state"], v["outcome"], v["notified"], v["version"])
+	return fmt.Sprintf("%v|%v|%v|%v|%v|%v", v["notice_id"], v["order_id"], v["reason"], v["state"], v["outcome"], v["notified"])
 }
 
 // ticketKey identifies a WISMO ticket and its attribution.
@@ -220,12 +228,13 @@ func failedKey(v map[string]any) string {
 	return fmt.Sprintf("%v|%v|%v|%v", v["check_id"], v["order_id"], v["viewer"], v["reason"])
 }
 
-// storedChecks reads sync_checks and failed_syncs from ClickHouse (FINAL:
-// the sink's re-inserts collapse).
+// storedChecks reads sync_checks and failed_syncs from ClickHouse, each
+// at its latest version (the *_latest views: the sink's re-inserts and
+// the corrections collapse, retractions are dropped).
 func (s *stack) storedChecks() (checks, failed []string) {
 	s.t.Helper()
 	rows, err := s.ch.Conn().Query(context.Background(), `SELECT check_id, order_id, viewer, expected_status, outcome, shown_status, latency_ms
-		FROM `+s.database+`.sync_checks FINAL`)
+		FROM `+s.database+`.sync_checks_latest`)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -242,7 +251,7 @@ func (s *stack) storedChecks() (checks, failed []string) {
 		checks = append(checks, checkKey(v))
 	}
 	rows.Close()
-	rows, err = s.ch.Conn().Query(context.Background(), `SELECT check_id, order_id, viewer, reason FROM `+s.database+`.failed_syncs FINAL`)
+	rows, err = s.ch.Conn().Query(context.Background(), `SELECT check_id, order_id, viewer, reason FROM `+s.database+`.failed_syncs_latest`)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -260,11 +269,11 @@ func (s *stack) storedChecks() (checks, failed []string) {
 }
 
 // storedNotices reads delay_notices from ClickHouse, each notice at its
-// latest version (FINAL).
+// latest version (delay_notices_latest).
 func (s *stack) storedNotices() []string {
 	s.t.Helper()
 	rows, err := s.ch.Conn().Query(context.Background(), `SELECT notice_id, order_id, reason, state, outcome, notified, version
-		FROM `+s.database+`.delay_notices FINAL`)
+		FROM `+s.database+`.delay_notices_latest`)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -285,12 +294,11 @@ func (s *stack) storedNotices() []string {
 	return out
 }
 
-// storedTickets reads wismo_tickets from ClickHouse (FINAL: the sink's
-// re-inserts collapse).
+// storedTickets reads wismo_tickets from ClickHouse (wismo_tickets_latest).
 func (s *stack) storedTickets() []string {
 	s.t.Helper()
 	rows, err := s.ch.Conn().Query(context.Background(), `SELECT ticket_id, order_id, cause, link, viewer, check_id, classified_by, ticket_at_ms
-		FROM `+s.database+`.wismo_tickets FINAL`)
+		FROM `+s.database+`.wismo_tickets_latest`)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -309,30 +317,36 @@ func (s *stack) storedTickets() []string {
 	return out
 }
 
-// producedTransitions reads the transitions topic.
+// producedTransitions reads the transitions topic: the latest record of
+// each transition ID, retracted ones dropped (a correction follows what it
+// corrects in the order's partition).
 func (s *stack) producedTransitions() []string {
 	s.t.Helper()
 	dec := s.decoder()
-	var out []string
+	latest := map[string]string{}
 	for _, recs := range s.readTopic(s.topics().Transitions().Name) {
 		for _, r := range recs {
 			d, err := dec.Decode(context.Background(), r.Value)
 			if err != nil {
 				s.t.Fatal(err)
 			}
-			out = append(out, transitionKey(d.Schema.Plain(d.Native)))
+			v := d.Schema.Plain(d.Native)
+			if id := v["transition_id"].(string); v["retracted"] == true {
+				delete(latest, id)
+			} else {
+				latest[id] = transitionKey(v)
+			}
 		}
 	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Values(latest))
 }
 
-// storedTransitions reads order_transitions from ClickHouse (FINAL: the
-// sink's re-inserts collapse; unify's own doubles would show in the topic).
+// storedTransitions reads order_transitions from ClickHouse
+// (order_transitions_latest).
 func (s *stack) storedTransitions() []string {
 	s.t.Helper()
 	rows, err := s.ch.Conn().Query(context.Background(), `SELECT transition_id, order_id, shipment_id, kind, from_status, to_status, authority, event_time_ms
-		FROM `+s.database+`.order_transitions FINAL`)
+		FROM `+s.database+`.order_transitions_latest`)
 	if err != nil {
 		s.t.Fatal(err)
 	}

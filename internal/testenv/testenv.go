@@ -55,6 +55,18 @@ func Require(t testing.TB, services ...string) {
 	}
 }
 
+// FreeAddr returns a 127.0.0.1 address with a port nobody listens on
+// right now, for a server the test starts (or, for an outage, does not).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 var seq atomic.Int64
 
 // Unique returns a name unique to this test process, for topics, groups and

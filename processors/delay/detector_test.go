@@ -331,6 +331,7 @@ func TestNoticeRecord(t *testing.T) {
 		"failed_sync_emitted":    false,
 		"closed_at":              nil,
 		"version":                int64(1),
+		"retracted":              false,
 		"updated_at":             msTimeAt(2*day + sec),
 	}
 	for k, w := range want {

@@ -3,7 +3,6 @@ package delay
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,20 +12,9 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-// noticeSchema is the proposed delay_notice schema; failedSyncSchema the
-// existing failed_sync one.
+// noticeSchema and failedSyncSchema are the records' schemas.
 var (
-	noticeSchema = func() *schemas.Schema {
-		b, err := os.ReadFile("testdata/delay_notice.avsc")
-		if err != nil {
-			panic(err)
-		}
-		s, err := schemas.Parse("delay_notice", string(b))
-		if err != nil {
-			panic(err)
-		}
-		return s
-	}()
+	noticeSchema     = schemas.MustLoad("delay_notice")
 	failedSyncSchema = schemas.MustLoad("failed_sync")
 )
 

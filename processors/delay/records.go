@@ -174,6 +174,7 @@ func noticeRecord(orderID string, n *notice) Record {
 		"closed_at":              closed,
 		"version":                int64(n.version),
 		"updated_at":             msTime(n.updatedAt),
+		"retracted":              false,
 	}}
 }
 
@@ -192,6 +193,7 @@ func failedSync(orderID string, n *notice, w int64) Record {
 		"detected_at":     msTime(w),
 		"truth_authority": n.authority,
 		"carrier":         optString(n.carrier),
+		"version":         int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 	}}
 }
 

@@ -7,13 +7,16 @@
 // learns tracking number → (order, shipment) from WMS and storefront events
 // that carry both, and from carrier events that carry an order ID. A scan
 // that arrives before its link is held, and released when the link
-// arrives, in event-time order; if no link comes within HoldTimeout it is
-// rejected with reason "unlinked".
+// arrives, in event-time order; if no link comes within HoldTimeout of
+// event time it is rejected with reason "unlinked".
 //
-// Time inside the processor is event time, never the wall clock, so
-// replaying the same input makes the same decisions: dedupe eviction
-// follows the partition's watermark (the latest ingest time seen), hold
-// timeouts follow the link watermark (see State.LinkWatermarks).
+// Time inside the processor is event time — the events' recorded_at, the
+// emitting system's own time — never the wall clock nor when a record
+// reached Kafka, so that replaying, backfilling or re-partitioning the
+// same events makes the same decisions: dedupe eviction follows the
+// partition's watermark (the latest recorded_at seen), hold timeouts the
+// link watermark (the least advanced link source's latest recorded_at, see
+// State.LinkWatermarks) against the held scan's recorded_at.
 package normalize
 
 import (
@@ -143,6 +146,9 @@ type Output struct {
 	Duplicate bool
 	// Held is set when the input was held for its link.
 	Held bool
+	// EventTime is a source event's recorded_at (zero when it did not
+	// parse): the stage announces each link source's progress in it.
+	EventTime time.Time
 }
 
 // Process handles one input against its partition's state, updating the
@@ -150,20 +156,25 @@ type Output struct {
 // Rejected.
 func (p *Processor) Process(st *State, in Input) Output {
 	var out Output
+	var at time.Time // the input's event time: the partition's clock
 	switch {
 	case in.Link != nil:
 		p.learn(st, *in.Link, &out)
-		st.observe(SourceWatermark{Source: in.Link.SourceSystem, Partition: in.Link.SourcePartition, At: in.Ingested})
+		at = in.Link.RecordedAt
+		st.observe(SourceWatermark{Source: in.Link.SourceSystem, Partition: in.Link.SourcePartition, At: at})
 	case in.Watermark != nil:
 		st.observe(*in.Watermark)
 	default:
-		p.source(st, in, &out)
+		at = p.source(st, in, &out)
+		out.EventTime = at
 	}
-	p.advance(st, in.Ingested, &out)
+	p.advance(st, at, &out)
 	return out
 }
 
-func (p *Processor) source(st *State, in Input, out *Output) {
+// source handles a source event and returns its event time (zero when
+// it does not parse).
+func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 	reject := func(reason string, err error) {
 		out.Rejected = append(out.Rejected, Rejected{Reason: reason, Err: fmt.Errorf("%s event %s/%d@%d: %w", in.System, in.Record.Topic, in.Record.Partition, in.Record.Offset, err), Record: in.Record})
 	}
@@ -172,43 +183,45 @@ func (p *Processor) source(st *State, in Input, out *Output) {
 		var re *rejectError
 		if errors.As(err, &re) {
 			reject(re.reason, re.err)
-			return
+			return at
 		}
 		reject(ReasonMissingID, err)
-		return
+		return at
 	}
 	if reason, err := p.checkTimes(ev); err != nil {
 		reject(reason, err)
-		return
+		return at
 	}
+	at = ev.RecordedAt
 	res, err := p.cfg.Maps.Resolve(in.System, in.Plain)
 	if err != nil {
 		out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnmappedStatus,
 			Err:    fmt.Errorf("%s event %s (%s/%d@%d): %w", in.System, ev.EventID, in.Record.Topic, in.Record.Partition, in.Record.Offset, err),
 			Record: in.Record, System: string(in.System), Code: res.Code})
-		return
+		return at
 	}
 	ev.SourceStatus, ev.CanonicalStatus, ev.HasStatus = res.Code, res.Status, res.HasStatus
 	seenKey := string(in.System) + "/" + ev.EventID
 	if _, dup := st.Seen[seenKey]; dup {
 		out.Duplicate = true
-		return
+		return at
 	}
-	st.Seen[seenKey] = ev.Ingested
-	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: ev.Ingested})})
+	st.Seen[seenKey] = ev.RecordedAt
+	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: ev.RecordedAt})})
 
 	if in.System == schemas.Carrier {
 		p.carrier(st, ev, in.Record, out)
-		return
+		return at
 	}
 	if ev.TrackingNumber != "" && (in.System == schemas.WMS || in.System == schemas.Storefront) {
 		// The link goes through the links topic, re-keyed by tracking
 		// number, to the partition that holds that tracking number's scans.
 		out.Links = append(out.Links, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
-			SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, SourcePartition: in.Record.Partition})
+			SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: in.Record.Partition})
 	}
 	ev.LinkedBy = "event"
 	out.Events = append(out.Events, ev.canonical())
+	return at
 }
 
 // carrier resolves a scan's order through its tracking number, or holds it.
@@ -220,7 +233,7 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		out.Events = append(out.Events, ev.canonical())
 		if _, known := st.Links[ev.TrackingNumber]; !known {
 			p.learn(st, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
-				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt}, out)
+				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}, out)
 		}
 		return
 	}
@@ -230,7 +243,7 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 	}
 	h := Held{Event: ev, Record: rec}
 	st.Held[ev.TrackingNumber] = insertHeld(st.Held[ev.TrackingNumber], h)
-	st.hold(ev.Ingested)
+	st.hold(ev.RecordedAt)
 	out.Changes = append(out.Changes, Change{Key: heldKey(ev.TrackingNumber, h), Value: mustJSON(h)})
 	out.Held = true
 }
@@ -254,9 +267,9 @@ func (p *Processor) learn(st *State, l Link, out *Output) {
 // advance moves the partition's watermark and, every so often, expires
 // held scans past HoldTimeout (by the link watermark) and dedupe keys past
 // DedupeWindow (by the watermark).
-func (p *Processor) advance(st *State, ingested time.Time, out *Output) {
-	if ingested.After(st.Watermark) {
-		st.Watermark = ingested
+func (p *Processor) advance(st *State, at time.Time, out *Output) {
+	if at.After(st.Watermark) {
+		st.Watermark = at
 	}
 	seenDue := st.Watermark.Sub(st.lastSeenSweep) >= p.cfg.DedupeWindow/16
 	linkTime, linkOK := st.LinkWatermark(p.cfg.LinkSources)
@@ -286,13 +299,13 @@ func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
 		list := st.Held[tn]
 		keep := list[:0]
 		for _, h := range list {
-			if linkTime.Sub(h.Event.Ingested) <= p.cfg.HoldTimeout {
+			if linkTime.Sub(h.Event.RecordedAt) <= p.cfg.HoldTimeout {
 				keep = append(keep, h)
 				continue
 			}
 			st.heldChanged = true
 			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record,
-				Err: fmt.Errorf("carrier event %s: no order links tracking number %s within %s of its arrival", h.Event.EventID, tn, p.cfg.HoldTimeout)})
+				Err: fmt.Errorf("carrier event %s: no order links tracking number %s within %s of event time after it was recorded", h.Event.EventID, tn, p.cfg.HoldTimeout)})
 			out.Changes = append(out.Changes, Change{Key: heldKey(tn, h)})
 		}
 		if len(keep) == 0 {

@@ -102,7 +102,7 @@ func TestUnlinkedScanIsDeadLetteredAfterTheHoldTimeout(t *testing.T) {
 	p, st := newProcessor(t), normalize.NewState()
 	p.Process(st, scan("c-1", "1Z-LOST", 0, 0))
 	linkAt := func(tn string, at time.Duration) normalize.Input {
-		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0}}
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
 	}
 	// Source events far ahead do not expire it: its link may be in flight.
 	if out := p.Process(st, omsEvent("o-a", "o-a", "CONFIRMED", 72*time.Hour)); len(out.Rejected) != 0 {
@@ -229,10 +229,10 @@ func TestChangelogRebuildsTheSameState(t *testing.T) {
 	run(scan("c-1", "1Z-A", 0, 0))
 	run(scan("c-2", "1Z-B", time.Hour, time.Hour))
 	run(shipped("w-1", "o-1", "s-1", "1Z-C", 2*time.Hour))
-	link := normalize.Link{TrackingNumber: "1Z-A", OrderID: "o-1", SourceSystem: "wms", SourceEventID: "w-0", OccurredAt: t0}
+	link := normalize.Link{TrackingNumber: "1Z-A", OrderID: "o-1", SourceSystem: "wms", SourceEventID: "w-0", OccurredAt: t0, RecordedAt: t0.Add(3 * time.Hour)}
 	run(normalize.Input{Link: &link, Ingested: t0.Add(3 * time.Hour)})
 	run(omsEvent("e-1", "o-1", "CONFIRMED", 26*time.Hour)) // expires the early dedupe keys
-	other := normalize.Link{TrackingNumber: "1Z-X", OrderID: "o-x", SourceSystem: "wms", SourceEventID: "w-x", OccurredAt: t0}
+	other := normalize.Link{TrackingNumber: "1Z-X", OrderID: "o-x", SourceSystem: "wms", SourceEventID: "w-x", OccurredAt: t0, RecordedAt: t0.Add(26 * time.Hour)}
 	run(normalize.Input{Link: &other, Ingested: t0.Add(26 * time.Hour)}) // expires c-2
 
 	restored := normalize.NewState()
@@ -246,7 +246,7 @@ func TestChangelogRebuildsTheSameState(t *testing.T) {
 	}
 	// A held scan survives the round trip and is still released.
 	changes = append(changes, p.Process(restored, scan("c-9", "1Z-Z", 27*time.Hour, 27*time.Hour)).Changes...)
-	link = normalize.Link{TrackingNumber: "1Z-Z", OrderID: "o-9", SourceSystem: "wms", SourceEventID: "w-9", OccurredAt: t0}
+	link = normalize.Link{TrackingNumber: "1Z-Z", OrderID: "o-9", SourceSystem: "wms", SourceEventID: "w-9", OccurredAt: t0, RecordedAt: t0.Add(28 * time.Hour)}
 	changes = append(changes, p.Process(restored, normalize.Input{Link: &link, Ingested: t0.Add(28 * time.Hour)}).Changes...)
 	again := normalize.NewState()
 	for _, c := range changes {
@@ -330,23 +330,23 @@ func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
 	}
 }
 
-// TestOldestHeldFollowsHoldsAndReleases: the oldest held scan's ingest time
-// (what the stage announces downstream as its holdback) drops with every
-// hold, rises when the oldest is released, and is zero when nothing is
-// held; a restored state knows it too.
+// TestOldestHeldFollowsHoldsAndReleases: the oldest held scan's event time
+// (recorded_at, whatever its arrival) drops with every hold, rises when the
+// oldest is released, and is zero when nothing is held; a restored state
+// knows it too.
 func TestOldestHeldFollowsHoldsAndReleases(t *testing.T) {
 	p, st := newProcessor(t), normalize.NewState()
 	if !st.OldestHeld().IsZero() {
 		t.Fatal("an empty state holds something")
 	}
 	link := func(tn string, at time.Duration) normalize.Input {
-		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0}}
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms", SourceEventID: "w-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
 	}
 	var changes []normalize.Change
 	changes = append(changes, p.Process(st, scan("c-2", "1Z-B", 20*time.Minute, 20*time.Minute)).Changes...)
 	changes = append(changes, p.Process(st, scan("c-1", "1Z-A", 10*time.Minute, 25*time.Minute)).Changes...)
-	if got := st.OldestHeld(); !got.Equal(t0.Add(20 * time.Minute)) {
-		t.Fatalf("oldest held %v, want t0+20m (by ingest time)", got)
+	if got := st.OldestHeld(); !got.Equal(t0.Add(11 * time.Minute)) {
+		t.Fatalf("oldest held %v, want t0+11m (c-1's recorded_at, though it arrived last)", got)
 	}
 	restored := normalize.NewState()
 	for _, c := range changes {
@@ -354,14 +354,14 @@ func TestOldestHeldFollowsHoldsAndReleases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := restored.OldestHeld(); !got.Equal(t0.Add(20 * time.Minute)) {
-		t.Fatalf("restored: oldest held %v, want t0+20m", got)
+	if got := restored.OldestHeld(); !got.Equal(t0.Add(11 * time.Minute)) {
+		t.Fatalf("restored: oldest held %v, want t0+11m", got)
 	}
-	p.Process(st, link("1Z-B", 30*time.Minute))
-	if got := st.OldestHeld(); !got.Equal(t0.Add(25 * time.Minute)) {
-		t.Fatalf("after releasing the oldest: %v, want t0+25m", got)
+	p.Process(st, link("1Z-A", 30*time.Minute))
+	if got := st.OldestHeld(); !got.Equal(t0.Add(21 * time.Minute)) {
+		t.Fatalf("after releasing the oldest: %v, want t0+21m", got)
 	}
-	p.Process(st, link("1Z-A", 40*time.Minute))
+	p.Process(st, link("1Z-B", 40*time.Minute))
 	if got := st.OldestHeld(); !got.IsZero() {
 		t.Fatalf("after releasing everything: %v", got)
 	}

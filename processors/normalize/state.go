@@ -16,14 +16,17 @@ type Link struct {
 	SourceSystem   string    `json:"source_system"`
 	SourceEventID  string    `json:"source_event_id"`
 	OccurredAt     time.Time `json:"occurred_at"`
+	// RecordedAt is the linking event's recorded_at, its event time: it
+	// advances the source partition's link watermark.
+	RecordedAt time.Time `json:"recorded_at,omitzero"`
 	// SourcePartition is the partition of the source topic the link was
-	// learned from; with the link's ingest time it advances that source
-	// partition's link watermark.
+	// learned from.
 	SourcePartition int32 `json:"source_partition"`
 }
 
 // SourceWatermark says that partition Partition of a link-producing source
-// topic (wms or storefront) has been processed up to ingest time At.
+// topic (wms or storefront) has been processed up to event time At (the
+// latest recorded_at seen in it).
 //
 // Idle says the partition has nothing more to process right now (its
 // consumer reached the end): it holds no link in flight, so it is not
@@ -268,13 +271,13 @@ func heldLess(a, b Held) bool {
 	if !a.Event.OccurredAt.Equal(b.Event.OccurredAt) {
 		return a.Event.OccurredAt.Before(b.Event.OccurredAt)
 	}
-	if !a.Event.Ingested.Equal(b.Event.Ingested) {
-		return a.Event.Ingested.Before(b.Event.Ingested)
+	if !a.Event.RecordedAt.Equal(b.Event.RecordedAt) {
+		return a.Event.RecordedAt.Before(b.Event.RecordedAt)
 	}
 	return a.Event.EventID < b.Event.EventID
 }
 
-// OldestHeld is the ingest time of the oldest carrier event still held
+// OldestHeld is the event time of the oldest carrier event still held
 // (the zero time when none is). A stage downstream must not judge the
 // order's timeline up to that time yet: the event will reach it later.
 // Cheap unless events were released since the last call.
@@ -286,8 +289,8 @@ func (s *State) OldestHeld() time.Time {
 	s.oldestHeld = time.Time{}
 	for _, hs := range s.Held {
 		for _, h := range hs {
-			if s.oldestHeld.IsZero() || h.Event.Ingested.Before(s.oldestHeld) {
-				s.oldestHeld = h.Event.Ingested
+			if s.oldestHeld.IsZero() || h.Event.RecordedAt.Before(s.oldestHeld) {
+				s.oldestHeld = h.Event.RecordedAt
 			}
 		}
 	}

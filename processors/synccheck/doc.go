@@ -12,9 +12,11 @@
 // truth moves (Truth), when a viewer's canonical event arrives (View),
 // when the partition watermark passes the order's next due time (Due) and
 // when the order is evicted (Evict). Times are Unix milliseconds; w, the
-// check clock (the partition watermark, held back to the oldest scan still
-// held upstream only when configured so; see package unify), is passed to every call
-// and is the only clock: closed_at and detected_at are w. The same calls
+// check clock, is passed to every call and is the only clock: closed_at
+// and detected_at are w. Package unify calls in event time (see its
+// "Event time"): w is the time of the event being applied, or of the
+// deadline being passed (1 ms past it), never the time it reached baton,
+// so the records are a function of the events. The same calls
 // give the same records, byte for byte, also after the Order went through
 // AppendBinary and DecodeOrder between any two calls.
 //
@@ -94,12 +96,13 @@
 //     conflicts are dropped.
 //
 // Every LATE, MISSING and CONFLICT check has exactly one failed sync: a
-// check closed LATE that had not failed yet (its report arrived before the
-// watermark passed its deadline, or Due was not called in between) emits
-// it as it closes. An IN_SYNC check may have one too: a report the viewer
-// timestamped before the deadline that reached baton after the watermark
-// passed it (the failed sync was right about what baton knew then; the
-// check's outcome is right about what happened).
+// check closed LATE that had not failed yet (Due was not called between
+// its deadline and the report) emits it as it closes. Called in event
+// time, an IN_SYNC check has none: a report the viewer timestamped before
+// the deadline that reached baton after the deadline was called is a
+// late event, and package unify's correction retracts the failed sync
+// (the alert was right about what baton knew then; the stored outcome is
+// right about what happened).
 //
 // # Conflicts
 //

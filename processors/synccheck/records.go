@@ -94,6 +94,7 @@ func syncCheck(orderID string, v *view, c *check, outcome string, shown st, show
 		latency = max(0, shownAt-c.t)
 	}
 	return Record{Key: orderID, Value: map[string]any{
+		"version": int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 		"check_id":        idString(c.id),
 		"order_id":        orderID,
 		"viewer":          v.sys.String(),
@@ -115,6 +116,7 @@ func syncCheck(orderID string, v *view, c *check, outcome string, shown st, show
 // latest status.
 func failedSync(orderID string, v *view, c *check, reason string, w int64) Record {
 	return Record{Key: orderID, Value: map[string]any{
+		"version": int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 		"check_id":        idString(c.id),
 		"order_id":        orderID,
 		"viewer":          v.sys.String(),

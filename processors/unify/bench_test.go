@@ -134,13 +134,19 @@ func BenchmarkProcess(b *testing.B) {
 
 // finalChanges is the compacted changelog of the simulated run: the latest
 // record of every order (each at the end of its life, so at its largest).
-func finalChanges(b *testing.B) []Change {
+func finalChanges(b *testing.B) ([]Change, *State) {
 	run := sharedRun(b)
-	p, st := newProcessor(b), NewState()
+	p, st, staged := newProcessor(b), NewState(), NewState()
 	latest := map[string]int{}
 	var changes []Change
 	for _, in := range run.inputs {
 		for _, c := range p.Process(st, in).Changes {
+			if id, seq, ok := parseHistKey(c.Key); ok {
+				if err := staged.applyHistEntry(id, seq, c.Value); err != nil {
+					b.Fatal(err)
+				}
+				continue
+			}
 			if c.Value == nil || c.Key == WatermarkKey {
 				continue
 			}
@@ -152,7 +158,7 @@ func finalChanges(b *testing.B) []Change {
 			changes = append(changes, c)
 		}
 	}
-	return changes
+	return changes, staged
 }
 
 // BenchmarkRestore measures rebuilding a state from its changelog (orders
@@ -161,11 +167,15 @@ func finalChanges(b *testing.B) []Change {
 // orders' final records, the largest each order gets), divided by 100,000.
 func BenchmarkRestore(b *testing.B) {
 	const orders = 100_000
-	src := finalChanges(b)
-	changes := make([]Change, orders)
-	for i := range changes {
+	src, staged := finalChanges(b)
+	var changes []Change
+	for i := range orders {
 		c := src[i%len(src)]
-		changes[i] = Change{Key: c.Key + "/" + strconv.Itoa(i), Value: c.Value}
+		id := c.Key + "/" + strconv.Itoa(i)
+		for j, e := range staged.staged[c.Key] {
+			changes = append(changes, Change{Key: histKey(id, j), Value: encodeHistEntry(&e)})
+		}
+		changes = append(changes, Change{Key: id, Value: c.Value})
 	}
 	var bytesPerOrder float64
 	b.ReportAllocs()
@@ -187,20 +197,19 @@ func BenchmarkRestore(b *testing.B) {
 	b.ReportMetric(float64(b.N*orders)/b.Elapsed().Seconds(), "orders/s")
 	b.ReportMetric(bytesPerOrder, "bytes/order")
 	var size int
-	for _, c := range src {
+	for _, c := range changes {
 		size += len(c.Value)
 	}
-	b.ReportMetric(float64(size)/float64(len(src)), "changelog-bytes/order")
+	b.ReportMetric(float64(size)/orders, "changelog-bytes/order")
 }
 
 // BenchmarkChangelogEncode is encodeOrder alone, over the simulated orders'
 // final states (ns and allocations per record).
 func BenchmarkChangelogEncode(b *testing.B) {
-	src := finalChanges(b)
-	st := NewState()
+	src, st := finalChanges(b)
 	orders := make([]*order, len(src))
 	for i, c := range src {
-		o, err := st.decodeOrder(c.Value)
+		o, err := st.decodeOrder(c.Key, c.Value)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -217,12 +226,11 @@ func BenchmarkChangelogEncode(b *testing.B) {
 // BenchmarkChangelogDecode is decodeOrder alone, over the simulated orders'
 // final records.
 func BenchmarkChangelogDecode(b *testing.B) {
-	src := finalChanges(b)
-	st := NewState()
+	src, st := finalChanges(b)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := st.decodeOrder(src[i%len(src)].Value); err != nil {
+		if _, err := st.decodeOrder(src[i%len(src)].Key, src[i%len(src)].Value); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -27,7 +27,7 @@ func (a *applier) checkTruth(to st, transitionID string) {
 	if a.ev.system.String() == string(schemas.Carrier) {
 		t.Carrier = a.ev.carrier
 	}
-	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.p.checkClock(a.st)))
+	a.addChecks(c.Truth(&a.o.checks, a.ev.orderID, t, a.st.now))
 }
 
 // checkView tells the checker what a viewer's event shows (any event of a
@@ -51,7 +51,7 @@ func (a *applier) checkView() {
 	if ev.shipmentID != "" || ev.tracking != "" {
 		r.ParcelOfMany = o.outbound() > 1 || o.expectMore(a.p.auth.hint)
 	}
-	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.p.checkClock(a.st)))
+	a.addChecks(c.View(&o.checks, ev.orderID, r, truth, a.st.now))
 }
 
 func (a *applier) addChecks(c synccheck.Output) { addChecks(a.out, c) }
@@ -103,23 +103,16 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 	if p.checker == nil && p.detector == nil {
 		return touched
 	}
-	clock := p.checkClock(st)
-	st.due = st.timers.PopDue(clock, st.due[:0])
+	st.due = st.timers.PopDue(st.watermark, st.due[:0])
 	for _, e := range st.due {
 		o := st.orders[e.Key]
 		if o == nil || o.scheduled != e.Due {
 			continue // evicted, or rescheduled since: a stale entry
 		}
 		o.scheduled = 0 // popped: schedule pushes the next one
-		// Each runs only when its own time came: a check's outcome may
-		// depend on when Due ran (a conflict is settled by the first Due
-		// past its deadline), so the other's timer must not run it early.
-		if p.checker != nil && passed(p.checker.NextDue(&o.checks), clock) {
-			addChecks(out, p.checker.Due(&o.checks, e.Key, clock))
-		}
-		if p.detector != nil && passed(p.detector.NextDue(&o.delays), st.watermark) {
-			addNotices(out, p.detector.Due(&o.delays, e.Key, st.watermark))
-		}
+		m := out.mark()
+		p.fireOrder(st, e.Key, o, st.watermark, out)
+		out.stampSince(m, o.revision)
 		p.schedule(st, e.Key, o)
 		touched = appendOnce(touched, e.Key)
 	}
@@ -130,10 +123,10 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 // notices (NOT_NOTIFIED when untold).
 func (p *Processor) evictChecks(st *State, id string, o *order, out *Output) {
 	if p.checker != nil {
-		addChecks(out, p.checker.Evict(&o.checks, id, p.checkClock(st)))
+		addChecks(out, p.checker.Evict(&o.checks, id, st.now))
 	}
 	if p.detector != nil {
-		addNotices(out, p.detector.Evict(&o.delays, id, st.watermark))
+		addNotices(out, p.detector.Evict(&o.delays, id, st.now))
 	}
 }
 

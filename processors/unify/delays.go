@@ -48,7 +48,7 @@ func (a *applier) observeDelay(plain map[string]any) {
 	if o.truth != 0 {
 		t = delay.Truth{Status: canonical.Status(o.truth.String()), At: o.truthSince, TransitionID: a.truthMove}
 	}
-	addNotices(a.out, d.Observe(&o.delays, a.ev.orderID, ev, t, a.st.watermark))
+	addNotices(a.out, d.Observe(&o.delays, a.ev.orderID, ev, t, a.st.now))
 }
 
 func addNotices(out *Output, d delay.Output) {

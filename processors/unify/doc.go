@@ -147,19 +147,56 @@
 // the watermark. The seen set is per order — 8 bytes of hash per event —
 // and lives and dies with the order.
 //
-// # Time, closing and eviction
+// # Event time
 //
-// Only event time decides: views and tracks compare occurred_at, and the
-// partition's watermark, the latest Ingested seen, is the clock of
-// eviction. An order is closed when its truth is REFUNDED, RETURNED,
-// DELIVERED, PARTIALLY_DELIVERED with every outbound parcel delivered or
-// sent back and none announced, or CANCELLED with no parcel in flight; it
-// closes at the watermark of the event that closed it, and an event that
-// reopens it (a backorder, a return request) opens it again. A closed order
-// is evicted once the watermark passes its close — or its latest event
-// since, when later (a refund weeks after delivery) — plus
-// Config.Retention: a
-// tombstone goes to the changelog, the order_state topic keeps its last
+// An order's results are a function of its events alone: their contents
+// and the systems' own times, never when or in what order they reached
+// baton. They are the results of applying the order's events one by one
+// in event-time order — by recorded_at, the emitting system's own time,
+// then by system and source event ID — where, before each event, every
+// timer of the order due before the event's time (a check's deadline, a
+// delay notice's due time) fires at its own time (the clock 1 ms past
+// it), and after the last event the timers due before the order's horizon
+// fire: the later of its latest event's time and the partition's
+// watermark. Every record carries those times (closed_at, detected_at,
+// updated_at), never the watermark's.
+//
+// The partition's watermark is its latest recorded_at seen (or a quiet
+// partition's idle advance by wall-clock time, the one input not in the
+// records, which a stage can turn off). It only decides when timers fire
+// for orders that get no events and when orders are evicted; the content
+// of what they emit does not depend on it.
+//
+// Events mostly arrive in order and are applied as they come. One that
+// sorts before what its order has applied or fired — a late event: a scan
+// held for its tracking link, a webhook retried an hour later, a backfill
+// of another system — makes the order recompute itself from its history
+// (every canonical event it applied, kept in event-time order in its
+// state) and emit what differs from what it had emitted (Output.Late,
+// Output.Corrections): each changed record again with the same ID and the
+// order's next revision as its version, each record that no longer exists
+// as a retraction (retracted true). Keeping the latest version of every
+// ID, a consumer holds the same records whatever the arrival order, batch
+// sizes, crashes, rebalances or process count. Alerting may run ahead of
+// that (a failed sync emitted and later retracted was right about what
+// baton knew then); the stored results do not.
+//
+// The allowed lateness is the time an order stays in the state: a closed
+// order Config.Retention (30 days) after its latest event, an open one
+// Config.IdleTimeout (120 days). An event for an evicted order starts it
+// afresh, without its history; keep the retention above the lateness of
+// any feed (a carrier that replays a month).
+//
+// # Closing and eviction
+//
+// An order is closed when its truth is REFUNDED, RETURNED, DELIVERED,
+// PARTIALLY_DELIVERED with every outbound parcel delivered or sent back
+// and none announced, or CANCELLED with no parcel in flight; it closes at
+// the time of the event that closed it, and an event that reopens it (a
+// backorder, a return request) opens it again. A closed order is evicted
+// once the watermark passes its close — or its latest event since, when
+// later (a refund weeks after delivery) — plus Config.Retention: its
+// changelog records are tombstoned, the order_state topic keeps its last
 // value. An event for an evicted order starts it afresh, so Retention
 // should cover the return window. An order still open with no event for
 // Config.IdleTimeout is evicted as well (Output.Expired), so that orders
@@ -178,20 +215,22 @@
 // truth moves and the checker and detector hear of it), then a help-desk
 // event's ticket is attributed — with the facts of that moment: the truth,
 // the outbound parcels, the checks' lags (synccheck.Order.AppendLags) and
-// the notices owed (delay.Order.AppendUntold), after the order's delay
-// timers the watermark has passed — then the viewer report reaches the
-// checker, then the detector sees the event. Timers (checks' deadlines,
-// delay notices' due times) run on the partition's timer heap as the
-// watermark passes them, after the input that passed them.
+// the notices owed (delay.Order.AppendUntold), after the order's timers
+// due before the event — then the viewer report reaches the checker, then
+// the detector sees the event. Timers (checks' deadlines, delay notices'
+// due times) run before the order's next event that passes them, or on
+// the partition's timer heap as the watermark passes them, each at its
+// own time (see "Event time").
 //
 // # Changelog and determinism
 //
-// Every input that changes an order writes that order's whole state under
-// its order ID, in a compact binary form whose first byte is its format
-// version (described in state.go, "The changelog's binary format"); every
-// input that moves the watermark writes it under WatermarkKey. Applying a partition's
-// changelog in order (State.Apply) rebuilds its state exactly, so a
-// restored state decides exactly as the original: the same inputs give the
-// same outputs byte for byte, and evictions are emitted in (time, order ID)
-// order.
+// Every input that changes an order writes that order's state under its
+// order ID, in a compact binary form whose first byte is its format
+// version (described in state.go, "The changelog's binary format"), and
+// each event it applied as a record of its own (histKey), written before
+// the order's record; every input that moves the watermark writes it
+// under WatermarkKey. Applying a partition's changelog in order
+// (State.Apply) rebuilds its state exactly, so a restored state decides
+// exactly as the original: the same inputs give the same outputs byte for
+// byte, and evictions are emitted in (time, order ID) order.
 package unify

@@ -1,19 +1,26 @@
 package unify
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
 var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 
 // step is one canonical event of a scenario, fed in slice order (arrival
-// order). at is its event time after t0; it arrives (Ingested) at at plus
-// a minute unless arrive is set.
+// order). at is its event time (occurred_at) after t0; its system records
+// it a second later and it arrives (Ingested) a minute later, unless
+// arrive is set: then its system recorded it at arrive (a carrier feed
+// hours behind its scans), and it arrives then.
 type step struct {
 	sys, status string // status "" is a null canonical status
 	ship, tn    string
@@ -38,6 +45,14 @@ func (s step) withETA(d time.Duration) step { s.eta = d; return s }
 const h = time.Hour
 
 func ts(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+
+// recorded is the step's recorded_at, after t0.
+func (s step) recorded() time.Duration {
+	if s.arrive != 0 {
+		return s.arrive
+	}
+	return s.at + time.Second
+}
 
 // input renders a step as a canonical event in Plain form.
 func (s step) input(order string, i int) Input {
@@ -73,7 +88,7 @@ func (s step) input(order string, i int) Input {
 		"order_id": order, "shipment_id": opt(s.ship), "tracking_number": opt(s.tn),
 		"source_system": s.sys, "source_event_id": id, "source_status": strings.ToLower(s.status),
 		"canonical_status": opt(s.status), "linked_by": "event",
-		"occurred_at": ts(s.at), "recorded_at": ts(s.at + time.Second), "ingested_at": ts(arrive),
+		"occurred_at": ts(s.at), "recorded_at": ts(s.recorded()), "ingested_at": ts(arrive),
 		"carrier": nil, "estimated_delivery": eta, "promised_ship_by": promise(s.shipBy), "promised_deliver_by": promise(s.deliverBy),
 		"ticket_id": opt(s.ticket), "tags": tags, "message_type": nil, "delivery_status": nil, "revised_date": nil,
 		"subject": opt(s.subject),
@@ -92,7 +107,6 @@ func newProcessor(t testing.TB) *Processor {
 var (
 	transitionSchema = schemas.MustLoad("order_transition")
 	stateSchema      = schemas.MustLoad("order_state")
-	canonicalSchema  = schemas.MustLoad("canonical_event")
 )
 
 // checkOutput fails unless every output value fits its schema and
@@ -148,10 +162,49 @@ type result struct {
 	st          *State
 }
 
+// runSteps feeds the steps for order "o-1" in arrival order (slice order)
+// and again in event-time order into fresh states, requires both runs to
+// end with the same records (the latest version of each, retractions
+// dropped) and the same order_state, and returns the event-time run: the
+// timeline as it reads in the end. duplicates counts the arrival run's.
 func runSteps(t testing.TB, p *Processor, steps []step) result {
 	t.Helper()
+	arrival := feedSteps(t, p, steps, nil)
+	order := make([]int, len(steps))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(i int) (int64, sys, string) {
+		in := steps[i].input("o-1", i)
+		ev, _ := parseEvent(in)
+		return ev.recorded, ev.system, ev.eventID
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		at, ay, aid := key(a)
+		bt, by, bid := key(b)
+		return compareKey(at, ay, aid, bt, by, bid)
+	})
+	r := feedSteps(t, p, steps, order)
+	if got, want := finalRecords(arrival.outs), finalRecords(r.outs); !reflect.DeepEqual(got, want) {
+		t.Errorf("arrival order ends with other records than event-time order:\n got  %v\n want %v", got, want)
+	}
+	if got, want := arrival.lastState(), r.lastState(); !reflect.DeepEqual(got, want) {
+		t.Errorf("arrival order ends with another order_state than event-time order:\n got  %v\n want %v", got, want)
+	}
+	r.duplicates = arrival.duplicates
+	return r
+}
+
+// feedSteps feeds steps in the order given (nil: slice order).
+func feedSteps(t testing.TB, p *Processor, steps []step, order []int) result {
+	t.Helper()
 	r := result{st: NewState()}
-	for i, s := range steps {
+	for k := range steps {
+		i := k
+		if order != nil {
+			i = order[k]
+		}
+		s := steps[i]
 		out := p.Process(r.st, s.input("o-1", i))
 		if out.Rejected != nil {
 			t.Fatalf("step %d (%+v) rejected: %v", i, s, out.Rejected)
@@ -169,6 +222,28 @@ func runSteps(t testing.TB, p *Processor, steps []step) result {
 	return r
 }
 
+// finalRecords is what a table keeping the latest version per ID holds
+// after outs: each record's latest value (version left out, as it counts
+// corrections), retracted records dropped.
+func finalRecords(outs []Output) map[outputID]map[string]any {
+	m := map[outputID]map[string]any{}
+	for _, out := range outs {
+		for id, v := range latest(out) {
+			m[id] = v
+		}
+	}
+	for id, v := range m {
+		if v["retracted"] == true {
+			delete(m, id)
+			continue
+		}
+		v = maps.Clone(v)
+		delete(v, "version")
+		m[id] = v
+	}
+	return m
+}
+
 // lastState is the latest order_state value emitted.
 func (r result) lastState() map[string]any {
 	for i := len(r.outs) - 1; i >= 0; i-- {
@@ -177,4 +252,46 @@ func (r result) lastState() map[string]any {
 		}
 	}
 	return nil
+}
+
+// finalOutput is what the tables hold after outs: the latest version of
+// every record, retractions dropped; the transitions in timeline order (by
+// their causing event's place in event time, a shipment's move before the
+// order's), the rest by ID.
+func finalOutput(outs []Output) Output {
+	m := finalRecords(outs)
+	ids := slices.SortedFunc(maps.Keys(m), func(a, b outputID) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.id, b.id))
+	})
+	var o Output
+	for _, id := range ids {
+		v := m[id]
+		r := synccheck.Record{Key: v["order_id"].(string), Value: v}
+		switch id.kind {
+		case kindTransition:
+			o.Transitions = append(o.Transitions, Record(r))
+		case kindCheck:
+			o.Checks = append(o.Checks, r)
+		case kindFailed:
+			o.Failed = append(o.Failed, r)
+		case kindNotice:
+			o.Notices = append(o.Notices, r)
+		case kindTicket:
+			o.Tickets = append(o.Tickets, r)
+		}
+	}
+	slices.SortStableFunc(o.Transitions, func(a, b Record) int {
+		at, bt := a.Value["recorded_at"].(time.Time), b.Value["recorded_at"].(time.Time)
+		ay, by := sysByName[a.Value["authority"].(string)], sysByName[b.Value["authority"].(string)]
+		orderLevel := func(r Record) int {
+			if r.Value["shipment_id"] == nil {
+				return 1
+			}
+			return 0
+		}
+		return cmp.Or(cmp.Compare(a.Key, b.Key),
+			compareKey(at.UnixMilli(), ay, a.Value["source_event_id"].(string), bt.UnixMilli(), by, b.Value["source_event_id"].(string)),
+			cmp.Compare(orderLevel(a), orderLevel(b)))
+	})
+	return o
 }

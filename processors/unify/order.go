@@ -48,13 +48,21 @@ type order struct {
 	shipBy, deliverBy, promisedAt  int64
 	transitions                    int32
 	updated                        int64 // event time of the latest event that changed the order's view
-	closed                         int64 // watermark when the order closed; 0: open
-	touched                        int64 // watermark of its latest event, for the idle timeout
+	closed                         int64 // event time when the order closed; 0: open
+	touched                        int64 // event time of its latest event, for the idle timeout
 	seen                           []uint64
 	checks                         synccheck.Order // the viewer checks (zero when no viewer has shown the order)
 	delays                         delay.Order     // promises and delay notices (zero when delay detection is off)
 	wismo                          wismo.Order     // help-desk tickets seen (zero when none or attribution is off)
 	scheduled                      int64           // the due time of its entry on the timer heap (not stored: rebuilt on restore)
+	// Event time (see eventtime.go): the events applied, in event-time
+	// order; the latest due time of a timer fired; the horizon its timers
+	// have fired up to; how many times it was recomputed for a late event.
+	hist     []histEntry
+	saved    int // history entries in the changelog (not stored: all, after a restore)
+	fired    int64
+	horizon  int64
+	revision uint32
 }
 
 // decision is what an authoritative event does to a track.

@@ -36,6 +36,7 @@ func transitionRecord(ev *event, isShip bool, shipID, tracking, kind string, fro
 		shipV = shipID
 	}
 	return Record{Key: ev.orderID, Value: map[string]any{
+		"version": int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 		"transition_id":   transitionID(ev.orderID, shipID, ev.system, ev.eventID, kind),
 		"order_id":        ev.orderID,
 		"shipment_id":     shipV,

@@ -22,8 +22,15 @@ import (
 // watermark. It is rebuilt from the changelog on assignment (Apply).
 type State struct {
 	orders    map[string]*order
-	watermark int64 // the latest ingest time seen, Unix ms: the stage's only clock
-	swept     int64 // watermark of the last idle sweep
+	watermark int64 // the partition's event-time watermark, Unix ms: when its orders' timers fire
+	// staged holds the history records applied (restore) for the order
+	// records that follow them; dropped at the first Process.
+	staged map[string][]histEntry
+	// now is the clock of the order being worked on: the time of the event
+	// being applied or of the timer firing (see eventtime.go). Records
+	// carry it, never the watermark, so they do not depend on arrival.
+	now   int64
+	swept int64 // watermark of the last idle sweep
 	// closed holds the closed orders by close time (eviction), timers the
 	// orders by the time their next viewer check falls due. Both are
 	// ordered by (time, order ID), so a restored state acts exactly as the
@@ -36,13 +43,11 @@ type State struct {
 	// before the next Process.
 	heapStale bool
 	strs      map[string]string // interned source status codes
-	// holds are the normalize partitions' holdbacks (see Hold).
-	holds map[int32]int64
 }
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{orders: map[string]*order{}, strs: map[string]string{}, holds: map[int32]int64{}}
+	return &State{orders: map[string]*order{}, strs: map[string]string{}}
 }
 
 // Orders is the number of orders held in memory (a metric).
@@ -113,6 +118,7 @@ func (p *Processor) prepare(s *State) {
 		return
 	}
 	s.heapStale = false
+	s.staged = nil // restored: every order has its history
 	var closed, due []timers.Entry[string]
 	for id, o := range s.orders {
 		if o.closed != 0 {
@@ -138,9 +144,10 @@ func (p *Processor) evict(s *State, out *Output) {
 		if o == nil || o.closed != e.Due {
 			continue // reopened, or already gone: a stale entry
 		}
+		s.now = e.Due + retention + 1
 		p.evictChecks(s, e.Key, o, out)
 		delete(s.orders, e.Key)
-		out.Changes = append(out.Changes, Change{Key: e.Key})
+		out.Changes = appendEviction(out.Changes, e.Key, o)
 		out.Evicted++
 	}
 	idle := p.cfg.IdleTimeout.Milliseconds()
@@ -156,11 +163,32 @@ func (p *Processor) evict(s *State, out *Output) {
 	}
 	slices.Sort(expired)
 	for _, id := range expired {
-		p.evictChecks(s, id, s.orders[id], out)
+		s.now = s.orders[id].touched + idle + 1
+		o := s.orders[id]
+		p.evictChecks(s, id, o, out)
 		delete(s.orders, id)
-		out.Changes = append(out.Changes, Change{Key: id})
+		out.Changes = appendEviction(out.Changes, id, o)
 		out.Expired++
 	}
+}
+
+// appendEviction appends the tombstones of an evicted order: its history's
+// records, then its own.
+func appendEviction(changes []Change, id string, o *order) []Change {
+	for i := range o.hist {
+		changes = append(changes, Change{Key: histKey(id, i)})
+	}
+	return append(changes, Change{Key: id})
+}
+
+// appendOrderChanges appends an order's changelog records: its history
+// entries not written yet, then the order.
+func appendOrderChanges(changes []Change, id string, o *order) []Change {
+	for i := o.saved; i < len(o.hist); i++ {
+		changes = append(changes, Change{Key: histKey(id, i), Value: encodeHistEntry(&o.hist[i])})
+	}
+	o.saved = len(o.hist)
+	return append(changes, Change{Key: id, Value: encodeOrder(o)})
 }
 
 // Apply applies one changelog record (restore).
@@ -177,13 +205,10 @@ func (s *State) Apply(c Change) error {
 		return nil
 	}
 	if c.Key == HoldbacksKey {
-		holds, err := decodeHoldbacks(c.Value)
-		if err != nil {
-			return fmt.Errorf("unify changelog holdbacks: %w", err)
-		}
-		s.holds = holds
-		s.heapStale = true
-		return nil
+		return nil // written by earlier versions; see HoldbacksKey
+	}
+	if id, seq, ok := parseHistKey(c.Key); ok {
+		return s.applyHistEntry(id, seq, c.Value)
 	}
 	if c.Key == "" || strings.HasPrefix(c.Key, "\x00") {
 		return fmt.Errorf("unify changelog: unknown key %q", c.Key)
@@ -191,9 +216,10 @@ func (s *State) Apply(c Change) error {
 	s.heapStale = true
 	if c.Value == nil {
 		delete(s.orders, c.Key)
+		delete(s.staged, c.Key)
 		return nil
 	}
-	o, err := s.decodeOrder(c.Value)
+	o, err := s.decodeOrder(c.Key, c.Value)
 	if err != nil {
 		return fmt.Errorf("unify changelog order %s: %w", c.Key, err)
 	}
@@ -436,7 +462,119 @@ func appendOrder(b []byte, o *order) []byte {
 	}
 	b = o.checks.AppendBinary(b)
 	b = o.delays.AppendBinary(b)
-	return o.wismo.AppendBinary(b)
+	b = o.wismo.AppendBinary(b)
+	return appendHistory(b, o)
+}
+
+// appendHistory writes the event-time section (see eventtime.go); the
+// history's entries are records of their own (histKey), so that an event
+// costs the changelog its own bytes, not the whole history again.
+func appendHistory(b []byte, o *order) []byte {
+	b = binary.AppendUvarint(b, uint64(o.revision))
+	b = binary.AppendVarint(b, o.fired)
+	b = binary.AppendVarint(b, o.horizon)
+	return binary.AppendUvarint(b, uint64(len(o.hist)))
+}
+
+// decodeHistory reads the event-time section; the entries come from the
+// history records applied before it (State.staged).
+func (d *orderDecoder) history(o *order, staged []histEntry) {
+	rev := d.uvarint("revision")
+	if rev > 1<<32-1 {
+		d.fail("revision", "%d is not a uint32", rev)
+	}
+	o.revision = uint32(rev)
+	o.fired = d.varint("fired")
+	o.horizon = d.varint("horizon")
+	n := d.uvarint("history")
+	if d.err != nil {
+		return
+	}
+	if n > uint64(len(staged)) || slices.ContainsFunc(staged[:n], func(e histEntry) bool { return e.raw == nil }) {
+		d.fail("history", "%d entries, but the changelog before it holds %d of them", n, len(staged))
+		return
+	}
+	o.hist = staged[:n:n]
+	o.saved = int(n)
+}
+
+// histKey is the changelog key of entry seq of order id's history: NUL,
+// 'h', the order ID's length and bytes, the entry's index (uvarints).
+func histKey(id string, seq int) string {
+	b := append([]byte{0, 'h'}, binary.AppendUvarint(nil, uint64(len(id)))...)
+	b = append(b, id...)
+	return string(binary.AppendUvarint(b, uint64(seq)))
+}
+
+// parseHistKey reads a histKey; ok is false for any other key.
+func parseHistKey(k string) (id string, seq int, ok bool) {
+	if !strings.HasPrefix(k, "\x00h") {
+		return "", 0, false
+	}
+	b := []byte(k[2:])
+	n, i := binary.Uvarint(b)
+	if i <= 0 || n > uint64(len(b)-i) {
+		return "", 0, false
+	}
+	id = string(b[i : i+int(n)])
+	s, j := binary.Uvarint(b[i+int(n):])
+	if j <= 0 || i+int(n)+j != len(b) || s > 1<<31 {
+		return "", 0, false
+	}
+	return id, int(s), true
+}
+
+// encodeHistEntry is a history record's value: the format byte, then
+// varint time, string system, string event ID, the canonical event's Avro
+// binary.
+func encodeHistEntry(e *histEntry) []byte {
+	b := []byte{changelogFormat}
+	b = binary.AppendVarint(b, e.at)
+	b = appendString(b, e.system.String())
+	b = appendString(b, e.id)
+	return append(b, e.raw...)
+}
+
+func decodeHistEntry(v []byte) (histEntry, error) {
+	if err := checkFormat(v); err != nil {
+		return histEntry{}, err
+	}
+	d := orderDecoder{reader: reader{b: v, off: 1}}
+	var e histEntry
+	e.at = d.varint("time")
+	name := string(d.bytes("system"))
+	e.id = string(d.bytes("event ID"))
+	if d.err != nil {
+		return histEntry{}, d.err
+	}
+	y, ok := sysByName[name]
+	if !ok {
+		return histEntry{}, fmt.Errorf("history entry: unknown system %q", name)
+	}
+	e.system, e.raw = y, slices.Clone(v[d.off:])
+	return e, nil
+}
+
+// applyHistEntry stages a history record for the order record that
+// follows it in the changelog (an entry is written before its order).
+func (s *State) applyHistEntry(id string, seq int, v []byte) error {
+	if v == nil {
+		return nil // the order was evicted: its record's tombstone drops the staged entries
+	}
+	e, err := decodeHistEntry(v)
+	if err != nil {
+		return fmt.Errorf("unify changelog history %s/%d: %w", id, seq, err)
+	}
+	if s.staged == nil {
+		s.staged = map[string][]histEntry{}
+	}
+	h := s.staged[id]
+	if seq >= len(h) {
+		h = append(h, make([]histEntry, seq+1-len(h))...)
+	}
+	h[seq] = e
+	s.staged[id] = h
+	return nil
 }
 
 // set maps a reached mask (bit per st) onto the status table's positions.
@@ -612,7 +750,7 @@ func (d *orderDecoder) track(field string) track {
 
 // decodeOrder reads an order record. It never panics: a record that is
 // truncated, corrupt or names what this stage does not know is an error.
-func (s *State) decodeOrder(b []byte) (*order, error) {
+func (s *State) decodeOrder(id string, b []byte) (*order, error) {
 	if err := checkFormat(b); err != nil {
 		return nil, err
 	}
@@ -718,15 +856,19 @@ func (s *State) decodeOrder(b []byte) (*order, error) {
 			o.delays = delays
 			if d.err == nil && len(more) > 0 {
 				tickets, tail, err := wismo.DecodeOrder(more)
-				switch {
-				case err != nil:
+				if err != nil {
 					d.start = len(b) - len(more)
 					d.fail("wismo", "%v", err)
-				case len(tail) != 0:
-					d.start = len(b) - len(tail)
-					d.fail("record", "%d trailing bytes", len(tail))
 				}
 				o.wismo = tickets
+				if d.err == nil && len(tail) > 0 {
+					d.off = len(b) - len(tail)
+					d.history(o, s.staged[id])
+					if d.err == nil && d.off != len(b) {
+						d.start = d.off
+						d.fail("record", "%d trailing bytes", len(b)-d.off)
+					}
+				}
 			}
 		}
 	}

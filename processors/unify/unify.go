@@ -32,16 +32,6 @@ type Config struct {
 	// show status to customers and agents, their SLAs and the statuses each
 	// must reflect. Nil: the embedded viewers.map.
 	Viewers *synccheck.Viewers
-	// MaxHoldback, when positive, lets the checks' clock wait for scans
-	// still held upstream (see Hold), up to this far behind the watermark.
-	// Zero, the default, does not wait: the checks judge what baton has
-	// received, by the partition's event-time watermark, as the issue's
-	// semantics and the simulator's ground truth define them (normalize
-	// releases a held scan right after the event that links it, so a
-	// replayed backlog is judged as it was live). Waiting would call fewer
-	// viewers ahead of a truth that is about to arrive, at the price of
-	// raising failed syncs later.
-	MaxHoldback time.Duration
 	// SyncChecks turns the viewer checks on (Output.Checks, Output.Failed;
 	// `baton run` turns them on unless --sync-checks=false).
 	SyncChecks bool
@@ -207,6 +197,21 @@ type Output struct {
 	// the help-desk tickets this input classified as WISMO, each with its
 	// attribution.
 	Tickets []synccheck.Record
+	// Late is set when the event sorted before what its order had applied
+	// or fired (see eventtime.go): the order was recomputed, and Corrected
+	// counts the orders whose records went out again (changed ones with a
+	// higher version, vanished ones retracted).
+	Late      bool
+	Corrected int
+	// Corrections lists the records the correction re-emitted, by kind
+	// (transition, sync_check, failed_sync, delay_notice, wismo_ticket).
+	Corrections []Correction
+}
+
+// Correction is one record a correction re-emitted.
+type Correction struct {
+	Kind      string
+	Retracted bool
 }
 
 // event is the part of a canonical event the stage reads.
@@ -229,35 +234,40 @@ func (p *Processor) Process(st *State, in Input) Output {
 	if err != nil {
 		return Output{Rejected: err}
 	}
+	entry, err := historyEntry(&ev, in.Plain)
+	if err != nil {
+		return Output{Rejected: err}
+	}
 	var out Output
 	p.prepare(st)
-	advanced := st.advance(ev.ingested)
 	o := st.orders[ev.orderID]
 	fresh := o == nil
 	if fresh {
 		o = &order{}
 		st.orders[ev.orderID] = o
 	}
-	h := seenHash(ev.system, ev.eventID)
 	var touched []string
-	if !fresh && o.hasSeen(h) {
+	switch {
+	case !fresh && o.hasSeen(seenHash(ev.system, ev.eventID)):
 		out.Duplicate = true
-	} else {
-		o.seen = append(o.seen, h)
-		o.touched = st.watermark
-		a := applier{p: p, st: st, o: o, ev: &ev, out: &out}
-		a.apply()
-		a.attributeTicket(in.Plain)
-		a.checkView()
-		a.observeDelay(in.Plain)
-		p.settle(st, ev.orderID, o)
+	case !fresh && o.late(&ev):
+		out.Late = true
+		if err := p.correct(st, o, &ev, entry, &out); err != nil {
+			return Output{Rejected: err}
+		}
 		touched = append(touched, ev.orderID)
-		if a.dirty {
+	default:
+		m := out.mark()
+		dirty := p.step(st, o, &ev, in.Plain, &out)
+		o.hist = append(o.hist, entry)
+		out.stampSince(m, o.revision)
+		touched = append(touched, ev.orderID)
+		if dirty {
 			rec := stateRecord(ev.orderID, o)
 			out.State = &rec
 		}
 	}
-	p.finish(st, &out, advanced, touched)
+	p.finish(st, &out, st.advance(ev.recorded), touched)
 	return out
 }
 
@@ -281,7 +291,7 @@ func (p *Processor) finish(st *State, out *Output, advanced bool, touched []stri
 	for _, id := range touched {
 		if o := st.orders[id]; o != nil {
 			p.schedule(st, id, o)
-			out.Changes = append(out.Changes, Change{Key: id, Value: encodeOrder(o)})
+			out.Changes = appendOrderChanges(out.Changes, id, o)
 		}
 	}
 	p.evict(st, out)
@@ -299,8 +309,8 @@ func (p *Processor) finish(st *State, out *Output, advanced bool, touched []stri
 func (p *Processor) settle(st *State, id string, o *order) {
 	closed := p.isClosed(o)
 	switch {
-	case closed && o.closed != st.watermark:
-		o.closed = st.watermark
+	case closed && o.closed != st.now:
+		o.closed = st.now
 		st.closed.Push(o.closed, id)
 	case !closed:
 		o.closed = 0

@@ -36,8 +36,8 @@ func (a *applier) attributeTicket(plain map[string]any) {
 // facts is what the order shows at this moment, for an attribution.
 func (a *applier) facts() wismo.Facts {
 	o, p := a.o, a.p
-	if d := p.detector; d != nil && passed(d.NextDue(&o.delays), a.st.watermark) {
-		addNotices(a.out, d.Due(&o.delays, a.ev.orderID, a.st.watermark))
+	if d := p.detector; d != nil && passed(d.NextDue(&o.delays), a.st.now) {
+		addNotices(a.out, d.Due(&o.delays, a.ev.orderID, a.st.now))
 	}
 	var f wismo.Facts
 	if o.truth != 0 {

@@ -70,6 +70,7 @@ func TestTicketClassifiesOnceAndAttributesAtTheFirstEvent(t *testing.T) {
 		"link": "carrier->storefront", "viewer": "storefront", "out_of_sync_since": msTime(at(0)), "check_id": "c1",
 		"failed_sync_reason": "sla_breached", "expected_status": "IN_TRANSIT", "shown_status": nil, "delay_reason": nil,
 		"problem_status": nil, "problem_since": nil, "truth_status": "IN_TRANSIT", "truth_since": msTime(at(0)),
+		"version": int64(0), "retracted": false,
 	}
 	if rec.Key != "o-1" || !reflect.DeepEqual(rec.Value, want) {
 		t.Errorf("got  %v\nwant %v", rec.Value, want)

@@ -26,6 +26,7 @@ func ticketRecord(orderID, ticketID string, at, classifiedAt int64, m Match, a *
 		truthSince = msTime(a.TruthSince)
 	}
 	return Record{Key: orderID, Value: map[string]any{
+		"version": int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 		"ticket_id":          ticketID,
 		"order_id":           orderID,
 		"classified_by":      m.By,

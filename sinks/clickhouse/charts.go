@@ -27,7 +27,7 @@ type DayAccuracy struct {
 func (c *Client) AccuracyByDay(ctx context.Context, since, until time.Time) ([]DayAccuracy, error) {
 	out := []DayAccuracy{}
 	err := c.scanEach(ctx, "chart: accuracy per day", `SELECT viewer, toDate(truth_at, 'UTC') AS day, countIf(outcome = 'IN_SYNC'), countIf(outcome != 'SUPERSEDED')
-		`+c.current("sync_checks", window{since, until}.on("truth_at"))+`
+		FROM `+c.table("sync_checks_latest")+` WHERE `+window{since, until}.on("truth_at")+`
 		GROUP BY viewer, day ORDER BY viewer, day`,
 		func(scan func(...any) error) error {
 			var d DayAccuracy
@@ -55,7 +55,7 @@ type HourFailures struct {
 func (c *Client) FailedSyncsByHour(ctx context.Context, since, until time.Time) ([]HourFailures, error) {
 	out := []HourFailures{}
 	err := c.scanEach(ctx, "chart: failed syncs per hour", `SELECT reason, toStartOfHour(detected_at, 'UTC') AS hour, uniqExact(check_id)
-		`+c.current("failed_syncs", window{since, until}.on("truth_at"))+`
+		FROM `+c.table("failed_syncs_latest")+` WHERE `+window{since, until}.on("truth_at")+`
 		GROUP BY reason, hour ORDER BY reason, hour`,
 		func(scan func(...any) error) error {
 			var h HourFailures

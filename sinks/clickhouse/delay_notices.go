@@ -22,6 +22,7 @@ type DelayNotice struct {
 	NotifiedVia                                              string
 	ClosedAt                                                 *time.Time
 	Version                                                  uint64
+	Retracted                                                bool
 	Position
 }
 
@@ -47,6 +48,7 @@ func NewDelayNotice(plain map[string]any) (DelayNotice, error) {
 		return n, fmt.Errorf("delay notice: version %v: %v", version, err)
 	}
 	n.Version = uint64(*version)
+	n.Retracted = revisionOf(plain).Retracted
 	n.NoticeID, n.OrderID, n.Reason, n.Promise, n.Renews = str("notice_id"), str("order_id"), str("reason"), str("promise"), str("renews")
 	n.NoRevisedDateReason, n.ShipmentID, n.Carrier, n.CauseAuthority = str("no_revised_date_reason"), str("shipment_id"), str("carrier"), str("cause_authority")
 	n.RefundDueReason, n.State, n.Outcome, n.NotifiedVia = str("refund_due_reason"), str("state"), str("outcome"), str("notified_via")
@@ -54,7 +56,7 @@ func NewDelayNotice(plain map[string]any) (DelayNotice, error) {
 	return n, nil
 }
 
-const delayNoticeColumns = "notice_id, order_id, reason, promise, renews, original_promise, promise_is_default, missed_promise, revised_date, no_revised_date_reason, shipment_id, carrier, cause_authority, cause_at, known_at, notify_by, notify_by_ms, detected_at, may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, topic, kafka_partition, kafka_offset, version"
+const delayNoticeColumns = "notice_id, order_id, reason, promise, renews, original_promise, promise_is_default, missed_promise, revised_date, no_revised_date_reason, shipment_id, carrier, cause_authority, cause_at, known_at, notify_by, notify_by_ms, detected_at, may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, topic, kafka_partition, kafka_offset, version, retracted"
 
 // InsertDelayNotices writes rows in one batch.
 func (c *Client) InsertDelayNotices(ctx context.Context, rows []DelayNotice) error {
@@ -64,7 +66,7 @@ func (c *Client) InsertDelayNotices(ctx context.Context, rows []DelayNotice) err
 			optSecond(r.MissedPromise), optSecond(r.RevisedDate), r.NoRevisedDateReason, r.ShipmentID, r.Carrier, r.CauseAuthority,
 			second(r.CauseAt), second(r.KnownAt), second(r.NotifyBy), r.NotifyBy.UnixMilli(), second(r.DetectedAt),
 			uint8of(r.MayCancel), uint8of(r.RefundDue), r.RefundDueReason, r.State, r.Outcome, uint8of(r.Notified),
-			optSecond(r.NotifiedAt), r.NotifiedVia, optSecond(r.ClosedAt), r.Topic, r.Partition, r.Offset, r.Version}
+			optSecond(r.NotifiedAt), r.NotifiedVia, optSecond(r.ClosedAt), r.Topic, r.Partition, r.Offset, r.Version, uint8of(r.Retracted)}
 	})
 }
 

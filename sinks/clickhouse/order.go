@@ -12,7 +12,8 @@ import (
 
 // The read side of one order (`baton serve`): everything the pipeline stored
 // about it, read by order ID. Every table is ordered by order_id first, so
-// each query is a range read of a few granules, not a scan.
+// a read of a table by it is a range read of a few granules, not a scan
+// (through a *_latest view on ClickHouse 18.16 it is not: below).
 
 // ErrNoOrder is returned by Order for an order ID no table knows.
 var ErrNoOrder = errors.New("no such order")
@@ -29,45 +30,28 @@ type OrderRecord struct {
 	Events      []CanonicalEvent  // by occurred_at; only the columns Order reads
 }
 
-// live is the one condition every read of the output tables a late event
-// can correct or retract (order_transitions, sync_checks, failed_syncs,
-// delay_notices, wismo_tickets) adds after FINAL, through current and
-// currentOfOrder. Today it is "1". When the tables get their version and
-// retracted columns (migration 0007), a retracted row means "this record no
-// longer exists": make it "retracted = 0", and every query of `baton
-// serve`, `baton report` and the scorecard follows. It must stay in the
-// WHERE after FINAL, never in a PREWHERE (which filters before the versions
-// are collapsed, so a retraction would leave the version before it alive).
-const live = "1"
-
-// current is "FROM <table> FINAL WHERE <live> AND <cond>": the latest
-// version of each row of a correctable table.
-func (c *Client) current(table, cond string) string {
-	return " FROM " + c.table(table) + " FINAL WHERE " + live + " AND (" + cond + ")"
-}
-
-// currentOfOrder is current for one order, bound to the query's `?`. The
-// order ID is a PREWHERE: every version of a row has the same order_id (it
-// leads the sorting key), so filtering before FINAL is exact, and it spares
-// reading the other columns' granules (on 18.16 a FINAL query with the
-// order in its WHERE read 44 MB of order_states for one order, with the
-// PREWHERE 0.7 MB).
-func (c *Client) currentOfOrder(table string) string {
-	return " FROM " + c.table(table) + " FINAL PREWHERE order_id = ? WHERE " + live
-}
+// The five tables a late event can correct or retract (order_transitions,
+// sync_checks, failed_syncs, delay_notices, wismo_tickets) are read through
+// their *_latest views (migration 0007: the latest version of each ID,
+// retractions dropped), the one definition of a current record that the
+// report, the scorecard, docs/queries.md and Grafana read too. A view takes
+// no PREWHERE of its table, so the order ID is a plain WHERE on the view.
+// ClickHouse 18.16 does not push it into the view's FINAL read: there each
+// of these five reads collapses its whole table (see README "How fast").
 
 // pointQuery is the context of a one-order query: one thread (a range read
 // of a few granules gains nothing from more, and many run at once), blocks
-// of 1,024 rows (the PREWHERE then skips most of a granule's wide columns:
-// order_states 13 ms → 4 ms per order on 18.16) and ClickHouse's
-// uncompressed-block cache, which keeps hot granules decompressed.
+// of 1,024 rows (the PREWHERE of order_states and canonical_events then
+// skips most of a granule's wide columns: order_states 13 ms → 4 ms per
+// order on 18.16) and ClickHouse's uncompressed-block cache, which keeps hot
+// granules decompressed.
 func pointQuery(ctx context.Context) context.Context {
 	return ch.Context(ctx, ch.WithSettings(ch.Settings{"max_threads": 1, "max_block_size": 1024, "use_uncompressed_cache": 1}))
 }
 
 // Order reads everything stored about orderID; ErrNoOrder when nothing is.
 // orderID is bound as a query parameter (quoted by the driver), never
-// concatenated. The seven range reads run at once, each into its own part
+// concatenated. The seven reads run at once, each into its own part
 // of the record: an answer takes as long as the slowest, not their sum.
 func (c *Client) Order(ctx context.Context, orderID string) (OrderRecord, error) {
 	ctx = pointQuery(ctx)
@@ -131,7 +115,8 @@ func (c *Client) readOrderState(ctx context.Context, id string, rec *OrderRecord
 
 func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "transitions", `SELECT transition_id, shipment_id, kind, from_status, to_status, skipped, authority, source_event_id,
-		event_time_ms, recorded_at_ms, processed_at_ms`+c.currentOfOrder("order_transitions")+`
+		event_time_ms, recorded_at_ms, processed_at_ms
+		FROM `+c.table("order_transitions_latest")+` WHERE order_id = ?
 		ORDER BY event_time_ms, transition_id`,
 		func(scan func(...any) error) error {
 			t := OrderTransition{OrderID: id}
@@ -148,7 +133,8 @@ func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecor
 
 func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "sync checks", `SELECT check_id, viewer, expected_status, opened_by, truth_at_ms, deadline_ms, truth_authority,
-		carrier, outcome, shown_status, shown_at_ms, latency_ms, closed_at_ms`+c.currentOfOrder("sync_checks")+`
+		carrier, outcome, shown_status, shown_at_ms, latency_ms, closed_at_ms
+		FROM `+c.table("sync_checks_latest")+` WHERE order_id = ?
 		ORDER BY truth_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			k := SyncCheck{OrderID: id}
@@ -166,7 +152,8 @@ func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) er
 
 func (c *Client) readFailed(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "failed syncs", `SELECT check_id, viewer, reason, expected_status, shown_status, truth_at_ms, deadline_ms,
-		detected_at_ms, truth_authority, carrier`+c.currentOfOrder("failed_syncs")+`
+		detected_at_ms, truth_authority, carrier
+		FROM `+c.table("failed_syncs_latest")+` WHERE order_id = ?
 		ORDER BY detected_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			f := FailedSync{OrderID: id}
@@ -184,8 +171,8 @@ func (c *Client) readFailed(ctx context.Context, id string, rec *OrderRecord) er
 func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "delay notices", `SELECT notice_id, reason, promise, renews, original_promise, promise_is_default, missed_promise,
 		revised_date, no_revised_date_reason, shipment_id, carrier, cause_authority, known_at, notify_by_ms, detected_at,
-		may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, version`+
-		c.currentOfOrder("delay_notices")+` ORDER BY detected_at, notice_id`,
+		may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, version
+		FROM `+c.table("delay_notices_latest")+` WHERE order_id = ? ORDER BY detected_at, notice_id`,
 		func(scan func(...any) error) error {
 			n := DelayNotice{OrderID: id}
 			var isDefault, mayCancel, refundDue, notified uint8
@@ -211,7 +198,7 @@ func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) e
 func (c *Client) readTickets(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "wismo tickets", `SELECT ticket_id, classified_by, matched, ticket_at_ms, cause, link, viewer, out_of_sync_since,
 		check_id, failed_sync_reason, expected_status, shown_status, delay_reason, problem_status, problem_since, truth_status, truth_since
-		`+c.currentOfOrder("wismo_tickets")+` ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
+		FROM `+c.table("wismo_tickets_latest")+` WHERE order_id = ? ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
 		func(scan func(...any) error) error {
 			w := WismoTicket{OrderID: id}
 			var at int64

@@ -65,6 +65,12 @@ func runDocQuery(t *testing.T, c *clickhouse.Client, query string, since, until 
 	t.Helper()
 	quote := func(t time.Time) string { return "'" + t.UTC().Format(time.DateTime) + "'" }
 	q := strings.NewReplacer("{db}", c.Database(), "{since}", quote(since), "{until}", quote(until)).Replace(query)
+	return queryCells(t, c, q)
+}
+
+// queryCells runs q and prints each row as its space-separated cells.
+func queryCells(t *testing.T, c *clickhouse.Client, q string) []string {
+	t.Helper()
 	rows, err := c.Conn().Query(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, q)

@@ -138,7 +138,7 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 	}
 	err = c.scanEach(ctx, "report: transitions per hour", `SELECT hour, n FROM (
 		SELECT toStartOfHour(event_time) AS hour, count() AS n
-		`+c.current("order_transitions", "1")+` GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
+		FROM `+c.table("order_transitions_latest")+` GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
 		ORDER BY hour`,
 		func(scan func(...any) error) error {
 			var h HourCount

@@ -257,7 +257,8 @@ func (c *Client) latencyScore(ctx context.Context, w window) (LatencyScore, erro
 	var verdicts []*bool
 	for _, by := range []string{"viewer", "carrier"} {
 		err := c.scanEach(ctx, "scorecard: latency by "+by, `SELECT `+by+`, count(), quantilesExact(0.5, 0.95, 0.99)(assumeNotNull(latency_ms))
-			`+c.current("sync_checks", "truth_authority = 'carrier' AND outcome IN ('IN_SYNC', 'LATE') AND latency_ms IS NOT NULL AND "+w.on("truth_at"))+`
+			FROM `+c.table("sync_checks_latest")+`
+			WHERE truth_authority = 'carrier' AND outcome IN ('IN_SYNC', 'LATE') AND latency_ms IS NOT NULL AND `+w.on("truth_at")+`
 			GROUP BY `+by+` ORDER BY `+by,
 			func(scan func(...any) error) error {
 				var key string
@@ -293,7 +294,7 @@ func (c *Client) accuracyScore(ctx context.Context, w window) (AccuracyScore, er
 	err := c.scanEach(ctx, "scorecard: accuracy", `SELECT viewer,
 		countIf(outcome = 'IN_SYNC'), countIf(outcome = 'LATE'), countIf(outcome = 'MISSING'),
 		countIf(outcome = 'CONFLICT'), countIf(outcome = 'SUPERSEDED'), countIf(outcome != 'SUPERSEDED')
-		`+c.current("sync_checks", w.on("truth_at"))+`
+		FROM `+c.table("sync_checks_latest")+` WHERE `+w.on("truth_at")+`
 		GROUP BY viewer ORDER BY viewer`,
 		func(scan func(...any) error) error {
 			var a ViewerAccuracy
@@ -315,9 +316,9 @@ func (c *Client) failedSyncScore(ctx context.Context, w window) (FailedSyncScore
 	score := FailedSyncScore{TargetRate: FailedSyncRateTarget, ByViewer: []ViewerFailedSyncs{}}
 	err := c.scanEach(ctx, "scorecard: failed syncs per viewer", `SELECT viewer, uniqExactIf(check_id, failed = 1), uniqExact(check_id)
 		FROM (
-			SELECT viewer, check_id, 0 AS failed`+c.current("sync_checks", "outcome != 'SUPERSEDED' AND "+w.on("truth_at"))+`
+			SELECT viewer, check_id, 0 AS failed FROM `+c.table("sync_checks_latest")+` WHERE outcome != 'SUPERSEDED' AND `+w.on("truth_at")+`
 			UNION ALL
-			SELECT viewer, check_id, 1 AS failed`+c.current("failed_syncs", w.on("truth_at"))+`
+			SELECT viewer, check_id, 1 AS failed FROM `+c.table("failed_syncs_latest")+` WHERE `+w.on("truth_at")+`
 		)
 		GROUP BY viewer ORDER BY viewer`,
 		func(scan func(...any) error) error {
@@ -342,7 +343,7 @@ func (c *Client) failedSyncScore(ctx context.Context, w window) (FailedSyncScore
 	}
 	score.Pass = allPass(verdicts...)
 	return score, c.scanEach(ctx, "scorecard: failed syncs per reason", `SELECT viewer, reason, uniqExact(check_id)
-		`+c.current("failed_syncs", w.on("truth_at"))+`
+		FROM `+c.table("failed_syncs_latest")+` WHERE `+w.on("truth_at")+`
 		GROUP BY viewer, reason ORDER BY viewer, reason`,
 		func(scan func(...any) error) error {
 			var viewer string
@@ -403,7 +404,7 @@ func (c *Client) wismoWindow(ctx context.Context, w window) (WISMOWindow, error)
 // figure and the monthly WISMO review count orders with it.
 func (c *Client) ordersPlaced(w window) string {
 	return `SELECT order_id, min(at_ms) AS placed_ms FROM (
-				SELECT order_id, event_time_ms AS at_ms` + c.current("order_transitions", "to_status = 'PLACED' AND shipment_id = ''") + `
+				SELECT order_id, event_time_ms AS at_ms FROM ` + c.table("order_transitions_latest") + ` WHERE to_status = 'PLACED' AND shipment_id = ''
 				UNION ALL
 				SELECT order_id, occurred_at_ms AS at_ms FROM ` + c.table("canonical_events") + ` WHERE canonical_status = 'PLACED')
 			GROUP BY order_id
@@ -413,8 +414,8 @@ func (c *Client) ordersPlaced(w window) string {
 // delayScore counts the delay notices due (notify_by) in w by outcome.
 func (c *Client) delayScore(ctx context.Context, w window) (DelayScore, error) {
 	score := DelayScore{Target: DelayNoticeTarget}
-	q := `SELECT countIf(outcome = 'NOTIFIED'), countIf(outcome = 'LATE'), countIf(outcome = 'NOT_NOTIFIED'), countIf(state = 'open')` +
-		c.current("delay_notices", w.on("notify_by"))
+	q := `SELECT countIf(outcome = 'NOTIFIED'), countIf(outcome = 'LATE'), countIf(outcome = 'NOT_NOTIFIED'), countIf(state = 'open')
+		FROM ` + c.table("delay_notices_latest") + ` WHERE ` + w.on("notify_by")
 	if err := c.conn.QueryRow(ctx, q).Scan(&score.Notified, &score.Late, &score.NotNotified, &score.Open); err != nil {
 		return score, fmt.Errorf("scorecard: delay notices: %w", err)
 	}

@@ -19,6 +19,7 @@ type SyncCheck struct {
 	LatencyMillis *int64
 	ClosedAt      time.Time
 	Position
+	Revision
 }
 
 // The outcomes of a sync check (sync_check.avsc).
@@ -48,19 +49,20 @@ func NewSyncCheck(plain map[string]any) (SyncCheck, error) {
 	}
 	c.CheckID, c.OrderID, c.Viewer, c.ExpectedStatus, c.OpenedBy = str("check_id"), str("order_id"), str("viewer"), str("expected_status"), str("opened_by")
 	c.TruthAuthority, c.Carrier, c.Outcome, c.ShownStatus = str("truth_authority"), str("carrier"), str("outcome"), str("shown_status")
+	c.Revision = revisionOf(plain)
 	return c, nil
 }
 
-const syncCheckColumns = "check_id, order_id, viewer, expected_status, opened_by, truth_at, truth_at_ms, deadline, deadline_ms, truth_authority, carrier, outcome, shown_status, shown_at, shown_at_ms, latency_ms, closed_at, closed_at_ms, topic, kafka_partition, kafka_offset"
+const syncCheckColumns = "check_id, order_id, viewer, expected_status, opened_by, truth_at, truth_at_ms, deadline, deadline_ms, truth_authority, carrier, outcome, shown_status, shown_at, shown_at_ms, latency_ms, closed_at, closed_at_ms, topic, kafka_partition, kafka_offset" + revisionColumns
 
 // InsertSyncChecks writes rows in one batch.
 func (c *Client) InsertSyncChecks(ctx context.Context, rows []SyncCheck) error {
 	return c.insert(ctx, "sync_checks", syncCheckColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		return []any{r.CheckID, r.OrderID, r.Viewer, r.ExpectedStatus, r.OpenedBy, second(r.TruthAt), r.TruthAt.UnixMilli(),
+		return r.values(r.CheckID, r.OrderID, r.Viewer, r.ExpectedStatus, r.OpenedBy, second(r.TruthAt), r.TruthAt.UnixMilli(),
 			second(r.Deadline), r.Deadline.UnixMilli(), r.TruthAuthority, r.Carrier, r.Outcome, r.ShownStatus,
 			optSecond(r.ShownAt), optMillis(r.ShownAt), r.LatencyMillis, second(r.ClosedAt), r.ClosedAt.UnixMilli(),
-			r.Topic, r.Partition, r.Offset}
+			r.Topic, r.Partition, r.Offset)
 	})
 }
 
@@ -71,6 +73,7 @@ type FailedSync struct {
 	TruthAt, Deadline, DetectedAt                                 time.Time
 	TruthAuthority, Carrier                                       string
 	Position
+	Revision
 }
 
 // NewFailedSync projects a decoded failed_sync (plain JSON form).
@@ -85,18 +88,19 @@ func NewFailedSync(plain map[string]any) (FailedSync, error) {
 	}
 	s.CheckID, s.OrderID, s.Viewer, s.Reason = str("check_id"), str("order_id"), str("viewer"), str("reason")
 	s.ExpectedStatus, s.ShownStatus, s.TruthAuthority, s.Carrier = str("expected_status"), str("shown_status"), str("truth_authority"), str("carrier")
+	s.Revision = revisionOf(plain)
 	return s, nil
 }
 
-const failedSyncColumns = "check_id, order_id, viewer, reason, expected_status, shown_status, truth_at, truth_at_ms, deadline, deadline_ms, detected_at, detected_at_ms, truth_authority, carrier, topic, kafka_partition, kafka_offset"
+const failedSyncColumns = "check_id, order_id, viewer, reason, expected_status, shown_status, truth_at, truth_at_ms, deadline, deadline_ms, detected_at, detected_at_ms, truth_authority, carrier, topic, kafka_partition, kafka_offset" + revisionColumns
 
 // InsertFailedSyncs writes rows in one batch.
 func (c *Client) InsertFailedSyncs(ctx context.Context, rows []FailedSync) error {
 	return c.insert(ctx, "failed_syncs", failedSyncColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		return []any{r.CheckID, r.OrderID, r.Viewer, r.Reason, r.ExpectedStatus, r.ShownStatus,
+		return r.values(r.CheckID, r.OrderID, r.Viewer, r.Reason, r.ExpectedStatus, r.ShownStatus,
 			second(r.TruthAt), r.TruthAt.UnixMilli(), second(r.Deadline), r.Deadline.UnixMilli(), second(r.DetectedAt), r.DetectedAt.UnixMilli(),
-			r.TruthAuthority, r.Carrier, r.Topic, r.Partition, r.Offset}
+			r.TruthAuthority, r.Carrier, r.Topic, r.Partition, r.Offset)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,60 @@ func TestNewSyncCheckRefusesRecordsWithoutTheirTimes(t *testing.T) {
 	}
 	if _, err := clickhouse.NewFailedSync(map[string]any{"truth_at": "2026-11-01T10:00:00Z", "deadline": "2026-11-01T10:05:00Z"}); err == nil || !strings.Contains(err.Error(), "detected_at") {
 		t.Errorf("a failed sync without detected_at: err = %v", err)
+	}
+}
+
+// TestLatestViewsKeepTheLatestVersionAndDropRetractions: a check first
+// stored IN_SYNC and corrected to LATE (version 1) reads LATE; a failed
+// sync stored and then retracted (a late report showed the viewer was in
+// time) is gone; both tables still hold every version.
+func TestLatestViewsKeepTheLatestVersionAndDropRetractions(t *testing.T) {
+	c := open(t)
+	ctx := context.Background()
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(outcome string, version int, offset int64) clickhouse.SyncCheck {
+		s, err := clickhouse.NewSyncCheck(encodeDecode(t, "sync_check", `{"check_id":"c-1","order_id":"o-1","viewer":"storefront",
+			"expected_status":"SHIPPED","opened_by":"truth","truth_at":"2026-11-01T10:00:00Z","deadline":"2026-11-01T10:05:00Z",
+			"truth_authority":"wms","outcome":"`+outcome+`","closed_at":"2026-11-01T10:07:00Z","version":`+strconv.Itoa(version)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetPosition("sync-checks", 0, offset)
+		return s
+	}
+	failed := func(retracted bool, version int, offset int64) clickhouse.FailedSync {
+		f, err := clickhouse.NewFailedSync(encodeDecode(t, "failed_sync", `{"check_id":"c-2","order_id":"o-1","viewer":"storefront","reason":"sla_breached",
+			"expected_status":"SHIPPED","truth_at":"2026-11-01T10:00:00Z","deadline":"2026-11-01T10:05:00Z","detected_at":"2026-11-01T10:05:00.001Z",
+			"truth_authority":"wms","version":`+strconv.Itoa(version)+`,"retracted":`+strconv.FormatBool(retracted)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetPosition("failed-syncs", 0, offset)
+		return f
+	}
+	// Two inserts each, as two sink batches would write them.
+	for _, rows := range [][]clickhouse.SyncCheck{{check("IN_SYNC", 0, 1)}, {check("LATE", 1, 2)}} {
+		if err := c.InsertSyncChecks(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rows := range [][]clickhouse.FailedSync{{failed(false, 0, 1)}, {failed(true, 1, 2)}} {
+		if err := c.InsertFailedSyncs(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var outcome string
+	var version uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT outcome, version FROM "+c.Database()+".sync_checks_latest WHERE check_id = 'c-1'").Scan(&outcome, &version); err != nil || outcome != "LATE" || version != 1 {
+		t.Errorf("sync_checks_latest: %s v%d (%v), want LATE v1", outcome, version, err)
+	}
+	var n uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM "+c.Database()+".failed_syncs_latest").Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed_syncs_latest holds %d rows (%v), want 0: the failed sync was retracted", n, err)
+	}
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM "+c.Database()+".failed_syncs").Scan(&n); err != nil || n != 2 {
+		t.Errorf("failed_syncs holds %d rows (%v), want both versions", n, err)
 	}
 }

@@ -14,6 +14,7 @@ type OrderTransition struct {
 	Authority, SourceEventID                                      string
 	EventTime, RecordedAt, ProcessedAt                            time.Time
 	Position
+	Revision
 }
 
 // NewOrderTransition projects a decoded order_transition (plain JSON form).
@@ -33,18 +34,19 @@ func NewOrderTransition(plain map[string]any) (OrderTransition, error) {
 	t.TransitionID, t.OrderID, t.ShipmentID = plainString(plain, "transition_id"), plainString(plain, "order_id"), plainString(plain, "shipment_id")
 	t.Kind, t.FromStatus, t.ToStatus = plainString(plain, "kind"), plainString(plain, "from_status"), plainString(plain, "to_status")
 	t.Authority, t.SourceEventID = plainString(plain, "authority"), plainString(plain, "source_event_id")
+	t.Revision = revisionOf(plain)
 	return t, nil
 }
 
-const transitionColumns = "transition_id, order_id, shipment_id, kind, from_status, to_status, skipped, authority, source_event_id, event_time, event_time_ms, recorded_at_ms, processed_at_ms, topic, kafka_partition, kafka_offset"
+const transitionColumns = "transition_id, order_id, shipment_id, kind, from_status, to_status, skipped, authority, source_event_id, event_time, event_time_ms, recorded_at_ms, processed_at_ms, topic, kafka_partition, kafka_offset" + revisionColumns
 
 // InsertOrderTransitions writes rows in one batch.
 func (c *Client) InsertOrderTransitions(ctx context.Context, rows []OrderTransition) error {
 	return c.insert(ctx, "order_transitions", transitionColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		return []any{r.TransitionID, r.OrderID, r.ShipmentID, r.Kind, r.FromStatus, r.ToStatus, nonNil(r.Skipped), r.Authority, r.SourceEventID,
+		return r.values(r.TransitionID, r.OrderID, r.ShipmentID, r.Kind, r.FromStatus, r.ToStatus, nonNil(r.Skipped), r.Authority, r.SourceEventID,
 			r.EventTime.UTC().Truncate(time.Second), r.EventTime.UnixMilli(), r.RecordedAt.UnixMilli(), r.ProcessedAt.UnixMilli(),
-			r.Topic, r.Partition, r.Offset}
+			r.Topic, r.Partition, r.Offset)
 	})
 }
 

@@ -112,7 +112,8 @@ func (c *Client) WISMOMonths(ctx context.Context, month string, previous int) ([
 func (c *Client) firstTickets(until time.Time) string {
 	return `SELECT ticket_id, min(ticket_at_ms) AS first_ms,
 			argMin(cause, (ticket_at_ms, order_id)) AS first_cause, argMin(link, (ticket_at_ms, order_id)) AS first_link
-		` + c.current("wismo_tickets", window{until: until}.on("ticket_at")) + `
+		FROM ` + c.table("wismo_tickets_latest") + `
+		WHERE ` + window{until: until}.on("ticket_at") + `
 		GROUP BY ticket_id`
 }
 

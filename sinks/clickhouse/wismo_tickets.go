@@ -21,6 +21,7 @@ type WismoTicket struct {
 	TruthStatus                                            string
 	TruthSince                                             *time.Time
 	Position
+	Revision
 }
 
 // NewWismoTicket projects a decoded wismo_ticket (plain JSON form).
@@ -45,18 +46,19 @@ func NewWismoTicket(plain map[string]any) (WismoTicket, error) {
 	w.Cause, w.Link, w.Viewer, w.CheckID = str("cause"), str("link"), str("viewer"), str("check_id")
 	w.FailedSyncReason, w.ExpectedStatus, w.ShownStatus = str("failed_sync_reason"), str("expected_status"), str("shown_status")
 	w.DelayReason, w.ProblemStatus, w.TruthStatus = str("delay_reason"), str("problem_status"), str("truth_status")
+	w.Revision = revisionOf(plain)
 	return w, nil
 }
 
-const wismoTicketColumns = "ticket_id, order_id, classified_by, matched, ticket_at, ticket_at_ms, classified_at, classified_at_ms, cause, link, viewer, out_of_sync_since, check_id, failed_sync_reason, expected_status, shown_status, delay_reason, problem_status, problem_since, truth_status, truth_since, topic, kafka_partition, kafka_offset"
+const wismoTicketColumns = "ticket_id, order_id, classified_by, matched, ticket_at, ticket_at_ms, classified_at, classified_at_ms, cause, link, viewer, out_of_sync_since, check_id, failed_sync_reason, expected_status, shown_status, delay_reason, problem_status, problem_since, truth_status, truth_since, topic, kafka_partition, kafka_offset" + revisionColumns
 
 // InsertWismoTickets writes rows in one batch.
 func (c *Client) InsertWismoTickets(ctx context.Context, rows []WismoTicket) error {
 	return c.insert(ctx, "wismo_tickets", wismoTicketColumns, len(rows), func(i int) []any {
 		r := &rows[i]
-		return []any{r.TicketID, r.OrderID, r.ClassifiedBy, r.Matched, second(r.TicketAt), r.TicketAt.UnixMilli(),
+		return r.values(r.TicketID, r.OrderID, r.ClassifiedBy, r.Matched, second(r.TicketAt), r.TicketAt.UnixMilli(),
 			second(r.ClassifiedAt), r.ClassifiedAt.UnixMilli(), r.Cause, r.Link, r.Viewer, optSecond(r.OutOfSyncSince),
 			r.CheckID, r.FailedSyncReason, r.ExpectedStatus, r.ShownStatus, r.DelayReason, r.ProblemStatus,
-			optSecond(r.ProblemSince), r.TruthStatus, optSecond(r.TruthSince), r.Topic, r.Partition, r.Offset}
+			optSecond(r.ProblemSince), r.TruthStatus, optSecond(r.TruthSince), r.Topic, r.Partition, r.Offset)
 	})
 }

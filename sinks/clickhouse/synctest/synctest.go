@@ -14,19 +14,16 @@ import (
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
-// Open connects to the dev stack's ClickHouse with a database of the
-// test's own (named after prefix), dropped afterwards. A server that does
-// not answer fails the test.
+// Open connects to the ClickHouse under test with a database of the
+// test's own (named after prefix), dropped afterwards: the dev stack's
+// server, or with -tags chdb an embedded current ClickHouse (see
+// backend_chdb.go). A backend that does not answer fails the test.
 func Open(t testing.TB, prefix string) *clickhouse.Client {
 	t.Helper()
-	testenv.Require(t, "clickhouse")
-	c, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: testenv.Unique(prefix), User: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, release := connect(t, testenv.Unique(prefix))
 	t.Cleanup(func() {
 		c.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.Database())
-		c.Close()
+		release()
 	})
 	return c
 }

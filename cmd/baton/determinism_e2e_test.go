@@ -1,0 +1,478 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
+	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/simulator"
+)
+
+// The determinism harness (issue 14): one simulated backlog through the
+// real broker and ClickHouse under every condition that used to change the
+// numbers, and every ClickHouse table — each output at its latest version,
+// the columns that say where and when a record reached Kafka left out —
+// must be identical to a plain run's, which must equal the simulator's
+// ground truth.
+
+// determinismOrders is the backlog's size: small in `make test`,
+// BATON_DETERMINISM_ORDERS for `make determinism ORDERS=N`.
+func determinismOrders(t *testing.T) int {
+	n := 400
+	if v := os.Getenv("BATON_DETERMINISM_ORDERS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("BATON_DETERMINISM_ORDERS=%q: want a positive number", v)
+		}
+	}
+	return n
+}
+
+// determinismSeed is the backlog's seed (BATON_DETERMINISM_SEED).
+func determinismSeed() string { return cmpOr(os.Getenv("BATON_DETERMINISM_SEED"), "11") }
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// notComparable are the columns that record where and when a record
+// reached Kafka, or how many corrections it took: they differ between runs
+// of the same events by design.
+var notComparable = map[string]bool{
+	"topic": true, "kafka_partition": true, "kafka_offset": true, "kafka_timestamp_ms": true, "schema_id": true,
+	"ingested_at": true, "ingested_at_ms": true, "processed_at_ms": true, "version": true, "retracted": true,
+	// Dead letters: when and where the record failed, and its value, which
+	// carries the registry's schema ID; stage, reason and key stay.
+	"failed_at": true, "failed_at_ms": true, "source_topic": true, "source_partition": true, "source_offset": true,
+	"value_base64": true, "error": true,
+}
+
+// comparedTables are read with FINAL, or through their *_latest view.
+var comparedTables = []struct{ table, from string }{
+	{"source_events", "source_events FINAL"}, {"canonical_events", "canonical_events FINAL"}, {"dead_letters", "dead_letters FINAL"},
+	{"order_states", "order_states FINAL"}, {"order_transitions", "order_transitions_latest"}, {"sync_checks", "sync_checks_latest"},
+	{"failed_syncs", "failed_syncs_latest"}, {"delay_notices", "delay_notices_latest"}, {"wismo_tickets", "wismo_tickets_latest"},
+}
+
+// chHTTP runs a query on ClickHouse's HTTP interface and returns its
+// TabSeparated text (the native protocol would need a Go type per column).
+func chHTTP(t testing.TB, query string) string {
+	t.Helper()
+	host, _, _ := strings.Cut(testenv.ClickHouseAddr(), ":")
+	resp, err := http.Post("http://"+host+":8123/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("clickhouse %q: %v %s", query, err, b)
+	}
+	return string(b)
+}
+
+// snapshot is every compared table's rows, sorted, as text.
+func (s *stack) snapshot() map[string][]string {
+	s.t.Helper()
+	out := map[string][]string{}
+	for _, tb := range comparedTables {
+		var cols []string
+		for _, c := range strings.Fields(chHTTP(s.t, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+tb.table+"' ORDER BY name FORMAT TabSeparated")) {
+			if !notComparable[c] {
+				cols = append(cols, c)
+			}
+		}
+		if len(cols) == 0 {
+			s.t.Fatalf("table %s.%s has no columns", s.database, tb.table)
+		}
+		list := strings.Join(cols, ", ")
+		rows := strings.Split(strings.TrimRight(chHTTP(s.t, "SELECT "+list+" FROM "+s.database+"."+tb.from+" ORDER BY "+list+" FORMAT TabSeparated"), "\n"), "\n")
+		out[tb.table] = append([]string{list}, rows...)
+	}
+	return out
+}
+
+// assertSameSnapshot fails with the first differing rows of each table.
+func assertSameSnapshot(t *testing.T, what string, want, got map[string][]string) {
+	t.Helper()
+	for _, tb := range comparedTables {
+		w, g := want[tb.table], got[tb.table]
+		if len(w) < 2 {
+			t.Fatalf("%s: the reference run stored nothing in %s", what, tb.table)
+		}
+		if diff := diffSorted(w[1:], g[1:]); diff != "" || w[0] != g[0] {
+			t.Errorf("%s: %s differs from the plain run (%d rows, want %d; columns %s):\n%s", what, tb.table, len(g)-1, len(w)-1, w[0], diff)
+		}
+	}
+}
+
+// harnessRun is `baton run` with idle advance off (the one wall-clock
+// input) and the given extra flags and environment.
+func (s *stack) harnessRun(env []string, flags ...string) *exec.Cmd {
+	cmd := s.command(append([]string{"run", "--idle-advance", "0", "--session-timeout", "6s"}, flags...)...)
+	cmd.Path = batonFastBin
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+func (s *stack) runUntilCaughtUp(env []string, flags ...string) {
+	s.t.Helper()
+	cmd := s.harnessRun(env, append([]string{"--until-caught-up"}, flags...)...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	timer := time.AfterFunc(5*time.Minute, func() { cmd.Process.Signal(syscall.SIGQUIT) }) // a hang fails with every goroutine
+	defer timer.Stop()
+	if err := cmd.Wait(); err != nil {
+		s.t.Fatalf("baton run --until-caught-up: %v\n%s", err, lastLines(log.String(), 40))
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// sourceRecords reads every source topic of s: partition by partition, in
+// offset order.
+func (s *stack) sourceRecords() map[string]map[int32][]*kgo.Record {
+	out := map[string]map[int32][]*kgo.Record{}
+	for _, name := range s.sourceTopicNames() {
+		out[name] = s.readTopic(name)
+	}
+	return out
+}
+
+// copySources produces from's source records into s's source topics, topic
+// after topic in the order given (reversed: the last system first), each
+// partition in its own order; with now, stamped with the present (a
+// backfill: arrival days after the events) instead of their arrival.
+func (s *stack) copySources(from *stack, reversed, now bool) {
+	s.t.Helper()
+	s.mustRunFast("topics")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer cl.Close()
+	names := from.sourceTopicNames()
+	if reversed {
+		slices.Reverse(names)
+	}
+	recs := from.sourceRecords()
+	for _, name := range names {
+		target := s.prefix + strings.TrimPrefix(name, from.prefix)
+		for p, rs := range recs[name] {
+			for _, r := range rs {
+				ts := r.Timestamp
+				if now {
+					ts = time.Now()
+				}
+				if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: target, Partition: p, Key: r.Key, Value: r.Value, Timestamp: ts}).FirstErr(); err != nil {
+					s.t.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// produceAsJSONLines feeds from's source records through `baton produce`,
+// one system at a time, as a user backfilling last month would: JSON
+// lines, produced now.
+func (s *stack) produceAsJSONLines(from *stack) {
+	s.t.Helper()
+	s.mustRunFast("topics")
+	dec := from.decoder()
+	dir := s.t.TempDir()
+	for _, sys := range schemas.Systems {
+		name := from.topics().Source(sys).Name
+		var b bytes.Buffer
+		for p := int32(0); ; p++ {
+			rs, ok := from.readTopic(name)[p]
+			if !ok {
+				break
+			}
+			for _, r := range rs {
+				d, err := dec.Decode(context.Background(), r.Value)
+				if err != nil {
+					s.t.Fatal(err)
+				}
+				line, err := json.Marshal(d.Schema.Plain(d.Native))
+				if err != nil {
+					s.t.Fatal(err)
+				}
+				b.Write(append(line, '\n'))
+			}
+		}
+		file := filepath.Join(dir, string(sys)+".jsonl")
+		if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+			s.t.Fatal(err)
+		}
+		s.mustRunFast("produce", "--system", string(sys), file)
+	}
+}
+
+// cpuHogs keeps every core busy until the test ends.
+func cpuHogs(t *testing.T) {
+	t.Helper()
+	for range runtime.NumCPU() {
+		hog := exec.Command("sh", "-c", "while :; do :; done")
+		if err := hog.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { hog.Process.Kill(); hog.Wait() })
+	}
+}
+
+// TestDeterminismHarness runs one backlog (the ground-truth profile) under
+// the conditions of issue 14 and requires identical tables.
+func TestDeterminismHarness(t *testing.T) {
+	orders, seed := strconv.Itoa(determinismOrders(t)), determinismSeed()
+	simulate := []string{"simulate", "--orders", orders, "--seed", seed, "--start", groundTruthStart, "--viewer-faults", groundTruthFaults}
+
+	// a) plain, and the ground truth it must equal.
+	plain := newStack(t)
+	truthFile := filepath.Join(t.TempDir(), "ground-truth.json")
+	plain.mustRunFast(append(simulate, "--ground-truth", truthFile)...)
+	plain.runUntilCaughtUp(nil)
+	var gt simulator.GroundTruth
+	b, err := os.ReadFile(truthFile)
+	if err == nil {
+		err = json.Unmarshal(b, &gt)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertReportEqualsGroundTruth(t, plain, gt, false)
+	want := plain.snapshot()
+
+	conditions := []struct {
+		name string
+		run  func(t *testing.T, s *stack)
+	}{
+		{"starved: GOMAXPROCS=1, every core busy, smallest batches", func(t *testing.T, s *stack) {
+			s.copySources(plain, false, false)
+			cpuHogs(t)
+			// (--batch-size 1 is allowed too, but with every core busy
+			// the sink then writes one row per insert for tens of
+			// minutes; make determinism runs it at scale.)
+			s.runUntilCaughtUp([]string{"GOMAXPROCS=1"}, "--batch-size", "100", "--flush-interval", "1ms")
+		}},
+		{"topic by topic in another order", func(t *testing.T, s *stack) {
+			s.copySources(plain, true, false)
+			s.runUntilCaughtUp(nil)
+		}},
+		{"two processes, a join and a leave", func(t *testing.T, s *stack) {
+			s.copySources(plain, false, false)
+			first := s.harnessRun(nil, "--batch-size", "200", "--flush-interval", "50ms")
+			if err := first.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Second)
+			second := s.harnessRun(nil, "--batch-size", "200", "--flush-interval", "50ms")
+			if err := second.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second)
+			first.Process.Signal(syscall.SIGTERM)
+			first.Wait()
+			second.Process.Signal(syscall.SIGTERM)
+			second.Wait()
+			s.runUntilCaughtUp(nil)
+		}},
+		{"five SIGKILLs at random moments", func(t *testing.T, s *stack) {
+			s.copySources(plain, false, false)
+			rng := rand.New(rand.NewPCG(14, 5))
+			for range 5 {
+				cmd := s.harnessRun(nil, "--batch-size", "500", "--flush-interval", "50ms")
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+				cmd.Process.Signal(syscall.SIGKILL)
+				cmd.Wait()
+			}
+			s.runUntilCaughtUp(nil)
+		}},
+		{"live: produced at a steady pace while baton run follows", func(t *testing.T, s *stack) {
+			s.mustRunFast("topics")
+			live := s.harnessRun(nil, "--flush-interval", "100ms")
+			var log bytes.Buffer
+			live.Stdout, live.Stderr = &log, &log
+			if err := live.Start(); err != nil {
+				t.Fatal(err)
+			}
+			s.mustRunFast(append(slices.Clone(simulate), "--pace", "3000")...)
+			waitFor(t, 3*time.Minute, "the live run to store every source record", func() bool {
+				return s.rowsIn("source_events") >= uint64(s.totalProduced())
+			})
+			live.Process.Signal(syscall.SIGTERM)
+			if err := live.Wait(); err != nil {
+				t.Errorf("live run: %v\n%s", err, lastLines(log.String(), 40))
+			}
+			s.runUntilCaughtUp(nil) // whatever the stop left in flight
+		}},
+		{"backfill through baton produce, days after the events", func(t *testing.T, s *stack) {
+			s.produceAsJSONLines(plain)
+			s.runUntilCaughtUp(nil)
+		}},
+	}
+	for _, c := range conditions {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStack(t)
+			start := time.Now()
+			c.run(t, s)
+			assertSameSnapshot(t, c.name, want, s.snapshot())
+			t.Logf("%s: %s", c.name, time.Since(start).Round(time.Second))
+		})
+	}
+	t.Logf("%s orders, seed %s: %s", orders, seed, snapshotSummary(want))
+}
+
+// snapshotSummary counts a snapshot's rows per table.
+func snapshotSummary(snap map[string][]string) string {
+	var parts []string
+	for _, tb := range comparedTables {
+		parts = append(parts, fmt.Sprintf("%s %d", tb.table, len(snap[tb.table])-1))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestUntilCaughtUpWithAnEmptyTopicAndAnEmptyPartition: a source topic
+// with no record at all, and a partition of another with none, hold
+// nothing back: `--until-caught-up` finishes and stores everything else.
+func TestUntilCaughtUpWithAnEmptyTopicAndAnEmptyPartition(t *testing.T) {
+	t.Parallel()
+	from := newStack(t)
+	from.mustRunFast("simulate", "--orders", "200", "--seed", "12")
+	s := newStack(t)
+	s.mustRunFast("topics")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var copied int
+	empty, emptyPartition := from.topics().Source(schemas.Helpdesk).Name, from.topics().Source(schemas.Notifications).Name
+	for name, parts := range from.sourceRecords() {
+		for p, rs := range parts {
+			if name == empty || (name == emptyPartition && p == 0) {
+				continue
+			}
+			for _, r := range rs {
+				target := s.prefix + strings.TrimPrefix(name, from.prefix)
+				if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: target, Partition: p, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+				copied++
+			}
+		}
+	}
+	s.runUntilCaughtUp(nil)
+	if got := s.count("SELECT count() FROM {db}.source_events FINAL"); got != uint64(copied) {
+		t.Errorf("stored %d source records, want %d", got, copied)
+	}
+	if s.rowsIn("sync_checks") == 0 || s.rowsIn("order_transitions") == 0 {
+		t.Error("no checks or transitions: the empty topic held the others back")
+	}
+}
+
+// TestLiveRunWithASilentSourceKeepsChecking: while the help desk is silent
+// (its topic never gets a record), a live run checks the other viewers as
+// their events come, and once traffic stops its quiet partitions advance
+// by wall-clock time, counted in baton_watermark_idle_advances_total.
+func TestLiveRunWithASilentSourceKeepsChecking(t *testing.T) {
+	t.Parallel()
+	from := newStack(t)
+	from.mustRunFast("simulate", "--orders", "150", "--seed", "13")
+	s := newStack(t)
+	s.mustRunFast("topics")
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := lis.Addr().String()
+	lis.Close()
+	live := s.harnessRun(nil, "--flush-interval", "100ms", "--idle-advance", "2s", "--metrics-addr", metricsAddr)
+	var log bytes.Buffer
+	live.Stdout, live.Stderr = &log, &log
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		live.Process.Signal(syscall.SIGTERM)
+		live.Wait()
+	}()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	silent := from.topics().Source(schemas.Helpdesk).Name
+	for name, parts := range from.sourceRecords() {
+		if name == silent {
+			continue
+		}
+		for p, rs := range parts {
+			for _, r := range rs {
+				target := s.prefix + strings.TrimPrefix(name, from.prefix)
+				cl.Produce(context.Background(), &kgo.Record{Topic: target, Partition: p, Key: r.Key, Value: r.Value, Timestamp: time.Now()}, nil)
+			}
+		}
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "checks from the viewers that are not silent", func() bool { return s.rowsIn("sync_checks") > 0 })
+	waitFor(t, time.Minute, "an idle advance counted", func() bool {
+		return metricValue(t, metricsAddr, `baton_watermark_idle_advances_total{stage="unify"}`) > 0
+	})
+	if metricValue(t, metricsAddr, `baton_watermark_seconds{stage="unify"}`) <= 0 {
+		t.Errorf("baton_watermark_seconds{stage=\"unify\"} not exported:\n%s", lastLines(log.String(), 20))
+	}
+}
+
+// metricValue reads one sample from a /metrics page (-1: absent).
+func metricValue(t *testing.T, addr, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
