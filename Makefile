@@ -17,13 +17,13 @@ build: ## build bin/baton
 dev-up: ## start the embedded dev stack (broker, registry, ClickHouse); idempotent
 	scripts/dev-up.sh
 
-dev-down: ## stop the dev stack (data stays in .dev/)
+dev-down: ## stop the dev stack and baton serve (data stays in .dev/)
 	scripts/dev-down.sh
 
 dev-purge: ## stop the dev stack and delete its data
 	scripts/dev-down.sh --purge
 
-demo: build dev-up ## simulate orders, run the pipeline until caught up, print the report
+demo: build dev-up ## simulate orders, run the pipeline until caught up, print the report, start baton serve
 	$(BIN) topics
 	$(BIN) simulate --orders $(ORDERS) --seed $(SEED)
 	$(BIN) run --until-caught-up
@@ -31,6 +31,7 @@ demo: build dev-up ## simulate orders, run the pipeline until caught up, print t
 	@echo
 	@echo "The dev stack is still running: explore with 'bin/baton report', clickhouse-client, kcat -L -b 127.0.0.1:9092."
 	@echo "Stop it with 'make dev-down' (keeps data) or 'make dev-purge' (deletes .dev/)."
+	scripts/demo-serve.sh
 
 test: ## install what is missing, start the dev stack, run every check and test with -race, stop what it started
 	scripts/test.sh

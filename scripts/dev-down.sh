@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Stops the dev stack that scripts/dev-up.sh started, each service by its pid
-# file: SIGTERM (the broker and registry then save their state), SIGKILL if it
-# is still running after 15 s. Removes the pid files. Idempotent.
+# Stops the dev stack that scripts/dev-up.sh started, and the `baton serve`
+# that `make demo` started (scripts/demo-serve.sh), each by its pid file:
+# SIGTERM (the broker and registry then save their state), SIGKILL if it is
+# still running after 15 s. Removes the pid files. Idempotent.
 #
-#   scripts/dev-down.sh [--purge] [broker|registry|clickhouse ...]
+#   scripts/dev-down.sh [--purge] [serve|broker|registry|clickhouse ...]
 #
-# Stops the named services, or all three. --purge also deletes .dev/: every
+# Stops the named services, or all four. --purge also deletes .dev/: every
 # topic, record, offset, schema and table of the dev stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,16 +16,16 @@ services=()
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    broker | registry | clickhouse) services+=("$arg") ;;
-    *) echo "usage: scripts/dev-down.sh [--purge] [broker|registry|clickhouse ...]" >&2; exit 2 ;;
+    serve | broker | registry | clickhouse) services+=("$arg") ;;
+    *) echo "usage: scripts/dev-down.sh [--purge] [serve|broker|registry|clickhouse ...]" >&2; exit 2 ;;
   esac
 done
-[ ${#services[@]} -gt 0 ] || services=(broker registry clickhouse)
+[ ${#services[@]} -gt 0 ] || services=(serve broker registry clickhouse)
 
 # Each service's pid file, and what its command line contains: a pid file
 # left by a crash may name a pid since reused by an unrelated process.
 pidfile() { case "$1" in clickhouse) echo .dev/clickhouse/ch.pid ;; *) echo ".dev/$1.pid" ;; esac; }
-cmdline() { case "$1" in clickhouse) echo clickhouse-server ;; *) echo "baton dev $1" ;; esac; }
+cmdline() { case "$1" in clickhouse) echo clickhouse-server ;; serve) echo "baton serve" ;; *) echo "baton dev $1" ;; esac; }
 
 # alive NAME: prints the service's pid if its pid file names a live process
 # that is that service.

@@ -4,6 +4,7 @@
 #   kcat                      - a third-party Kafka client used in smoke tests
 #   prometheus (promtool)     - validates and unit-tests the alert rules
 #   prometheus-alertmanager   - amtool, checks the Alertmanager config
+#   chromium                  - the real browser the `baton serve` page tests drive
 #   npm                       - fetches chDB (below) when node/npm are missing
 # and, under .dev/chdb, chDB: a current ClickHouse as a library (npm
 # @chdb/lib-linux-x64-gnu, ~560 MB libchdb.so) that `make test` runs the sink,
@@ -19,6 +20,7 @@ command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

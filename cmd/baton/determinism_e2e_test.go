@@ -79,7 +79,7 @@ var comparedTables = []struct{ table, from string }{
 
 // chHTTP runs a query on ClickHouse's HTTP interface and returns its
 // TabSeparated text (the native protocol would need a Go type per column).
-func chHTTP(t *testing.T, query string) string {
+func chHTTP(t testing.TB, query string) string {
 	t.Helper()
 	host, _, _ := strings.Cut(testenv.ClickHouseAddr(), ":")
 	resp, err := http.Post("http://"+host+":8123/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)

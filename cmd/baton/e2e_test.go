@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 
 // stack is one test's isolated slice of the dev stack.
 type stack struct {
-	t        *testing.T
+	t        testing.TB
 	prefix   string
 	appID    string
 	group    string // the sink's consumer group
@@ -61,7 +61,7 @@ type stack struct {
 	ch       *clickhouse.Client
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	testenv.Require(t, "kafka", "registry", "clickhouse")
 	name := testenv.Unique("e2e")
@@ -236,7 +236,7 @@ func (s *stack) totalProduced() int64 {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

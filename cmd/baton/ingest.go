@@ -10,9 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/baton-pipeline/baton/ingest"
 	"github.com/baton-pipeline/baton/ingest/aftership"
 	"github.com/baton-pipeline/baton/ingest/debezium"
@@ -113,8 +110,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	promReg := prometheus.NewRegistry()
-	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	promReg := processRegistry()
 	gw, err := ingest.NewGateway(ctx, ingest.GatewayConfig{
 		Client:          cl,
 		Registry:        reg,
@@ -134,14 +130,11 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(*metricsAddr, promReg)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		log.Info("serving metrics", "url", "http://"+*metricsAddr+"/metrics")
+	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("webhook listener %s: %w", *listen, err)

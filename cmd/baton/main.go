@@ -36,7 +36,8 @@ var commands = map[string]command{
 	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate, nil},
 	"statusmap": {"the per-system status maps", runStatusmap, []subcommand{
 		{"check [DIR]", "validate status map files (every problem with file:line)"}, {"show", "print the rows in effect"}}},
-	"run": {"run the pipeline: source topics into ClickHouse", runPipeline, nil},
+	"run":   {"run the pipeline: source topics into ClickHouse", runPipeline, nil},
+	"serve": {"serve the order page, the scorecard with charts and the JSON API, from ClickHouse", runServe, nil},
 	"report": {"print the report and the scorecard from ClickHouse", runReport, []subcommand{
 		{"wismo", "the monthly WISMO review (--month YYYY-MM)"}}},
 	"topics": {"create the topics and register the schemas (idempotent)", runTopics, nil},

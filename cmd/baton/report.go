@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,9 +43,9 @@ func runReport(ctx context.Context, args []string) error {
 	if *format != "table" && *format != "json" {
 		return flagErrorf("--format %q: want table or json", *format)
 	}
-	since, until, err := reportWindow(*sinceFlag, *untilFlag, time.Now())
+	since, until, err := clickhouse.ParseWindow(*sinceFlag, *untilFlag, time.Now(), "--")
 	if err != nil {
-		return err
+		return flagErrorf("%v", err)
 	}
 	ch, err := chf.openExisting(ctx)
 	if err != nil {
@@ -72,37 +71,6 @@ func runReport(ctx context.Context, args []string) error {
 		err = errors.New("the scorecard failed a target (--fail-on-breach)")
 	}
 	return err
-}
-
-// reportWindow parses --since and --until (RFC 3339 or a date, which means
-// midnight UTC). A window with a start and no end ends now, so it has a
-// length and the WISMO trend a previous window; none at all is everything.
-func reportWindow(sinceArg, untilArg string, now time.Time) (since, until time.Time, err error) {
-	parse := func(flag, s string) (time.Time, error) {
-		if s == "" {
-			return time.Time{}, nil
-		}
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t.UTC(), nil
-		}
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return t, nil
-		}
-		return time.Time{}, flagErrorf("--%s %q: want an RFC 3339 time (2026-11-02T15:04:05Z) or a date (2026-11-02)", flag, s)
-	}
-	if since, err = parse("since", sinceArg); err != nil {
-		return
-	}
-	if until, err = parse("until", untilArg); err != nil {
-		return
-	}
-	if !since.IsZero() && until.IsZero() {
-		until = now.UTC()
-	}
-	if !since.IsZero() && !until.After(since) {
-		err = flagErrorf("--until %s is not after --since %s", until.Format(time.RFC3339), since.Format(time.RFC3339))
-	}
-	return
 }
 
 // table is one titled section of the printed report: a header line, the
@@ -191,25 +159,6 @@ func printReport(w io.Writer, rep clickhouse.Report) error {
 		dead.add(d.Stage, d.Reason, d.Records)
 	}
 	return printTables(w, false, statuses, truths, hours, dead)
-}
-
-// verdictText prints a pass/fail verdict; "-" when there is none.
-func verdictText(pass *bool) string {
-	switch {
-	case pass == nil:
-		return "-"
-	case *pass:
-		return "pass"
-	}
-	return "FAIL"
-}
-
-// percent prints a share as a percentage; "-" when there is none.
-func percent(f *float64) string {
-	if f == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(100**f, 'f', 2, 64) + "%"
 }
 
 func millis(ms int64) string { return (time.Duration(ms) * time.Millisecond).String() }

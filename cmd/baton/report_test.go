@@ -134,7 +134,7 @@ func TestReportScorecardJSONKeysAndWindows(t *testing.T) {
 	}
 }
 
-func TestReportWindow(t *testing.T) {
+func TestParseWindow(t *testing.T) {
 	now := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -151,7 +151,7 @@ func TestReportWindow(t *testing.T) {
 		{"2026-11-02", "2026-11-02", time.Time{}, time.Time{}, true},
 		{"02/11/2026", "", time.Time{}, time.Time{}, true},
 	} {
-		from, to, err := reportWindow(tc.since, tc.until, now)
+		from, to, err := clickhouse.ParseWindow(tc.since, tc.until, now, "--")
 		if tc.err {
 			if err == nil {
 				t.Errorf("%q..%q: no error", tc.since, tc.until)

@@ -9,7 +9,9 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/baton-pipeline/baton/internal/textfmt"
 	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
 const reportWismoUsage = `Usage: baton report wismo --month YYYY-MM [--months N] [--format text|json] [--clickhouse-* ...]
@@ -21,9 +23,6 @@ a ticket counts in the month the customer asked (ticket_at), an order in the
 month it was first reported PLACED (as the scorecard counts them). --month is
 required: the month in progress is never reviewed by default.`
 
-// maxReviewMonths bounds --months: ten years of months to compare with.
-const maxReviewMonths = 120
-
 // runReportWismo is `baton report wismo`.
 func runReportWismo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report wismo", flag.ContinueOnError)
@@ -34,19 +33,13 @@ func runReportWismo(ctx context.Context, args []string) error {
 	var chf clickhouseFlags
 	chf.register(fs)
 	month := fs.String("month", "", "the month to review, YYYY-MM (UTC); required")
-	previous := fs.Int("months", 3, fmt.Sprintf("previous months to compare with, 0–%d", maxReviewMonths))
+	previous := fs.Int("months", clickhouse.DefaultReviewMonths, fmt.Sprintf("previous months to compare with, 0–%d", clickhouse.MaxReviewMonths))
 	format := fs.String("format", "text", "output format: text or json (the review as wismo.Review)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if *month == "" {
-		return flagErrorf("wismo: --month is required: the month to review, YYYY-MM (e.g. 2026-11)")
-	}
-	if _, _, err := wismo.MonthRange(*month); err != nil {
-		return flagErrorf("wismo: --month %q: want a month as YYYY-MM (e.g. 2026-11)", *month)
-	}
-	if *previous < 0 || *previous > maxReviewMonths {
-		return flagErrorf("wismo: --months %d: want 0 to %d previous months", *previous, maxReviewMonths)
+	if err := clickhouse.CheckReviewArgs(*month, *previous, "--"); err != nil {
+		return flagErrorf("wismo: %v", err)
 	}
 	if *format != "text" && *format != "json" {
 		return flagErrorf("wismo: --format %q: want text or json", *format)
@@ -137,7 +130,7 @@ func printWismoReview(w io.Writer, r wismo.Review) error {
 		empty: "no WISMO tickets"}
 	if r.Tickets > 0 {
 		for _, c := range r.ByCause {
-			causes.add(c.Cause, c.Tickets, percent(c.Share), per1000(c.Per1000Orders))
+			causes.add(c.Cause, c.Tickets, textfmt.Percent(c.Share), per1000(c.Per1000Orders))
 		}
 	}
 	fixTitle := "Integration links to fix first (tickets attributed to a viewer out of sync or a delay not told)"
@@ -147,7 +140,7 @@ func printWismoReview(w io.Writer, r wismo.Review) error {
 	}
 	fix := &table{title: fixTitle, columns: fixColumns, empty: "no ticket attributed to an integration link"}
 	for _, l := range r.FixFirst {
-		cells := []any{l.Rank, l.Link, l.Cause, l.Tickets, percent(l.Share)}
+		cells := []any{l.Rank, l.Link, l.Cause, l.Tickets, textfmt.Percent(l.Share)}
 		if l.Previous != nil {
 			cells = append(cells, *l.Previous)
 		}

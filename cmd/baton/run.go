@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"syscall"
@@ -94,18 +95,14 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 
-	promReg := prometheus.NewRegistry()
-	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	promReg := processRegistry()
 	metrics := pipelines.NewMetrics(promReg)
 	stageMetrics := pipelines.NewStageMetrics(promReg)
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(*metricsAddr, promReg)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		log.Info("serving metrics", "url", "http://"+*metricsAddr+"/metrics")
+	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	if normCfg.Maps, err = loadStatusMaps(*mapsDir); err != nil {
 		return err
 	}
@@ -221,6 +218,27 @@ func peakRSSMiB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024
+}
+
+// processRegistry is a fresh registry with the Go runtime's and the
+// process's collectors, which every command serving metrics exposes.
+func processRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// startMetrics serves reg at addr's /metrics until the returned stop is
+// called; an empty addr serves nothing (stop does nothing then).
+func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	if stop, err = serveMetrics(addr, reg); err != nil {
+		return nil, err
+	}
+	log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+	return stop, nil
 }
 
 // serveMetrics serves reg at /metrics until the returned stop is called.

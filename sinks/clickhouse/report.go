@@ -151,10 +151,11 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// scanEach runs query and hands each row's Scan to row; what names the
-// query in errors.
-func (c *Client) scanEach(ctx context.Context, what, query string, row func(scan func(...any) error) error) error {
-	rows, err := c.conn.Query(ctx, query)
+// scanEach runs query with args bound to its `?` placeholders (quoted by
+// the driver) and hands each row's Scan to row; what names the query in
+// errors.
+func (c *Client) scanEach(ctx context.Context, what, query string, row func(scan func(...any) error) error, args ...any) error {
+	rows, err := c.conn.Query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -21,6 +21,10 @@ const (
 	FailedSyncRateTarget = 0.005
 	// WISMOTarget says what the WISMO trend is judged against.
 	WISMOTarget = "not above the previous window"
+	// DelayNoticeTarget is the delay notices target: the US FTC mail-order
+	// rule wants every customer told of a delay, so every notice that
+	// needed a message must have been told by its notify_by.
+	DelayNoticeTarget = "every notice told by its notify_by"
 )
 
 // Scorecard is the seed's measures over a window of truth_at (WISMO:
@@ -33,6 +37,7 @@ type Scorecard struct {
 	Accuracy    AccuracyScore   `json:"status_sync_accuracy"`
 	FailedSyncs FailedSyncScore `json:"failed_syncs"`
 	WISMO       WISMOScore      `json:"wismo_tickets_per_1000_orders"`
+	Delay       DelayScore      `json:"delay_notices"`
 	// Pass is true when every verdict that is not null passes.
 	Pass *bool `json:"pass"`
 }
@@ -142,6 +147,22 @@ type WISMOWindow struct {
 	Per1000Orders *float64 `json:"per_1000_orders"`
 }
 
+// DelayScore is the delay notices whose notify_by is in the window, by
+// outcome (delay_notice.avsc): the closed ones that needed a message were
+// told in time (NOTIFIED), late (LATE) or never (NOT_NOTIFIED); Open ones
+// are not judged yet; WITHDRAWN and CANCELLED needed no message and are
+// not counted. ToldInTime = Notified ÷ (Notified + Late + NotNotified).
+type DelayScore struct {
+	Target      string   `json:"target"`
+	Notified    uint64   `json:"notified"`
+	Late        uint64   `json:"late"`
+	NotNotified uint64   `json:"not_notified"`
+	Open        uint64   `json:"open"`
+	ToldInTime  *float64 `json:"told_in_time"`
+	// Pass: no notice told late or never; null when none was judged.
+	Pass *bool `json:"pass"`
+}
+
 // window is a half-open span [since, until) of epoch-ms times; a zero
 // bound is open.
 type window struct{ since, until time.Time }
@@ -199,7 +220,10 @@ func (c *Client) Scorecard(ctx context.Context, since, until time.Time) (Scoreca
 	if sc.WISMO, err = c.wismoScore(ctx, w); err != nil {
 		return sc, err
 	}
-	sc.Pass = allPass(sc.Latency.Pass, sc.Accuracy.Pass, sc.FailedSyncs.Pass, sc.WISMO.Pass)
+	if sc.Delay, err = c.delayScore(ctx, w); err != nil {
+		return sc, err
+	}
+	sc.Pass = allPass(sc.Latency.Pass, sc.Accuracy.Pass, sc.FailedSyncs.Pass, sc.WISMO.Pass, sc.Delay.Pass)
 	return sc, nil
 }
 
@@ -385,4 +409,18 @@ func (c *Client) ordersPlaced(w window) string {
 				SELECT order_id, occurred_at_ms AS at_ms FROM ` + c.table("canonical_events") + ` WHERE canonical_status = 'PLACED')
 			GROUP BY order_id
 			HAVING ` + w.msIn("placed_ms")
+}
+
+// delayScore counts the delay notices due (notify_by) in w by outcome.
+func (c *Client) delayScore(ctx context.Context, w window) (DelayScore, error) {
+	score := DelayScore{Target: DelayNoticeTarget}
+	q := `SELECT countIf(outcome = 'NOTIFIED'), countIf(outcome = 'LATE'), countIf(outcome = 'NOT_NOTIFIED'), countIf(state = 'open')
+		FROM ` + c.table("delay_notices_latest") + ` WHERE ` + w.on("notify_by")
+	if err := c.conn.QueryRow(ctx, q).Scan(&score.Notified, &score.Late, &score.NotNotified, &score.Open); err != nil {
+		return score, fmt.Errorf("scorecard: delay notices: %w", err)
+	}
+	if score.ToldInTime = ratio(score.Notified, score.Notified+score.Late+score.NotNotified, 1); score.ToldInTime != nil {
+		score.Pass = verdict(score.Late+score.NotNotified == 0)
+	}
+	return score, nil
 }
