@@ -13,7 +13,7 @@ import (
 // The read side of one order (`baton serve`): everything the pipeline stored
 // about it, read by order ID. Every table is ordered by order_id first, so
 // a read of a table by it is a range read of a few granules, not a scan
-// (through a *_latest view on ClickHouse 18.16 it is not: below).
+// (for the correctable tables, see orderLatest).
 
 // ErrNoOrder is returned by Order for an order ID no table knows.
 var ErrNoOrder = errors.New("no such order")
@@ -31,13 +31,22 @@ type OrderRecord struct {
 }
 
 // The five tables a late event can correct or retract (order_transitions,
-// sync_checks, failed_syncs, delay_notices, wismo_tickets) are read through
-// their *_latest views (migration 0007: the latest version of each ID,
-// retractions dropped), the one definition of a current record that the
-// report, the scorecard, docs/queries.md and Grafana read too. A view takes
-// no PREWHERE of its table, so the order ID is a plain WHERE on the view.
-// ClickHouse 18.16 does not push it into the view's FINAL read: there each
-// of these five reads collapses its whole table (see README "How fast").
+// sync_checks, failed_syncs, delay_notices, wismo_tickets) are read as
+// their *_latest views define a current record (migration 0007: the
+// latest version of each ID, retractions dropped), restricted to one
+// order: orderLatest. ClickHouse 18.16 does not push a WHERE on a view into
+// the view's FINAL read (one order through a view collapses the whole
+// table), so the order is selected in a PREWHERE of the table's own FINAL
+// read. That keeps the view's answer: order_id leads every one of these
+// tables' sorting keys, so every version of a record has its order's ID
+// and the collapse sees them all; retracted, which differs between
+// versions, is filtered only after it.
+
+// orderLatest is the FROM clause of one order's current records of table
+// (one ? placeholder: the order ID).
+func (c *Client) orderLatest(table string) string {
+	return "(SELECT * FROM " + c.table(table) + " FINAL PREWHERE order_id = ?) WHERE retracted = 0"
+}
 
 // pointQuery is the context of a one-order query: one thread (a range read
 // of a few granules gains nothing from more, and many run at once), blocks
@@ -116,7 +125,7 @@ func (c *Client) readOrderState(ctx context.Context, id string, rec *OrderRecord
 func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "transitions", `SELECT transition_id, shipment_id, kind, from_status, to_status, skipped, authority, source_event_id,
 		event_time_ms, recorded_at_ms, processed_at_ms
-		FROM `+c.table("order_transitions_latest")+` WHERE order_id = ?
+		FROM `+c.orderLatest("order_transitions")+`
 		ORDER BY event_time_ms, transition_id`,
 		func(scan func(...any) error) error {
 			t := OrderTransition{OrderID: id}
@@ -134,7 +143,7 @@ func (c *Client) readTransitions(ctx context.Context, id string, rec *OrderRecor
 func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "sync checks", `SELECT check_id, viewer, expected_status, opened_by, truth_at_ms, deadline_ms, truth_authority,
 		carrier, outcome, shown_status, shown_at_ms, latency_ms, closed_at_ms
-		FROM `+c.table("sync_checks_latest")+` WHERE order_id = ?
+		FROM `+c.orderLatest("sync_checks")+`
 		ORDER BY truth_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			k := SyncCheck{OrderID: id}
@@ -153,7 +162,7 @@ func (c *Client) readChecks(ctx context.Context, id string, rec *OrderRecord) er
 func (c *Client) readFailed(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "failed syncs", `SELECT check_id, viewer, reason, expected_status, shown_status, truth_at_ms, deadline_ms,
 		detected_at_ms, truth_authority, carrier
-		FROM `+c.table("failed_syncs_latest")+` WHERE order_id = ?
+		FROM `+c.orderLatest("failed_syncs")+`
 		ORDER BY detected_at_ms, check_id`,
 		func(scan func(...any) error) error {
 			f := FailedSync{OrderID: id}
@@ -172,7 +181,7 @@ func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) e
 	return c.scanEach(ctx, "delay notices", `SELECT notice_id, reason, promise, renews, original_promise, promise_is_default, missed_promise,
 		revised_date, no_revised_date_reason, shipment_id, carrier, cause_authority, known_at, notify_by_ms, detected_at,
 		may_cancel, refund_due, refund_due_reason, state, outcome, notified, notified_at, notified_via, closed_at, version
-		FROM `+c.table("delay_notices_latest")+` WHERE order_id = ? ORDER BY detected_at, notice_id`,
+		FROM `+c.orderLatest("delay_notices")+` ORDER BY detected_at, notice_id`,
 		func(scan func(...any) error) error {
 			n := DelayNotice{OrderID: id}
 			var isDefault, mayCancel, refundDue, notified uint8
@@ -198,7 +207,7 @@ func (c *Client) readNotices(ctx context.Context, id string, rec *OrderRecord) e
 func (c *Client) readTickets(ctx context.Context, id string, rec *OrderRecord) error {
 	return c.scanEach(ctx, "wismo tickets", `SELECT ticket_id, classified_by, matched, ticket_at_ms, cause, link, viewer, out_of_sync_since,
 		check_id, failed_sync_reason, expected_status, shown_status, delay_reason, problem_status, problem_since, truth_status, truth_since
-		FROM `+c.table("wismo_tickets_latest")+` WHERE order_id = ? ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
+		FROM `+c.orderLatest("wismo_tickets")+` ORDER BY ticket_at_ms, ticket_id LIMIT 1 BY ticket_id`,
 		func(scan func(...any) error) error {
 			w := WismoTicket{OrderID: id}
 			var at int64
