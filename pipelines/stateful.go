@@ -510,7 +510,14 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		if fetches.NumRecords() > 0 || s.hasPending() {
 			processed, err := s.transact(ctx, fetches)
 			if err != nil {
-				if fenced(err) && ctx.Err() == nil {
+				if fenced(err) && ctx.Err() != nil {
+					// Stopping while a rebalance gave the partitions to a
+					// newer producer: the aborted batch is the new owner's
+					// to process; nothing is lost, the stop is clean.
+					s.cfg.logger.Info(s.cfg.stage+" fenced while stopping: the new owner processes the batch", "err", err)
+					return nil
+				}
+				if fenced(err) {
 					if err := s.reopen(err); err != nil {
 						return err
 					}

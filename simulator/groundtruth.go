@@ -219,6 +219,11 @@ type variant struct {
 	dropHeld bool
 }
 
+// GroundTruthHoldTimeout is normalize's default hold timeout (a test
+// checks they agree): a carrier scan whose tracking number is first linked
+// more than this after the scan, in event time, is dead-lettered unlinked.
+const GroundTruthHoldTimeout = 24 * time.Hour
+
 // gtLongHold: a scan held longer may be dead-lettered by normalize's hold
 // timeout (24h by default) instead of released.
 const gtLongHold = time.Hour
@@ -268,8 +273,8 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 				continue // never linked: dead-lettered
 			}
 			lp += delay[len(delay)-1]
-			if v.dropHeld && lp-it.p > gtLongHold.Milliseconds() {
-				continue
+			if v.dropHeld && lp-it.p > gtLongHold.Milliseconds() || lp-arr > GroundTruthHoldTimeout.Milliseconds() {
+				continue // (normalize: linked only by a link recorded within its hold timeout after the scan)
 			}
 			// Released when linked, the scan takes its own place in
 			// event time.

@@ -681,3 +681,11 @@ func TestGroundTruthRejectsBadFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestGroundTruthHoldTimeoutIsNormalizes: the ground truth dead-letters a
+// scan linked too late with normalize's own default hold timeout.
+func TestGroundTruthHoldTimeoutIsNormalizes(t *testing.T) {
+	if simulator.GroundTruthHoldTimeout != normalize.DefaultHoldTimeout {
+		t.Fatalf("ground truth hold timeout %v, normalize's %v", simulator.GroundTruthHoldTimeout, normalize.DefaultHoldTimeout)
+	}
+}

@@ -237,8 +237,12 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		}
 		return
 	}
-	if l, ok := st.Links[ev.TrackingNumber]; ok && p.inTime(ev, l) {
-		out.Events = append(out.Events, ev.resolved(l))
+	if l, ok := st.Links[ev.TrackingNumber]; ok {
+		if p.inTime(ev, l) {
+			out.Events = append(out.Events, ev.resolved(l))
+		} else {
+			p.tooLate(ev, rec, l, out)
+		}
 		return
 	}
 	h := Held{Event: ev, Record: rec}
@@ -252,31 +256,38 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 // order. A tracking number's first link wins: a later, different one (a
 // relabelled parcel) replaces it for scans still to come.
 func (p *Processor) learn(st *State, l Link, out *Output) {
+	if prev, ok := st.Links[l.TrackingNumber]; ok && !prev.RecordedAt.IsZero() && (l.RecordedAt.IsZero() || prev.RecordedAt.Before(l.RecordedAt)) {
+		l.RecordedAt = prev.RecordedAt // the tracking number was linked since then (see inTime)
+	}
 	st.Links[l.TrackingNumber] = l
 	out.Changes = append(out.Changes, Change{Key: linkPrefix + l.TrackingNumber, Value: mustJSON(l)})
-	held := st.Held[l.TrackingNumber]
-	keep := held[:0]
-	for _, h := range held {
-		if !p.inTime(h.Event, l) {
-			keep = append(keep, h) // times out as unlinked, as it would had the link come later
-			continue
+	for _, h := range st.Held[l.TrackingNumber] {
+		if p.inTime(h.Event, l) {
+			out.Events = append(out.Events, h.Event.resolved(l))
+		} else {
+			p.tooLate(h.Event, h.Record, l, out)
 		}
-		out.Events = append(out.Events, h.Event.resolved(l))
 		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
 		st.heldChanged = true
 	}
-	if len(keep) == 0 {
-		delete(st.Held, l.TrackingNumber)
-	} else {
-		st.Held[l.TrackingNumber] = keep
-	}
+	delete(st.Held, l.TrackingNumber)
 }
 
-// inTime reports whether link l came within HoldTimeout of event time
-// after the scan: a scan is linked by a link recorded up to HoldTimeout
+// tooLate dead-letters a scan whose tracking number's first link came more
+// than HoldTimeout after it: its fate is decided, whichever arrived first.
+func (p *Processor) tooLate(scan Source, rec Original, l Link, out *Output) {
+	out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: rec,
+		Err: fmt.Errorf("carrier event %s: tracking number %s was first linked at %s, more than %s after the scan", scan.EventID, scan.TrackingNumber,
+			l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout)})
+}
+
+// inTime reports whether the tracking number was linked within HoldTimeout
+// of event time after the scan (l.RecordedAt is the earliest link of the
+// tracking number): a scan is linked by a link recorded up to HoldTimeout
 // after it, whichever of the two reaches baton first, and never by a later
 // one (it is dead-lettered unlinked), so that its fate does not depend on
-// arrival. A link of unknown time (written before event time) links.
+// which of the link and the hold's timeout is processed first. A link of
+// unknown time (written before event time) links.
 func (p *Processor) inTime(scan Source, l Link) bool {
 	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
 }
