@@ -175,11 +175,7 @@ func (s *stack) sourceRecords() map[string]map[int32][]*kgo.Record {
 func (s *stack) copySources(from *stack, reversed, now bool) {
 	s.t.Helper()
 	s.mustRunFast("topics")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := manualProducer(s.t)
 	names := from.sourceTopicNames()
 	if reversed {
 		slices.Reverse(names)
@@ -255,6 +251,18 @@ func stopWithin(t *testing.T, cmd *exec.Cmd, name string, limit time.Duration) {
 		<-done
 		t.Errorf("%s process did not stop within %s of SIGTERM (its goroutines are in its log)", name, limit)
 	}
+}
+
+// manualProducer is a client that produces each record to the partition
+// it names (a copy keeps every record in its partition), closed with t.
+func manualProducer(t testing.TB) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
 }
 
 // cpuHogs keeps every core busy until the test ends (and at most 15
@@ -389,11 +397,7 @@ func TestUntilCaughtUpWithAnEmptyTopicAndAnEmptyPartition(t *testing.T) {
 	from.mustRunFast("simulate", "--orders", "200", "--seed", "12")
 	s := newStack(t)
 	s.mustRunFast("topics")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := manualProducer(t)
 	var copied int
 	empty, emptyPartition := from.topics().Source(schemas.Helpdesk).Name, from.topics().Source(schemas.Notifications).Name
 	for name, parts := range from.sourceRecords() {
@@ -445,11 +449,7 @@ func TestLiveRunWithASilentSourceKeepsChecking(t *testing.T) {
 		live.Process.Signal(syscall.SIGTERM)
 		live.Wait()
 	}()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := manualProducer(t)
 	silent := from.topics().Source(schemas.Helpdesk).Name
 	for name, parts := range from.sourceRecords() {
 		if name == silent {

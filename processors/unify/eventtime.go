@@ -289,20 +289,26 @@ func diffOutputs(before, after Output, revision uint32, out *Output) {
 		}
 		stampVersion(id.kind, v, revision)
 		out.Corrections = append(out.Corrections, Correction{Kind: kindNames[id.kind], Retracted: !ok})
-		key, _ := v["order_id"].(string)
-		r := synccheck.Record{Key: key, Value: v}
-		switch id.kind {
-		case kindTransition:
-			out.Transitions = append(out.Transitions, Record(r))
-		case kindCheck:
-			out.Checks = append(out.Checks, r)
-		case kindFailed:
-			out.Failed = append(out.Failed, r)
-		case kindNotice:
-			out.Notices = append(out.Notices, r)
-		case kindTicket:
-			out.Tickets = append(out.Tickets, r)
-		}
+		out.add(id.kind, v)
+	}
+}
+
+// add appends the value v, a record of kind, to its list, keyed by its
+// order ID.
+func (out *Output) add(kind outputKind, v map[string]any) {
+	key, _ := v["order_id"].(string)
+	r := synccheck.Record{Key: key, Value: v}
+	switch kind {
+	case kindTransition:
+		out.Transitions = append(out.Transitions, Record(r))
+	case kindCheck:
+		out.Checks = append(out.Checks, r)
+	case kindFailed:
+		out.Failed = append(out.Failed, r)
+	case kindNotice:
+		out.Notices = append(out.Notices, r)
+	case kindTicket:
+		out.Tickets = append(out.Tickets, r)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -265,20 +264,7 @@ func finalOutput(outs []Output) Output {
 	})
 	var o Output
 	for _, id := range ids {
-		v := m[id]
-		r := synccheck.Record{Key: v["order_id"].(string), Value: v}
-		switch id.kind {
-		case kindTransition:
-			o.Transitions = append(o.Transitions, Record(r))
-		case kindCheck:
-			o.Checks = append(o.Checks, r)
-		case kindFailed:
-			o.Failed = append(o.Failed, r)
-		case kindNotice:
-			o.Notices = append(o.Notices, r)
-		case kindTicket:
-			o.Tickets = append(o.Tickets, r)
-		}
+		o.add(id.kind, m[id])
 	}
 	slices.SortStableFunc(o.Transitions, func(a, b Record) int {
 		at, bt := a.Value["recorded_at"].(time.Time), b.Value["recorded_at"].(time.Time)
