@@ -73,6 +73,16 @@ func transitionKey(v map[string]any) string {
 	return fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v", v["transition_id"], v["order_id"], v["shipment_id"], v["kind"], v["from_status"], v["to_status"], v["authority"], v["event_time"])
 }
 
+// e2eRetention is the unify retention of the runs these tests compare
+// with the in-process replay, and of the replay: above the simulated
+// backlog's span (refunds come weeks after delivery). A partition's
+// watermark is its latest recorded_at, so a backlog's late refunds would
+// evict, after the default 30 days, orders whose own later events are
+// still to come in the topic; whether such an event lands before or after
+// the eviction depends on how a batch is ordered, beyond the allowed
+// lateness (README "Same events, same numbers").
+const e2eRetention = "2160h"
+
 // replay is what the unify processor, run in-process over the canonical
 // topic as the stage runs it, produces: transitions, closed checks and
 // failed syncs, each as a sorted list of comparable keys.
@@ -98,7 +108,11 @@ func (s *stack) expectedReplay() replay {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true, Delays: true, Wismo: true})
+	retention, err := time.ParseDuration(e2eRetention)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	proc, err := unify.New(unify.Config{Authority: auth, SyncChecks: true, Delays: true, Wismo: true, Retention: retention})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -490,7 +504,7 @@ func (s *stack) startRun(bin string, logBuf *bytes.Buffer) *exec.Cmd {
 	s.t.Helper()
 	// No idle advance: it is the one wall-clock input of the checks, and
 	// the reference replays records only.
-	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
+	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0", "--retention", e2eRetention)
 	cmd.Path = bin
 	cmd.Stderr = logBuf
 	if err := cmd.Start(); err != nil {
@@ -520,7 +534,7 @@ func TestUnifyTimelineSurvivesFiveSIGKILLsExactlyOnce(t *testing.T) {
 		cmd.Wait()
 	}
 	beforeLast := s.rowsIn("order_transitions")
-	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
+	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0", "--retention", e2eRetention)
 	cmd.Path = batonFastBin
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("baton run --until-caught-up: %v\n%s", err, out)
@@ -551,7 +565,7 @@ func TestUnifyTwoProcessesShareTheWorkWithTheSameTimeline(t *testing.T) {
 	if err := second.Wait(); err != nil {
 		t.Errorf("second process after SIGTERM: %v\n%s", err, secondLog.String())
 	}
-	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
+	cmd := s.command("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0", "--retention", e2eRetention)
 	cmd.Path = batonFastBin
 	cmd.Stdout, cmd.Stderr = &lastLog, &lastLog
 	if err := cmd.Run(); err != nil {
