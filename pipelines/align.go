@@ -32,10 +32,15 @@ import (
 // sources' own arrival order, whether the stage runs live or replays a
 // month.
 //
-// A partition takes part once it has returned records and while it has a
-// backlog (records beyond the last one processed): a partition at its end
-// is waiting for new records, not behind, and is never waited for; nor is
-// one that has returned nothing for idleAfter (Flink's idleness). The
+// A partition takes part from its assignment while it has a backlog
+// (records beyond the last one processed): a partition at its end is
+// waiting for new records, not behind, and is never waited for; nor is one
+// that has returned nothing for idleAfter (Flink's idleness). A newly
+// assigned partition with a backlog that has not returned records yet
+// holds back every other aligned partition (Kafka Streams'
+// max.task.idle.ms): its first record may be the earliest of all, and a
+// stage that went ahead without it would start a backlog by copying days
+// of the fast-fetched topics before the first record of the others. The
 // slowest lagging partition is never paused and its records are never cut,
 // so the stage always progresses.
 type aligner struct {
@@ -45,6 +50,9 @@ type aligner struct {
 	mu     sync.Mutex
 	last   map[topicPartition]alignPosition
 	paused map[string][]int32
+	// unresolved: partitions were assigned whose backlog is not known yet
+	// (see expect and resolve).
+	unresolved bool
 }
 
 // idleAfter is how long a lagging partition that returns no records still
@@ -63,6 +71,57 @@ type alignPosition struct {
 	at      time.Time
 	lagging bool
 	seen    time.Time
+	// unknown: assigned, with a backlog (or not known to have none), and
+	// no record returned yet, so at says nothing.
+	unknown bool
+}
+
+// awaited reports whether pos is an assigned partition with a backlog
+// that has not returned records yet and is not idle.
+func (pos alignPosition) awaited(now time.Time) bool {
+	return pos.unknown && pos.lagging && now.Sub(pos.seen) < idleAfter
+}
+
+// expect registers newly assigned partitions of the aligned topics: until
+// each returns records, or resolve finds it has no backlog, or idleAfter
+// passes, the others wait for it.
+func (a *aligner) expect(assigned map[string][]int32, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for t, ps := range assigned {
+		if !a.topics[t] {
+			continue
+		}
+		for _, p := range ps {
+			tp := topicPartition{t, p}
+			if _, ok := a.last[tp]; !ok {
+				a.last[tp] = alignPosition{lagging: true, seen: now, unknown: true}
+				a.unresolved = true
+			}
+		}
+	}
+}
+
+// needsBacklog reports whether expect registered partitions whose backlog
+// resolve has not looked up yet.
+func (a *aligner) needsBacklog() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.unresolved
+}
+
+// resolve stops waiting for the awaited partitions that have no backlog
+// (hasBacklog false): they will return records only when new ones arrive.
+func (a *aligner) resolve(hasBacklog func(topic string, partition int32) bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for tp, pos := range a.last {
+		if pos.unknown && !hasBacklog(tp.topic, tp.partition) {
+			pos.lagging = false
+			a.last[tp] = pos
+		}
+	}
+	a.unresolved = false
 }
 
 func newAligner(window time.Duration, topics []string) *aligner {
@@ -99,10 +158,26 @@ func (a *aligner) cut(parts []kgo.FetchTopicPartition, now time.Time) (rest []kg
 			lower(last.Timestamp, true)
 		}
 	}
+	awaiting := false
 	for tp, pos := range a.last {
-		if !inBatch[tp] && pos.lagging && now.Sub(pos.seen) < idleAfter {
+		switch {
+		case inBatch[tp]:
+		case pos.awaited(now):
+			awaiting = true
+		case pos.lagging && !pos.unknown && now.Sub(pos.seen) < idleAfter:
 			lower(pos.at, false)
 		}
+	}
+	if awaiting {
+		// Everything aligned waits for the first records of a partition
+		// not heard from yet.
+		cutAt := make([]int, len(parts))
+		for i, fp := range parts {
+			if !a.topics[fp.Topic] {
+				cutAt[i] = len(fp.Records)
+			}
+		}
+		return splitParts(parts, cutAt)
 	}
 	if frontier.IsZero() {
 		return nil
@@ -162,27 +237,31 @@ func (a *aligner) observe(parts, rest []kgo.FetchTopicPartition, now time.Time) 
 }
 
 // apply pauses the lagging partitions more than window ahead of the
-// slowest lagging one that is not idle, and resumes the others.
-func (a *aligner) apply(cl *kgo.Client) {
+// slowest lagging one that is not idle (every one that returned records
+// while a partition is awaited), and resumes the others.
+func (a *aligner) apply(cl *kgo.Client, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := time.Now()
 	var slowest time.Time
+	awaiting := false
 	for _, pos := range a.last {
-		if pos.lagging && now.Sub(pos.seen) < idleAfter && (slowest.IsZero() || pos.at.Before(slowest)) {
+		switch {
+		case pos.awaited(now):
+			awaiting = true
+		case pos.lagging && !pos.unknown && now.Sub(pos.seen) < idleAfter && (slowest.IsZero() || pos.at.Before(slowest)):
 			slowest = pos.at
 		}
 	}
 	pause := map[string][]int32{}
 	for tp, pos := range a.last {
-		if pos.lagging && !slowest.IsZero() && pos.at.Sub(slowest) > a.window {
+		if pos.lagging && !pos.unknown && (awaiting || !slowest.IsZero() && pos.at.Sub(slowest) > a.window) {
 			pause[tp.topic] = append(pause[tp.topic], tp.partition)
 		}
 	}
-	if resume := minus(a.paused, pause); len(resume) > 0 {
+	if resume := minus(a.paused, pause); len(resume) > 0 && cl != nil {
 		cl.ResumeFetchPartitions(resume)
 	}
-	if more := minus(pause, a.paused); len(more) > 0 {
+	if more := minus(pause, a.paused); len(more) > 0 && cl != nil {
 		cl.PauseFetchPartitions(more)
 	}
 	a.paused = pause

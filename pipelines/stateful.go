@@ -272,7 +272,47 @@ func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[st
 	for p := range partitionNumbers(assigned) {
 		s.owned[p] = true
 	}
+	if s.align != nil {
+		s.align.expect(assigned, time.Now())
+	}
 	s.cfg.logger.Info(s.cfg.stage+" partitions assigned", "assigned", assigned)
+}
+
+// resolveBacklog tells the aligner which newly assigned partitions have no
+// backlog, so that it waits only for those with records to return: a
+// partition's backlog is what lies between the group's committed offset
+// (the log start without one) and its last stable offset. A failed lookup
+// leaves them awaited until idleAfter.
+func (s *stateful[S]) resolveBacklog(ctx context.Context) {
+	topics := s.cfg.alignTopics
+	starts, err := s.adm.ListStartOffsets(ctx, topics...)
+	if err == nil {
+		var ends kadm.ListedOffsets
+		if ends, err = s.adm.ListCommittedOffsets(ctx, topics...); err == nil {
+			var committed kadm.OffsetResponses
+			if committed, err = s.adm.FetchOffsets(ctx, s.cfg.group); err == nil {
+				s.align.resolve(func(t string, p int32) bool {
+					end, ok := ends.Lookup(t, p)
+					if !ok {
+						return true
+					}
+					from := int64(0)
+					if st, ok := starts.Lookup(t, p); ok {
+						from = st.Offset
+					}
+					if c, ok := committed.Lookup(t, p); ok && c.At > from {
+						from = c.At
+					}
+					return end.Offset > from
+				})
+				return
+			}
+		}
+	}
+	if ctx.Err() == nil {
+		s.cfg.logger.Warn(s.cfg.stage+": cannot look up the new partitions' backlogs; waiting for their records at most "+idleAfter.String(), "err", err)
+		s.align.resolve(func(string, int32) bool { return true })
+	}
 }
 
 func (s *stateful[S]) dropped(_ context.Context, cl *kgo.Client, revoked map[string][]int32) {
@@ -491,6 +531,9 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		wait := time.Second
 		if progressed && s.hasPending() {
 			wait = 0
+		}
+		if s.align != nil && s.align.needsBacklog() {
+			s.resolveBacklog(ctx)
 		}
 		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		fetches := s.sess.PollFetches(pollCtx)
@@ -727,7 +770,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 		s.setPending(rest)
 		if s.align != nil {
 			s.align.observe(parts, rest, time.Now())
-			s.align.apply(s.sess.Client())
+			s.align.apply(s.sess.Client(), time.Now())
 		}
 		return 0, nil
 	}
@@ -777,7 +820,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 	}
 	if s.align != nil {
 		s.align.observe(parts, rest, time.Now())
-		s.align.apply(s.sess.Client())
+		s.align.apply(s.sess.Client(), time.Now())
 	}
 	s.updateGauge()
 	var stamps []time.Time

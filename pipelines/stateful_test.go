@@ -102,6 +102,63 @@ func TestAlignerCutsABatchAtItsFrontier(t *testing.T) {
 	}
 }
 
+// TestAlignerAwaitsAnAssignedPartitionsFirstRecords: a newly assigned
+// aligned partition with a backlog holds every other aligned partition
+// back until it returns records (its first may be the earliest of all),
+// until the backlog lookup finds it has none, or until idleAfter; the
+// partitions that returned records are paused meanwhile. Otherwise the
+// batch is cut at the lowest position of a lagging partition.
+func TestAlignerAwaitsAnAssignedPartitionsFirstRecords(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	part := func(topic string, p int32, hwm int64, minutes ...int) kgo.FetchTopicPartition {
+		fp := kgo.FetchTopicPartition{Topic: topic, FetchPartition: kgo.FetchPartition{Partition: p, HighWatermark: hwm}}
+		for i, m := range minutes {
+			fp.Records = append(fp.Records, &kgo.Record{Topic: topic, Partition: p, Offset: int64(i), Timestamp: t0.Add(time.Duration(m) * time.Minute)})
+		}
+		return fp
+	}
+	assigned := map[string][]int32{"dense": {0}, "sparse": {0, 1}, "links": {0}}
+	for _, c := range []struct {
+		name     string
+		resolve  func(string, int32) bool // nil: no lookup
+		at       time.Duration
+		wantKept int
+	}{
+		{"sparse/1 has a backlog and has not answered", func(string, int32) bool { return true }, 0, 0},
+		{"sparse/1 has none", func(t string, p int32) bool { return !(t == "sparse" && p == 1) }, 0, 4},
+		{"the lookup failed, sparse/1 is idle", nil, idleAfter + time.Second, 4},
+	} {
+		a := newAligner(time.Hour, []string{"dense", "sparse"})
+		a.expect(assigned, t0)
+		if !a.needsBacklog() {
+			t.Fatalf("%s: expect registered nothing to look up", c.name)
+		}
+		if c.resolve != nil {
+			a.resolve(c.resolve)
+		}
+		parts := []kgo.FetchTopicPartition{part("dense", 0, 100, 1, 2, 3), part("sparse", 0, 100, 2, 4), part("links", 0, 100, 1)}
+		rest := a.cut(parts, t0.Add(c.at))
+		kept := len(parts[0].Records) + len(parts[1].Records)
+		if kept != c.wantKept || len(parts[2].Records) != 1 {
+			t.Errorf("%s: kept %d aligned records and %d links, want %d and 1 (rest %v)", c.name, kept, len(parts[2].Records), c.wantKept, rest)
+		}
+		if c.wantKept == 0 {
+			a.observe(parts, rest, t0)
+			a.apply(nil, t0)
+			if got := a.paused["dense"]; len(got) != 1 {
+				t.Errorf("%s: paused %v while awaiting sparse/1, want dense/0 and sparse/0", c.name, a.paused)
+			}
+			// sparse/1 answers: the batch is cut at the lowest lagging
+			// position, its minute 1.
+			parts = append(rest, part("sparse", 1, 100, 0, 1))
+			a.cut(parts, t0.Add(time.Second))
+			if n := len(parts[0].Records) + len(parts[1].Records) + len(parts[2].Records); n != 3 {
+				t.Errorf("%s: kept %d records once sparse/1 answered, want 3 (up to its minute 1)", c.name, n)
+			}
+		}
+	}
+}
+
 // TestLimitPartsKeepsAPrefixOfEachPartitionInMergeOrder: a batch over
 // maxBatchRecords is cut after that many records in merge order, which is
 // a prefix of every partition; the rest waits, in offset order.
