@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"syscall"
 	"time"
 
@@ -241,7 +242,8 @@ func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop
 	return stop, nil
 }
 
-// serveMetrics serves reg at /metrics until the returned stop is called.
+// serveMetrics serves reg at /metrics, and Go's profiles at /debug/pprof/,
+// until the returned stop is called.
 func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -249,6 +251,12 @@ func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// Go's profiler on the same (by default loopback) address: where a
+	// stage's CPU goes is the first question of a throughput problem.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
