@@ -336,6 +336,10 @@ func (b *batch) track(r *kgo.Record) {
 // failure it cannot retry.
 func (s *SourceSink) Run(ctx context.Context) error {
 	defer s.kcl.Close()
+	// Before Close (deferred calls run last first): records polled and not
+	// flushed (an error return) still block rebalances, and leaving the
+	// group would wait for that forever.
+	defer s.kcl.AllowRebalance()
 	if s.cfg.UntilCaughtUp {
 		// Taken now, not at construction: an earlier stage of the same
 		// run may have produced since.
@@ -353,6 +357,10 @@ func (s *SourceSink) Run(ctx context.Context) error {
 		if err != nil {
 			// The batch is abandoned uncommitted: it is consumed again after
 			// a restart, and nothing stored is inserted twice.
+			if ctx.Err() != nil { // a stop cut a wait short (the registry's): not a failure
+				s.cfg.Logger.Info("source sink stopped: the batch in flight is abandoned, to be consumed again after a restart", "err", err)
+				return nil
+			}
 			return err
 		}
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
