@@ -23,6 +23,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/schemas"
 )
@@ -196,19 +197,17 @@ func (s *stack) copySources(from *stack, reversed, now bool) {
 	}
 }
 
-// produceAsJSONLines feeds from's source records through `baton produce`,
-// one system at a time, as a user backfilling last month would: JSON
-// lines, produced now.
-func (s *stack) produceAsJSONLines(from *stack) {
+// sourceEventsAsJSON reads from's source records as a user exporting
+// them would: per system, each event as a JSON object (its Avro schema's
+// field names), in partition then offset order.
+func (s *stack) sourceEventsAsJSON(from *stack) map[schemas.System][][]byte {
 	s.t.Helper()
-	s.mustRunFast("topics")
 	dec := from.decoder()
-	dir := s.t.TempDir()
+	out := map[schemas.System][][]byte{}
 	for _, sys := range schemas.Systems {
-		name := from.topics().Source(sys).Name
-		var b bytes.Buffer
+		parts := from.readTopic(from.topics().Source(sys).Name)
 		for p := int32(0); ; p++ {
-			rs, ok := from.readTopic(name)[p]
+			rs, ok := parts[p]
 			if !ok {
 				break
 			}
@@ -217,18 +216,64 @@ func (s *stack) produceAsJSONLines(from *stack) {
 				if err != nil {
 					s.t.Fatal(err)
 				}
-				line, err := json.Marshal(d.Schema.Plain(d.Native))
+				event, err := json.Marshal(d.Schema.Plain(d.Native))
 				if err != nil {
 					s.t.Fatal(err)
 				}
-				b.Write(append(line, '\n'))
+				out[sys] = append(out[sys], event)
 			}
 		}
+	}
+	return out
+}
+
+// produceAsJSONLines feeds from's source records through `baton produce`,
+// one system at a time, as a user backfilling last month would: JSON
+// lines, produced now.
+func (s *stack) produceAsJSONLines(from *stack) {
+	s.t.Helper()
+	s.mustRunFast("topics")
+	dir := s.t.TempDir()
+	for sys, events := range s.sourceEventsAsJSON(from) {
 		file := filepath.Join(dir, string(sys)+".jsonl")
-		if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		if err := os.WriteFile(file, append(bytes.Join(events, []byte("\n")), '\n'), 0o600); err != nil {
 			s.t.Fatal(err)
 		}
 		s.mustRunFast("produce", "--system", string(sys), file)
+	}
+}
+
+// postToIngest feeds from's source records through `baton ingest`, as a
+// historical import would: every system's events posted to its generic
+// endpoint now, in deliveries of 200, system after system; the gateway
+// keys and timestamps them itself.
+func (s *stack) postToIngest(from *stack) {
+	s.t.Helper()
+	s.mustRunFast("topics")
+	ctx, cancel := context.WithTimeout(context.Background(), runLimit)
+	defer cancel()
+	listen := freeAddr(s.t)
+	cmd, stderr, exited := startIngest(s.t, ctx, listen, []string{"--metrics-addr", ""},
+		"BATON_BROKERS="+strings.Join(testenv.Brokers(), ","), "BATON_TOPIC_PREFIX="+s.prefix)
+	base := "http://" + listen
+	waitReady(s.t, ctx, base, stderr)
+	const perDelivery = 200
+	all := s.sourceEventsAsJSON(from)
+	for _, sys := range schemas.Systems {
+		events := all[sys]
+		for len(events) > 0 {
+			n := min(perDelivery, len(events))
+			body := append(append([]byte("["), bytes.Join(events[:n], []byte(","))...), ']')
+			events = events[n:]
+			h := http.Header{"Content-Type": {"application/json"}, generic.SignatureHeader: {generic.Sign("generic-shh", body)}}
+			if code, _, answer := postWebhook(s.t, base, string(sys), h, body); code != http.StatusOK {
+				s.t.Fatalf("POST /webhooks/%s: %d %s\n%s", sys, code, answer, stderr.String())
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		s.t.Fatalf("baton ingest after SIGTERM: %v\n%s", err, stderr.String())
 	}
 }
 
@@ -355,6 +400,10 @@ func TestDeterminismHarness(t *testing.T) {
 			// Produced system after system, an order's events reach
 			// unify weeks apart: the run needs a retention (the allowed
 			// lateness) above the backfill's span, as the README says.
+			s.runUntilCaughtUp(nil, "--retention", "2160h")
+		}},
+		{"backfill through baton ingest, days after the events", func(t *testing.T, s *stack) {
+			s.postToIngest(plain)
 			s.runUntilCaughtUp(nil, "--retention", "2160h")
 		}},
 	}

@@ -42,7 +42,9 @@ func runIngest(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), `Usage: baton ingest [flags]
 
 Runs the webhook gateway: POST /webhooks/{shopify,easypost,aftership,zendesk,
-debezium,wms,notifications} adapts each vendor's payload to its source topic and
+debezium} adapts each vendor's payload to its source topic, POST
+/webhooks/{storefront,oms,wms,carrier,helpdesk,notifications} takes baton's own
+JSON format (systems without a vendor format, backfills), and each
 answers 200 only after Kafka acknowledged every event; GET /healthz (alive),
 GET /readyz (200 once it can produce to Kafka). It starts without Kafka and
 answers deliveries 503 with Retry-After until it can produce. A vendor
@@ -71,7 +73,7 @@ Flags:`)
 	fs.StringVar(&secrets.easypost, "easypost-secret", envOr("BATON_EASYPOST_SECRET", ""), "EasyPost webhook secret (env BATON_EASYPOST_SECRET)")
 	fs.StringVar(&secrets.aftership, "aftership-secret", envOr("BATON_AFTERSHIP_SECRET", ""), "AfterShip webhook secret (env BATON_AFTERSHIP_SECRET)")
 	fs.StringVar(&secrets.zendesk, "zendesk-secret", envOr("BATON_ZENDESK_SECRET", ""), "Zendesk webhook signing secret (env BATON_ZENDESK_SECRET)")
-	fs.StringVar(&secrets.webhook, "webhook-secret", envOr("BATON_WEBHOOK_SECRET", ""), "shared secret of the generic wms and notifications endpoints, and Debezium Server's whsec_ secret unless --debezium-secret is set (env BATON_WEBHOOK_SECRET)")
+	fs.StringVar(&secrets.webhook, "webhook-secret", envOr("BATON_WEBHOOK_SECRET", ""), "shared secret of the generic endpoints (/webhooks/<system>, baton's own JSON format), and Debezium Server's whsec_ secret unless --debezium-secret is set (env BATON_WEBHOOK_SECRET)")
 	fs.StringVar(&secrets.debezium, "debezium-secret", envOr("BATON_DEBEZIUM_SECRET", ""), "Debezium Server http sink secret, whsec_<base64>; defaults to the webhook secret (env BATON_DEBEZIUM_SECRET)")
 	fs.StringVar(&zdOpts.OrderNumberField, "zendesk-order-field", envOr("BATON_ZENDESK_ORDER_FIELD", ""), "ID of the Zendesk ticket custom field holding the order number (env BATON_ZENDESK_ORDER_FIELD)")
 	fs.StringVar(&zdOpts.OrderStatusField, "zendesk-order-status-field", envOr("BATON_ZENDESK_ORDER_STATUS_FIELD", ""), "ID of the Zendesk ticket custom field showing agents the order status (env BATON_ZENDESK_ORDER_STATUS_FIELD)")
@@ -197,7 +199,10 @@ func ingestAdapters(s ingestSecrets, zd zendesk.Options, cols debezium.ColumnMap
 	add("easypost", s.easypost, "BATON_EASYPOST_SECRET", func() ingest.Adapter { return easypost.New(s.easypost) })
 	add("aftership", s.aftership, "BATON_AFTERSHIP_SECRET", func() ingest.Adapter { return aftership.New(s.aftership) })
 	add("zendesk", s.zendesk, "BATON_ZENDESK_SECRET", func() ingest.Adapter { return zendesk.New(s.zendesk, zd) })
-	for _, sys := range []schemas.System{schemas.WMS, schemas.Notifications} {
+	// Every system has the generic endpoint: the WMS and the notification
+	// system have no vendor format, and a backfill or historical import of
+	// any system can be posted in baton's own format.
+	for _, sys := range schemas.Systems {
 		add(string(sys), s.webhook, "BATON_WEBHOOK_SECRET", func() ingest.Adapter {
 			a, _ := generic.New(sys, s.webhook) // embedded schemas: cannot fail
 			return a

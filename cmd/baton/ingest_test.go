@@ -143,7 +143,7 @@ func TestIngestCommand(t *testing.T) {
 // registry, the generic endpoints' secret "generic-shh", the other vendors
 // off and env on top, and waits until it answers /healthz. It is killed at
 // the end of the test if still running.
-func startIngest(t *testing.T, ctx context.Context, listen string, args []string, env ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+func startIngest(t testing.TB, ctx context.Context, listen string, args []string, env ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
 	t.Helper()
 	cmd := exec.Command(batonBin, append([]string{"ingest", "--listen", listen}, args...)...)
 	cmd.Env = append(append(os.Environ(),
@@ -193,7 +193,7 @@ func scrape(t *testing.T, addr string) string {
 
 // waitReady waits until the gateway's /readyz answers 200: it connects to
 // Kafka in the background after it starts listening.
-func waitReady(t *testing.T, ctx context.Context, base string, stderr *bytes.Buffer) {
+func waitReady(t testing.TB, ctx context.Context, base string, stderr *bytes.Buffer) {
 	t.Helper()
 	for {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
@@ -212,7 +212,7 @@ func waitReady(t *testing.T, ctx context.Context, base string, stderr *bytes.Buf
 
 // postWebhook posts body to the vendor's endpoint; it returns the status,
 // the headers and the body of the answer.
-func postWebhook(t *testing.T, base, vendor string, h http.Header, body []byte) (int, http.Header, string) {
+func postWebhook(t testing.TB, base, vendor string, h http.Header, body []byte) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/"+vendor, bytes.NewReader(body))
 	req.Header = h
