@@ -279,40 +279,49 @@ func (s *stateful[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[st
 }
 
 // resolveBacklog tells the aligner which newly assigned partitions have no
-// backlog, so that it waits only for those with records to return: a
-// partition's backlog is what lies between the group's committed offset
-// (the log start without one) and its last stable offset. A failed lookup
-// leaves them awaited until idleAfter.
+// backlog, so that it waits only for those with records to return. A
+// failed lookup leaves them awaited until idleAfter.
 func (s *stateful[S]) resolveBacklog(ctx context.Context) {
-	topics := s.cfg.alignTopics
-	starts, err := s.adm.ListStartOffsets(ctx, topics...)
-	if err == nil {
-		var ends kadm.ListedOffsets
-		if ends, err = s.adm.ListCommittedOffsets(ctx, topics...); err == nil {
-			var committed kadm.OffsetResponses
-			if committed, err = s.adm.FetchOffsets(ctx, s.cfg.group); err == nil {
-				s.align.resolve(func(t string, p int32) bool {
-					end, ok := ends.Lookup(t, p)
-					if !ok {
-						return true
-					}
-					from := int64(0)
-					if st, ok := starts.Lookup(t, p); ok {
-						from = st.Offset
-					}
-					if c, ok := committed.Lookup(t, p); ok && c.At > from {
-						from = c.At
-					}
-					return end.Offset > from
-				})
-				return
-			}
+	hasBacklog, err := s.backlogs(ctx, s.cfg.alignTopics)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.cfg.logger.Warn(s.cfg.stage+": cannot look up the new partitions' backlogs; waiting for their records at most "+idleAfter.String(), "err", err)
 		}
+		hasBacklog = func(string, int32) bool { return true }
 	}
-	if ctx.Err() == nil {
-		s.cfg.logger.Warn(s.cfg.stage+": cannot look up the new partitions' backlogs; waiting for their records at most "+idleAfter.String(), "err", err)
-		s.align.resolve(func(string, int32) bool { return true })
+	s.align.resolve(hasBacklog)
+}
+
+// backlogs reports, for the partitions of topics, whether the group has
+// records to read there: whether the last stable offset lies beyond the
+// group's committed offset (the log start without one).
+func (s *stateful[S]) backlogs(ctx context.Context, topics []string) (func(topic string, partition int32) bool, error) {
+	starts, err := s.adm.ListStartOffsets(ctx, topics...)
+	if err != nil {
+		return nil, err
 	}
+	ends, err := s.adm.ListCommittedOffsets(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	committed, err := s.adm.FetchOffsets(ctx, s.cfg.group)
+	if err != nil {
+		return nil, err
+	}
+	return func(t string, p int32) bool {
+		end, ok := ends.Lookup(t, p)
+		if !ok {
+			return true
+		}
+		from := int64(0)
+		if st, ok := starts.Lookup(t, p); ok {
+			from = st.Offset
+		}
+		if c, ok := committed.Lookup(t, p); ok && c.At > from {
+			from = c.At
+		}
+		return end.Offset > from
+	}, nil
 }
 
 func (s *stateful[S]) dropped(_ context.Context, cl *kgo.Client, revoked map[string][]int32) {
