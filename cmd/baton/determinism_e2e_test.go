@@ -146,11 +146,20 @@ func (s *stack) runUntilCaughtUp(env []string, flags ...string) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	timer := time.AfterFunc(5*time.Minute, func() { cmd.Process.Signal(syscall.SIGQUIT) }) // a hang fails with every goroutine
+	timer := time.AfterFunc(untilCaughtUpLimit(), func() { cmd.Process.Signal(syscall.SIGQUIT) }) // a hang fails with every goroutine
 	defer timer.Stop()
 	if err := cmd.Wait(); err != nil {
 		s.t.Fatalf("baton run --until-caught-up: %v\n%s", err, lastLines(log.String(), 40))
 	}
+}
+
+// untilCaughtUpLimit is how long one `baton run --until-caught-up` of the
+// harness may take before it counts as hung: 5 minutes, or 90 ms per order
+// of a large `make determinism` backlog (a starved run of 20,000 orders —
+// one core shared with a CPU hog, 100-row inserts — takes over 5 minutes).
+func untilCaughtUpLimit() time.Duration {
+	n, _ := strconv.Atoi(os.Getenv("BATON_DETERMINISM_ORDERS"))
+	return max(5*time.Minute, time.Duration(n)*90*time.Millisecond)
 }
 
 func lastLines(s string, n int) string {
