@@ -11,6 +11,7 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -25,6 +26,9 @@ import (
 // no value left. State changelogs lost whole orders that way under the
 // SIGKILL tests. Uncompacted changelogs are only longer to restore.
 const compactionBackoff = 24 * 60 * 60 * 1000 // milliseconds
+
+// maxLoadThreads bounds the OS threads of the broker process; see RunBroker.
+const maxLoadThreads = 100_000
 
 // BrokerConfig configures RunBroker.
 type BrokerConfig struct {
@@ -55,6 +59,12 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
+		// kfake loads every partition from DataDir at once, each in a
+		// goroutine blocked in file reads, so each holds a thread: a data
+		// directory that collected thousands of test partitions crashed
+		// the broker at start with "thread exhaustion" (Go's default
+		// limit is 10,000 threads).
+		debug.SetMaxThreads(maxLoadThreads)
 	}
 	if cfg.Logf != nil {
 		opts = append(opts, kfake.WithLogger(brokerLogger(cfg.Logf)))

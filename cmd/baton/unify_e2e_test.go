@@ -566,7 +566,8 @@ func keepLogsOnFailure(t *testing.T, logs map[string]*bytes.Buffer) {
 		if !t.Failed() {
 			return
 		}
-		dir, err := os.MkdirTemp("", "baton-"+t.Name()+"-")
+		// A subtest's name holds a slash, which a temp pattern may not.
+		dir, err := os.MkdirTemp("", "baton-"+strings.ReplaceAll(t.Name(), "/", "_")+"-")
 		if err != nil {
 			t.Log(err)
 			return

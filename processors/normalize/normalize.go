@@ -43,9 +43,11 @@ type Config struct {
 	Maps *statusmap.Set
 	// HoldTimeout bounds how long a carrier scan waits for its link.
 	HoldTimeout time.Duration
-	// DedupeWindow is how long an event ID is remembered: a redelivery
-	// within it is dropped. Longer windows catch later redeliveries at the
-	// cost of state size (one entry per event in the window).
+	// DedupeWindow is how long an event ID is remembered, in event time
+	// of its own system on its partition: a redelivery is dropped unless
+	// that system has since recorded an event more than DedupeWindow
+	// after it. Longer windows catch later redeliveries at the cost of
+	// state size (one entry per event in the window).
 	DedupeWindow time.Duration
 	// MaxFutureSkew is how far after its ingest time an event's own times
 	// may lie (clock skew between systems); later is rejected.
@@ -202,11 +204,11 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 	}
 	ev.SourceStatus, ev.CanonicalStatus, ev.HasStatus = res.Code, res.Status, res.HasStatus
 	seenKey := string(in.System) + "/" + ev.EventID
-	if _, dup := st.Seen[seenKey]; dup {
+	if st.seen(string(in.System), seenKey, ev.RecordedAt, p.cfg.DedupeWindow) {
 		out.Duplicate = true
 		return at
 	}
-	st.Seen[seenKey] = ev.RecordedAt
+	st.remember(string(in.System), seenKey, ev.RecordedAt)
 	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: ev.RecordedAt})})
 
 	if in.System == schemas.Carrier {
@@ -292,9 +294,9 @@ func (p *Processor) inTime(scan Source, l Link) bool {
 	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
 }
 
-// advance moves the partition's watermark and, every so often, expires
-// held scans past HoldTimeout (by the link watermark) and dedupe keys past
-// DedupeWindow (by the watermark).
+// advance moves the partition's watermark and, every so often (by the
+// watermark), expires held scans past HoldTimeout (by the link watermark)
+// and drops dedupe keys past DedupeWindow (by their system's dedupe clock).
 func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	if at.After(st.Watermark) {
 		st.Watermark = at
@@ -312,7 +314,7 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	if seenDue {
 		st.lastSeenSweep = st.Watermark
 		for _, k := range sortedKeys(st.Seen) {
-			if st.Watermark.Sub(st.Seen[k]) > p.cfg.DedupeWindow {
+			if st.expired(seenSystem(k), st.Seen[k], p.cfg.DedupeWindow) {
 				delete(st.Seen, k)
 				out.Changes = append(out.Changes, Change{Key: seenPrefix + k})
 			}

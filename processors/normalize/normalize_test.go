@@ -222,6 +222,80 @@ func TestCarrierEventCarryingItsOrderLinksItsTrackingNumber(t *testing.T) {
 	}
 }
 
+// notification is a notification of order, recorded at t0+at.
+func notification(id, order string, at time.Duration) normalize.Input {
+	return normalize.Input{System: schemas.Notifications, Ingested: t0.Add(at), Record: normalize.Original{Topic: "notifications"},
+		Plain: map[string]any{"event_id": id, "order_id": order, "channel": "email", "status": "order_confirmation",
+			"delivery_status": "sent", "occurred_at": ts(at), "recorded_at": ts(at)}}
+}
+
+// A redelivery's fate depends on its own system's events only: how far
+// the partition's other topics were processed when it came (which depends
+// on fetch timing) changes nothing, and neither does a restore.
+func TestRedeliveryDependsOnlyOnItsOwnSystemsEvents(t *testing.T) {
+	maps, _ := statusmap.Default()
+	p, _ := normalize.New(normalize.Config{Maps: maps, DedupeWindow: time.Hour})
+	others := []normalize.Input{notification("n-1", "o-2", 30*time.Minute), notification("n-2", "o-3", 3*time.Hour), notification("n-3", "o-4", 6*time.Hour)}
+	// fate processes the OMS event e-1, the other system's events (before
+	// or after the redelivery of e-1), then the redelivery, and reports
+	// whether it was dropped; restoreAt restores the state from its
+	// changelog after that many inputs.
+	fate := func(othersFirst bool, restoreAt int) bool {
+		st := normalize.NewState()
+		var changes []normalize.Change
+		n := 0
+		run := func(in normalize.Input) normalize.Output {
+			out := p.Process(st, in)
+			changes = append(changes, out.Changes...)
+			if n++; n == restoreAt {
+				st = normalize.NewState()
+				for _, c := range changes {
+					if err := st.Apply(c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			return out
+		}
+		run(omsEvent("e-1", "o-1", "CONFIRMED", 0))
+		if othersFirst {
+			for _, in := range others {
+				run(in)
+			}
+		}
+		dup := run(omsEvent("e-1", "o-1", "CONFIRMED", 0)).Duplicate
+		if !othersFirst {
+			for _, in := range others {
+				run(in)
+			}
+		}
+		return dup
+	}
+	for _, othersFirst := range []bool{false, true} {
+		for restoreAt := range 6 {
+			if !fate(othersFirst, restoreAt) {
+				t.Errorf("other system first %v, restored after %d inputs: the redelivery was emitted again (the notifications' clock expired the OMS's key)", othersFirst, restoreAt)
+			}
+		}
+	}
+	// The OMS's own clock does expire it, restored or not.
+	st := normalize.NewState()
+	var changes []normalize.Change
+	changes = append(changes, p.Process(st, omsEvent("e-1", "o-1", "CONFIRMED", 0)).Changes...)
+	changes = append(changes, p.Process(st, omsEvent("e-2", "o-2", "CONFIRMED", 90*time.Minute)).Changes...)
+	restored := normalize.NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, s := range map[string]*normalize.State{"running": st, "restored": restored} {
+		if p.Process(s, omsEvent("e-1", "o-1", "CONFIRMED", 0)).Duplicate {
+			t.Errorf("%s: a redelivery 90 minutes of OMS time late (window 1 h) was dropped", name)
+		}
+	}
+}
+
 func TestChangelogRebuildsTheSameState(t *testing.T) {
 	p, st := newProcessor(t), normalize.NewState()
 	var changes []normalize.Change
@@ -231,7 +305,7 @@ func TestChangelogRebuildsTheSameState(t *testing.T) {
 	run(shipped("w-1", "o-1", "s-1", "1Z-C", 2*time.Hour))
 	link := normalize.Link{TrackingNumber: "1Z-A", OrderID: "o-1", SourceSystem: "wms", SourceEventID: "w-0", OccurredAt: t0, RecordedAt: t0.Add(3 * time.Hour)}
 	run(normalize.Input{Link: &link, Ingested: t0.Add(3 * time.Hour)})
-	run(omsEvent("e-1", "o-1", "CONFIRMED", 26*time.Hour)) // expires the early dedupe keys
+	run(omsEvent("e-1", "o-1", "CONFIRMED", 26*time.Hour)) // moves the watermark: a sweep (the OMS has no old keys)
 	other := normalize.Link{TrackingNumber: "1Z-X", OrderID: "o-x", SourceSystem: "wms", SourceEventID: "w-x", OccurredAt: t0, RecordedAt: t0.Add(26 * time.Hour)}
 	run(normalize.Input{Link: &other, Ingested: t0.Add(26 * time.Hour)}) // expires c-2
 

@@ -57,12 +57,23 @@ type State struct {
 	Links map[string]Link
 	// Held carrier events by tracking number, in event-time order.
 	Held map[string][]Held
-	// Seen maps a dedupe key (system/event_id) to when it was first
-	// ingested; entries older than the dedupe window are evicted.
+	// Seen maps a dedupe key (system/event_id) to the event's recorded_at;
+	// entries more than the dedupe window behind their system's dedupe
+	// clock (see dedupeClock) are expired.
 	Seen map[string]time.Time
-	// Watermark is the latest ingest time seen on the partition: the clock
-	// of dedupe eviction, so a replay of the same input makes the same
-	// decisions.
+	// dedupeClock is, per source system, the latest recorded_at among its
+	// Seen entries: the clock that expires the system's dedupe keys. It is
+	// per system because a redelivery travels in its own system's topic
+	// partition, processed in offset order: its fate then depends on that
+	// sequence alone, not on how far the partition's other topics were
+	// processed meanwhile (with one clock for the partition, a source a
+	// day behind the others lost its keys before its redeliveries came,
+	// and how far behind it was depended on fetch timing). It is never
+	// expired itself, so a restore rebuilds it exactly from Seen.
+	dedupeClock map[string]time.Time
+	// Watermark is the latest event time (recorded_at) seen on the
+	// partition, over every input: the schedule of the sweeps that drop
+	// expired entries, and the stage's exported watermark.
 	Watermark time.Time
 	// LinkWatermarks holds, per link-producing source partition (e.g.
 	// "wms/3"), how far it has been processed in ingest time, as told by
@@ -86,7 +97,37 @@ type State struct {
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
+	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
+		LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
+}
+
+// remember records a dedupe key of system sys, recorded at at.
+func (s *State) remember(sys, key string, at time.Time) {
+	s.Seen[key] = at
+	if at.After(s.dedupeClock[sys]) {
+		s.dedupeClock[sys] = at
+	}
+}
+
+// seen reports whether key, an event of system sys recorded at at, was
+// seen within window of the system's dedupe clock. An entry past the
+// window counts as unseen whether or not a sweep has dropped it yet, so
+// that when sweeps run changes nothing but memory.
+func (s *State) seen(sys, key string, at time.Time, window time.Duration) bool {
+	_, ok := s.Seen[key]
+	return ok && !s.expired(sys, at, window)
+}
+
+// expired reports whether a dedupe entry of system sys recorded at at is
+// more than window behind the system's dedupe clock.
+func (s *State) expired(sys string, at time.Time, window time.Duration) bool {
+	return s.dedupeClock[sys].Sub(at) > window
+}
+
+// seenSystem is the system of a dedupe key (system/event_id).
+func seenSystem(key string) string {
+	sys, _, _ := strings.Cut(key, "/")
+	return sys
 }
 
 // LinkWatermark is the link clock: the least event-time progress of the
@@ -230,7 +271,7 @@ func (s *State) Apply(c Change) error {
 		if err := json.Unmarshal(c.Value, &e); err != nil {
 			return fmt.Errorf("changelog %s: %w", c.Key, err)
 		}
-		s.Seen[k] = e.At
+		s.remember(seenSystem(k), k, e.At)
 	case c.Key == watermarkKey:
 		if c.Value == nil {
 			return nil
