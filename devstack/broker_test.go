@@ -184,3 +184,56 @@ func TestBrokerConfig(t *testing.T) {
 		t.Error("broker does not report log.cleaner.backoff.ms")
 	}
 }
+
+// A read_committed consumer of several partitions whose fetches reach their
+// response-wide byte limit mid-partition never reads an aborted
+// transaction's records (see keepAbortedIndex).
+func TestReadCommittedSkipsAbortedTransactionsAtTheFetchLimit(t *testing.T) {
+	addr, _ := startBroker(t, 0, t.TempDir())
+	ctx := context.Background()
+	const topic, partitions = "txn", 6
+	if _, err := kadm.NewClient(newClient(t, addr)).CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	aborted := map[string]bool{}
+	producer := newClient(t, addr, kgo.TransactionalID("aborts"), kgo.DefaultProduceTopic(topic))
+	for txn := range 12 {
+		if err := producer.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		abort := txn%3 == 1
+		for i := range 300 {
+			v := fmt.Sprintf("txn %d record %d", txn, i)
+			aborted[v] = abort
+			producer.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: []byte(v)}, nil)
+		}
+		if err := producer.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := producer.EndTransaction(ctx, kgo.TransactionEndTry(!abort)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Limits far below the topic's size: most fetches stop mid-partition.
+	consumer := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxBytes(40<<10), kgo.FetchMaxPartitionBytes(30<<10))
+	var committed, abortedRead int
+	for committed+abortedRead < 8*300 {
+		pollCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		fetches := consumer.PollFetches(pollCtx)
+		cancel()
+		if fetches.NumRecords() == 0 {
+			t.Fatalf("read %d committed records of %d, then nothing for 10 s", committed, 8*300)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if aborted[string(r.Value)] {
+				abortedRead++
+			} else {
+				committed++
+			}
+		})
+	}
+	if abortedRead > 0 {
+		t.Errorf("read_committed consumer read %d records of aborted transactions (and %d committed)", abortedRead, committed)
+	}
+}
