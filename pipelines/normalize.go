@@ -93,10 +93,18 @@ type Normalize struct {
 	// their last record; both serve idle announcements.
 	position map[string]int64
 	idleSent map[string]bool
-	// eventTime is the latest event time (recorded_at) processed per
-	// link-source partition: how far it took the partition, announced at
-	// the batch's end.
-	eventTime map[string]time.Time
+	// batchTime is the latest event time (recorded_at) the batch being
+	// processed reached per link-source partition, announced at its end,
+	// in its transaction: a links partition keeps the highest it was
+	// told. Per batch, not per process, so that an aborted batch (a
+	// revocation mid-batch) announces nothing: a running maximum kept the
+	// aborted batch's times, announced them with the next batch before
+	// their links were produced again, and so let carrier scans expire
+	// unlinked whose links were on their way.
+	batchTime map[string]time.Time
+	// hadRecords marks the link-source partitions this process has
+	// processed records of (see announceIdle).
+	hadRecords map[string]bool
 	// emptySince is when a link-source partition that never had a record
 	// was first seen at its end (see emptyLongEnough).
 	emptySince map[string]time.Time
@@ -109,7 +117,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	if cfg.AlignWindow == 0 {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
-	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, eventTime: map[string]time.Time{}, emptySince: map[string]time.Time{},
+	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, batchTime: map[string]time.Time{}, hadRecords: map[string]bool{}, emptySince: map[string]time.Time{},
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
 	inputs := []string{cfg.Topics.Links().Name}
 	for _, t := range cfg.Topics.Sources() {
@@ -123,7 +131,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	}
 	sc.watermark = func(st *normalize.State) time.Time { return st.Watermark }
 	sc.size = func(st *normalize.State) int { return st.Size() }
-	sc.process, sc.endBatch, sc.idle, sc.revoked = n.process, n.endBatch, n.announceIdle, n.forgetPositions
+	sc.process, sc.beginBatch, sc.endBatch, sc.idle, sc.revoked = n.process, n.beginBatch, n.endBatch, n.announceIdle, n.forgetPositions
 	sc.alignTopics, sc.alignWindow = inputs[1:], cfg.AlignWindow
 	if cfg.UntilCaughtUp {
 		sc.caughtUpTopics = inputs[1:] // the sources; links drain with them
@@ -145,7 +153,14 @@ func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
 func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.position, n.idleSent, n.eventTime, n.emptySince = map[string]int64{}, map[string]bool{}, map[string]time.Time{}, map[string]time.Time{}
+	n.position, n.idleSent, n.hadRecords, n.emptySince = map[string]int64{}, map[string]bool{}, map[string]bool{}, map[string]time.Time{}
+}
+
+// beginBatch forgets the last batch's event times.
+func (n *Normalize) beginBatch() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	clear(n.batchTime)
 }
 
 // endBatch announces, to every links partition, how far this batch (as
@@ -164,7 +179,8 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.
 		idle := last.Offset+1 >= fp.HighWatermark
 		key := fmt.Sprintf("%s/%d", fp.Topic, fp.Partition)
 		n.mu.Lock()
-		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: n.eventTime[key], Idle: idle}] = true
+		progress[normalize.SourceWatermark{Source: string(sys), Partition: fp.Partition, At: n.batchTime[key], Idle: idle}] = true
+		n.hadRecords[key] = true
 		n.position[key] = last.Offset + 1
 		n.idleSent[key] = idle
 		n.mu.Unlock()
@@ -261,8 +277,8 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	if isLinkSource(in.System) && !out.EventTime.IsZero() {
 		key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
 		n.mu.Lock()
-		if out.EventTime.After(n.eventTime[key]) {
-			n.eventTime[key] = out.EventTime
+		if out.EventTime.After(n.batchTime[key]) {
+			n.batchTime[key] = out.EventTime
 		}
 		n.mu.Unlock()
 	}
@@ -410,7 +426,7 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 				delete(n.emptySince, key)
 				continue
 			}
-			if n.eventTime[key].IsZero() && !n.emptyLongEnough(key) {
+			if !n.hadRecords[key] && !n.emptyLongEnough(key) {
 				continue
 			}
 			progress[normalize.SourceWatermark{Source: string(sys), Partition: p, Idle: true}] = true

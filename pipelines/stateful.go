@@ -116,6 +116,11 @@ type statefulConfig[S any] struct {
 	// order, optional, gives the batch's records in the order to process
 	// them (default: mergeByTimestamp's); unify orders them by event time.
 	order func(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error)
+	// beginBatch, optional, runs inside the transaction before the
+	// batch's records: a stage that gathers facts about one batch (to
+	// produce them in endBatch, with it) starts afresh, whatever became
+	// of the last batch.
+	beginBatch func()
 	// endBatch, optional, runs inside the transaction after the batch's
 	// records (normalize announces its progress there).
 	endBatch func(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error
@@ -803,6 +808,9 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 				return errRevoked
 			}
 			states[fp.Partition] = st
+		}
+		if s.cfg.beginBatch != nil {
+			s.cfg.beginBatch()
 		}
 		procErr = s.eachRecord(ctx, parts, func(r *kgo.Record) error {
 			if r.Attrs.IsControl() {

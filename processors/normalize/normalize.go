@@ -43,11 +43,14 @@ type Config struct {
 	Maps *statusmap.Set
 	// HoldTimeout bounds how long a carrier scan waits for its link.
 	HoldTimeout time.Duration
-	// DedupeWindow is how long an event ID is remembered, in event time
-	// of its own system on its partition: a redelivery is dropped unless
-	// that system has since recorded an event more than DedupeWindow
-	// after it. Longer windows catch later redeliveries at the cost of
-	// state size (one entry per event in the window).
+	// DedupeWindow is how long an event ID is remembered after its first
+	// delivery, in delivery (ingest) time of its own system on its
+	// partition: a redelivery is dropped unless that system has since
+	// delivered an event more than DedupeWindow after the first. Delivery
+	// time, not event time: a report delivered two days late and then
+	// redelivered is a redelivery of minutes. Longer windows catch later
+	// redeliveries at the cost of state size (one entry per event in the
+	// window).
 	DedupeWindow time.Duration
 	// MaxFutureSkew is how far after its ingest time an event's own times
 	// may lie (clock skew between systems); later is rejected.
@@ -204,12 +207,12 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 	}
 	ev.SourceStatus, ev.CanonicalStatus, ev.HasStatus = res.Code, res.Status, res.HasStatus
 	seenKey := string(in.System) + "/" + ev.EventID
-	if st.seen(string(in.System), seenKey, ev.RecordedAt, p.cfg.DedupeWindow) {
+	if st.seen(string(in.System), seenKey, in.Ingested, p.cfg.DedupeWindow) {
 		out.Duplicate = true
 		return at
 	}
-	st.remember(string(in.System), seenKey, ev.RecordedAt)
-	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: ev.RecordedAt})})
+	st.remember(string(in.System), seenKey, in.Ingested)
+	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: in.Ingested})})
 
 	if in.System == schemas.Carrier {
 		p.carrier(st, ev, in.Record, out)

@@ -278,6 +278,20 @@ func TestRedeliveryDependsOnlyOnItsOwnSystemsEvents(t *testing.T) {
 			}
 		}
 	}
+	// A report delivered two days after it was recorded, when the OMS's
+	// other events are two days on, and redelivered minutes later, is a
+	// redelivery: the window runs in delivery time.
+	st0 := normalize.NewState()
+	p.Process(st0, omsEvent("e-9", "o-9", "CONFIRMED", 48*time.Hour))
+	late := omsEvent("e-1", "o-1", "CONFIRMED", 0)
+	late.Ingested = t0.Add(48 * time.Hour)
+	if out := p.Process(st0, late); out.Duplicate || len(out.Events) != 1 {
+		t.Fatalf("a report delivered two days late: %+v", out)
+	}
+	late.Ingested = t0.Add(48*time.Hour + 14*time.Minute)
+	if !p.Process(st0, late).Duplicate {
+		t.Error("a late report's redelivery 14 minutes after it was emitted again")
+	}
 	// The OMS's own clock does expire it, restored or not.
 	st := normalize.NewState()
 	var changes []normalize.Change

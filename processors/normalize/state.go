@@ -57,11 +57,12 @@ type State struct {
 	Links map[string]Link
 	// Held carrier events by tracking number, in event-time order.
 	Held map[string][]Held
-	// Seen maps a dedupe key (system/event_id) to the event's recorded_at;
-	// entries more than the dedupe window behind their system's dedupe
-	// clock (see dedupeClock) are expired.
+	// Seen maps a dedupe key (system/event_id) to its first delivery's
+	// ingest time (the record timestamp); entries more than the dedupe
+	// window behind their system's dedupe clock (see dedupeClock) are
+	// expired.
 	Seen map[string]time.Time
-	// dedupeClock is, per source system, the latest recorded_at among its
+	// dedupeClock is, per source system, the latest ingest time among its
 	// Seen entries: the clock that expires the system's dedupe keys. It is
 	// per system because a redelivery travels in its own system's topic
 	// partition, processed in offset order: its fate then depends on that
@@ -101,7 +102,7 @@ func NewState() *State {
 		LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
 }
 
-// remember records a dedupe key of system sys, recorded at at.
+// remember records a dedupe key of system sys, first delivered at at.
 func (s *State) remember(sys, key string, at time.Time) {
 	s.Seen[key] = at
 	if at.After(s.dedupeClock[sys]) {
@@ -109,16 +110,16 @@ func (s *State) remember(sys, key string, at time.Time) {
 	}
 }
 
-// seen reports whether key, an event of system sys recorded at at, was
-// seen within window of the system's dedupe clock. An entry past the
-// window counts as unseen whether or not a sweep has dropped it yet, so
-// that when sweeps run changes nothing but memory.
-func (s *State) seen(sys, key string, at time.Time, window time.Duration) bool {
-	_, ok := s.Seen[key]
-	return ok && !s.expired(sys, at, window)
+// seen reports whether key, an event of system sys delivered (again) at
+// now, was first delivered within window of now and of the system's dedupe
+// clock. An entry past the window counts as unseen whether or not a sweep
+// has dropped it yet, so that when sweeps run changes nothing but memory.
+func (s *State) seen(sys, key string, now time.Time, window time.Duration) bool {
+	first, ok := s.Seen[key]
+	return ok && !s.expired(sys, first, window) && now.Sub(first) <= window
 }
 
-// expired reports whether a dedupe entry of system sys recorded at at is
+// expired reports whether a dedupe entry of system sys delivered at at is
 // more than window behind the system's dedupe clock.
 func (s *State) expired(sys string, at time.Time, window time.Duration) bool {
 	return s.dedupeClock[sys].Sub(at) > window
