@@ -307,7 +307,7 @@ func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, produce func(*k
 	}
 	rec.Partition = q
 	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: manualHeader}, kgo.RecordHeader{Key: appliedHeader})
-	in := normalize.Input{Ingested: rec.Timestamp, Link: &l, Record: normalize.Original{Topic: links.Name, Partition: q, Offset: -1, Key: rec.Key, Value: rec.Value}}
+	in := normalize.Input{Ingested: rec.Timestamp, Link: &l, Direct: true, Record: normalize.Original{Topic: links.Name, Partition: q, Offset: -1, Key: rec.Key, Value: rec.Value}}
 	return n.emit(in, n.cfg.Processor.Process(st, in), produce)
 }
 

@@ -120,8 +120,17 @@ type Input struct {
 	Plain     map[string]any
 	Link      *Link
 	Watermark *SourceWatermark
-	Ingested  time.Time
-	Record    Original
+	// Direct marks a link applied by the stage that produced it, in the
+	// same transaction, ahead of the links topic: it links, but does not
+	// move its source's link watermark. That watermark must follow the
+	// links topic's order, in which the source's earlier links (produced
+	// when this state was elsewhere, or not restored yet) may still be
+	// unread; moved by a direct link, it let scans expire unlinked whose
+	// earlier link was one poll away. The link's copy in the topic moves
+	// it (Watermark set), in order.
+	Direct   bool
+	Ingested time.Time
+	Record   Original
 }
 
 // Rejected is an input the processor refuses, with the reason.
@@ -165,8 +174,10 @@ func (p *Processor) Process(st *State, in Input) Output {
 	switch {
 	case in.Link != nil:
 		p.learn(st, *in.Link, &out)
-		at = in.Link.RecordedAt
-		st.observe(SourceWatermark{Source: in.Link.SourceSystem, Partition: in.Link.SourcePartition, At: at})
+		if !in.Direct {
+			at = in.Link.RecordedAt
+			st.observe(SourceWatermark{Source: in.Link.SourceSystem, Partition: in.Link.SourcePartition, At: at})
+		}
 	case in.Watermark != nil:
 		st.observe(*in.Watermark)
 	default:
@@ -242,14 +253,14 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		}
 		return
 	}
-	if l, ok := st.Links[ev.TrackingNumber]; ok {
-		if p.inTime(ev, l) {
-			out.Events = append(out.Events, ev.resolved(l))
-		} else {
-			p.tooLate(ev, rec, l, out)
-		}
+	if l, ok := st.Links[ev.TrackingNumber]; ok && p.inTime(ev, l) {
+		out.Events = append(out.Events, ev.resolved(l))
 		return
 	}
+	// No link yet, or only one recorded more than HoldTimeout after the
+	// scan: an earlier link from another system (the warehouse's, when
+	// the storefront's came first) may still come, until the link clock
+	// passes HoldTimeout after the scan (see expireHeld).
 	h := Held{Event: ev, Record: rec}
 	st.Held[ev.TrackingNumber] = insertHeld(st.Held[ev.TrackingNumber], h)
 	st.hold(ev.RecordedAt)
@@ -266,33 +277,33 @@ func (p *Processor) learn(st *State, l Link, out *Output) {
 	}
 	st.Links[l.TrackingNumber] = l
 	out.Changes = append(out.Changes, Change{Key: linkPrefix + l.TrackingNumber, Value: mustJSON(l)})
-	for _, h := range st.Held[l.TrackingNumber] {
-		if p.inTime(h.Event, l) {
-			out.Events = append(out.Events, h.Event.resolved(l))
-		} else {
-			p.tooLate(h.Event, h.Record, l, out)
+	list := st.Held[l.TrackingNumber]
+	keep := list[:0]
+	for _, h := range list {
+		if !p.inTime(h.Event, l) {
+			keep = append(keep, h) // an earlier link may still come (see carrier)
+			continue
 		}
+		out.Events = append(out.Events, h.Event.resolved(l))
 		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
 		st.heldChanged = true
 	}
-	delete(st.Held, l.TrackingNumber)
-}
-
-// tooLate dead-letters a scan whose tracking number's first link came more
-// than HoldTimeout after it: its fate is decided, whichever arrived first.
-func (p *Processor) tooLate(scan Source, rec Original, l Link, out *Output) {
-	out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: rec,
-		Err: fmt.Errorf("carrier event %s: tracking number %s was first linked at %s, more than %s after the scan", scan.EventID, scan.TrackingNumber,
-			l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout)})
+	if len(keep) == 0 {
+		delete(st.Held, l.TrackingNumber)
+	} else {
+		st.Held[l.TrackingNumber] = keep
+	}
 }
 
 // inTime reports whether the tracking number was linked within HoldTimeout
 // of event time after the scan (l.RecordedAt is the earliest link of the
-// tracking number): a scan is linked by a link recorded up to HoldTimeout
-// after it, whichever of the two reaches baton first, and never by a later
-// one (it is dead-lettered unlinked), so that its fate does not depend on
-// which of the link and the hold's timeout is processed first. A link of
-// unknown time (written before event time) links.
+// tracking number known so far): a scan is linked by its earliest link if
+// that was recorded up to HoldTimeout after it, whichever of the scan and
+// its links reaches baton first, and never by a later one (it is
+// dead-lettered unlinked once the link clock passes), so that its fate
+// does not depend on the order in which the scan, its links and the hold's
+// timeout are processed. A link of unknown time (written before event
+// time) links.
 func (p *Processor) inTime(scan Source, l Link) bool {
 	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
 }
@@ -337,8 +348,12 @@ func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
 				continue
 			}
 			st.heldChanged = true
-			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record,
-				Err: fmt.Errorf("carrier event %s: no order links tracking number %s within %s of event time after it was recorded", h.Event.EventID, tn, p.cfg.HoldTimeout)})
+			err := fmt.Errorf("carrier event %s: no order links tracking number %s within %s of event time after it was recorded", h.Event.EventID, tn, p.cfg.HoldTimeout)
+			if l, ok := st.Links[tn]; ok {
+				err = fmt.Errorf("carrier event %s: tracking number %s was first linked at %s, more than %s after the scan", h.Event.EventID, tn,
+					l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout)
+			}
+			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record, Err: err})
 			out.Changes = append(out.Changes, Change{Key: heldKey(tn, h)})
 		}
 		if len(keep) == 0 {

@@ -2,6 +2,7 @@ package normalize_test
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,6 +85,88 @@ func TestCarrierScanBeforeItsLinkIsHeldThenReleasedInEventTimeOrder(t *testing.T
 	// A scan after the link resolves at once.
 	if out := p.Process(st, scan("c-3", "1Z", 5*time.Hour, 5*time.Hour)); len(out.Events) != 1 || out.Held {
 		t.Errorf("scan after link: %+v", out)
+	}
+}
+
+// A scan's fate depends on its tracking number's earliest link, not on
+// which link reaches it first: a storefront link recorded too late that
+// arrives before the warehouse's timely one does not dead-letter it.
+func TestScanWaitsForAnEarlierLinkWhenTheFirstToArriveIsTooLate(t *testing.T) {
+	link := func(tn, system string, at time.Duration) normalize.Input {
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-1", SourceSystem: system,
+			SourceEventID: system + "-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
+	}
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both systems link: the link clock is the slower one's.
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "storefront/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scanFirst := range []bool{true, false} {
+		st := normalize.NewState()
+		var outs []normalize.Output
+		run := func(in normalize.Input) { outs = append(outs, p.Process(st, in)) }
+		if scanFirst {
+			run(scan("c-1", "1Z-A", 0, 0))
+		}
+		run(link("1Z-A", "storefront", 30*time.Hour)) // more than the 24 h hold timeout after the scan
+		if !scanFirst {
+			run(scan("c-1", "1Z-A", 0, 0))
+		}
+		run(link("1Z-A", "wms", time.Hour))
+		var events []string
+		for _, out := range outs {
+			if len(out.Rejected) != 0 {
+				t.Fatalf("scan first %v: rejected %v", scanFirst, out.Rejected[0].Err)
+			}
+			events = append(events, eventIDs(out)...)
+		}
+		if !slices.Equal(events, []string{"c-1"}) || st.HeldCount() != 0 {
+			t.Errorf("scan first %v: emitted %v, %d held; want the scan, linked by the warehouse's link", scanFirst, events, st.HeldCount())
+		}
+	}
+	// With only the late link, the scan is dead-lettered once the link
+	// clock passes the hold timeout, not before.
+	st := normalize.NewState()
+	p.Process(st, link("1Z-B", "storefront", 30*time.Hour))
+	if out := p.Process(st, scan("c-2", "1Z-B", 0, 0)); len(out.Rejected) != 0 || len(out.Events) != 0 {
+		t.Fatalf("a scan whose only link so far is too late: %+v, want it held", out)
+	}
+	out := p.Process(st, link("1Z-OTHER", "wms", 26*time.Hour))
+	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked || !strings.Contains(out.Rejected[0].Err.Error(), "first linked at") {
+		t.Errorf("after the hold timeout: rejected %+v, want c-2 unlinked (first linked too late)", out.Rejected)
+	}
+}
+
+// A link applied directly, ahead of the links topic, does not move its
+// source's link watermark: an earlier link of that source may still be
+// unread in the topic.
+func TestDirectLinkDoesNotMoveTheLinkClock(t *testing.T) {
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "storefront/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func(tn string, at time.Duration, direct bool) normalize.Input {
+		return normalize.Input{Ingested: t0.Add(at), Direct: direct, Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms",
+			SourceEventID: "w-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
+	}
+	st := normalize.NewState()
+	p.Process(st, scan("c-1", "1Z-A", 0, 0))
+	storefront := normalize.SourceWatermark{Source: "storefront", Partition: 0, At: t0.Add(30 * time.Hour)}
+	p.Process(st, normalize.Input{Watermark: &storefront, Ingested: t0.Add(30 * time.Hour)})
+	if out := p.Process(st, link("1Z-LATER", 30*time.Hour, true)); len(out.Rejected) != 0 {
+		t.Fatalf("a direct link expired the held scan: %v", out.Rejected[0].Err)
+	}
+	out := p.Process(st, link("1Z-A", time.Hour, false)) // the earlier link, read from the topic
+	if len(out.Rejected) != 0 || !slices.Equal(eventIDs(out), []string{"c-1"}) {
+		t.Errorf("the scan's own earlier link: %+v, want c-1 released", out)
 	}
 }
 
