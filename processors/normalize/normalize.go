@@ -7,16 +7,20 @@
 // learns tracking number → (order, shipment) from WMS and storefront events
 // that carry both, and from carrier events that carry an order ID. A scan
 // that arrives before its link is held, and released when the link
-// arrives, in event-time order; if no link comes within HoldTimeout of
-// event time it is rejected with reason "unlinked".
+// arrives, in event-time order; if its tracking number's earliest link was
+// not recorded within HoldTimeout of event time after it, it is rejected
+// with reason "unlinked".
 //
-// Time inside the processor is event time — the events' recorded_at, the
-// emitting system's own time — never the wall clock nor when a record
-// reached Kafka, so that replaying, backfilling or re-partitioning the
-// same events makes the same decisions: dedupe eviction follows the
-// partition's watermark (the latest recorded_at seen), hold timeouts the
-// link watermark (the least advanced link source's latest recorded_at, see
-// State.LinkWatermarks) against the held scan's recorded_at.
+// Every decision is a function of the records, never of the wall clock
+// nor of how the inputs' topics interleave, so that replaying,
+// backfilling or re-partitioning the same events, or rebalancing mid-run,
+// makes the same decisions: hold timeouts follow the link watermark (the
+// least advanced link source's latest recorded_at as the links topic
+// delivers it, see State.LinkWatermarks) against the held scan's
+// recorded_at; a redelivery is caught by its system's own dedupe clock (the
+// latest delivery time, the record timestamp, of that system's events on
+// the partition: redeliveries are a matter of delivery, see
+// Config.DedupeWindow).
 package normalize
 
 import (
