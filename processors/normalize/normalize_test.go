@@ -28,6 +28,21 @@ func newProcessor(t testing.TB) *normalize.Processor {
 	return p
 }
 
+// processorWithLinkSources is a processor whose link clock waits for the
+// given link-source partitions ("wms/0").
+func processorWithLinkSources(t testing.TB, sources ...string) *normalize.Processor {
+	t.Helper()
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func ts(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
 
 // scan is an EasyPost in-transit scan of a tracking number, occurring at
@@ -96,15 +111,7 @@ func TestScanWaitsForAnEarlierLinkWhenTheFirstToArriveIsTooLate(t *testing.T) {
 		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-1", SourceSystem: system,
 			SourceEventID: system + "-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
 	}
-	maps, err := statusmap.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Both systems link: the link clock is the slower one's.
-	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "storefront/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := processorWithLinkSources(t, "wms/0", "storefront/0")
 	for _, scanFirst := range []bool{true, false} {
 		st := normalize.NewState()
 		var outs []normalize.Output
@@ -145,14 +152,7 @@ func TestScanWaitsForAnEarlierLinkWhenTheFirstToArriveIsTooLate(t *testing.T) {
 // source's link watermark: an earlier link of that source may still be
 // unread in the topic.
 func TestDirectLinkDoesNotMoveTheLinkClock(t *testing.T) {
-	maps, err := statusmap.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "storefront/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := processorWithLinkSources(t, "wms/0", "storefront/0")
 	link := func(tn string, at time.Duration, direct bool) normalize.Input {
 		return normalize.Input{Ingested: t0.Add(at), Direct: direct, Link: &normalize.Link{TrackingNumber: tn, OrderID: "o-" + tn, SourceSystem: "wms",
 			SourceEventID: "w-" + tn, OccurredAt: t0, RecordedAt: t0.Add(at)}}
@@ -472,14 +472,7 @@ func BenchmarkNormalize(b *testing.B) {
 }
 
 func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
-	maps, err := statusmap.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "wms/1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := processorWithLinkSources(t, "wms/0", "wms/1")
 	st := normalize.NewState()
 	p.Process(st, scan("c-1", "1Z-W", 0, 0))
 	mark := func(part int32, at time.Duration, idle bool) normalize.Output {
@@ -512,14 +505,7 @@ func TestHeldScansWaitForEveryExpectedLinkSource(t *testing.T) {
 // idle without ever having had a record does not stop held scans from
 // timing out.
 func TestAnEmptyLinkSourceHoldsNobodyBack(t *testing.T) {
-	maps, err := statusmap.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0", "wms/1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := processorWithLinkSources(t, "wms/0", "wms/1")
 	st := normalize.NewState()
 	p.Process(st, scan("c-1", "1Z-W", 0, 0))
 	empty := normalize.SourceWatermark{Source: "wms", Partition: 1, Idle: true}
