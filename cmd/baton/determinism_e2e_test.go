@@ -379,6 +379,36 @@ func TestDeterminismHarness(t *testing.T) {
 			stopWithin(t, second, "second", time.Minute)
 			s.runUntilCaughtUp(nil)
 		}},
+		{"a rebalance storm: three processes starting and stopping at random moments", func(t *testing.T, s *stack) {
+			// Each start and stop rebalances every stage's group and
+			// aborts the transactions in flight: this found aborted
+			// records served as committed by the dev broker, a dedupe
+			// clock and a link clock that depended on which process
+			// read what (see the README, "Rebalances").
+			s.copySources(plain, false, false)
+			rng := rand.New(rand.NewPCG(19, 3))
+			running := make([]*exec.Cmd, 3)
+			logs := map[string]*bytes.Buffer{}
+			keepLogsOnFailure(t, logs)
+			for step := range 14 {
+				i := rng.IntN(len(running))
+				if running[i] != nil {
+					stopWithin(t, running[i], fmt.Sprintf("process %d", i), time.Minute)
+					running[i] = nil
+				} else {
+					log := &bytes.Buffer{}
+					logs[fmt.Sprintf("step%02d-process%d", step, i)] = log
+					running[i] = s.startRun(batonFastBin, log)
+				}
+				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+			}
+			for i, cmd := range running {
+				if cmd != nil {
+					stopWithin(t, cmd, fmt.Sprintf("process %d", i), time.Minute)
+				}
+			}
+			s.runUntilCaughtUp(nil)
+		}},
 		{"five SIGKILLs at random moments", func(t *testing.T, s *stack) {
 			s.copySources(plain, false, false)
 			rng := rand.New(rand.NewPCG(14, 5))

@@ -226,8 +226,8 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 		out.Duplicate = true
 		return at
 	}
-	st.remember(string(in.System), seenKey, in.Ingested)
-	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: in.Ingested})})
+	from := st.remember(string(in.System), seenKey, in.Ingested)
+	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: from})})
 
 	if in.System == schemas.Carrier {
 		p.carrier(st, ev, in.Record, out)

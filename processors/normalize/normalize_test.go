@@ -375,6 +375,17 @@ func TestRedeliveryDependsOnlyOnItsOwnSystemsEvents(t *testing.T) {
 	if !p.Process(st0, late).Duplicate {
 		t.Error("a late report's redelivery 14 minutes after it was emitted again")
 	}
+	// Record timestamps need not grow along a partition: after a record
+	// produced a month later (a backfill of today's events among last
+	// month's), an event and its redelivery a minute later are still one.
+	st1 := normalize.NewState()
+	ahead := omsEvent("e-8", "o-8", "CONFIRMED", 0)
+	ahead.Ingested = t0.Add(30 * 24 * time.Hour)
+	p.Process(st1, ahead)
+	p.Process(st1, omsEvent("e-1", "o-1", "CONFIRMED", 0))
+	if !p.Process(st1, omsEvent("e-1", "o-1", "CONFIRMED", time.Minute)).Duplicate {
+		t.Error("a redelivery a minute later, after a record timestamped a month ahead, was emitted again")
+	}
 	// The OMS's own clock does expire it, restored or not.
 	st := normalize.NewState()
 	var changes []normalize.Change

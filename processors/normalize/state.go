@@ -57,13 +57,14 @@ type State struct {
 	Links map[string]Link
 	// Held carrier events by tracking number, in event-time order.
 	Held map[string][]Held
-	// Seen maps a dedupe key (system/event_id) to its first delivery's
-	// ingest time (the record timestamp); entries more than the dedupe
-	// window behind their system's dedupe clock (see dedupeClock) are
-	// expired.
+	// Seen maps a dedupe key (system/event_id) to when its window
+	// started: its first delivery's ingest time (the record timestamp),
+	// or the system's dedupe clock then if later (see remember); entries
+	// more than the dedupe window behind their system's dedupe clock (see
+	// dedupeClock) are expired.
 	Seen map[string]time.Time
-	// dedupeClock is, per source system, the latest ingest time among its
-	// Seen entries: the clock that expires the system's dedupe keys. It is
+	// dedupeClock is, per source system, the latest window start among
+	// its Seen entries: the clock that expires the system's dedupe keys. It is
 	// per system because a redelivery travels in its own system's topic
 	// partition, processed in offset order: its fate then depends on that
 	// sequence alone, not on how far the partition's other topics were
@@ -102,27 +103,42 @@ func NewState() *State {
 		LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
 }
 
-// remember records a dedupe key of system sys, first delivered at at.
-func (s *State) remember(sys, key string, at time.Time) {
-	s.Seen[key] = at
-	if at.After(s.dedupeClock[sys]) {
-		s.dedupeClock[sys] = at
+// remember records a dedupe key of system sys, first delivered at at,
+// and returns the time its window runs from: at, or the system's dedupe
+// clock when that is later. Record timestamps need not grow along a
+// partition (a backfill produced today lands among last month's events),
+// and a key must not be born expired: its window runs from when the
+// partition's own sequence reached it.
+func (s *State) remember(sys, key string, at time.Time) time.Time {
+	if c := s.dedupeClock[sys]; c.After(at) {
+		at = c
+	}
+	s.setSeen(sys, key, at)
+	return at
+}
+
+// setSeen stores a dedupe key's window start and moves the system's clock.
+func (s *State) setSeen(sys, key string, from time.Time) {
+	s.Seen[key] = from
+	if from.After(s.dedupeClock[sys]) {
+		s.dedupeClock[sys] = from
 	}
 }
 
 // seen reports whether key, an event of system sys delivered (again) at
-// now, was first delivered within window of now and of the system's dedupe
-// clock. An entry past the window counts as unseen whether or not a sweep
-// has dropped it yet, so that when sweeps run changes nothing but memory.
+// now, is remembered within window: neither the system's dedupe clock nor
+// now is more than window past the key's window start. An entry past the
+// window counts as unseen whether or not a sweep has dropped it yet, so
+// that when sweeps run changes nothing but memory.
 func (s *State) seen(sys, key string, now time.Time, window time.Duration) bool {
-	first, ok := s.Seen[key]
-	return ok && !s.expired(sys, first, window) && now.Sub(first) <= window
+	from, ok := s.Seen[key]
+	return ok && !s.expired(sys, from, window) && now.Sub(from) <= window
 }
 
-// expired reports whether a dedupe entry of system sys delivered at at is
-// more than window behind the system's dedupe clock.
-func (s *State) expired(sys string, at time.Time, window time.Duration) bool {
-	return s.dedupeClock[sys].Sub(at) > window
+// expired reports whether a dedupe entry of system sys whose window starts
+// at from is more than window behind the system's dedupe clock.
+func (s *State) expired(sys string, from time.Time, window time.Duration) bool {
+	return s.dedupeClock[sys].Sub(from) > window
 }
 
 // seenSystem is the system of a dedupe key (system/event_id).
@@ -272,7 +288,7 @@ func (s *State) Apply(c Change) error {
 		if err := json.Unmarshal(c.Value, &e); err != nil {
 			return fmt.Errorf("changelog %s: %w", c.Key, err)
 		}
-		s.remember(seenSystem(k), k, e.At)
+		s.setSeen(seenSystem(k), k, e.At)
 	case c.Key == watermarkKey:
 		if c.Value == nil {
 			return nil
