@@ -26,6 +26,7 @@ package normalize
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/baton-pipeline/baton/schemas"
@@ -312,17 +313,23 @@ func (p *Processor) inTime(scan Source, l Link) bool {
 	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
 }
 
-// advance moves the partition's watermark and, every so often (by the
-// watermark), expires held scans past HoldTimeout (by the link watermark)
-// and drops dedupe keys past DedupeWindow (by their system's dedupe clock).
+// advance moves the partition's watermark and, every so often, expires
+// held scans past HoldTimeout (every HoldTimeout/16 of link time, by the
+// link watermark), drops dedupe keys past DedupeWindow (every
+// DedupeWindow/16 of a dedupe clock, by their system's dedupe clock) and
+// saves the watermarks (every DedupeWindow/16 of event time, or with a
+// sweep). Each sweep finds its entries by a scan and sorts only what it
+// drops: the changelog a sweep writes does not depend on map order.
 func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	if at.After(st.Watermark) {
 		st.Watermark = at
 	}
-	seenDue := st.Watermark.Sub(st.lastSeenSweep) >= p.cfg.DedupeWindow/16
+	every := p.cfg.DedupeWindow / 16
+	saveDue := st.Watermark.Sub(st.lastWatermarkSave) >= every
+	seenDue := st.seenSweepDue(every)
 	linkTime, linkOK := st.LinkWatermark(p.cfg.LinkSources)
 	heldDue := linkOK && linkTime.Sub(st.lastHeldSweep) >= p.cfg.HoldTimeout/16
-	if !seenDue && !heldDue {
+	if !saveDue && !seenDue && !heldDue {
 		return
 	}
 	if heldDue {
@@ -330,20 +337,25 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 		p.expireHeld(st, linkTime, out)
 	}
 	if seenDue {
-		st.lastSeenSweep = st.Watermark
-		for _, k := range sortedKeys(st.Seen) {
-			if st.expired(seenSystem(k), st.Seen[k], p.cfg.DedupeWindow) {
-				delete(st.Seen, k)
-				out.Changes = append(out.Changes, Change{Key: seenPrefix + k})
-			}
+		for _, k := range st.sweepSeen(p.cfg.DedupeWindow) {
+			out.Changes = append(out.Changes, Change{Key: seenPrefix + k})
 		}
 	}
+	st.lastWatermarkSave = st.Watermark
 	out.Changes = append(out.Changes, Change{Key: watermarkKey, Value: mustJSON(watermarkEntry{V: changelogFormat, At: st.Watermark, Links: st.LinkWatermarks, Idle: st.IdleSources})})
 }
 
-// expireHeld rejects the held scans that waited HoldTimeout of link time.
+// expireHeld rejects the held scans that waited HoldTimeout of link time,
+// tracking number by tracking number in order.
 func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
-	for _, tn := range sortedKeys(st.Held) {
+	var due []string
+	for tn, list := range st.Held {
+		if slices.ContainsFunc(list, func(h Held) bool { return linkTime.Sub(h.Event.RecordedAt) > p.cfg.HoldTimeout }) {
+			due = append(due, tn)
+		}
+	}
+	slices.Sort(due)
+	for _, tn := range due {
 		list := st.Held[tn]
 		keep := list[:0]
 		for _, h := range list {

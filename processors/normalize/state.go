@@ -3,6 +3,7 @@ package normalize
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,8 +75,8 @@ type State struct {
 	// expired itself, so a restore rebuilds it exactly from Seen.
 	dedupeClock map[string]time.Time
 	// Watermark is the latest event time (recorded_at) seen on the
-	// partition, over every input: the schedule of the sweeps that drop
-	// expired entries, and the stage's exported watermark.
+	// partition, over every input: the stage's exported watermark, saved
+	// to the changelog every DedupeWindow/16 of it.
 	Watermark time.Time
 	// LinkWatermarks holds, per link-producing source partition (e.g.
 	// "wms/3"), how far it has been processed in ingest time, as told by
@@ -88,8 +89,15 @@ type State struct {
 	// produced a record is not waited for.
 	LinkWatermarks map[string]time.Time
 	// IdleSources are link-producing source partitions reported idle.
-	IdleSources   map[string]bool
-	lastSeenSweep time.Time
+	IdleSources map[string]bool
+	// lastWatermarkSave is the watermark last written to the changelog.
+	lastWatermarkSave time.Time
+	// seenSweptAt holds each system's dedupe clock at the last sweep of
+	// the dedupe keys. Sweeps follow the dedupe clocks, not event time:
+	// only a dedupe clock expires keys, and under a live run or a backfill
+	// (weeks of event time delivered within minutes) a sweep scheduled by
+	// event time found nothing to drop, thousands of times over.
+	seenSweptAt   map[string]time.Time
 	lastHeldSweep time.Time
 	// oldestHeld caches OldestHeld; heldChanged marks it stale after a
 	// release (a hold only lowers it).
@@ -100,7 +108,7 @@ type State struct {
 // NewState returns an empty state.
 func NewState() *State {
 	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
-		LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
+		seenSweptAt: map[string]time.Time{}, LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
 }
 
 // remember records a dedupe key of system sys, first delivered at at,
@@ -139,6 +147,36 @@ func (s *State) seen(sys, key string, now time.Time, window time.Duration) bool 
 // at from is more than window behind the system's dedupe clock.
 func (s *State) expired(sys string, from time.Time, window time.Duration) bool {
 	return s.dedupeClock[sys].Sub(from) > window
+}
+
+// seenSweepDue reports whether some system's dedupe clock moved by every
+// since the last sweep of the dedupe keys.
+func (s *State) seenSweepDue(every time.Duration) bool {
+	for sys, c := range s.dedupeClock {
+		if c.Sub(s.seenSweptAt[sys]) >= every {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepSeen drops the dedupe keys past window and returns them in order
+// (so that the changelog a sweep writes does not depend on map order).
+func (s *State) sweepSeen(window time.Duration) []string {
+	var dropped []string
+	for k, from := range s.Seen {
+		if s.expired(seenSystem(k), from, window) {
+			dropped = append(dropped, k)
+		}
+	}
+	for _, k := range dropped {
+		delete(s.Seen, k)
+	}
+	for sys, c := range s.dedupeClock {
+		s.seenSweptAt[sys] = c
+	}
+	slices.Sort(dropped)
+	return dropped
 }
 
 // seenSystem is the system of a dedupe key (system/event_id).
@@ -297,7 +335,7 @@ func (s *State) Apply(c Change) error {
 		if err := json.Unmarshal(c.Value, &e); err != nil {
 			return fmt.Errorf("changelog %s: %w", c.Key, err)
 		}
-		s.Watermark, s.lastSeenSweep = e.At, e.At
+		s.Watermark, s.lastWatermarkSave = e.At, e.At
 		s.LinkWatermarks, s.IdleSources = map[string]time.Time{}, map[string]bool{}
 		for k, at := range e.Links {
 			s.LinkWatermarks[k] = at
