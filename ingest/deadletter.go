@@ -3,7 +3,9 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -23,6 +25,7 @@ const (
 	ReasonInvalidEvent = "invalid_event"       // adapted, but an event fails the source schema (400)
 	ReasonAdapterPanic = "adapter_panic"       // the adapter panicked on it (500): a bug, the body is kept to reproduce it
 	ReasonEncode       = "encode_failed"       // validated but could not be encoded (500): a bug
+	ReasonTooLarge     = "event_too_large"     // an event larger than a Kafka record may be (413)
 )
 
 // WebhookTopic is the source_topic a dead letter of an HTTP delivery names:
@@ -43,8 +46,10 @@ const (
 var droppedHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Proxy-Authorization": true}
 
 // deadLetter builds the dead-letter record of a rejected delivery. The body
-// is kept byte for byte in value; a consumed (trusted) delivery names its
-// Kafka origin, an HTTP one the pseudo-topic webhook:<vendor>.
+// is kept byte for byte in value (its first bytes, with its size and hash,
+// when it would not fit in a record: see pipelines.DeadLetters.Record); a
+// consumed (trusted) delivery names its Kafka origin, an HTTP one the
+// pseudo-topic webhook:<vendor>.
 func (g *Gateway) deadLetter(vendor string, req Request, reason string, cause error) (*kgo.Record, error) {
 	in := &kgo.Record{Topic: WebhookTopic(vendor), Partition: -1, Offset: -1, Value: req.Body}
 	if req.Origin != nil {
@@ -53,20 +58,17 @@ func (g *Gateway) deadLetter(vendor string, req Request, reason string, cause er
 	if in.Value == nil {
 		in.Value = []byte{} // an empty body is still a body: keep it non-null
 	}
-	rec, err := g.dead.Record(in, reason, cause)
-	if err != nil {
-		return nil, err
+	headers := []kgo.RecordHeader{
+		{Key: HeaderVendor, Value: []byte(vendor)},
+		{Key: HeaderReceived, Value: []byte(FormatTime(req.Received))},
 	}
-	rec.Headers = append(rec.Headers,
-		kgo.RecordHeader{Key: HeaderVendor, Value: []byte(vendor)},
-		kgo.RecordHeader{Key: HeaderReceived, Value: []byte(FormatTime(req.Received))})
-	for name, vals := range req.Header {
+	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
 		if droppedHeaders[http.CanonicalHeaderKey(name)] {
 			continue
 		}
-		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: headerHTTPPrefix + strings.ToLower(name), Value: []byte(strings.Join(vals, ", "))})
+		headers = append(headers, kgo.RecordHeader{Key: headerHTTPPrefix + strings.ToLower(name), Value: []byte(strings.Join(req.Header[name], ", "))})
 	}
-	return rec, nil
+	return g.dead.Record(in, reason, cause, headers...)
 }
 
 // rejectWithDeadLetter dead-letters a delivery and returns the outcome the

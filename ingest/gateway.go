@@ -84,14 +84,17 @@ const DefaultReadyInterval = 2 * time.Second
 
 // ProducerOpts are the recommended kgo options for the gateway's client:
 // idempotent (the default; never disabled here), no lingering because every
-// delivery waits for its acknowledgement, and records that were never sent
-// failing after timeout instead of piling up while Kafka is away.
+// delivery waits for its acknowledgement, records that were never sent
+// failing after timeout instead of piling up while Kafka is away, and the
+// record limit the gateway checks events and dead letters against
+// (pipelines.MaxRecordBytes).
 func ProducerOpts(timeout time.Duration) []kgo.Opt {
 	if timeout <= 0 {
 		timeout = DefaultProduceTimeout
 	}
 	return []kgo.Opt{
 		kgo.ProducerLinger(0),
+		kgo.ProducerBatchMaxBytes(pipelines.MaxRecordBytes),
 		kgo.RecordDeliveryTimeout(timeout),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ClientID("baton-ingest"),
@@ -125,7 +128,7 @@ const (
 	OutcomeMalformed     = "malformed"      // 400: unreadable payload, dead-lettered
 	OutcomeInvalid       = "invalid"        // 400: an event fails the schema, dead-lettered
 	OutcomeUnsupported   = "unsupported"    // 422: a kind baton does not handle, dead-lettered
-	OutcomeTooLarge      = "too_large"      // 413: body over the limit
+	OutcomeTooLarge      = "too_large"      // 413: body over the limit, or an event too large for a Kafka record (dead-lettered)
 	OutcomeUnavailable   = "unavailable"    // 503: Kafka did not acknowledge in time
 	OutcomePanic         = "panic"          // 500: the adapter panicked, dead-lettered
 	OutcomeError         = "error"          // 500: any other internal failure
@@ -360,6 +363,12 @@ func (g *Gateway) handle(ctx context.Context, a Adapter, req Request) (Outcome, 
 		if err != nil {
 			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusInternalServerError, ReasonEncode,
 				fmt.Errorf("%s event %d of %d could not be encoded: %w", vendor, i+1, len(events), err)), OutcomeError
+		}
+		// Kafka would refuse it (MESSAGE_TOO_LARGE) however often the
+		// vendor retried: a 503 would never end.
+		if n := pipelines.RecordBytes(rec); n > pipelines.MaxRecordBytes {
+			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusRequestEntityTooLarge, ReasonTooLarge,
+				fmt.Errorf("%s event %d of %d is %d bytes as a Kafka record, above the %d-byte record limit: it cannot be kept", vendor, i+1, len(events), n, pipelines.MaxRecordBytes)), OutcomeTooLarge
 		}
 		recs = append(recs, rec)
 	}

@@ -1,7 +1,12 @@
 package ingest_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +21,7 @@ import (
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/ingest/shopify"
 	"github.com/baton-pipeline/baton/ingest/zendesk"
+	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -282,5 +288,87 @@ func TestHandleRefusesEventsWithoutEventID(t *testing.T) {
 	out := h.gw.Handle(context.Background(), noID, ingest.Request{Body: []byte(`{}`), Trusted: true})
 	if out.Status != http.StatusBadRequest || !strings.Contains(out.Err.Error(), "event_id: empty") {
 		t.Fatalf("event without ID: %d %v, want 400 naming event_id", out.Status, out.Err)
+	}
+}
+
+// TestGatewayRecordSizeLimits posts WMS events padded to bodies around the
+// limits: the gateway's (--max-body, 1 MiB) and Kafka's record limit
+// (pipelines.MaxRecordBytes, about 1,000,000 bytes). Every delivery ends:
+// accepted and kept, or 413 with its reason and, for an event too large
+// for a record, a dead letter that fits (the body's first bytes, its size
+// and hash). None gets a 503, which the vendor would retry for ever.
+func TestGatewayRecordSizeLimits(t *testing.T) {
+	t.Parallel()
+	h := devHarness(t, nil)
+	body := func(size int) []byte {
+		ev := wmsEvent(fmt.Sprintf("w-%d", size))
+		ev["warehouse_id"] = ""
+		b, _ := json.Marshal(ev)
+		ev["warehouse_id"] = strings.Repeat("x", size-len(b))
+		b, _ = json.Marshal(ev)
+		if len(b) != size {
+			t.Fatalf("padded body is %d bytes, want %d", len(b), size)
+		}
+		return b
+	}
+	tooLarge, accepted := map[string][]byte{}, []string{}
+	for _, tc := range []struct {
+		size int
+		want int // 0: either 200 or 413, the limit lies within the envelope
+	}{
+		{900_000, 200},
+		{999_999, 0},
+		{1_000_013, 0},
+		{1_010_000, 413},
+		{1_048_576, 413},
+		{1_048_577, 413},
+	} {
+		b := body(tc.size)
+		r := h.post("wms", genericHeader(b), b)
+		t.Logf("%d-byte body: %d %s", tc.size, r.status, r.err)
+		switch {
+		case tc.want != 0 && r.status != tc.want, r.status != 200 && r.status != 413:
+			t.Errorf("%d-byte body: %d %q, want %d", tc.size, r.status, r.err, cmp.Or(tc.want, 413))
+		case r.status == 413 && tc.size > ingest.DefaultMaxBody:
+			wantResponse(t, r, 413, "over the 1048576-byte limit")
+		case r.status == 413:
+			wantResponse(t, r, 413, "above the 1000012-byte record limit")
+			tooLarge[fmt.Sprintf("w-%d", tc.size)] = b
+		default:
+			accepted = append(accepted, fmt.Sprintf("w-%d", tc.size))
+		}
+	}
+	kept := h.eventIDs(schemas.WMS)
+	recs := consume(t, h.brokers, h.topics.DeadLetter().Name)
+	dead := decode(t, h.registry, recs)
+	if len(dead) != len(tooLarge) {
+		t.Errorf("%d dead letters, want one per event too large for a record (%d)", len(dead), len(tooLarge))
+	}
+	for id, b := range tooLarge {
+		if kept[id] != 0 {
+			t.Errorf("%s was refused but is in the source topic", id)
+		}
+		found := false
+		for i, d := range dead {
+			kept, _ := base64.StdEncoding.DecodeString(d["value"].(string))
+			if !bytes.HasPrefix(b, kept) || !strings.Contains(d["error"].(string), fmt.Sprintf("%x", sha256.Sum256(b))) {
+				continue
+			}
+			found = true
+			if d["reason"] != ingest.ReasonTooLarge || !strings.Contains(d["error"].(string), fmt.Sprintf("truncated to its first %d of %d bytes", len(kept), len(b))) {
+				t.Errorf("dead letter of %s: reason %v, error %q", id, d["reason"], d["error"])
+			}
+			if n := pipelines.RecordBytes(recs[i]); n > pipelines.MaxRecordBytes || len(kept) < len(b)-64<<10 {
+				t.Errorf("dead letter of %s is %d bytes as a record (limit %d) and keeps %d of the body's %d", id, n, pipelines.MaxRecordBytes, len(kept), len(b))
+			}
+		}
+		if !found {
+			t.Errorf("no dead letter keeps the start of %s with the whole body's SHA-256", id)
+		}
+	}
+	for _, id := range accepted {
+		if kept[id] != 1 {
+			t.Errorf("%s was accepted but is not in the source topic once: %v", id, kept)
+		}
 	}
 }

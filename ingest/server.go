@@ -158,6 +158,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           g.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		// Vendors send a few short headers; the dead letter of a rejected
+		// delivery keeps them, and must fit in a Kafka record.
+		MaxHeaderBytes: 64 << 10,
 		// A body of MaxBody must arrive in this time; slow senders must
 		// not hold connections forever.
 		ReadTimeout:  30 * time.Second,

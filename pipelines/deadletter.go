@@ -2,6 +2,8 @@ package pipelines
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -28,31 +30,81 @@ type DeadLetters struct {
 	Metrics *Metrics
 }
 
-// Record builds the dead-letter record for a rejected input record.
-func (d *DeadLetters) Record(in *kgo.Record, reason string, cause error) (*kgo.Record, error) {
-	var key, value any
-	if in.Key != nil {
-		key = map[string]any{"bytes": in.Key}
+// MaxRecordBytes is the largest record baton produces, measured as the
+// producer and the broker measure it (RecordBytes): franz-go's default
+// ProducerBatchMaxBytes, below Kafka's default max.message.bytes
+// (1,048,588). Producers set it explicitly (kgo.ProducerBatchMaxBytes) so
+// that this check and theirs agree.
+const MaxRecordBytes = 1_000_012
+
+// RecordBytes is r's size as a batch of its own on the wire, what the
+// producer compares with its batch limit and the broker with
+// max.message.bytes: the v2 batch header, then the record and its varint
+// lengths. franz-go counts the same, or a byte less once it knows the
+// broker speaks the flexible produce versions.
+func RecordBytes(r *kgo.Record) int {
+	const batchHeader = 65 // recordBatchOverhead in franz-go, the array length included
+	l := 1 + 1 + 1 + // attributes, timestamp delta and offset delta (0: the batch's first record)
+		varintBytes(len(r.Key)) + len(r.Key) + varintBytes(len(r.Value)) + len(r.Value) + varintBytes(len(r.Headers))
+	for _, h := range r.Headers {
+		l += varintBytes(len(h.Key)) + len(h.Key) + varintBytes(len(h.Value)) + len(h.Value)
 	}
-	if in.Value != nil {
-		value = map[string]any{"bytes": in.Value}
+	return batchHeader + varintBytes(l) + l
+}
+
+// varintBytes is the length of n as a zig-zag varint.
+func varintBytes(n int) int {
+	var buf [binary.MaxVarintLen64]byte
+	return binary.PutVarint(buf[:], int64(n))
+}
+
+// Record builds the dead-letter record for a rejected input record, with
+// headers added. A dead letter must always fit in a record (a rejection
+// that cannot be written is retried for ever, or blocks its stage): when
+// the original value would make it larger than MaxRecordBytes, the value
+// kept is its first bytes, and the error says so with the whole value's
+// size and SHA-256.
+func (d *DeadLetters) Record(in *kgo.Record, reason string, cause error, headers ...kgo.RecordHeader) (*kgo.Record, error) {
+	rec, err := d.record(in, in.Value, reason, cause.Error(), headers)
+	if err != nil {
+		return nil, err
+	}
+	if over := RecordBytes(rec) - MaxRecordBytes; over > 0 {
+		keep := max(0, len(in.Value)-over-256) // room for the longer error
+		msg := fmt.Sprintf("%s (value truncated to its first %d of %d bytes to fit a Kafka record; SHA-256 of the whole: %x)",
+			cause, keep, len(in.Value), sha256.Sum256(in.Value))
+		if rec, err = d.record(in, in.Value[:keep], reason, msg, headers); err != nil {
+			return nil, err
+		}
+	}
+	d.Metrics.DeadLetters.WithLabelValues(d.Stage, reason).Inc()
+	return rec, nil
+}
+
+// record encodes a dead letter of in keeping value.
+func (d *DeadLetters) record(in *kgo.Record, value []byte, reason, msg string, headers []kgo.RecordHeader) (*kgo.Record, error) {
+	var k, v any
+	if in.Key != nil {
+		k = map[string]any{"bytes": in.Key}
+	}
+	if value != nil {
+		v = map[string]any{"bytes": value}
 	}
 	b, err := d.Encoder.Encode(map[string]any{
 		"reason":           reason,
-		"error":            cause.Error(),
+		"error":            msg,
 		"stage":            d.Stage,
 		"source_topic":     in.Topic,
 		"source_partition": in.Partition,
 		"source_offset":    in.Offset,
-		"key":              key,
-		"value":            value,
+		"key":              k,
+		"value":            v,
 		"failed_at":        time.Now().UTC().Truncate(time.Millisecond),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dead letter for %s/%d@%d: %w", in.Topic, in.Partition, in.Offset, err)
 	}
-	d.Metrics.DeadLetters.WithLabelValues(d.Stage, reason).Inc()
-	return &kgo.Record{Topic: d.Topic, Key: in.Key, Value: b}, nil
+	return &kgo.Record{Topic: d.Topic, Key: in.Key, Value: b, Headers: headers}, nil
 }
 
 // Emit builds in's dead letter and hands it to produce (a stage's
