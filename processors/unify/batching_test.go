@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ import (
 // changelog between some of them (a crash, a rebalance) — and requires
 // the same final records (latest version of each, retractions dropped,
 // without processed_at) as feeding it one record at a time in arrival
-// order. (Run by hand over all six partitions and four seeds, it passed;
-// the e2e rebalance difference of issue 14 is not reproduced by it.)
+// order. (Its simulated partition does not put an order's events days
+// behind the watermark, which the rebalance difference of issue 14 needed:
+// see TestACheckDueBehindTheHorizonSurvivesALateEvent.)
 func TestBatchesAndRestoresDoNotChangeAPartitionsResults(t *testing.T) {
 	run := sharedRun(t)
 	p := newProcessor(t)
@@ -107,4 +109,59 @@ func describeValue(v map[string]any) string {
 		b = append(b, ' ')
 	}
 	return string(b)
+}
+
+// TestACheckDueBehindTheHorizonSurvivesALateEvent: the partition's
+// watermark (other orders' events) fires an order's pending conflict days
+// ahead of the order's own events; the next event of the order opens a
+// check already due behind that horizon; then, before any other record, a
+// late event of the order arrives and the order is recomputed. The check
+// must end as in event-time order (MISSING): what the order emitted before
+// the correction has to be what a replay of its history up to its horizon
+// emits, or the correction takes the never-emitted check for sent. (Found
+// by a rebalance: batches sorted by event time decided whether the help
+// desk's RETURNED checks were stored; issue 14.)
+func TestACheckDueBehindTheHorizonSurvivesALateEvent(t *testing.T) {
+	p := newProcessor(t)
+	steps := []step{
+		ev("oms", "CONFIRMED", 0),
+		ev("storefront", "CONFIRMED", time.Minute),
+		ev("storefront", "OUT_FOR_DELIVERY", 2*h), // ahead of the truth: a pending conflict
+		ev("oms", "CANCELLED", 3*h),               // the storefront never shows it: MISSING a day later
+		ev("oms", "CONFIRMED", 30*time.Minute),    // late: the order is recomputed
+	}
+	horizon := t0.Add(10 * 24 * h) // other orders' events moved the watermark
+	feed := func(order []int, advanceAfter int) map[outputID]map[string]any {
+		st := NewState()
+		var outs []Output
+		for k, i := range order {
+			outs = append(outs, p.Process(st, steps[i].input("o-1", i)))
+			if k == advanceAfter {
+				outs = append(outs, p.Advance(st, horizon))
+			}
+		}
+		return finalRecords(append(outs, p.Advance(st, horizon)))
+	}
+	want := feed([]int{0, 4, 1, 2, 3}, -1) // event-time order
+	got := feed([]int{0, 1, 2, 3, 4}, 2)
+	var cancelled bool
+	for id, v := range want {
+		cancelled = cancelled || id.kind == kindCheck && v["expected_status"] == "CANCELLED" && v["outcome"] == "MISSING"
+	}
+	if !cancelled {
+		t.Fatalf("the scenario lost its point: event-time order has no MISSING CANCELLED check: %v", want)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for id := range want {
+			if _, ok := got[id]; !ok {
+				t.Errorf("missing after the late event: %s %s %s", kindNames[id.kind], id.id, describeValue(want[id]))
+			}
+		}
+		for id := range got {
+			if _, ok := want[id]; !ok {
+				t.Errorf("extra after the late event: %s %s %s", kindNames[id.kind], id.id, describeValue(got[id]))
+			}
+		}
+		t.Errorf("arrival order with the watermark ahead ends with other records than event-time order")
+	}
 }

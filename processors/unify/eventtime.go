@@ -119,8 +119,15 @@ func (p *Processor) fireOrder(st *State, id string, o *order, upto int64, out *O
 
 // step applies a new event to o in event-time order: the order's timers
 // due before it fire first, then the event, at its own time, then the
-// timers it made due already (a check opened by a truth its authority
-// recorded past the viewer's deadline).
+// timers it made due already — before the event's time (a check opened by
+// a truth its authority recorded past the viewer's deadline), or before
+// the order's horizon, where the partition watermark had already fired
+// its timers. So what the order has emitted is, after every event, what a
+// replay of its history up to its horizon emits: a correction's "before"
+// (see correct). (Firing only up to the event's time left a check the
+// event opened due behind the horizon unfired until the next record; a
+// late event of the order arriving first then found it in "before", never
+// emitted, and the check was lost or kept depending on batch order.)
 func (p *Processor) step(st *State, o *order, ev *event, plain map[string]any, out *Output) (dirty bool) {
 	p.fireOrder(st, ev.orderID, o, ev.recorded, out)
 	st.now = ev.recorded
@@ -133,7 +140,7 @@ func (p *Processor) step(st *State, o *order, ev *event, plain map[string]any, o
 	a.checkView()
 	a.observeDelay(plain)
 	p.settle(st, ev.orderID, o)
-	p.fireOrder(st, ev.orderID, o, ev.recorded, out)
+	p.fireOrder(st, ev.orderID, o, max(ev.recorded, o.horizon), out)
 	return a.dirty
 }
 
