@@ -44,8 +44,10 @@ const MaxRecordBytes = 1_000_012
 // broker speaks the flexible produce versions.
 func RecordBytes(r *kgo.Record) int {
 	const batchHeader = 65 // recordBatchOverhead in franz-go, the array length included
-	l := 1 + 1 + 1 + // attributes, timestamp delta and offset delta (0: the batch's first record)
-		varintBytes(len(r.Key)) + len(r.Key) + varintBytes(len(r.Value)) + len(r.Value) + varintBytes(len(r.Headers))
+	// attributes, timestamp delta and offset delta (0: the batch's first
+	// record), then the key, the value and the headers with their lengths
+	l := 3 + varintBytes(len(r.Key)) + len(r.Key) + varintBytes(len(r.Value)) + len(r.Value) +
+		varintBytes(len(r.Headers))
 	for _, h := range r.Headers {
 		l += varintBytes(len(h.Key)) + len(h.Key) + varintBytes(len(h.Value)) + len(h.Value)
 	}
