@@ -107,6 +107,9 @@ type SourceSink struct {
 	// is stored, so caughtUp counts them as done.
 	resumedMu sync.Mutex
 	resumed   map[string]map[int32]kgo.EpochOffset
+	// fetchErrs logs and counts fetch errors, and backs off after a poll
+	// that brought nothing else.
+	fetchErrs *fetchErrors
 }
 
 // SinkStats counts what one Run stored; read it after Run returns.
@@ -123,7 +126,8 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 // NewSourceSink builds the stage and its Kafka client; Run starts it.
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
-	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{}}
+	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{},
+		fetchErrs: newFetchErrors(cfg.Logger, "sink", func(topic string) { m.FetchErrors.WithLabelValues(topic).Inc() })}
 	m.startSinkTables(s.tables)
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -401,13 +405,7 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 		if fetches.IsClientClosed() {
 			return nil, errors.New("source sink: kafka client closed")
 		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return
-			}
-			s.metrics.FetchErrors.WithLabelValues(topic).Inc()
-			s.cfg.Logger.Warn("fetch error", "topic", topic, "partition", p, "err", err)
-		})
+		s.fetchErrs.after(ctx, fetches)
 		var handleErr error
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) == 0 || handleErr != nil {

@@ -170,6 +170,9 @@ type stateful[S any] struct {
 	// and until they are processed the offsets committed for their
 	// partitions stay at the first of them (see transaction).
 	pending []kgo.FetchTopicPartition
+	// fetchErrs logs and counts fetch errors, and backs off after a poll
+	// that brought nothing else.
+	fetchErrs *fetchErrors
 }
 
 func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
@@ -179,7 +182,8 @@ func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{}}
+	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{},
+		fetchErrs: newFetchErrors(cfg.logger, cfg.stage, func(topic string) { cfg.metrics.FetchErrors.WithLabelValues(topic).Inc() })}
 	if len(cfg.alignTopics) > 0 && cfg.alignWindow > 0 {
 		s.align = newAligner(cfg.alignWindow, cfg.alignTopics)
 	}
@@ -558,12 +562,7 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				s.cfg.metrics.FetchErrors.WithLabelValues(topic).Inc()
-				s.cfg.logger.Warn("fetch error", "stage", s.cfg.stage, "topic", topic, "partition", p, "err", err)
-			}
-		})
+		s.fetchErrs.after(ctx, fetches)
 		if fetches.NumRecords() > 0 || s.hasPending() {
 			processed, err := s.transact(ctx, fetches)
 			if err != nil {
