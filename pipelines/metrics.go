@@ -11,15 +11,16 @@ import (
 // the Registerer the caller passes, never the global registry, so tests and
 // several pipelines in one process do not collide.
 type Metrics struct {
-	RecordsConsumed *prometheus.CounterVec   // stage, topic
-	RowsWritten     *prometheus.CounterVec   // table
-	BatchesWritten  *prometheus.CounterVec   // table
-	InsertErrors    *prometheus.CounterVec   // table
-	InsertSeconds   *prometheus.HistogramVec // table
-	ConsumerLag     *prometheus.GaugeVec     // stage, topic, partition
-	DeadLetters     *prometheus.CounterVec   // stage, reason
-	FetchErrors     *prometheus.CounterVec   // topic
-	CommitErrors    prometheus.Counter
+	RecordsConsumed  *prometheus.CounterVec   // stage, topic
+	RowsWritten      *prometheus.CounterVec   // table
+	BatchesWritten   *prometheus.CounterVec   // table
+	InsertErrors     *prometheus.CounterVec   // table
+	InsertSeconds    *prometheus.HistogramVec // table
+	ConsumerLag      *prometheus.GaugeVec     // stage, topic, partition (set by LagExporter)
+	LagRefreshErrors *prometheus.CounterVec   // stage
+	DeadLetters      *prometheus.CounterVec   // stage, reason
+	FetchErrors      *prometheus.CounterVec   // topic
+	CommitErrors     prometheus.Counter
 	// PipelineLatency is, per stage, the wall-clock time from a record's
 	// timestamp to the commit of the work it caused (Kafka Streams'
 	// record-e2e-latency). Every output carries its input's timestamp,
@@ -78,8 +79,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}, []string{"table"}),
 		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "baton_consumer_lag_records", Help: "Records between the partition's high watermark and the last record a stage consumed.",
+			Name: "baton_consumer_lag_records", Help: "Records between the partition's end offset and the offset its stage's consumer group committed (refreshed on a timer, whatever the stage fetches).",
 		}, []string{"stage", "topic", "partition"}),
+		LagRefreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_lag_refresh_errors_total", Help: "Failed refreshes of baton_consumer_lag_records (Kafka did not answer; the last values stay), by stage.",
+		}, []string{"stage"}),
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "baton_dead_letters_total", Help: "Records sent to the dead-letter topic, by stage and reason.",
 		}, []string{"stage", "reason"}),
@@ -99,6 +103,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stage"}),
 	}
 	reg.MustRegister(m.RecordsConsumed, m.RowsWritten, m.BatchesWritten, m.InsertErrors, m.InsertSeconds,
-		m.ConsumerLag, m.DeadLetters, m.FetchErrors, m.CommitErrors, m.PipelineLatency)
+		m.ConsumerLag, m.LagRefreshErrors, m.DeadLetters, m.FetchErrors, m.CommitErrors, m.PipelineLatency)
 	return m
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -411,8 +410,6 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 			if len(p.Records) == 0 || handleErr != nil {
 				return
 			}
-			last := p.Records[len(p.Records)-1]
-			s.metrics.ConsumerLag.WithLabelValues("sink", p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
 			s.metrics.RecordsConsumed.WithLabelValues("sink", p.Topic).Add(float64(len(p.Records)))
 			for _, r := range p.Records {
 				if handleErr = s.handle(ctx, b, r); handleErr != nil {

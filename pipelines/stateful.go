@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -796,8 +795,6 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 				continue
 			}
 			s.cfg.metrics.RecordsConsumed.WithLabelValues(s.cfg.stage, fp.Topic).Add(float64(len(fp.Records)))
-			last := fp.Records[len(fp.Records)-1]
-			s.cfg.metrics.ConsumerLag.WithLabelValues(s.cfg.stage, fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(fp.HighWatermark - last.Offset - 1))
 			s.mu.Lock()
 			st, ok := s.states[fp.Partition]
 			s.mu.Unlock()

@@ -58,6 +58,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.BoolVar(&unifyCfg.Wismo, "wismo", true, "classify help-desk tickets as WISMO (\"where is my order?\") and attribute each to the cause visible when the customer asked (a viewer out of sync, a delay not notified, a carrier exception, none)")
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
+	lagInterval := fs.Duration("lag-interval", pipelines.DefaultLagInterval, "how often baton_consumer_lag_records is refreshed from the groups' committed offsets and the end offsets")
 	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
 	log, err := parseLogged(fs, args)
 	if err != nil {
@@ -155,6 +156,10 @@ func runPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	lagCtx, stopLag := context.WithCancel(ctx)
+	defer stopLag()
+	go (&pipelines.LagExporter{Admin: kadm.NewClient(producer), Sources: []pipelines.LagSource{norm.Lag(), uni.Lag(), sink.Lag()},
+		Metrics: metrics, Interval: *lagInterval, Logger: log}).Run(lagCtx)
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "app_id", *appID)
 	start := time.Now()
 	if cfg.UntilCaughtUp {

@@ -1,0 +1,119 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// LagSource is what a stage consumes: its group and its input topics.
+type LagSource struct {
+	Stage, Group string
+	Topics       []string
+}
+
+// Lag returns the stage's LagSource.
+func (n *Normalize) Lag() LagSource { return n.stage.lagSource() }
+
+// Lag returns the stage's LagSource.
+func (u *Unify) Lag() LagSource { return u.stage.lagSource() }
+
+// Lag returns the stage's LagSource.
+func (s *SourceSink) Lag() LagSource {
+	return LagSource{Stage: "sink", Group: s.cfg.Group, Topics: s.inputs()}
+}
+
+func (s *stateful[S]) lagSource() LagSource {
+	return LagSource{Stage: s.cfg.stage, Group: s.cfg.group, Topics: s.cfg.inputs}
+}
+
+// DefaultLagInterval is how often LagExporter refreshes by default.
+const DefaultLagInterval = 10 * time.Second
+
+// LagExporter keeps baton_consumer_lag_records{stage,topic,partition} as
+// kafka-lag-exporter and Burrow do: every Interval, each group's committed
+// offsets against its topics' end offsets, whatever the stages' fetches
+// do. A stage that stopped fetching (its database is down, it is
+// restoring, it hangs) keeps a growing lag instead of its last fetch's.
+// A partition the group never committed counts from the partition's
+// start. While Kafka does not answer, the last values stay and each
+// failure is logged (once per interval) and counted in
+// baton_lag_refresh_errors_total.
+type LagExporter struct {
+	Admin    *kadm.Client
+	Sources  []LagSource
+	Metrics  *Metrics
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Run refreshes at once and then every Interval until ctx is done.
+func (e *LagExporter) Run(ctx context.Context) {
+	interval := cmpOr(e.Interval, DefaultLagInterval)
+	logger := e.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		for _, src := range e.Sources {
+			if err := e.refresh(ctx, src); err != nil && ctx.Err() == nil {
+				e.Metrics.LagRefreshErrors.WithLabelValues(src.Stage).Inc()
+				logger.Warn("consumer lag not refreshed; the last values stay", "stage", src.Stage, "group", src.Group, "err", err, "retry_in", interval)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refresh sets one stage's lag gauges.
+func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
+	ctx, cancel := context.WithTimeout(ctx, cmpOr(e.Interval, DefaultLagInterval))
+	defer cancel()
+	commits, err := e.Admin.FetchOffsets(ctx, src.Group)
+	if err != nil {
+		return fmt.Errorf("committed offsets: %w", err)
+	}
+	ends, err := e.Admin.ListEndOffsets(ctx, src.Topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("end offsets: %w", err)
+	}
+	starts, err := e.Admin.ListStartOffsets(ctx, src.Topics...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("start offsets: %w", err)
+	}
+	ends.Each(func(end kadm.ListedOffset) {
+		from := int64(0)
+		if s, ok := starts.Lookup(end.Topic, end.Partition); ok {
+			from = s.Offset
+		}
+		if c, ok := commits.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At >= 0 {
+			from = max(from, c.At)
+		}
+		e.Metrics.ConsumerLag.WithLabelValues(src.Stage, end.Topic, strconv.Itoa(int(end.Partition))).Set(float64(max(0, end.Offset-from)))
+	})
+	return nil
+}
+
+// cmpOr is d, or def when d is not positive.
+func cmpOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
