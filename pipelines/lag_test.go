@@ -51,7 +51,9 @@ func TestLagExporterReadsCommittedOffsetsWhateverTheStageFetches(t *testing.T) {
 	commit(0, 3)
 	m := NewMetrics(prometheus.NewRegistry())
 	e := &LagExporter{Admin: adm, Sources: []LagSource{{Stage: "sink", Group: group, Topics: []string{topic}}}, Metrics: m}
-	lag := func(partition string) float64 { return testutil.ToFloat64(m.ConsumerLag.WithLabelValues("sink", topic, partition)) }
+	lag := func(partition string) float64 {
+		return testutil.ToFloat64(m.ConsumerLag.WithLabelValues("sink", topic, partition))
+	}
 	if err := e.refresh(ctx, e.Sources[0]); err != nil {
 		t.Fatal(err)
 	}
