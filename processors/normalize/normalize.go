@@ -315,7 +315,7 @@ func (p *Processor) inTime(scan Source, l Link) bool {
 
 // advance moves the partition's watermark and, every so often, expires
 // held scans past HoldTimeout (every HoldTimeout/16 of link time, by the
-// link watermark), drops dedupe keys past DedupeWindow (every
+// link watermark rounded down to it), drops dedupe keys past DedupeWindow (every
 // DedupeWindow/16 of a dedupe clock, by their system's dedupe clock) and
 // saves the watermarks (every DedupeWindow/16 of event time, or with a
 // sweep). Each sweep finds its entries by a scan and sorts only what it
@@ -327,14 +327,20 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	every := p.cfg.DedupeWindow / 16
 	saveDue := st.Watermark.Sub(st.lastWatermarkSave) >= every
 	seenDue := st.seenSweepDue(every)
+	// Held scans expire by the link clock rounded down to HoldTimeout/16:
+	// which ones have expired then depends on the clock alone, not on
+	// when the last sweep ran (a restore starts the sweeps afresh), and at
+	// the end of a finite backlog the same scans are left held whatever
+	// crashed or restarted on the way.
 	linkTime, linkOK := st.LinkWatermark(p.cfg.LinkSources)
-	heldDue := linkOK && linkTime.Sub(st.lastHeldSweep) >= p.cfg.HoldTimeout/16
+	linkStep := linkTime.Truncate(p.cfg.HoldTimeout / 16)
+	heldDue := linkOK && linkStep.After(st.lastHeldSweep)
 	if !saveDue && !seenDue && !heldDue {
 		return
 	}
 	if heldDue {
-		st.lastHeldSweep = linkTime
-		p.expireHeld(st, linkTime, out)
+		st.lastHeldSweep = linkStep
+		p.expireHeld(st, linkStep, out)
 	}
 	if seenDue {
 		for _, k := range st.sweepSeen(p.cfg.DedupeWindow) {

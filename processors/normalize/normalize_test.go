@@ -1,6 +1,7 @@
 package normalize_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -608,5 +609,61 @@ func TestTicketTextIsCarriedForWismoKeywords(t *testing.T) {
 	v := out.Events[0].Value
 	if v["subject"] != "Order #1001" || v["description"] != "It hasn't arrived." || v["ticket_id"] != "t-1" || !reflect.DeepEqual(v["tags"], []any{"order_status"}) {
 		t.Errorf("canonical event %v: want the ticket's ID, tags, subject and description", v)
+	}
+}
+
+// TestHeldScansExpireByTheLinkClockAloneAcrossRestores feeds scans an hour
+// apart and a link clock moving in 20-minute steps, once straight and once
+// restored from its changelog at every step, and requires the same scans
+// dead-lettered unlinked at every step. Sweeps run every HoldTimeout/16
+// of link time; when a sweep expired what was due at its own moment, a
+// restore (which starts the sweeps afresh) changed which scans were still
+// held at the end of a backlog (the SIGKILL condition of the harness
+// dead-lettered 13 where the plain run had 114).
+func TestHeldScansExpireByTheLinkClockAloneAcrossRestores(t *testing.T) {
+	p := processorWithLinkSources(t, "wms/0")
+	var inputs []normalize.Input
+	for i := range 30 {
+		inputs = append(inputs, scan(fmt.Sprintf("c-%d", i), fmt.Sprintf("1Z-%d", i), time.Duration(i)*time.Hour, time.Duration(i)*time.Hour))
+	}
+	var marks []normalize.Input
+	for at := 20 * time.Minute; at <= 40*time.Hour; at += 20 * time.Minute {
+		w := normalize.SourceWatermark{Source: "wms", Partition: 0, At: t0.Add(at)}
+		marks = append(marks, normalize.Input{Watermark: &w, Ingested: t0.Add(at)})
+	}
+	run := func(restore bool) []string {
+		st := normalize.NewState()
+		var changes []normalize.Change
+		var unlinked []string
+		feed := func(in normalize.Input) {
+			out := p.Process(st, in)
+			changes = append(changes, out.Changes...)
+			for _, r := range out.Rejected {
+				unlinked = append(unlinked, fmt.Sprintf("%s@%d", r.Record.Topic, r.Record.Offset))
+			}
+		}
+		for _, in := range inputs {
+			feed(in)
+		}
+		for i, m := range marks {
+			feed(m)
+			unlinked = append(unlinked, fmt.Sprintf("step %d", i))
+			if restore {
+				st = normalize.NewState()
+				for _, c := range changes {
+					if err := st.Apply(c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		return unlinked
+	}
+	want, got := run(false), run(true)
+	if !slices.Equal(got, want) {
+		t.Errorf("restored at every step, scans were dead-lettered at other steps:\n got  %v\n want %v", got, want)
+	}
+	if n := len(want) - len(marks); n == 0 || n == len(inputs) {
+		t.Fatalf("%d of %d scans expired: the scenario needs some held at the end", n, len(inputs))
 	}
 }
