@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -69,7 +70,7 @@ func (b *Backoff) Wait(ctx context.Context) {
 type fetchErrors struct {
 	logger   *slog.Logger
 	stage    string
-	counter  func(topic string) // the fetch-error metric
+	counter  *prometheus.CounterVec // baton_fetch_errors_total{topic}
 	interval time.Duration
 	now      func() time.Time
 	seen     map[string]*fetchErrorSeen
@@ -82,7 +83,7 @@ type fetchErrorSeen struct {
 }
 
 // newFetchErrors reports for stage into logger and counter.
-func newFetchErrors(logger *slog.Logger, stage string, counter func(topic string)) *fetchErrors {
+func newFetchErrors(logger *slog.Logger, stage string, counter *prometheus.CounterVec) *fetchErrors {
 	return &fetchErrors{logger: logger, stage: stage, counter: counter, interval: 30 * time.Second, now: time.Now,
 		seen: map[string]*fetchErrorSeen{}, backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}}
 }
@@ -97,7 +98,7 @@ func (f *fetchErrors) report(fetches kgo.Fetches) int {
 			return
 		}
 		n++
-		f.counter(topic)
+		f.counter.WithLabelValues(topic).Inc()
 		key := topic + "\x00" + err.Error()
 		s := f.seen[key]
 		if s == nil {
@@ -118,9 +119,8 @@ func (f *fetchErrors) report(fetches kgo.Fetches) int {
 // after reports one poll and, when it brought errors and nothing else,
 // waits with back-off before the next: a fetch that fails at once must
 // not spin. A poll with records, or with no error at all, resets the
-// back-off; a cancelled one (a stop) changes nothing. It returns the
-// poll's error count.
-func (f *fetchErrors) after(ctx context.Context, fetches kgo.Fetches) int {
+// back-off; a cancelled one (a stop) changes nothing.
+func (f *fetchErrors) after(ctx context.Context, fetches kgo.Fetches) {
 	n := f.report(fetches)
 	switch {
 	case n > 0 && fetches.NumRecords() == 0:
@@ -128,5 +128,4 @@ func (f *fetchErrors) after(ctx context.Context, fetches kgo.Fetches) int {
 	case fetches.NumRecords() > 0 || len(fetches.Errors()) == 0:
 		f.backoff.Reset()
 	}
-	return n
 }

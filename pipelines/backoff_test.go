@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -52,8 +54,8 @@ func erroredFetch(topic string, err error) kgo.Fetches {
 
 func TestFetchErrorsAreLoggedOncePerIntervalWithACountAndBackedOff(t *testing.T) {
 	var log bytes.Buffer
-	counted := 0
-	f := newFetchErrors(slog.New(slog.NewTextHandler(&log, nil)), "unify", func(string) { counted++ })
+	errs := NewMetrics(prometheus.NewRegistry()).FetchErrors
+	f := newFetchErrors(slog.New(slog.NewTextHandler(&log, nil)), "unify", errs)
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	f.now = func() time.Time { return now }
 	f.backoff = Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond}
@@ -63,8 +65,8 @@ func TestFetchErrorsAreLoggedOncePerIntervalWithACountAndBackedOff(t *testing.T)
 		now = now.Add(10 * time.Millisecond)
 	}
 	f.after(ctx, erroredFetch("t.canonical", context.Canceled)) // a stop, not an error
-	if counted != 1000 {
-		t.Errorf("counted %d fetch errors, want 1000", counted)
+	if counted := testutil.ToFloat64(errs.WithLabelValues("t.canonical")); counted != 1000 {
+		t.Errorf("counted %v fetch errors, want 1000", counted)
 	}
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 	// 1000 polls 10 ms apart are 10 s: the first line, none until 30 s.

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,7 @@ type LagExporter struct {
 
 // Run refreshes at once and then every Interval until ctx is done.
 func (e *LagExporter) Run(ctx context.Context) {
-	interval := cmpOr(e.Interval, DefaultLagInterval)
+	interval := cmp.Or(e.Interval, DefaultLagInterval)
 	logger := e.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -77,7 +78,7 @@ func (e *LagExporter) Run(ctx context.Context) {
 
 // refresh sets one stage's lag gauges.
 func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
-	ctx, cancel := context.WithTimeout(ctx, cmpOr(e.Interval, DefaultLagInterval))
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(e.Interval, DefaultLagInterval))
 	defer cancel()
 	commits, err := e.Admin.FetchOffsets(ctx, src.Group)
 	if err != nil {
@@ -108,12 +109,4 @@ func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
 		e.Metrics.ConsumerLag.WithLabelValues(src.Stage, end.Topic, strconv.Itoa(int(end.Partition))).Set(float64(max(0, end.Offset-from)))
 	})
 	return nil
-}
-
-// cmpOr is d, or def when d is not positive.
-func cmpOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }

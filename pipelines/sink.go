@@ -126,7 +126,7 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{},
-		fetchErrs: newFetchErrors(cfg.Logger, "sink", func(topic string) { m.FetchErrors.WithLabelValues(topic).Inc() })}
+		fetchErrs: newFetchErrors(cfg.Logger, "sink", m.FetchErrors)}
 	m.startSinkTables(s.tables)
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),

@@ -184,7 +184,7 @@ func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
 		cfg.logger = slog.Default()
 	}
 	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{},
-		fetchErrs: newFetchErrors(cfg.logger, cfg.stage, func(topic string) { cfg.metrics.FetchErrors.WithLabelValues(topic).Inc() })}
+		fetchErrs: newFetchErrors(cfg.logger, cfg.stage, cfg.metrics.FetchErrors)}
 	if len(cfg.alignTopics) > 0 && cfg.alignWindow > 0 {
 		s.align = newAligner(cfg.alignWindow, cfg.alignTopics)
 	}
