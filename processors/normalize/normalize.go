@@ -354,9 +354,10 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 // expireHeld rejects the held scans that waited HoldTimeout of link time,
 // tracking number by tracking number in order.
 func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
+	expired := func(h Held) bool { return linkTime.Sub(h.Event.RecordedAt) > p.cfg.HoldTimeout }
 	var due []string
 	for tn, list := range st.Held {
-		if slices.ContainsFunc(list, func(h Held) bool { return linkTime.Sub(h.Event.RecordedAt) > p.cfg.HoldTimeout }) {
+		if slices.ContainsFunc(list, expired) {
 			due = append(due, tn)
 		}
 	}
@@ -365,7 +366,7 @@ func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
 		list := st.Held[tn]
 		keep := list[:0]
 		for _, h := range list {
-			if linkTime.Sub(h.Event.RecordedAt) <= p.cfg.HoldTimeout {
+			if !expired(h) {
 				keep = append(keep, h)
 				continue
 			}
