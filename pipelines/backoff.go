@@ -52,14 +52,7 @@ func (b *Backoff) Reset() { b.failures = 0 }
 func (b *Backoff) Failures() int { return b.failures }
 
 // Wait sleeps for Next, or until ctx is done.
-func (b *Backoff) Wait(ctx context.Context) {
-	t := time.NewTimer(b.Next())
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
+func (b *Backoff) Wait(ctx context.Context) { sleep(ctx, b.Next()) }
 
 // fetchErrors reports a consumer's fetch errors without flooding its log:
 // each distinct error (topic and text) is logged when first seen and then

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -44,12 +45,37 @@ const DefaultLagInterval = 10 * time.Second
 // start. While Kafka does not answer, the last values stay and each
 // failure is logged (once per interval) and counted in
 // baton_lag_refresh_errors_total.
+//
+// With Stalls set, it also reports each partition whose committed offset
+// stayed below the end from one refresh to the next as waiting, and one
+// that moved or caught up as moving (see Stalls). While Kafka does not
+// answer, the waits go on.
 type LagExporter struct {
 	Admin    *kadm.Client
 	Sources  []LagSource
 	Metrics  *Metrics
+	Stalls   *Stalls
 	Interval time.Duration
 	Logger   *slog.Logger
+	// last holds each partition's committed position at the last refresh.
+	last map[lagPosition]int64
+	// refreshed is when every source was last refreshed (Unix nanoseconds).
+	refreshed atomic.Int64
+}
+
+// Refreshed is when the lag of every source was last refreshed; zero
+// before the first success.
+func (e *LagExporter) Refreshed() time.Time {
+	if n := e.refreshed.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// lagPosition is a stage's partition of one of its input topics.
+type lagPosition struct {
+	stage, topic string
+	partition    int32
 }
 
 // Run refreshes at once and then every Interval until ctx is done.
@@ -62,11 +88,16 @@ func (e *LagExporter) Run(ctx context.Context) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
+		ok := true
 		for _, src := range e.Sources {
 			if err := e.refresh(ctx, src); err != nil && ctx.Err() == nil {
+				ok = false
 				e.Metrics.LagRefreshErrors.WithLabelValues(src.Stage).Inc()
 				logger.Warn("consumer lag not refreshed; the last values stay", "stage", src.Stage, "group", src.Group, "err", err, "retry_in", interval)
 			}
+		}
+		if ok && ctx.Err() == nil {
+			e.refreshed.Store(time.Now().UnixNano())
 		}
 		select {
 		case <-ctx.Done():
@@ -84,10 +115,7 @@ func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
 	if err != nil {
 		return fmt.Errorf("committed offsets: %w", err)
 	}
-	ends, err := e.Admin.ListEndOffsets(ctx, src.Topics...)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := endOffsets(ctx, e.Admin, src.Topics...)
 	if err != nil {
 		return fmt.Errorf("end offsets: %w", err)
 	}
@@ -107,6 +135,27 @@ func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
 			from = max(from, c.At)
 		}
 		e.Metrics.ConsumerLag.WithLabelValues(src.Stage, end.Topic, strconv.Itoa(int(end.Partition))).Set(float64(max(0, end.Offset-from)))
+		e.observe(src.Stage, end, from)
 	})
 	return nil
+}
+
+// observe reports one partition's position to Stalls: waiting when it has
+// records to consume and stands where the last refresh found it.
+func (e *LagExporter) observe(stage string, end kadm.ListedOffset, from int64) {
+	if e.Stalls == nil {
+		return
+	}
+	if e.last == nil {
+		e.last = map[lagPosition]int64{}
+	}
+	pos := lagPosition{stage, end.Topic, end.Partition}
+	last, seen := e.last[pos]
+	e.last[pos] = from
+	if seen && last == from && end.Offset > from {
+		e.Stalls.Waiting(stage, end.Partition, end.Topic,
+			fmt.Sprintf("the group's committed offset %d to move towards the end offset %d", from, end.Offset))
+		return
+	}
+	e.Stalls.Moved(stage, end.Partition, end.Topic)
 }

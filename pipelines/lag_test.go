@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,9 @@ func TestLagExporterReadsCommittedOffsetsWhateverTheStageFetches(t *testing.T) {
 	produce(1, 4)
 	commit(0, 3)
 	m := NewMetrics(prometheus.NewRegistry())
-	e := &LagExporter{Admin: adm, Sources: []LagSource{{Stage: "sink", Group: group, Topics: []string{topic}}}, Metrics: m}
+	stalls, clock, _, stallReg := newTestStalls(t)
+	stalls.Running("sink", true)
+	e := &LagExporter{Admin: adm, Sources: []LagSource{{Stage: "sink", Group: group, Topics: []string{topic}}}, Metrics: m, Stalls: stalls}
 	lag := func(partition string) float64 {
 		return testutil.ToFloat64(m.ConsumerLag.WithLabelValues("sink", topic, partition))
 	}
@@ -68,6 +71,26 @@ func TestLagExporterReadsCommittedOffsetsWhateverTheStageFetches(t *testing.T) {
 	if lag("0") != 12 || lag("1") != 0 {
 		t.Errorf("after 5 more records and a commit of all of partition 1: lag = %v and %v, want 12 and 0", lag("0"), lag("1"))
 	}
+	// Partition 0 has records and its committed offset stood still from
+	// one refresh to the next: it waits, and past DefaultStallAfter it is
+	// stalled; partition 1 caught up.
+	if got := stalls.Stalled(); len(got) != 0 || stalledSeconds(t, stallReg, "0") != 0 {
+		t.Fatalf("stalled at the first refresh that found partition 0 unmoved: %v", got)
+	}
+	clock.advance(DefaultStallAfter)
+	if err := e.refresh(ctx, e.Sources[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := stalls.Stalled(); len(got) != 1 || !strings.Contains(got[0], "sink partition 0 ("+topic+")") || stalledSeconds(t, stallReg, "1") != 0 {
+		t.Errorf("partition 0 unmoved with 12 records to read for %v: Stalled() = %q, partition 1 stalled %v s", DefaultStallAfter, got, stalledSeconds(t, stallReg, "1"))
+	}
+	commit(0, 15)
+	if err := e.refresh(ctx, e.Sources[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := stalls.Stalled(); len(got) != 0 {
+		t.Errorf("after partition 0 caught up: Stalled() = %q", got)
+	}
 	// Kafka unreachable: the last values stay, the failure is counted.
 	dead, err := kgo.NewClient(kgo.SeedBrokers(testenv.FreeAddr(t)), kgo.RequestRetries(0))
 	if err != nil {
@@ -79,8 +102,8 @@ func TestLagExporterReadsCommittedOffsetsWhateverTheStageFetches(t *testing.T) {
 	runCtx, stop := context.WithTimeout(ctx, 700*time.Millisecond)
 	defer stop()
 	e.Run(runCtx)
-	if lag("0") != 12 || testutil.ToFloat64(m.LagRefreshErrors.WithLabelValues("sink")) < 1 {
-		t.Errorf("with Kafka unreachable: lag %v (want the last value, 12), %v refresh errors (want at least 1)",
+	if lag("0") != 0 || testutil.ToFloat64(m.LagRefreshErrors.WithLabelValues("sink")) < 1 {
+		t.Errorf("with Kafka unreachable: lag %v (want the last value, 0), %v refresh errors (want at least 1)",
 			lag("0"), testutil.ToFloat64(m.LagRefreshErrors.WithLabelValues("sink")))
 	}
 }

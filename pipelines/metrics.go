@@ -21,6 +21,7 @@ type Metrics struct {
 	DeadLetters      *prometheus.CounterVec   // stage, reason
 	FetchErrors      *prometheus.CounterVec   // topic
 	CommitErrors     prometheus.Counter
+	StageRetries     *prometheus.CounterVec // stage
 	// PipelineLatency is, per stage, the wall-clock time from a record's
 	// timestamp to the commit of the work it caused (Kafka Streams'
 	// record-e2e-latency). Every output carries its input's timestamp,
@@ -93,6 +94,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		CommitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "baton_commit_errors_total", Help: "Failed Kafka offset commits.",
 		}),
+		StageRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_stage_retries_total", Help: "Errors a stage waited out and retried instead of exiting (a broker, ClickHouse or registry away; a transaction the broker could not end), by stage: a stateful stage starts over on a new session, the sink retries its batch.",
+		}, []string{"stage"}),
 		PipelineLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "baton_pipeline_latency_seconds", Help: "Wall-clock time from a record's timestamp (its arrival at baton, carried through every stage) to the commit of the work it caused, by stage; at the sink, source event to queryable row.",
 			// 2 ms … 68 s in steps of ×1.4 (32 buckets, fine enough for a
@@ -103,6 +107,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stage"}),
 	}
 	reg.MustRegister(m.RecordsConsumed, m.RowsWritten, m.BatchesWritten, m.InsertErrors, m.InsertSeconds,
-		m.ConsumerLag, m.LagRefreshErrors, m.DeadLetters, m.FetchErrors, m.CommitErrors, m.PipelineLatency)
+		m.ConsumerLag, m.LagRefreshErrors, m.DeadLetters, m.FetchErrors, m.CommitErrors, m.StageRetries, m.PipelineLatency)
 	return m
 }

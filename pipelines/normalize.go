@@ -396,10 +396,7 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 	if !pending {
 		return nil
 	}
-	ends, err := n.stage.adm.ListEndOffsets(ctx, topics...)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := endOffsets(ctx, n.stage.adm, topics...)
 	if err != nil {
 		return fmt.Errorf("normalize: list end offsets: %w", err)
 	}

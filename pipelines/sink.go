@@ -29,7 +29,8 @@ type SourceSinkConfig struct {
 	BatchSize     int
 	FlushInterval time.Duration
 	// ShutdownTimeout bounds finishing the batch in flight after a stop
-	// request (SIGTERM) when ClickHouse or Kafka is slow.
+	// request (SIGTERM) when ClickHouse or Kafka is slow or away. While
+	// no stop is requested, a batch is retried for as long as it takes.
 	ShutdownTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member
 	// before moving its partitions to the others: the time a crashed
@@ -40,7 +41,9 @@ type SourceSinkConfig struct {
 	// (transaction markers count: the sink consumes them too) and a poll
 	// finds nothing more.
 	UntilCaughtUp bool
-	Logger        *slog.Logger
+	// Stalls, optional, learns when the sink runs (see Stalls).
+	Stalls *Stalls
+	Logger *slog.Logger
 }
 
 // DefaultAppID names a baton deployment when none is configured.
@@ -343,15 +346,14 @@ func (s *SourceSink) Run(ctx context.Context) error {
 	// flushed (an error return) still block rebalances, and leaving the
 	// group would wait for that forever.
 	defer s.kcl.AllowRebalance()
+	s.cfg.Stalls.Running("sink", true)
+	defer s.cfg.Stalls.Running("sink", false)
 	if s.cfg.UntilCaughtUp {
 		// Taken now, not at construction: an earlier stage of the same
 		// run may have produced since.
-		ends, err := s.adm.ListEndOffsets(ctx, s.inputs()...)
-		if err == nil {
-			err = ends.Error()
-		}
+		ends, err := listEndOffsets(ctx, s.cfg.Logger, s.adm, "source sink", s.inputs()...)
 		if err != nil {
-			return fmt.Errorf("source sink: list end offsets: %w", err)
+			return nil // ctx ended
 		}
 		s.caughtUpTarget = ends
 	}
@@ -366,7 +368,7 @@ func (s *SourceSink) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		flushCtx, cancel := graceAfter(ctx, s.cfg.ShutdownTimeout)
 		err = s.flush(flushCtx, ctx, b)
 		cancel()
 		s.kcl.AllowRebalance()
@@ -378,9 +380,12 @@ func (s *SourceSink) Run(ctx context.Context) error {
 			return nil
 		}
 		if s.cfg.UntilCaughtUp && b.n == 0 {
-			done, err := s.caughtUp(ctx)
-			if err != nil {
+			var done bool
+			if err := retry(ctx, s.cfg.Logger, "source sink: fetch committed offsets", func() (err error) {
+				done, err = s.caughtUp(ctx)
 				return err
+			}); err != nil {
+				return nil // ctx ended
 			}
 			if done {
 				s.cfg.Logger.Info("source sink caught up with its input topics")
@@ -475,13 +480,17 @@ func (s *SourceSink) reject(b *batch, r *kgo.Record, reason string, cause error)
 }
 
 // flush writes dead letters, inserts the rows and then commits the offsets.
-// Retries use ctx (which outlives a stop request by ShutdownTimeout); runCtx
-// only tells whether a stop was requested.
+// A dependency that is away (ClickHouse, the broker) is retried for as
+// long as it takes, with back-off: the sink stops fetching meanwhile (it
+// cannot write what it would fetch) and keeps the batch. Retries use ctx,
+// which outlives a stop request by ShutdownTimeout; runCtx only tells
+// whether a stop was requested.
 func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	if b.n == 0 {
 		return nil
 	}
-	if err := retry(ctx, s.cfg.Logger, "produce dead letters", func() error {
+	countRetry := func() { s.metrics.StageRetries.WithLabelValues("sink").Inc() }
+	if err := retryCounting(ctx, s.cfg.Logger, "produce dead letters", countRetry, func() error {
 		return s.dead.Produce(ctx, s.kcl, b.dead)
 	}); err != nil {
 		return err
@@ -491,7 +500,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 		if n == 0 {
 			continue
 		}
-		if err := retry(ctx, s.cfg.Logger, "insert "+name, func() error {
+		if err := retryCounting(ctx, s.cfg.Logger, "insert "+name, countRetry, func() error {
 			start := time.Now()
 			if err := rows.insert(ctx, s.ch); err != nil {
 				s.metrics.InsertErrors.WithLabelValues(name).Inc()

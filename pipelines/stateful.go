@@ -59,7 +59,10 @@ type StageConfig struct {
 	// UntilCaughtUp stops the stage once it has processed everything its
 	// inputs held when it started.
 	UntilCaughtUp bool
-	Logger        *slog.Logger
+	// Stalls, optional, learns which of the stage's restores make no
+	// progress, and that the stage is running.
+	Stalls *Stalls
+	Logger *slog.Logger
 }
 
 // deadLetters is the stage's dead-letter producer.
@@ -80,7 +83,7 @@ func newStatefulConfig[S any](c *StageConfig, stage, changelog string, inputs []
 	return statefulConfig[S]{
 		stage: stage, brokers: c.Brokers, group: c.Group, inputs: inputs, changelog: changelog,
 		sessionTimeout: c.SessionTimeout, partitioner: routePartitioner{changelog: changelog},
-		metrics: c.Metrics, stageMetrics: c.StageMetrics, logger: c.Logger,
+		metrics: c.Metrics, stageMetrics: c.StageMetrics, stalls: c.Stalls, logger: c.Logger,
 	}
 }
 
@@ -98,6 +101,7 @@ type statefulConfig[S any] struct {
 	partitioner    kgo.Partitioner
 	metrics        *Metrics
 	stageMetrics   *StageMetrics
+	stalls         *Stalls
 	logger         *slog.Logger
 
 	newState func() S
@@ -174,6 +178,9 @@ type stateful[S any] struct {
 	// fetchErrs logs and counts fetch errors, and backs off after a poll
 	// that brought nothing else.
 	fetchErrs *fetchErrors
+	// retries spaces the new sessions started after errors that can heal
+	// (see recoverFrom); reset by a committed transaction.
+	retries Backoff
 }
 
 func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
@@ -184,18 +191,15 @@ func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
 		cfg.logger = slog.Default()
 	}
 	s := &stateful[S]{cfg: cfg, owned: map[int32]bool{}, states: map[int32]S{},
-		fetchErrs: newFetchErrors(cfg.logger, cfg.stage, cfg.metrics.FetchErrors)}
+		fetchErrs: newFetchErrors(cfg.logger, cfg.stage, cfg.metrics.FetchErrors),
+		retries:   Backoff{Base: time.Second, Max: 30 * time.Second}}
 	if len(cfg.alignTopics) > 0 && cfg.alignWindow > 0 {
 		s.align = newAligner(cfg.alignWindow, cfg.alignTopics)
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.brokers...),
 		kgo.ClientID("baton-" + cfg.stage),
-		// A crashed process's open transaction pins the last stable offset
-		// of every partition it wrote until the coordinator aborts it, so
-		// read_committed consumers downstream stall that long. One polled
-		// batch takes well under a second, so 10 s is ample.
-		kgo.TransactionTimeout(10 * time.Second),
+		kgo.TransactionTimeout(TransactionTimeout),
 		kgo.ConsumerGroup(cfg.group),
 		kgo.ConsumeTopics(cfg.inputs...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -236,15 +240,60 @@ func (s *stateful[S]) open() error {
 	return nil
 }
 
-// reopen replaces a fenced session: the broker aborted its transaction
-// (it outlived TransactionTimeout, on an overloaded machine or a long
-// pause) and its producer can never write again, so the stage leaves the
-// group, forgets its states and joins afresh, as Kafka Streams does after
-// ProducerFencedException. Nothing of the aborted transaction is visible;
-// the input is processed again by whoever owns it next.
-func (s *stateful[S]) reopen(cause error) error {
+// reopenFenced replaces a fenced session: the broker aborted its
+// transaction (it outlived TransactionTimeout, on an overloaded machine or
+// a long pause) and its producer can never write again, so the stage
+// leaves the group, forgets its states and joins afresh, as Kafka Streams
+// does after ProducerFencedException. Nothing of the aborted transaction
+// is visible; the input is processed again by whoever owns it next.
+func (s *stateful[S]) reopenFenced(cause error) error {
 	s.cfg.logger.Warn(s.cfg.stage+": producer fenced; rejoining with a new transactional session", "err", cause)
 	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, "fenced").Inc()
+	return s.reopen()
+}
+
+// recover handles an error of the loop: a fenced session is replaced at
+// once, anything else goes to recoverFrom.
+func (s *stateful[S]) recover(ctx context.Context, err error) error {
+	if fenced(err) {
+		return s.reopenFenced(err)
+	}
+	return s.recoverFrom(ctx, err)
+}
+
+// recoverFrom handles an error of the loop that can heal: a broker that
+// is away or restarting, a transaction it could not end, a coordinator
+// that moved, a lookup that failed. It counts and logs the error, waits
+// with back-off and starts over on a new session, as after fencing:
+// franz-go's GroupTransactSession.End says none of its errors can be
+// retried on the same session, the states may hold changes of a
+// transaction that never committed, and records already polled must be
+// fetched again from the committed offsets. Nothing is lost: the input
+// is processed again from there. Only a permanent error (a changelog this
+// version cannot read) is returned, and nil once ctx ends.
+func (s *stateful[S]) recoverFrom(ctx context.Context, err error) error {
+	var p permanent
+	if errors.As(err, &p) {
+		return p.err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	s.cfg.metrics.StageRetries.WithLabelValues(s.cfg.stage).Inc()
+	wait := s.retries.Next()
+	s.cfg.logger.Warn(s.cfg.stage+": cannot go on, starting over on a new session once the wait is over (the input is processed again from the committed offsets)",
+		"err", err, "failures_in_a_row", s.retries.Failures(), "retry_in", wait.Round(time.Millisecond))
+	sleep(ctx, wait)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return s.reopen()
+}
+
+// reopen closes the session, forgets every state, pending record and
+// paused partition, and opens a new session, which joins the group
+// afresh.
+func (s *stateful[S]) reopen() error {
 	s.sess.Close()
 	if s.align != nil {
 		s.align.reset(nil) // a new client: nothing is paused on it
@@ -448,16 +497,15 @@ func (s *stateful[S]) forEach(f func(S)) {
 }
 
 // restore rebuilds partition p's state by reading its changelog partition
-// from the start to its (committed) end.
+// from the start to its (committed) end. Kafka errors are returned to be
+// retried (see recoverFrom); a changelog record this version cannot apply
+// is permanent.
 func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 	start := time.Now()
 	topic := s.cfg.changelog
 	st := s.cfg.newState()
 	var zero S
-	ends, err := s.adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, err := endOffsets(ctx, s.adm, topic)
 	if err != nil {
 		return zero, fmt.Errorf("%s: restore partition %d: %w", s.cfg.stage, p, err)
 	}
@@ -473,48 +521,10 @@ func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 			return zero, err
 		}
 		defer cl.Close()
-		// Read until the record or transaction marker at end-1 (or past
-		// it: an aborted transaction's marker lands after the end listed
-		// here). Never stop early: a crashed process's open transaction
-		// holds back read_committed reads until the broker aborts it
-		// (TransactionTimeout), and stopping then would restore a partial
-		// state.
-		const waitLog = 5 * time.Second
-		for done := false; !done; {
-			pollCtx, cancel := context.WithTimeout(ctx, waitLog)
-			fetches := cl.PollFetches(pollCtx)
-			cancel()
-			if ctx.Err() != nil {
-				return zero, ctx.Err()
-			}
-			if fetches.NumRecords() == 0 {
-				// Nothing at all for waitLog (a slow restore still gets
-				// records): read_committed is held at the last stable
-				// offset, below the end.
-				s.cfg.logger.Info(s.cfg.stage+" restore waiting: no changelog records for "+waitLog.String()+"; most likely a crashed producer's open transaction holds the last stable offset until the broker aborts it",
-					"partition", p, "end", end.Offset)
-			}
-			var applyErr error
-			fetches.EachError(func(_ string, _ int32, err error) {
-				if !errors.Is(err, context.DeadlineExceeded) && applyErr == nil {
-					applyErr = err
-				}
-			})
-			fetches.EachRecord(func(r *kgo.Record) {
-				if applyErr == nil && !r.Attrs.IsControl() {
-					applyErr = s.cfg.apply(st, string(r.Key), r.Value)
-				}
-				if r.Offset >= end.Offset-1 {
-					done = true
-				}
-			})
-			if applyErr != nil {
-				// Most likely written by another baton version whose state
-				// format this one cannot read (Kafka Streams refuses such a
-				// state store too): the state must be rebuilt from the input.
-				return zero, fmt.Errorf("%s: restore partition %d of %s: %w (if an older baton wrote it, rebuild the state: delete the topic %s and the consumer group %s, and the stage replays its input; on the dev stack, make dev-purge)",
-					s.cfg.stage, p, topic, applyErr, topic, s.cfg.group)
-			}
+		if err := s.readChangelog(ctx, cl, p, end.Offset, func(r *kgo.Record) error {
+			return s.cfg.apply(st, string(r.Key), r.Value)
+		}); err != nil {
+			return zero, err
 		}
 	}
 	elapsed := time.Since(start)
@@ -523,20 +533,74 @@ func (s *stateful[S]) restore(ctx context.Context, p int32) (S, error) {
 	return st, nil
 }
 
+// readChangelog reads partition p of the changelog through cl until the
+// record or transaction marker at end-1 (or past it: an aborted
+// transaction's marker lands after the end listed before), calling apply
+// with each data record. It never stops early: a crashed process's open
+// transaction holds back read_committed reads until the broker aborts it
+// (TransactionTimeout), and stopping then would restore a partial state.
+// While no record comes it logs what it waits for and reports the wait to
+// Stalls; fetch errors (a broker away) are reported and waited out.
+func (s *stateful[S]) readChangelog(ctx context.Context, cl *kgo.Client, p int32, end int64, apply func(*kgo.Record) error) error {
+	const waitLog = 5 * time.Second
+	fetchErrs := newFetchErrors(s.cfg.logger, s.cfg.stage+" restore", s.cfg.metrics.FetchErrors)
+	defer s.cfg.stalls.Moved(s.cfg.stage, p, "restore")
+	next := int64(0) // the offset after the last record read
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, waitLog)
+		fetches := cl.PollFetches(pollCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		fetchErrs.after(ctx, fetches)
+		if fetches.NumRecords() == 0 {
+			// Nothing at all for waitLog (a slow restore still gets
+			// records): read_committed is held at the last stable
+			// offset, below the end, or the broker is away.
+			what := fmt.Sprintf("changelog %s partition %d: records from offset %d up to the end offset %d; most likely a crashed producer's open transaction holds the last stable offset until the broker aborts it (after %s), or the broker is away",
+				s.cfg.changelog, p, next, end, TransactionTimeout)
+			s.cfg.logger.Info(s.cfg.stage+" restore waiting", "partition", p, "waiting_for", what)
+			s.cfg.stalls.Waiting(s.cfg.stage, p, "restore", what)
+			continue
+		}
+		s.cfg.stalls.Moved(s.cfg.stage, p, "restore")
+		var applyErr error
+		done := false
+		fetches.EachRecord(func(r *kgo.Record) {
+			if applyErr == nil && !r.Attrs.IsControl() {
+				applyErr = apply(r)
+			}
+			next = r.Offset + 1
+			done = done || r.Offset >= end-1
+		})
+		if applyErr != nil {
+			// Most likely written by another baton version whose state
+			// format this one cannot read (Kafka Streams refuses such a
+			// state store too): the state must be rebuilt from the input.
+			return permanent{fmt.Errorf("%s: restore partition %d of %s: %w (if an older baton wrote it, rebuild the state: delete the topic %s and the consumer group %s, and the stage replays its input; on the dev stack, make dev-purge)",
+				s.cfg.stage, p, s.cfg.changelog, applyErr, s.cfg.changelog, s.cfg.group)}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
 // run processes until ctx is cancelled (returns nil), until caught up when
-// so configured, or until an unrecoverable failure.
+// so configured, or until a permanent failure. Every error that can heal
+// is retried (see recoverFrom): the stage outlives a broker restart.
 func (s *stateful[S]) run(ctx context.Context) error {
 	defer func() { s.sess.Close() }() // the session in use at the end
+	s.cfg.stalls.Running(s.cfg.stage, true)
+	defer s.cfg.stalls.Running(s.cfg.stage, false)
 	untilCaughtUp := len(s.cfg.caughtUpTopics) > 0
 	if untilCaughtUp {
 		// Taken now, not at construction: an earlier stage of the same
 		// run may have produced since.
-		ends, err := s.adm.ListEndOffsets(ctx, s.cfg.caughtUpTopics...)
-		if err == nil {
-			err = ends.Error()
-		}
+		ends, err := listEndOffsets(ctx, s.cfg.logger, s.adm, s.cfg.stage, s.cfg.caughtUpTopics...)
 		if err != nil {
-			return fmt.Errorf("%s: list end offsets: %w", s.cfg.stage, err)
+			return nil // ctx ended
 		}
 		s.target = ends
 	}
@@ -574,13 +638,10 @@ func (s *stateful[S]) run(ctx context.Context) error {
 					s.cfg.logger.Info(s.cfg.stage+" fenced while stopping: the new owner processes the batch", "err", err)
 					return nil
 				}
-				if fenced(err) {
-					if err := s.reopen(err); err != nil {
-						return err
-					}
-					continue
+				if err := s.recover(ctx, err); err != nil || ctx.Err() != nil {
+					return err
 				}
-				return err
+				continue
 			}
 			records += processed
 			progressed = processed > 0
@@ -593,13 +654,10 @@ func (s *stateful[S]) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil // stopping: the request was cut short, nothing is lost
 				}
-				if fenced(err) {
-					if err := s.reopen(err); err != nil {
-						return err
-					}
-					continue
+				if err := s.recover(ctx, err); err != nil || ctx.Err() != nil {
+					return err
 				}
-				return err
+				continue
 			}
 		}
 		if !untilCaughtUp {
@@ -607,10 +665,10 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		}
 		done, err := s.caughtUp(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if err := s.recover(ctx, err); err != nil || ctx.Err() != nil {
+				return err
 			}
-			return err
+			continue
 		}
 		if done {
 			elapsed := time.Since(start)
@@ -830,6 +888,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 		}
 		return 0, s.restoreAll(ctx)
 	}
+	s.retries.Reset()
 	if s.align != nil {
 		s.align.observe(parts, rest, time.Now())
 		s.align.apply(s.sess.Client(), time.Now())
@@ -864,8 +923,11 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 	// transaction that could still commit, with the offsets of the input
 	// that produced it (exactly-once lost: a SIGTERM mid-batch dropped
 	// transitions and state changes this way). The transaction commits
-	// only when fill succeeded and every record was acknowledged.
-	endCtx := context.WithoutCancel(ctx)
+	// only when fill succeeded and every record was acknowledged. A stop
+	// during a broker outage still ends the process, stopGrace later:
+	// cut short, the transaction cannot commit, and the broker aborts it.
+	endCtx, cancelEnd := graceAfter(ctx, stopGrace)
+	defer cancelEnd()
 	fillErr := fill(func(r *kgo.Record) {
 		s.sess.Produce(endCtx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
@@ -915,6 +977,10 @@ func (s *stateful[S]) transaction(ctx context.Context, fill func(produce func(*k
 	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, outcome).Inc()
 	return committed, nil
 }
+
+// stopGrace is how long a stop request waits for a transaction in flight
+// to end (the sink's is --shutdown-timeout).
+const stopGrace = 30 * time.Second
 
 // holdOffsetsAtPending sets the offset req commits for each partition with
 // pending records to the first of them.
@@ -1016,10 +1082,7 @@ func (s *stateful[S]) caughtUp(ctx context.Context) (bool, error) {
 		if len(fed) == 0 {
 			return true, nil
 		}
-		ends, err := s.adm.ListEndOffsets(ctx, fed...)
-		if err == nil {
-			err = ends.Error()
-		}
+		ends, err := endOffsets(ctx, s.adm, fed...)
 		if err != nil {
 			return false, fmt.Errorf("%s: list end offsets: %w", s.cfg.stage, err)
 		}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +25,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/processors/wismo"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
 	"github.com/baton-pipeline/baton/statusmap"
 )
 
@@ -72,14 +75,25 @@ func runPipeline(ctx context.Context, args []string) error {
 	cfg.Brokers = kf.brokerList()
 	cfg.Topics = pipelines.NewTopics(*prefix)
 
-	ch, err := chf.open(ctx)
+	// Metrics, /healthz and /readyz first: a pipeline that waits for its
+	// dependencies is alive, says it is not ready, and shows why.
+	promReg := processRegistry()
+	metrics := pipelines.NewMetrics(promReg)
+	stageMetrics := pipelines.NewStageMetrics(promReg)
+	stalls := pipelines.NewStalls(promReg, log)
+	lag := &pipelines.LagExporter{Metrics: metrics, Stalls: stalls, Interval: *lagInterval, Logger: log}
+	health := &runHealth{stalls: stalls, lag: lag, lagInterval: *lagInterval}
+	stopMetrics, err := startMetrics(*metricsAddr, promReg, log, health.routes()...)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
+	ch, err := waitForClickHouse(ctx, log, &chf)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	if err := ch.Migrate(ctx); err != nil {
-		return err
-	}
 	reg, err := kf.registryClient()
 	if err != nil {
 		return err
@@ -89,22 +103,18 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	defer producer.Close()
-	if err := pipelines.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...); err != nil {
+	if err := pipelines.WaitFor(ctx, log, "create topics", func() error {
+		return pipelines.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...)
+	}); err != nil {
 		return err
 	}
-	enc, err := pipelines.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
-	if err != nil {
+	var enc map[string]*schemas.Encoder
+	if err := pipelines.WaitFor(ctx, log, "register schemas", func() (err error) {
+		enc, err = pipelines.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
+		return err
+	}); err != nil {
 		return err
 	}
-
-	promReg := processRegistry()
-	metrics := pipelines.NewMetrics(promReg)
-	stageMetrics := pipelines.NewStageMetrics(promReg)
-	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
 	if normCfg.Maps, err = loadStatusMaps(*mapsDir); err != nil {
 		return err
 	}
@@ -116,7 +126,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	decoder := schemas.NewDecoder(reg)
 	stage := func(name string) pipelines.StageConfig {
 		return pipelines.StageConfig{Brokers: cfg.Brokers, Topics: cfg.Topics, Group: pipelines.StageGroup(*appID, name), Encoders: enc, Decoder: decoder,
-			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Logger: log}
+			Metrics: metrics, StageMetrics: stageMetrics, SessionTimeout: cfg.SessionTimeout, UntilCaughtUp: cfg.UntilCaughtUp, Stalls: stalls, Logger: log}
 	}
 	normMetrics := pipelines.NewNormalizeMetrics(promReg)
 	normMetrics.StartAtZero(metrics)
@@ -151,6 +161,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Stalls = stalls
 	dead := &pipelines.DeadLetters{Stage: "sink", Topic: cfg.Topics.DeadLetter().Name, Encoder: enc[cfg.Topics.DeadLetter().Name], Metrics: metrics}
 	sink, err := pipelines.NewSourceSink(ctx, cfg, decoder, ch, dead, metrics)
 	if err != nil {
@@ -158,8 +169,8 @@ func runPipeline(ctx context.Context, args []string) error {
 	}
 	lagCtx, stopLag := context.WithCancel(ctx)
 	defer stopLag()
-	go (&pipelines.LagExporter{Admin: kadm.NewClient(producer), Sources: []pipelines.LagSource{norm.Lag(), uni.Lag(), sink.Lag()},
-		Metrics: metrics, Interval: *lagInterval, Logger: log}).Run(lagCtx)
+	lag.Admin, lag.Sources = kadm.NewClient(producer), []pipelines.LagSource{norm.Lag(), uni.Lag(), sink.Lag()}
+	go lag.Run(lagCtx)
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "app_id", *appID)
 	start := time.Now()
 	if cfg.UntilCaughtUp {
@@ -234,13 +245,20 @@ func processRegistry() *prometheus.Registry {
 	return reg
 }
 
-// startMetrics serves reg at addr's /metrics until the returned stop is
-// called; an empty addr serves nothing (stop does nothing then).
-func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+// route is one more handler on the metrics address.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// startMetrics serves reg at addr's /metrics, and the routes, until the
+// returned stop is called; an empty addr serves nothing (stop does nothing
+// then).
+func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, routes ...route) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
-	if stop, err = serveMetrics(addr, reg); err != nil {
+	if stop, err = serveMetrics(addr, reg, routes...); err != nil {
 		return nil, err
 	}
 	log.Info("serving metrics", "url", "http://"+addr+"/metrics")
@@ -249,7 +267,7 @@ func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop
 
 // serveMetrics serves reg at /metrics, and Go's profiles at /debug/pprof/,
 // until the returned stop is called.
-func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
+func serveMetrics(addr string, reg *prometheus.Registry, routes ...route) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listener %s: %w", addr, err)
@@ -262,6 +280,9 @@ func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	for _, r := range routes {
+		mux.Handle(r.pattern, r.handler)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -273,4 +294,70 @@ func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
+}
+
+// waitForClickHouse opens baton's database and migrates it, waiting for a
+// server that does not answer yet.
+func waitForClickHouse(ctx context.Context, log *slog.Logger, chf *clickhouseFlags) (*clickhouse.Client, error) {
+	var ch *clickhouse.Client
+	err := pipelines.WaitFor(ctx, log, "open ClickHouse at "+chf.addr, func() (err error) {
+		if ch, err = chf.open(ctx); err != nil {
+			return err
+		}
+		if err = ch.Migrate(ctx); err != nil {
+			ch.Close()
+		}
+		return err
+	})
+	return ch, err
+}
+
+// runHealth answers /healthz and /readyz on the metrics address of `baton
+// run`.
+type runHealth struct {
+	stalls      *pipelines.Stalls
+	lag         *pipelines.LagExporter
+	lagInterval time.Duration
+}
+
+func (h *runHealth) routes() []route {
+	return []route{{"GET /healthz", h.serveHealth}, {"GET /readyz", h.serveReady}}
+}
+
+// serveHealth is liveness: 200 while the process serves. A dependency
+// that is away does not make baton unhealthy (it waits for it; a restart
+// would not help), so an orchestrator never restarts it for that.
+func (h *runHealth) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	writeHealthJSON(w, http.StatusOK, map[string]any{"status": "ok", "running": h.stalls.RunningStages()})
+}
+
+// serveReady is 200 while every running stage makes progress: a stage
+// runs, Kafka answered the last lag refresh (within three intervals), and
+// no partition is stalled (see pipelines.Stalls). Otherwise 503, with
+// what is wrong.
+func (h *runHealth) serveReady(w http.ResponseWriter, _ *http.Request) {
+	var problems []string
+	running := h.stalls.RunningStages()
+	if len(running) == 0 {
+		problems = append(problems, "no stage is running yet (waiting for ClickHouse, Kafka or the registry; see the log)")
+	}
+	refreshed := h.lag.Refreshed()
+	if len(running) > 0 && (refreshed.IsZero() || time.Since(refreshed) > 3*cmp.Or(h.lagInterval, pipelines.DefaultLagInterval)) {
+		problems = append(problems, "Kafka did not answer the consumer lag refresh lately")
+	}
+	problems = append(problems, h.stalls.Stalled()...)
+	body := map[string]any{"ready": len(problems) == 0, "running": running}
+	if len(problems) > 0 {
+		body["problems"] = problems
+		writeHealthJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeHealthJSON(w, http.StatusOK, body)
+}
+
+func writeHealthJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }
