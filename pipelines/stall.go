@@ -79,7 +79,7 @@ func NewStalls(reg prometheus.Registerer, logger *slog.Logger) *Stalls {
 	}
 	s := &Stalls{Logger: logger, now: time.Now, waits: map[stallKey]*stallWait{}, running: map[string]bool{}, seen: map[stagePartition]bool{},
 		desc: prometheus.NewDesc("baton_stage_stalled_seconds",
-			"How long a stage's partition has had work to do (records past its group's committed offset, or a state restore under way) without moving; 0 while it moves or is idle. Over "+DefaultStallAfter.String()+" the partition is stalled: logged, alerted on, and /readyz answers 503.",
+			"How long a stage's partition has had work to do (records past its group's committed offset, or a state restore under way) without moving; 0 while it moves or is idle. Over --stall-after (default "+DefaultStallAfter.String()+") the partition is stalled: logged, alerted on, and /readyz answers 503.",
 			[]string{"stage", "partition"}, nil)}
 	reg.MustRegister(s)
 	return s

@@ -38,7 +38,7 @@ func writeFile(t *testing.T, name, body string) string {
 // consumeAll reads every record of a topic from the start.
 func (s *stack) consumeAll(topic string, want int) []*kgo.Record {
 	s.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.ConsumeTopics(topic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.svc.brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		s.t.Fatal(err)
@@ -58,7 +58,7 @@ func (s *stack) consumeAll(topic string, want int) []*kgo.Record {
 }
 
 func (s *stack) decoder() *schemas.Decoder {
-	cl, err := sr.NewClient(sr.URLs(testenv.RegistryURL()))
+	cl, err := sr.NewClient(sr.URLs(s.svc.registry))
 	if err != nil {
 		s.t.Fatal(err)
 	}

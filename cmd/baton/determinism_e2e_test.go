@@ -77,12 +77,14 @@ var comparedTables = []struct{ table, from string }{
 	{"failed_syncs", "failed_syncs_latest"}, {"delay_notices", "delay_notices_latest"}, {"wismo_tickets", "wismo_tickets_latest"},
 }
 
-// chHTTP runs a query on ClickHouse's HTTP interface and returns its
+// chHTTP runs a query on the dev stack's ClickHouse.
+func chHTTP(t testing.TB, query string) string { return chHTTPOn(t, devServices().chHTTP, query) }
+
+// chHTTPOn runs a query on the HTTP interface at addr and returns its
 // TabSeparated text (the native protocol would need a Go type per column).
-func chHTTP(t testing.TB, query string) string {
+func chHTTPOn(t testing.TB, addr, query string) string {
 	t.Helper()
-	host, _, _ := strings.Cut(testenv.ClickHouseAddr(), ":")
-	resp, err := http.Post("http://"+host+":8123/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)
+	resp, err := http.Post("http://"+addr+"/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func (s *stack) snapshot() map[string][]string {
 	out := map[string][]string{}
 	for _, tb := range comparedTables {
 		var cols []string
-		for _, c := range strings.Fields(chHTTP(s.t, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+tb.table+"' ORDER BY name FORMAT TabSeparated")) {
+		for _, c := range strings.Fields(chHTTPOn(s.t, s.svc.chHTTP, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+tb.table+"' ORDER BY name FORMAT TabSeparated")) {
 			if !notComparable[c] {
 				cols = append(cols, c)
 			}
@@ -109,7 +111,7 @@ func (s *stack) snapshot() map[string][]string {
 			s.t.Fatalf("table %s.%s has no columns", s.database, tb.table)
 		}
 		list := strings.Join(cols, ", ")
-		rows := strings.Split(strings.TrimRight(chHTTP(s.t, "SELECT "+list+" FROM "+s.database+"."+tb.from+" ORDER BY "+list+" FORMAT TabSeparated"), "\n"), "\n")
+		rows := strings.Split(strings.TrimRight(chHTTPOn(s.t, s.svc.chHTTP, "SELECT "+list+" FROM "+s.database+"."+tb.from+" ORDER BY "+list+" FORMAT TabSeparated"), "\n"), "\n")
 		out[tb.table] = append([]string{list}, rows...)
 	}
 	return out
@@ -184,7 +186,7 @@ func (s *stack) sourceRecords() map[string]map[int32][]*kgo.Record {
 func (s *stack) copySources(from *stack, reversed, now bool) {
 	s.t.Helper()
 	s.mustRunFast("topics")
-	cl := manualProducer(s.t)
+	cl := manualProducer(s.t, s.svc.brokers)
 	names := from.sourceTopicNames()
 	if reversed {
 		slices.Reverse(names)
@@ -263,7 +265,7 @@ func (s *stack) postToIngest(from *stack) {
 	defer cancel()
 	listen := freeAddr(s.t)
 	cmd, stderr, exited := startIngest(s.t, ctx, listen, []string{"--metrics-addr", ""},
-		"BATON_BROKERS="+strings.Join(testenv.Brokers(), ","), "BATON_TOPIC_PREFIX="+s.prefix)
+		"BATON_BROKERS="+strings.Join(s.svc.brokers, ","), "BATON_TOPIC_PREFIX="+s.prefix)
 	base := "http://" + listen
 	waitReady(s.t, ctx, base, stderr)
 	const perDelivery = 200
@@ -308,9 +310,9 @@ func stopWithin(t *testing.T, cmd *exec.Cmd, name string, limit time.Duration) {
 
 // manualProducer is a client that produces each record to the partition
 // it names (a copy keeps every record in its partition), closed with t.
-func manualProducer(t testing.TB) *kgo.Client {
+func manualProducer(t testing.TB, brokers []string) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +482,7 @@ func TestUntilCaughtUpWithAnEmptyTopicAndAnEmptyPartition(t *testing.T) {
 	from.mustRunFast("simulate", "--orders", "200", "--seed", "12")
 	s := newStack(t)
 	s.mustRunFast("topics")
-	cl := manualProducer(t)
+	cl := manualProducer(t, testenv.Brokers())
 	var copied int
 	empty, emptyPartition := from.topics().Source(schemas.Helpdesk).Name, from.topics().Source(schemas.Notifications).Name
 	for name, parts := range from.sourceRecords() {
@@ -532,7 +534,7 @@ func TestLiveRunWithASilentSourceKeepsChecking(t *testing.T) {
 		live.Process.Signal(syscall.SIGTERM)
 		live.Wait()
 	}()
-	cl := manualProducer(t)
+	cl := manualProducer(t, testenv.Brokers())
 	silent := from.topics().Source(schemas.Helpdesk).Name
 	for name, parts := range from.sourceRecords() {
 		if name == silent {

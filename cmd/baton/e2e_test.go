@@ -50,9 +50,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// stack is one test's isolated slice of the dev stack.
+// services are the addresses of a broker, a schema registry and a
+// ClickHouse server.
+type services struct {
+	brokers  []string
+	registry string // URL
+	chNative string // host:port of the native protocol
+	chHTTP   string // host:port of the HTTP interface
+}
+
+// devServices are the dev stack's (testenv's).
+func devServices() services {
+	host, _, _ := strings.Cut(testenv.ClickHouseAddr(), ":")
+	return services{brokers: testenv.Brokers(), registry: testenv.RegistryURL(), chNative: testenv.ClickHouseAddr(), chHTTP: host + ":8123"}
+}
+
+// stack is one test's isolated slice of the dev stack (or of services
+// the test started itself).
 type stack struct {
 	t        testing.TB
+	svc      services
 	prefix   string
 	appID    string
 	group    string // the sink's consumer group
@@ -65,16 +82,22 @@ type stack struct {
 func newStack(t testing.TB) *stack {
 	t.Helper()
 	testenv.Require(t, "kafka", "registry", "clickhouse")
+	return newStackOn(t, devServices())
+}
+
+// newStackOn is newStack on the given services.
+func newStackOn(t testing.TB, svc services) *stack {
+	t.Helper()
 	name := testenv.Unique("e2e")
-	s := &stack{t: t, prefix: name + ".", appID: name, group: pipelines.StageGroup(name, "sink"), database: name}
+	s := &stack{t: t, svc: svc, prefix: name + ".", appID: name, group: pipelines.StageGroup(name, "sink"), database: name}
 	var err error
-	s.kcl, err = kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...))
+	s.kcl, err = kgo.NewClient(kgo.SeedBrokers(svc.brokers...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.kcl.Close)
 	s.adm = kadm.NewClient(s.kcl)
-	s.ch, err = clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: s.database, User: "default"})
+	s.ch, err = clickhouse.Open(context.Background(), clickhouse.Config{Addr: svc.chNative, Database: s.database, User: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +114,9 @@ func (s *stack) topics() pipelines.Topics { return pipelines.NewTopics(s.prefix)
 func (s *stack) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(batonBin, args...)
 	cmd.Env = append(os.Environ(),
-		"BATON_BROKERS="+strings.Join(testenv.Brokers(), ","),
-		"BATON_REGISTRY_URL="+testenv.RegistryURL(),
-		"BATON_CLICKHOUSE_ADDR="+testenv.ClickHouseAddr(),
+		"BATON_BROKERS="+strings.Join(s.svc.brokers, ","),
+		"BATON_REGISTRY_URL="+s.svc.registry,
+		"BATON_CLICKHOUSE_ADDR="+s.svc.chNative,
 		"BATON_CLICKHOUSE_DATABASE="+s.database,
 		"BATON_TOPIC_PREFIX="+s.prefix,
 		"BATON_APP_ID="+s.appID,

@@ -62,6 +62,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
 	lagInterval := fs.Duration("lag-interval", pipelines.DefaultLagInterval, "how often baton_consumer_lag_records is refreshed from the groups' committed offsets and the end offsets")
+	stallAfter := fs.Duration("stall-after", pipelines.DefaultStallAfter, "how long a partition with records to process (or a state restore) may make no progress before it counts as stalled: logged, in baton_stage_stalled_seconds, and /readyz answers 503")
 	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
 	log, err := parseLogged(fs, args)
 	if err != nil {
@@ -81,6 +82,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	metrics := pipelines.NewMetrics(promReg)
 	stageMetrics := pipelines.NewStageMetrics(promReg)
 	stalls := pipelines.NewStalls(promReg, log)
+	stalls.After = *stallAfter
 	lag := &pipelines.LagExporter{Metrics: metrics, Stalls: stalls, Interval: *lagInterval, Logger: log}
 	health := &runHealth{stalls: stalls, lag: lag, lagInterval: *lagInterval}
 	stopMetrics, err := startMetrics(*metricsAddr, promReg, log, health.routes()...)

@@ -25,7 +25,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
@@ -36,7 +35,7 @@ import (
 func (s *stack) readTopic(topic string) map[int32][]*kgo.Record {
 	s.t.Helper()
 	ends := s.endOffsets(topic)[topic]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.ConsumeTopics(topic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.svc.brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	if err != nil {
 		s.t.Fatal(err)

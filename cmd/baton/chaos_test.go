@@ -1,0 +1,306 @@
+package main
+
+// The chaos suite: `baton run` against a broker, a schema registry and a
+// ClickHouse server of the test's own (processes it stops, kills and
+// restarts), never against the shared dev stack. `make test` runs the
+// short version; `make chaos` the long one (BATON_CHAOS_LONG=1: the
+// outages of issue 19 at full length, more orders).
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
+)
+
+// service is a dependency the test runs as a process of its own, so it
+// can stop or kill it and start it again on the same address and data.
+type service struct {
+	t     *testing.T
+	name  string
+	path  string
+	args  []string
+	cred  *syscall.Credential // run as this user (ClickHouse refuses root)
+	ready func() bool
+	log   *os.File
+	cmd   *exec.Cmd
+	// exited is closed when the running process has exited.
+	exited chan struct{}
+}
+
+// start starts the process and waits up to 60 s until it answers.
+func (s *service) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.path, s.args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", s.name, err)
+	}
+	cmd, exited := s.cmd, make(chan struct{})
+	s.exited = exited
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(time.Minute)
+	for !s.ready() {
+		select {
+		case <-exited:
+			s.t.Fatalf("%s exited before answering; its log is %s", s.name, s.log.Name())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s does not answer a minute after its start; its log is %s", s.name, s.log.Name())
+		}
+	}
+	s.t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+}
+
+// stop sends sig and waits for the process to exit.
+func (s *service) stop(sig syscall.Signal) {
+	s.t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(time.Minute):
+		s.t.Fatalf("%s still runs a minute after %v", s.name, sig)
+	}
+}
+
+// ownServices starts a dev broker, a dev registry and a ClickHouse server
+// on free ports with data in the test's temporary directory.
+func ownServices(t *testing.T) (svc services, broker, registry, ch *service) {
+	t.Helper()
+	dir := t.TempDir()
+	logFile := func(name string) *os.File {
+		f, err := os.Create(filepath.Join(dir, name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			f.Close()
+			if t.Failed() {
+				b, _ := os.ReadFile(f.Name())
+				t.Logf("last lines of the %s log:\n%s", name, lastLines(string(b), 30))
+			}
+		})
+		return f
+	}
+	port := func() int {
+		_, p, _ := net.SplitHostPort(testenv.FreeAddr(t))
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	answers := func(addr string) func() bool {
+		return func() bool {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		}
+	}
+	httpOK := func(url string) func() bool {
+		return func() bool {
+			resp, err := http.Get(url)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}
+	}
+
+	brokerPort := port()
+	svc.brokers = []string{fmt.Sprintf("127.0.0.1:%d", brokerPort)}
+	broker = &service{t: t, name: "broker", path: batonFastBin, log: logFile("broker"), ready: answers(svc.brokers[0]),
+		args: []string{"dev", "broker", "--port", strconv.Itoa(brokerPort), "--data-dir", filepath.Join(dir, "kafka")}}
+	registryAddr := fmt.Sprintf("127.0.0.1:%d", port())
+	svc.registry = "http://" + registryAddr
+	registry = &service{t: t, name: "registry", path: batonFastBin, log: logFile("registry"), ready: httpOK(svc.registry + "/subjects"),
+		args: []string{"dev", "registry", "--addr", registryAddr, "--data-dir", filepath.Join(dir, "registry")}}
+
+	chDir := filepath.Join(dir, "clickhouse")
+	for _, d := range []string{"data/tmp", "data/user_files", "data/format_schemas"} {
+		if err := os.MkdirAll(filepath.Join(chDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		// ClickHouse will not run as root: as its package's user, who
+		// must own the data and be able to reach it.
+		u, err := user.Lookup("clickhouse")
+		if err != nil {
+			t.Fatalf("ClickHouse's user: %v (scripts/install-deps.sh installs clickhouse-server)", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		for p := chDir; p != filepath.Dir(p) && p != os.TempDir(); p = filepath.Dir(p) {
+			os.Chmod(p, 0o755) // t.TempDir's directories are 0700
+		}
+		filepath.Walk(chDir, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, uid, gid) })
+	}
+	tcp, httpPort := port(), port()
+	svc.chNative, svc.chHTTP = fmt.Sprintf("127.0.0.1:%d", tcp), fmt.Sprintf("127.0.0.1:%d", httpPort)
+	ch = &service{t: t, name: "clickhouse", path: "/usr/sbin/clickhouse-server", cred: cred, log: logFile("clickhouse"),
+		ready: httpOK("http://" + svc.chHTTP + "/?query=SELECT%201"),
+		args: []string{"--config-file=/etc/clickhouse-server/config.xml", "--",
+			"--path=" + chDir + "/data/", "--tmp_path=" + chDir + "/data/tmp/", "--user_files_path=" + chDir + "/data/user_files/",
+			"--format_schema_path=" + chDir + "/data/format_schemas/", "--logger.log=" + chDir + "/ch.log", "--logger.errorlog=" + chDir + "/ch.err.log",
+			"--listen_host=127.0.0.1", "--tcp_port=" + strconv.Itoa(tcp), "--http_port=" + strconv.Itoa(httpPort),
+			"--interserver_http_port=" + strconv.Itoa(port())}}
+	for _, s := range []*service{broker, registry, ch} {
+		s.start()
+	}
+	return svc, broker, registry, ch
+}
+
+// chaosLong reports whether the long version runs (make chaos).
+func chaosLong() bool { return os.Getenv("BATON_CHAOS_LONG") != "" }
+
+// TestRunRidesThroughOutages is issue 19's on-call drill: while orders
+// arrive at a steady pace, ClickHouse stops (60 s in the long version),
+// the broker is SIGKILLed and restarted, and the registry stops. `baton
+// run` must never exit, must say it is not ready while it cannot make
+// progress and ready again after, must store every source record exactly
+// once, and must end with the tables a clean replay of the same records
+// gives.
+func TestRunRidesThroughOutages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own broker, registry and ClickHouse")
+	}
+	svc, broker, registry, ch := ownServices(t)
+	orders, pace := "400", "200" // about 70 s of events: every outage falls inside
+	chOutage, brokerOutage, registryOutage := 15*time.Second, 5*time.Second, 5*time.Second
+	if chaosLong() {
+		orders, pace = "3000", "600"
+		chOutage, brokerOutage, registryOutage = 60*time.Second, 30*time.Second, 30*time.Second
+	}
+	s := newStackOn(t, svc)
+	s.mustRunFast("topics")
+	metrics := freeAddr(t)
+	run := s.harnessRun(nil, "--flush-interval", "100ms", "--lag-interval", "1s", "--stall-after", "5s", "--metrics-addr", metrics)
+	var runLog bytes.Buffer
+	run.Stdout, run.Stderr = &runLog, &runLog
+	keepLogsOnFailure(t, map[string]*bytes.Buffer{"baton run": &runLog})
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runExited := make(chan error, 1)
+	go func() { runExited <- run.Wait() }()
+	alive := func(when string) {
+		t.Helper()
+		select {
+		case err := <-runExited:
+			t.Fatalf("baton run exited %s: %v\n%s", when, err, lastLines(runLog.String(), 40))
+		default:
+		}
+	}
+	ready := func() (bool, string) {
+		resp, err := http.Get("http://" + metrics + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK, string(b)
+	}
+	waitFor(t, time.Minute, "baton run to be ready", func() bool { ok, _ := ready(); return ok })
+
+	sim := s.command(slices.Concat([]string{"simulate", "--orders", orders, "--seed", "5", "--start", "2026-09-28T06:00:00Z",
+		"--viewer-faults", groundTruthFaults, "--pace", pace})...)
+	sim.Path = batonFastBin
+	var simLog bytes.Buffer
+	sim.Stdout, sim.Stderr = &simLog, &simLog
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	simExited := make(chan error, 1)
+	go func() { simExited <- sim.Wait() }()
+	waitFor(t, time.Minute, "the first rows in ClickHouse", func() bool { return s.rowsIn("source_events") > 0 })
+	progress := func(what string) {
+		t.Helper()
+		select {
+		case <-simExited:
+			t.Fatalf("the simulation ended before %s: the outages must fall inside it (slower --pace)", what)
+		default:
+		}
+		t.Logf("%s: %d source records produced, %d stored", what, s.totalProduced(), s.rowsIn("source_events"))
+	}
+
+	// ClickHouse stops: the sink retries its batch, says it is stalled.
+	progress("ClickHouse stops for " + chOutage.String())
+	ch.stop(syscall.SIGTERM)
+	time.Sleep(chOutage)
+	alive("while ClickHouse was stopped")
+	if ok, body := ready(); ok || !strings.Contains(body, "sink partition") {
+		t.Errorf("/readyz with ClickHouse stopped for %s: ready %v, %s; want 503 naming the sink's stalled partitions", chOutage, ok, body)
+	}
+	ch.start()
+	waitFor(t, 2*time.Minute, "/readyz to answer 200 after ClickHouse came back", func() bool { ok, _ := ready(); return ok })
+
+	// The broker is SIGKILLed and restarted on the same data.
+	progress("the broker is SIGKILLed for " + brokerOutage.String())
+	broker.stop(syscall.SIGKILL)
+	time.Sleep(brokerOutage)
+	alive("while the broker was down")
+	broker.start()
+	waitFor(t, 3*time.Minute, "/readyz to answer 200 after the broker came back", func() bool { ok, _ := ready(); return ok })
+
+	// The registry stops: whatever is decoded already is cached.
+	progress("the registry stops for " + registryOutage.String())
+	registry.stop(syscall.SIGTERM)
+	time.Sleep(registryOutage)
+	alive("while the registry was stopped")
+	registry.start()
+
+	select {
+	case err := <-simExited:
+		if err != nil {
+			t.Fatalf("simulate: %v\n%s", err, simLog.String())
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("simulate did not finish:\n%s", simLog.String())
+	}
+	waitFor(t, 3*time.Minute, "the run to store every source record", func() bool {
+		return s.rowsIn("source_events") >= uint64(s.totalProduced())
+	})
+	alive("before the stop")
+	retries := metricValue(t, metrics, `baton_stage_retries_total{stage="sink"}`)
+	run.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-runExited:
+		if err != nil {
+			t.Errorf("baton run after SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("baton run did not stop within a minute of SIGTERM")
+	}
+	t.Logf("baton run: %d restarts on a new session, sink retries %v", strings.Count(runLog.String(), "starting over on a new session"), retries)
+	if retries < 1 {
+		t.Errorf("baton_stage_retries_total{stage=\"sink\"} = %v after a ClickHouse outage, want at least 1", retries)
+	}
+	s.runUntilCaughtUp(nil) // whatever the stop left in flight
+	s.assertExactlyStored()
+
+	replay := newStackOn(t, svc)
+	replay.copySources(s, false, false)
+	replay.runUntilCaughtUp(nil)
+	assertSameSnapshot(t, "the run through outages against a clean replay", replay.snapshot(), s.snapshot())
+}
