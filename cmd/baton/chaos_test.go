@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -19,11 +20,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/internal/testenv"
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // service is a dependency the test runs as a process of its own, so it
@@ -303,4 +307,112 @@ func TestRunRidesThroughOutages(t *testing.T) {
 	replay.copySources(s, false, false)
 	replay.runUntilCaughtUp(nil)
 	assertSameSnapshot(t, "the run through outages against a clean replay", replay.snapshot(), s.snapshot())
+}
+
+// TestIngestBurstThroughABrokerKill: vendors post a burst of signed
+// webhooks to `baton ingest` while the broker is SIGKILLed and restarted.
+// The gateway never exits; it answers 503 with Retry-After while it
+// cannot produce, and each sender retries a refused delivery as vendors
+// do. Every delivery answered 200 is in the topic, and after the pipeline
+// ran each event is stored once, however often it was retried.
+func TestIngestBurstThroughABrokerKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own broker, registry and ClickHouse")
+	}
+	svc, broker, _, _ := ownServices(t)
+	senders, outage := 4, 5*time.Second
+	if chaosLong() {
+		senders, outage = 16, 30*time.Second
+	}
+	s := newStackOn(t, svc)
+	s.mustRunFast("topics")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	listen := freeAddr(t)
+	gateway, stderr, exited := startIngest(t, ctx, listen, []string{"--metrics-addr", "", "--retry-after", "1s"},
+		"BATON_BROKERS="+strings.Join(svc.brokers, ","), "BATON_REGISTRY_URL="+svc.registry, "BATON_TOPIC_PREFIX="+s.prefix)
+	base := "http://" + listen
+	waitReady(t, ctx, base, stderr)
+
+	// Each sender delivers its own events until told to stop, retrying a
+	// refused one after a pause, as a vendor would.
+	var (
+		mu      sync.Mutex
+		acked   []string
+		refused int
+	)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second}
+			for n := 1; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("burst-%d-%d", i, n)
+				body := []byte(`{"event_id":"` + id + `","order_id":"o-` + strconv.Itoa(n%50) + `","warehouse_id":"DC1","status":"picked","items":[],"occurred_at":"2026-11-01T10:00:00Z"}`)
+				for ctx.Err() == nil {
+					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/wms", bytes.NewReader(body))
+					req.Header.Set(generic.SignatureHeader, generic.Sign("generic-shh", body))
+					resp, err := client.Do(req)
+					if err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode == http.StatusOK {
+							mu.Lock()
+							acked = append(acked, id)
+							mu.Unlock()
+							break
+						}
+						if resp.StatusCode != http.StatusServiceUnavailable {
+							t.Errorf("delivery %s: %d, want 200 or 503", id, resp.StatusCode)
+							return
+						}
+					}
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second)
+	broker.stop(syscall.SIGKILL)
+	time.Sleep(outage)
+	select {
+	case err := <-exited:
+		t.Fatalf("baton ingest exited while the broker was down: %v\n%s", err, stderr.String())
+	default:
+	}
+	broker.start()
+	waitReady(t, ctx, base, stderr)
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	t.Logf("%d senders: %d deliveries answered 200, %d refused and retried (broker down %s)", senders, len(acked), refused, outage)
+	mu.Unlock()
+	if refused == 0 {
+		t.Errorf("no delivery was refused while the broker was down: the outage missed the burst")
+	}
+
+	for _, id := range missingEventsOn(t, ctx, svc, s.topics().Source(schemas.WMS).Name, acked) {
+		t.Errorf("delivery %s was answered 200 but is not in the topic", id)
+	}
+	gateway.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Errorf("baton ingest after SIGTERM: %v", err)
+	}
+	s.runUntilCaughtUp(nil)
+	rows, distinct := s.count("SELECT count() FROM "+s.database+".canonical_events WHERE source_system = 'wms'"),
+		s.count("SELECT uniqExact(source_event_id) FROM "+s.database+".canonical_events WHERE source_system = 'wms'")
+	if rows != distinct || distinct < uint64(len(acked)) {
+		t.Errorf("canonical_events: %d rows for %d distinct WMS events; want each of the %d acknowledged events once", rows, distinct, len(acked))
+	}
 }

@@ -103,16 +103,23 @@ func TestIngestStartsWithoutKafka(t *testing.T) {
 	}
 }
 
-// missingEvents reads topic on brokers until every event ID of ids is in
-// it, or ctx ends, and returns those not found.
+// missingEvents reads topic on brokers (the dev stack's registry) until
+// every event ID of ids is in it, or ctx ends, and returns those not found.
 func missingEvents(t *testing.T, ctx context.Context, brokers, topic string, ids []string) []string {
+	svc := devServices()
+	svc.brokers = []string{brokers}
+	return missingEventsOn(t, ctx, svc, topic, ids)
+}
+
+// missingEventsOn is missingEvents on the given services.
+func missingEventsOn(t *testing.T, ctx context.Context, svc services, topic string, ids []string) []string {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(svc.brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	dec := (&stack{t: t}).decoder()
+	dec := (&stack{t: t, svc: svc}).decoder()
 	stored := map[string]bool{}
 	for {
 		var missing []string

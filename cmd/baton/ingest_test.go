@@ -91,10 +91,10 @@ func TestIngestCommand(t *testing.T) {
 		t.Fatalf("70 kB body with --max-body 64KiB: %d", code)
 	}
 
-	dec := (&stack{t: t}).decoder()
+	dec := (&stack{t: t, svc: devServices()}).decoder()
 	wantIDs := func(sys schemas.System, n int) []string {
 		var ids []string
-		for _, r := range (&stack{t: t}).consumeAll(topics.Source(sys).Name, n) {
+		for _, r := range (&stack{t: t, svc: devServices()}).consumeAll(topics.Source(sys).Name, n) {
 			d, err := dec.Decode(ctx, r.Value)
 			if err != nil {
 				t.Fatal(err)
