@@ -12,6 +12,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 
@@ -51,6 +54,11 @@ type BrokerConfig struct {
 // is called once with the broker's host:port as soon as it accepts
 // connections. Topics are never created implicitly: clients create them with
 // CreateTopics (kadm), as against production Kafka.
+//
+// If its last run on DataDir crashed, it first writes ABORT markers for the
+// transactions that run left open, as Kafka's transaction coordinator does
+// when they time out, and accepts clients only then (see
+// broker_recovery.go): kfake aborts them in memory only.
 func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) error {
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
@@ -58,6 +66,19 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 		kfake.BrokerConfigs(map[string]string{
 			"log.cleaner.backoff.ms": strconv.Itoa(compactionBackoff),
 		}),
+	}
+	// After a crash, transactions left open need ABORT markers before
+	// clients come in; see broker_recovery.go.
+	var held *heldListener
+	if cfg.DataDir != "" && crashedLastRun(cfg.DataDir) {
+		if err := dropPartitionSnapshots(cfg.DataDir); err != nil {
+			return fmt.Errorf("broker data dir %q: %w", cfg.DataDir, err)
+		}
+		opts = append(opts, kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			l, err := newHeldListener(network, addr)
+			held = l
+			return l, err
+		}))
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
@@ -76,6 +97,19 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 		return fmt.Errorf("start broker on 127.0.0.1:%d with data dir %q: %w", cfg.Port, cfg.DataDir, err)
 	}
 	cluster.ControlKey(int16(kmsg.Fetch), keepAbortedIndex)
+	if held != nil {
+		if err := recoverFromCrash(ctx, held, cfg); err != nil {
+			cluster.Close()
+			// Close wrote session_state.json: without it the
+			// next start takes this one's place and repairs.
+			os.Remove(filepath.Join(cfg.DataDir, kfakeSessionState))
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("broker data dir %q: recover from the crash of its last run: %w", cfg.DataDir, err)
+		}
+		held.release()
+	}
 	if ready != nil {
 		ready(cluster.ListenAddrs()[0])
 	}
@@ -104,6 +138,21 @@ func keepAbortedIndex(req kmsg.Request) (kmsg.Response, error, bool) {
 		f.MaxBytes = math.MaxInt32
 	}
 	return nil, nil, false
+}
+
+// recoverFromCrash aborts the transactions the crashed last run left open
+// (abortTransactionsLeftOpen), through a client of held's private port.
+func recoverFromCrash(ctx context.Context, held *heldListener, cfg BrokerConfig) error {
+	cl, err := held.privateClient()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	return abortTransactionsLeftOpen(ctx, cl, func(format string, args ...any) { logf("broker: "+format, args...) })
 }
 
 // brokerLogger adapts a printf-style function to kfake's Logger, keeping

@@ -1,17 +1,26 @@
 package devstack
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // freePort returns a loopback port nothing listens on right now.
@@ -236,4 +245,290 @@ func TestReadCommittedSkipsAbortedTransactionsAtTheFetchLimit(t *testing.T) {
 	if abortedRead > 0 {
 		t.Errorf("read_committed consumer read %d records of aborted transactions (and %d committed)", abortedRead, committed)
 	}
+}
+
+// The tests below run the broker as a process of its own (this test binary,
+// see TestMain), so that they can SIGKILL it.
+
+const (
+	envBrokerProcessDir  = "DEVSTACK_TEST_BROKER_DIR"
+	envBrokerProcessPort = "DEVSTACK_TEST_BROKER_PORT"
+)
+
+// TestMain runs RunBroker until SIGTERM when started by startBrokerProcess,
+// and the tests otherwise.
+func TestMain(m *testing.M) {
+	dir := os.Getenv(envBrokerProcessDir)
+	if dir == "" {
+		os.Exit(m.Run())
+	}
+	port, err := strconv.Atoi(os.Getenv(envBrokerProcessPort))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	if err := RunBroker(ctx, BrokerConfig{Port: port, DataDir: dir, Logf: logf}, func(addr string) {
+		fmt.Println("listening on", addr)
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// brokerProcess is a broker running in a child process.
+type brokerProcess struct {
+	cmd    *exec.Cmd
+	addr   string
+	exited chan struct{}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startBrokerProcess runs a broker on port with dir in a child process and
+// waits until it accepts clients. Its log is shown if the test fails.
+func startBrokerProcess(t *testing.T, port int, dir string) *brokerProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envBrokerProcessDir+"="+dir, envBrokerProcessPort+"="+strconv.Itoa(port))
+	log := &syncBuffer{}
+	cmd.Stderr = log
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b := &brokerProcess{cmd: cmd, exited: make(chan struct{})}
+	addrs := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				addrs <- a
+			}
+		}
+		cmd.Wait()
+		close(b.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-b.exited
+		if t.Failed() {
+			t.Logf("log of the broker process %d:\n%s", cmd.Process.Pid, log.String())
+		}
+	})
+	select {
+	case b.addr = <-addrs:
+	case <-b.exited:
+		t.Fatalf("broker process exited before it listened: %v", cmd.ProcessState)
+	case <-time.After(20 * time.Second):
+		t.Fatal("broker process not listening after 20s")
+	}
+	return b
+}
+
+// signal sends sig to the broker process and waits until it exited.
+func (b *brokerProcess) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("broker process still running 20s after %v", sig)
+	}
+}
+
+// produceInTxn begins a transaction as txnID (transaction timeout timeout)
+// and produces values to topic's partition 0, leaving it open.
+func produceInTxn(t *testing.T, addr, topic, txnID string, timeout time.Duration, values ...string) *kgo.Client {
+	t.Helper()
+	ctx := context.Background()
+	cl := newClient(t, addr, kgo.TransactionalID(txnID), kgo.TransactionTimeout(timeout),
+		kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range values {
+		cl.Produce(ctx, &kgo.Record{Value: []byte(v)}, nil)
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func values(prefix string, n int) []string {
+	var vs []string
+	for i := range n {
+		vs = append(vs, fmt.Sprint(prefix, i))
+	}
+	return vs
+}
+
+// readToEnd reads partition 0 of topic from the start as baton's state
+// restore does (read_committed, transaction markers kept) until it reads the
+// record at the end offset listed first, minus one, and returns the data
+// records it read. The test fails if it does not get there within 10s.
+func readToEnd(t *testing.T, addr, topic string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := kadm.NewClient(newClient(t, addr)).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(topic, 0)
+	cl := newClient(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	var data []string
+	next := int64(0)
+	for next < end.Offset {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read_committed reader of %s read up to offset %d (data %q), not to the end offset %d, in 10s", topic, next, data, end.Offset)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				data = append(data, string(r.Value))
+			}
+			next = r.Offset + 1
+		})
+	}
+	return data
+}
+
+// lastStableOffset lists the last stable offset of topic's partition 0.
+func lastStableOffset(t *testing.T, addr, topic string) int64 {
+	t.Helper()
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = 1 // read_committed: the last stable offset
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Timestamp = -1 // the end
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), newClient(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := resp.Topics[0].Partitions[0]
+	if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+		t.Fatal(err)
+	}
+	return p.Offset
+}
+
+func createTopic(t *testing.T, addr, topic string) {
+	t.Helper()
+	resp, err := kadm.NewClient(newClient(t, addr)).CreateTopic(context.Background(), 1, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertRecords(t *testing.T, when string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: read_committed reader read %q, want %q", when, got, want)
+	}
+}
+
+// A transaction open when the broker crashed is aborted with markers when
+// it restarts (see broker_recovery.go): a read_committed reader gets to the
+// end of the partition, and a producer with the same transactional ID that
+// comes back and commits has its records read.
+func TestBrokerAbortsTransactionLeftOpenByACrash(t *testing.T) {
+	port, dir := freePort(t), t.TempDir()
+	const topic = "changelog"
+	b := startBrokerProcess(t, port, dir)
+	createTopic(t, b.addr, topic)
+	committed := produceInTxn(t, b.addr, topic, "other", time.Minute, values("committed-", 5)...)
+	if err := committed.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	// Open until the broker's crash; the timeout is far above the
+	// reader's bound, so no timeout aborts it in this test.
+	produceInTxn(t, b.addr, topic, "stage", time.Minute, values("open-", 20)...).Close()
+	b.signal(t, syscall.SIGKILL)
+
+	b = startBrokerProcess(t, port, dir)
+	assertRecords(t, "after the crash", readToEnd(t, b.addr, topic), values("committed-", 5))
+	if lso, hwm := lastStableOffset(t, b.addr, topic), int64(5+1+20+1); lso != hwm {
+		t.Errorf("after the crash the last stable offset is %d, want %d (5 records and a marker, 20 records and a marker)", lso, hwm)
+	}
+
+	back := produceInTxn(t, b.addr, topic, "stage", time.Minute, values("back-", 3)...)
+	if err := back.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	assertRecords(t, "after the producer came back and committed", readToEnd(t, b.addr, topic),
+		append(values("committed-", 5), values("back-", 3)...))
+}
+
+// A transaction open at a clean shutdown survives the restart; if the broker
+// then crashes before the transaction ends, it is aborted at the next start
+// like one open at the crash, not left holding the last stable offset, nor
+// later served as committed.
+func TestBrokerAbortsTransactionOpenAtACleanShutdownThenACrash(t *testing.T) {
+	port, dir := freePort(t), t.TempDir()
+	const topic = "changelog"
+	b := startBrokerProcess(t, port, dir)
+	createTopic(t, b.addr, topic)
+	produceInTxn(t, b.addr, topic, "stage", time.Minute, values("open-", 20)...).Close()
+	b.signal(t, syscall.SIGTERM)
+	b = startBrokerProcess(t, port, dir)
+	b.signal(t, syscall.SIGKILL) // before the transaction's timeout
+
+	b = startBrokerProcess(t, port, dir)
+	assertRecords(t, "after the crash", readToEnd(t, b.addr, topic), nil)
+	committed := produceInTxn(t, b.addr, topic, "other", time.Minute, values("committed-", 5)...)
+	if err := committed.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	assertRecords(t, "after another producer committed", readToEnd(t, b.addr, topic), values("committed-", 5))
+}
+
+// A producer that goes away with a transaction open while the broker keeps
+// running has it aborted, markers written, when its transaction timeout
+// passes: a read_committed reader gets to the end of the partition.
+func TestBrokerAbortsTransactionOfAGoneProducer(t *testing.T) {
+	b := startBrokerProcess(t, freePort(t), t.TempDir())
+	const topic = "changelog"
+	createTopic(t, b.addr, topic)
+	committed := produceInTxn(t, b.addr, topic, "other", time.Minute, values("committed-", 5)...)
+	if err := committed.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	produceInTxn(t, b.addr, topic, "stage", 2*time.Second, values("open-", 20)...).Close()
+	assertRecords(t, "after the transaction timeout", readToEnd(t, b.addr, topic), values("committed-", 5))
 }
