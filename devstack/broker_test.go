@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/baton-pipeline/baton/internal/testenv"
 )
 
 // freePort returns a loopback port nothing listens on right now.
@@ -286,31 +286,13 @@ type brokerProcess struct {
 	exited chan struct{}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startBrokerProcess runs a broker on port with dir in a child process and
 // waits until it accepts clients. Its log is shown if the test fails.
 func startBrokerProcess(t *testing.T, port int, dir string) *brokerProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envBrokerProcessDir+"="+dir, envBrokerProcessPort+"="+strconv.Itoa(port))
-	log := &syncBuffer{}
+	log := &testenv.SyncBuffer{}
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,11 +1,9 @@
 package pipelines
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +13,6 @@ import (
 
 	"github.com/baton-pipeline/baton/internal/testenv"
 )
-
-// syncBuffer is a log sink safe for the restore's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestARestoreHeldByAnOpenTransactionIsReportedStalled: a changelog
 // partition whose tail is a transaction that stays open holds a restore
@@ -78,7 +58,7 @@ func TestARestoreHeldByAnOpenTransactionIsReportedStalled(t *testing.T) {
 	}
 	end, _ := ends.Lookup(topic, 0)
 
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&log, nil))
 	stalls := NewStalls(prometheus.NewRegistry(), logger)
 	stalls.After = 6 * time.Second

@@ -186,6 +186,7 @@ func chaosLong() bool { return os.Getenv("BATON_CHAOS_LONG") != "" }
 // once, and must end with the tables a clean replay of the same records
 // gives.
 func TestRunRidesThroughOutages(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts its own broker, registry and ClickHouse")
 	}
@@ -248,31 +249,31 @@ func TestRunRidesThroughOutages(t *testing.T) {
 		t.Logf("%s: %d source records produced, %d stored", what, s.totalProduced(), s.rowsIn("source_events"))
 	}
 
-	// ClickHouse stops: the sink retries its batch, says it is stalled.
-	progress("ClickHouse stops for " + chOutage.String())
-	ch.stop(syscall.SIGTERM)
-	time.Sleep(chOutage)
-	alive("while ClickHouse was stopped")
-	if ok, body := ready(); ok || !strings.Contains(body, "sink partition") {
-		t.Errorf("/readyz with ClickHouse stopped for %s: ready %v, %s; want 503 naming the sink's stalled partitions", chOutage, ok, body)
+	// outage stops svc with sig for d and starts it again, and checks
+	// meanwhile that the run stays up.
+	outage := func(svc *service, sig syscall.Signal, d time.Duration, during func()) {
+		t.Helper()
+		progress(fmt.Sprintf("%s stopped (%v) for %s", svc.name, sig, d))
+		svc.stop(sig)
+		time.Sleep(d)
+		alive("while " + svc.name + " was down")
+		if during != nil {
+			during()
+		}
+		svc.start()
 	}
-	ch.start()
+	// ClickHouse stops: the sink retries its batch, says it is stalled.
+	outage(ch, syscall.SIGTERM, chOutage, func() {
+		if ok, body := ready(); ok || !strings.Contains(body, "sink partition") {
+			t.Errorf("/readyz with ClickHouse stopped for %s: ready %v, %s; want 503 naming the sink's stalled partitions", chOutage, ok, body)
+		}
+	})
 	waitFor(t, 2*time.Minute, "/readyz to answer 200 after ClickHouse came back", func() bool { ok, _ := ready(); return ok })
-
 	// The broker is SIGKILLed and restarted on the same data.
-	progress("the broker is SIGKILLed for " + brokerOutage.String())
-	broker.stop(syscall.SIGKILL)
-	time.Sleep(brokerOutage)
-	alive("while the broker was down")
-	broker.start()
+	outage(broker, syscall.SIGKILL, brokerOutage, nil)
 	waitFor(t, 3*time.Minute, "/readyz to answer 200 after the broker came back", func() bool { ok, _ := ready(); return ok })
-
 	// The registry stops: whatever is decoded already is cached.
-	progress("the registry stops for " + registryOutage.String())
-	registry.stop(syscall.SIGTERM)
-	time.Sleep(registryOutage)
-	alive("while the registry was stopped")
-	registry.start()
+	outage(registry, syscall.SIGTERM, registryOutage, nil)
 
 	select {
 	case err := <-simExited:
@@ -316,6 +317,7 @@ func TestRunRidesThroughOutages(t *testing.T) {
 // do. Every delivery answered 200 is in the topic, and after the pipeline
 // ran each event is stored once, however often it was retried.
 func TestIngestBurstThroughABrokerKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts its own broker, registry and ClickHouse")
 	}
@@ -415,4 +417,103 @@ func TestIngestBurstThroughABrokerKill(t *testing.T) {
 	if rows != distinct || distinct < uint64(len(acked)) {
 		t.Errorf("canonical_events: %d rows for %d distinct WMS events; want each of the %d acknowledged events once", rows, distinct, len(acked))
 	}
+}
+
+// rssMiB is a process's resident set size, from /proc.
+func rssMiB(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// TestSoak runs `baton run` live under a steady pace for
+// BATON_SOAK_MINUTES (1 in `make test`, 120 for `make soak`), sampling its
+// resident memory, and requires every source record stored once and the
+// tables of a clean replay. With state bounded by configuration (a
+// 10-minute dedupe window and hold timeout: the defaults keep a day of
+// delivery time, which a paced run of hours never reaches), memory must
+// level off: the second half's peak at most 15% (and 32 MiB) above the
+// first half's. The samples are logged for the note.
+func TestSoak(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("a soak")
+	}
+	minutes := 1.0
+	if v := os.Getenv("BATON_SOAK_MINUTES"); v != "" {
+		var err error
+		if minutes, err = strconv.ParseFloat(v, 64); err != nil || minutes <= 0 {
+			t.Fatalf("BATON_SOAK_MINUTES=%q: want minutes", v)
+		}
+	}
+	const pace = 300.0        // events per second
+	const eventsPerOrder = 35 // about, in the ground-truth profile
+	orders := int(minutes * 60 * pace / eventsPerOrder)
+	s := newStack(t)
+	s.mustRunFast("topics")
+	metrics := freeAddr(t)
+	bounded := []string{"--dedupe-window", "10m", "--hold-timeout", "10m"}
+	run := s.harnessRun(nil, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
+	var runLog bytes.Buffer
+	run.Stdout, run.Stderr = &runLog, &runLog
+	keepLogsOnFailure(t, map[string]*bytes.Buffer{"baton run": &runLog})
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runExited := make(chan error, 1)
+	go func() { runExited <- run.Wait() }()
+	sim := s.command("simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z", "--pace", strconv.FormatFloat(pace, 'f', -1, 64))
+	sim.Path = batonFastBin
+	var simLog bytes.Buffer
+	sim.Stdout, sim.Stderr = &simLog, &simLog
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	simExited := make(chan error, 1)
+	go func() { simExited <- sim.Wait() }()
+	start := time.Now()
+	var samples []float64
+	every := max(5*time.Second, time.Duration(minutes*float64(time.Minute))/24)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for simDone := false; !simDone; {
+		select {
+		case err := <-simExited:
+			if err != nil {
+				t.Fatalf("simulate: %v\n%s", err, simLog.String())
+			}
+			simDone = true
+		case err := <-runExited:
+			t.Fatalf("baton run exited during the soak: %v\n%s", err, lastLines(runLog.String(), 40))
+		case <-tick.C:
+			samples = append(samples, rssMiB(t, run.Process.Pid))
+		}
+	}
+	waitFor(t, 5*time.Minute, "the run to store every source record", func() bool {
+		return s.rowsIn("source_events") >= uint64(s.totalProduced())
+	})
+	samples = append(samples, rssMiB(t, run.Process.Pid))
+	t.Logf("%d orders at %v events/s for %s: RSS MiB every %s: %.0f", orders, pace, time.Since(start).Round(time.Second), every, samples)
+	stopWithin(t, run, "baton run", time.Minute)
+	if half := len(samples) / 2; minutes >= 10 && half > 0 {
+		first, second := slices.Max(samples[:half]), slices.Max(samples[half:])
+		if second > first*1.15 && second > first+32 {
+			t.Errorf("RSS does not level off: peak %.0f MiB in the first half, %.0f MiB in the second", first, second)
+		}
+	}
+	s.runUntilCaughtUp(nil, bounded...) // whatever the stop left in flight
+	s.assertExactlyStored()
+	replay := newStack(t)
+	replay.copySources(s, false, false)
+	replay.runUntilCaughtUp(nil, bounded...)
+	assertSameSnapshot(t, "the soak against a clean replay", replay.snapshot(), s.snapshot())
 }
