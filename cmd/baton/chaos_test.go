@@ -435,8 +435,9 @@ func rssMiB(t *testing.T, pid int) float64 {
 	return 0
 }
 
-// TestSoak runs `baton run` live under a steady pace for
-// BATON_SOAK_MINUTES (1 in `make test`, 120 for `make soak`), sampling its
+// TestSoak runs `baton run` live under a steady pace (BATON_SOAK_PACE
+// events/s, default 300) for BATON_SOAK_MINUTES (1 in `make test`, 120 for
+// `make soak`), sampling its
 // resident memory, and requires every source record stored once and the
 // tables of a clean replay. With state bounded by configuration (a
 // 10-minute dedupe window and hold timeout: the defaults keep a day of
@@ -455,7 +456,13 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("BATON_SOAK_MINUTES=%q: want minutes", v)
 		}
 	}
-	const pace = 300.0        // events per second
+	pace := 300.0 // events per second
+	if v := os.Getenv("BATON_SOAK_PACE"); v != "" {
+		var err error
+		if pace, err = strconv.ParseFloat(v, 64); err != nil || pace <= 0 {
+			t.Fatalf("BATON_SOAK_PACE=%q: want events per second", v)
+		}
+	}
 	const eventsPerOrder = 35 // about, in the ground-truth profile
 	orders := int(minutes * 60 * pace / eventsPerOrder)
 	s := newStack(t)
