@@ -178,8 +178,9 @@ func ownServices(t *testing.T) (svc services, broker, registry, ch *service) {
 // chaosLong reports whether the long version runs (make chaos).
 func chaosLong() bool { return os.Getenv("BATON_CHAOS_LONG") != "" }
 
-// TestRunRidesThroughOutages is issue 19's on-call drill: while orders
-// arrive at a steady pace, ClickHouse stops (60 s in the long version),
+// TestRunRidesThroughOutages is issue 19's on-call drill: `baton run`
+// starts before ClickHouse (it waits, alive but not ready); then, while
+// orders arrive at a steady pace, ClickHouse stops (60 s in the long version),
 // the broker is SIGKILLed and restarted, and the registry stops. `baton
 // run` must never exit, must say it is not ready while it cannot make
 // progress and ready again after, must store every source record exactly
@@ -199,6 +200,8 @@ func TestRunRidesThroughOutages(t *testing.T) {
 	}
 	s := newStackOn(t, svc)
 	s.mustRunFast("topics")
+	// baton run starts before ClickHouse: it waits for it.
+	ch.stop(syscall.SIGTERM)
 	metrics := freeAddr(t)
 	run := s.harnessRun(nil, "--flush-interval", "100ms", "--lag-interval", "1s", "--stall-after", "5s", "--metrics-addr", metrics)
 	var runLog bytes.Buffer
@@ -226,6 +229,20 @@ func TestRunRidesThroughOutages(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode == http.StatusOK, string(b)
 	}
+	waitFor(t, 30*time.Second, "baton run to serve /healthz while it waits for ClickHouse", func() bool {
+		resp, err := http.Get("http://" + metrics + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	time.Sleep(2 * time.Second)
+	alive("while ClickHouse was not there yet")
+	if ok, body := ready(); ok || !strings.Contains(body, "no stage is running yet") {
+		t.Errorf("/readyz before ClickHouse answered: ready %v, %s; want 503, no stage running yet", ok, body)
+	}
+	ch.start()
 	waitFor(t, time.Minute, "baton run to be ready", func() bool { ok, _ := ready(); return ok })
 
 	sim := s.command(slices.Concat([]string{"simulate", "--orders", orders, "--seed", "5", "--start", "2026-09-28T06:00:00Z",
