@@ -372,6 +372,9 @@ func (s *SourceSink) Run(ctx context.Context) error {
 		err = s.flush(flushCtx, ctx, b)
 		cancel()
 		s.kcl.AllowRebalance()
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("source sink: stopped with its last batch unwritten (%s after the stop request it still failed; it is consumed again after a restart, nothing is lost): %w", s.cfg.ShutdownTimeout, err)
+		}
 		if err != nil {
 			return err
 		}
