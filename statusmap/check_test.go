@@ -133,7 +133,7 @@ func TestCheckReportsUnreachableRows(t *testing.T) {
 	o := appendLines(t, dir, "oms.map", "op=u  CONFIRMED", "op=t  -")
 	h := appendLines(t, dir, "helpdesk.map", `"  "  PLACED`)
 	wantProblems(t, problems(t, dir),
-		"storefront.map:"+itoa(s)+`: unreachable row: status_type "fulfilment_event" is never emitted (known: order, financial_status, fulfillment_status, fulfillment_event)`,
+		"storefront.map:"+itoa(s)+`: unreachable row: status_type "fulfilment_event" is never emitted (known: order, financial_status, fulfillment_status, fulfillment, fulfillment_event, refund)`,
 		"oms.map:"+itoa(o)+`: unreachable row: Debezium op "u" carries the row after the change and is looked up by its status column, never as op=u`,
 		"carrier.map:"+itoa(c)+`: unreachable row: provider "fedex" is never emitted (known: direct, easypost, aftership)`,
 		"carrier.map:"+itoa(c+1)+`: unreachable row: EasyPost status "InTransit" is never emitted`,

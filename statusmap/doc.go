@@ -42,7 +42,8 @@
 // A row is unreachable when no event of its system can ever have its key,
 // because a key column has a closed vocabulary and the row's value is
 // outside it: a storefront status_type other than order,
-// financial_status, fulfillment_status, fulfillment_event; a carrier
+// financial_status, fulfillment_status, fulfillment, fulfillment_event,
+// refund; a carrier
 // provider other than direct, easypost, aftership; an EasyPost status
 // outside EasyPost's tracker status enum; an AfterShip tag outside its
 // tag enum, or an AfterShip subtag that does not start with its own tag

@@ -172,8 +172,9 @@ func (s *system) code(k key) string {
 // the adapters or the vendor fix are listed; open vocabularies (WMS and
 // notification codes, EasyPost status_detail, help-desk text) are not.
 var (
-	// storefrontStatusTypes: StorefrontEvent.status_type.
-	storefrontStatusTypes = []string{"order", "financial_status", "fulfillment_status", "fulfillment_event"}
+	// storefrontStatusTypes: StorefrontEvent.status_type, the Shopify
+	// vocabularies ingest/shopify emits (its Status* constants).
+	storefrontStatusTypes = []string{"order", "financial_status", "fulfillment_status", "fulfillment", "fulfillment_event", "refund"}
 	// carrierProviders: CarrierEvent.provider (the ingest adapters and
 	// the generic carrier webhook).
 	carrierProviders = []string{"direct", "easypost", "aftership"}
