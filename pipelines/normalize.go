@@ -478,7 +478,7 @@ func (n *Normalize) emptyLongEnough(key string) bool {
 func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produce func(*kgo.Record)) error {
 	enc := n.cfg.Encoders[n.cfg.Topics.Links().Name]
 	for w := range progress {
-		b, err := enc.EncodePlain(map[string]any{"source_system": w.Source, "source_partition": int(w.Partition), "watermark": w.At})
+		b, err := enc.EncodePlain(map[string]any{"source_system": w.Source, "source_partition": int(w.Partition), "watermark": w.At, "idle": w.Idle})
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
@@ -512,7 +512,8 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 		return normalize.Input{}, fmt.Errorf("links record: watermark: %w", err)
 	}
 	if str("tracking_number") == "" {
-		return normalize.Input{Watermark: &normalize.SourceWatermark{Source: str("source_system"), Partition: part, At: wm}}, nil
+		idle, _ := p["idle"].(bool) // absent from records written before it existed
+		return normalize.Input{Watermark: &normalize.SourceWatermark{Source: str("source_system"), Partition: part, At: wm, Idle: idle}}, nil
 	}
 	at, err := time.Parse(time.RFC3339Nano, str("occurred_at"))
 	if err != nil {
