@@ -10,7 +10,7 @@ import (
 
 // key is a lookup key: the values of a system's key columns, in header
 // order; unused trailing columns are "". Rows and events both become keys,
-// through the same system.norm, so they compare exactly.
+// through the same table.lookupKey, so they compare exactly.
 type key [3]string
 
 // wildcard in a row's key column matches any value, including none. Only
@@ -33,6 +33,10 @@ type system struct {
 	// compare in; nil is the identity. The help desk folds case and
 	// blanks, so its rows and events meet however the text was typed.
 	norm func(string) string
+	// fixedCase says why the vendor fixes the case of this system's codes,
+	// so its map may not declare "@case insensitive" (format.go); "" when
+	// the case is the integrator's (an OMS table, a WMS), where it may.
+	fixedCase string
 	// eventKey reads the lookup key from an event. has is false when the
 	// event carries no status field at all (not an error); err wraps
 	// ErrInvalid when a field the key needs is missing or not a string.
@@ -46,6 +50,7 @@ type system struct {
 var systems = []*system{
 	{
 		sys: schemas.Storefront, columns: []string{"status_type", "status"}, wildcard: -1,
+		fixedCase: "Shopify sends its status values in lower case",
 		eventKey: func(p map[string]any) (key, bool, error) {
 			t, err := field(p, schemas.Storefront, "status_type")
 			if err != nil {
@@ -89,6 +94,7 @@ var systems = []*system{
 	},
 	{
 		sys: schemas.Carrier, columns: []string{"provider", "status", "sub_status"}, wildcard: 2,
+		fixedCase: "the providers are baton's names, and the direct vocabulary, EasyPost's statuses and AfterShip's tags are each spelt one way",
 		eventKey: func(p map[string]any) (key, bool, error) {
 			prov, err := field(p, schemas.Carrier, "provider")
 			if err != nil {
