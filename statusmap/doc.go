@@ -14,8 +14,10 @@
 // row maps is an error wrapping ErrUnmapped, naming system and code: the
 // normalize stage dead-letters and counts it. Nothing is ever guessed:
 // there is no default row, no prefix or fuzzy matching; the only
-// flexibility is the carrier's sub_status wildcard and the help desk's
-// case and blank folding, both spelled out in the maps.
+// flexibility is the carrier's sub_status wildcard, the help desk's case
+// and blank folding, and the case folding a map declares with "@case
+// insensitive" (the OMS, whose codes are the integrator's own), all
+// spelled out in the maps.
 //
 // # File format
 //
@@ -23,7 +25,11 @@
 // the first line is a header naming the key columns and "canonical", and
 // every other line is one mapping: the key values, then a canonical
 // status name or "-" (carries no order status). Values are separated by
-// blanks; a value with blanks is written in double quotes.
+// blanks; a value with blanks is written in double quotes. Lines before
+// the header starting with '@' are directives for the whole map: "@case
+// exact" (the default) or "@case insensitive", allowed where no vendor
+// fixes the codes' case (not in the storefront or carrier maps; the help
+// desk always folds).
 //
 //	provider    status        sub_status        canonical
 //	easypost    in_transit    *                 IN_TRANSIT
@@ -36,8 +42,11 @@
 // names no system, a wrong header, a wrong column count, bad quoting, an
 // empty value, a wildcard outside the carrier's sub_status column, an
 // unknown canonical status (listing the valid ones), a duplicate key
-// (naming the first line; help-desk keys compare folded) and an
-// unreachable row.
+// (naming the first line; keys compare as they match: help-desk keys
+// folded, a case-insensitive map's in any case), a bad or misplaced
+// directive, and an unreachable row. When the maps are valid, `baton
+// statusmap check` lists the codes each map expects (Set.Codes) and how
+// it compares them (Set.Matching).
 //
 // A row is unreachable when no event of its system can ever have its key,
 // because a key column has a closed vocabulary and the row's value is

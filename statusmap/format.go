@@ -28,7 +28,80 @@ func (p *Problem) Error() string {
 type table struct {
 	sys   *system
 	rows  []Row
-	index map[key]int // normalized key → index in rows
+	index map[key]int // lookup key (see lookupKey) → index in rows
+	// foldCase is the map's "@case insensitive": rows and events meet
+	// whatever the case of their codes.
+	foldCase bool
+	// caseLine is the line of the map's @case directive, 0 when none.
+	caseLine int
+}
+
+// Directives are lines before the header that set how a whole map
+// matches. The only one is
+//
+//	@case exact          (the default) codes match byte for byte
+//	@case insensitive    codes match whatever their case
+//
+// A map declares "@case insensitive" when its system's codes are the
+// integrator's own (an OMS table's status column may hold "confirmed",
+// "CONFIRMED" or "Confirmed", depending on who built it) rather than a
+// vendor's fixed spelling; matching exactly there would dead-letter every
+// event of a table that merely chose another case. Systems whose vendor
+// fixes the case refuse it (system.fixedCase): a miscased code there is a
+// broken integration, which exact matching makes visible. The help desk
+// always folds case and blanks (system.norm), so "@case exact" is refused
+// there.
+const (
+	directivePrefix = "@"
+	caseDirective   = "@case"
+	caseExact       = "exact"
+	caseInsensitive = "insensitive"
+)
+
+// lookupKey is the form a row's or an event's key takes in the index: the
+// system's normalization, then the map's case folding.
+func (t *table) lookupKey(k key) key {
+	k = t.sys.normalize(k)
+	if t.foldCase {
+		for i := range t.sys.columns {
+			k[i] = strings.ToLower(k[i])
+		}
+	}
+	return k
+}
+
+// directive applies one directive line (fields[0] starts with '@') and
+// returns what is wrong with it, or "".
+func (t *table) directive(line int, fields []string) string {
+	if fields[0] != caseDirective {
+		return fmt.Sprintf("unknown directive %q (known: %s)", fields[0], caseDirective)
+	}
+	if len(fields) != 2 || (fields[1] != caseExact && fields[1] != caseInsensitive) {
+		return fmt.Sprintf("%s wants one value, %s or %s, got %q", caseDirective, caseExact, caseInsensitive, strings.Join(fields[1:], " "))
+	}
+	if t.caseLine != 0 {
+		return fmt.Sprintf("%s given twice: already at line %d", caseDirective, t.caseLine)
+	}
+	switch insensitive := fields[1] == caseInsensitive; {
+	case insensitive && t.sys.fixedCase != "":
+		return fmt.Sprintf("%s %s not allowed in the %s map: %s, so a code in another case is an error to see, not to match",
+			caseDirective, caseInsensitive, t.sys.sys, t.sys.fixedCase)
+	case !insensitive && t.sys.norm != nil:
+		return fmt.Sprintf("%s %s not allowed in the %s map: its keys are always compared with case and blanks folded",
+			caseDirective, caseExact, t.sys.sys)
+	default:
+		t.caseLine, t.foldCase = line, insensitive
+		return ""
+	}
+}
+
+// directives returns the directive lines that reproduce the map's
+// matching, for a map file written back (Set.Directives).
+func (t *table) directives() []string {
+	if t.foldCase && t.sys.norm == nil {
+		return []string{caseDirective + " " + caseInsensitive}
+	}
+	return nil
 }
 
 // parse reads one system's map file. It returns the table built from the
@@ -52,6 +125,12 @@ func parse(sys *system, file string, data []byte) (*table, []error) {
 		if len(fields) == 0 {
 			continue
 		}
+		if !sawHeader && strings.HasPrefix(fields[0], directivePrefix) {
+			if msg := t.directive(n, fields); msg != "" {
+				report(n, "%s", msg)
+			}
+			continue
+		}
 		if !sawHeader {
 			if strings.Join(fields, " ") != strings.Join(want, " ") {
 				// Without the right header the columns mean something
@@ -60,6 +139,11 @@ func parse(sys *system, file string, data []byte) (*table, []error) {
 				return t, problems
 			}
 			sawHeader = true
+			continue
+		}
+		if fields[0] == caseDirective {
+			// Read as a row it would be a baffling unknown status.
+			report(n, "directive %s must come before the header line", caseDirective)
 			continue
 		}
 		if len(fields) != len(want) {
@@ -74,7 +158,7 @@ func parse(sys *system, file string, data []byte) (*table, []error) {
 		if len(msgs) > 0 {
 			continue
 		}
-		k := sys.normalize(keyOf(row.Key))
+		k := t.lookupKey(keyOf(row.Key))
 		if first, dup := t.index[k]; dup {
 			report(n, "duplicate key %s: already mapped at %s:%d", quoteAll(row.Key), file, t.rows[first].Line)
 			continue
@@ -103,7 +187,7 @@ func (t *table) row(line int, file string, fields []string) (Row, []string) {
 		}
 	}
 	if len(msgs) == 0 {
-		if why := sys.unreachable(sys.normalize(keyOf(r.Key))); why != "" {
+		if why := sys.unreachable(t.lookupKey(keyOf(r.Key))); why != "" {
 			msgs = append(msgs, "unreachable row: "+why)
 		}
 	}

@@ -323,8 +323,11 @@ func TestUnmappedCodesAreErrorsNamingSystemAndCode(t *testing.T) {
 		{car("direct", "teleported", "beam", ""), "direct/teleported/beam"},
 		{sf("fulfillment_event", "lost_in_space", ""), "fulfillment_event/lost_in_space"},
 		{sf("fulfilment_event", "in_transit", ""), "fulfilment_event/in_transit"},
-		{oms("t", "", ""), "op=t"},               // truncate: deliberately unmapped
-		{oms("u", "confirmed", ""), "confirmed"}, // codes are exact outside the help desk
+		{oms("t", "", ""), "op=t"},              // truncate: deliberately unmapped
+		{sf("order", "OPEN", ""), "order/OPEN"}, // Shopify fixes the case: exact
+		{car("easypost", "Delivered", nil, ""), "easypost/Delivered"},
+		{wms("SHIPPED", ""), "SHIPPED"},        // exact unless the map declares @case insensitive
+		{oms("u", "confirmd", ""), "confirmd"}, // any case is not any spelling
 		{wms("short_picked", ""), "short_picked"},
 		{wms("", ""), ""},
 		{hd("Teleported", ""), "teleported"},

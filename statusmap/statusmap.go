@@ -52,7 +52,9 @@ type Result struct {
 	// "aftership/Exception/Exception_013", "easypost/in_transit" when the
 	// scan has no status_detail, "op=d" for an OMS delete). Help-desk
 	// codes are in their folded form ("out for delivery"), and "" when
-	// the ticket shows no order status. Set on ErrUnmapped errors too.
+	// the ticket shows no order status; other codes are as the event
+	// spells them, also where the map matches any case ("confirmed" from
+	// one OMS, "CONFIRMED" from another). Set on ErrUnmapped errors too.
 	Code string
 }
 
@@ -232,13 +234,89 @@ func (s *Set) Rows(sys schemas.System) []Row {
 	return out
 }
 
+// Matching says how a system's map compares an event's code with its
+// rows.
+type Matching int
+
+const (
+	// MatchExact: byte for byte (the default; the vendor fixes the case).
+	MatchExact Matching = iota
+	// MatchAnyCase: whatever the case; the map declares "@case
+	// insensitive" because its codes are the integrator's own (the OMS).
+	MatchAnyCase
+	// MatchFolded: whatever the case, blanks trimmed and runs of blanks
+	// as one (the help desk, always: agents type the labels).
+	MatchFolded
+)
+
+// String is how `baton statusmap check` describes the matching.
+func (m Matching) String() string {
+	switch m {
+	case MatchAnyCase:
+		return "any case"
+	case MatchFolded:
+		return "any case, blanks folded"
+	default:
+		return "exact case"
+	}
+}
+
+// Matching returns how sys's map compares codes (MatchExact for an
+// unknown system).
+func (s *Set) Matching(sys schemas.System) Matching {
+	t := s.tables[sys]
+	switch {
+	case t == nil:
+		return MatchExact
+	case t.sys.norm != nil:
+		return MatchFolded
+	case t.foldCase:
+		return MatchAnyCase
+	default:
+		return MatchExact
+	}
+}
+
+// Directives returns the directive lines ("@case insensitive") a map file
+// of sys needs before its header to match as this one does; nil when it
+// needs none. `baton statusmap show` prints them, so what it prints
+// loads back with the same matching.
+func (s *Set) Directives(sys schemas.System) []string {
+	if t := s.tables[sys]; t != nil {
+		return t.directives()
+	}
+	return nil
+}
+
+// Codes returns, in file order, the code each row of sys's map matches,
+// in the form Result.Code and the unmapped-status dead letters and
+// metric use: the key columns joined by "/" ("fulfillment_event/
+// in_transit", "op=d"), a carrier wildcard row ending in "/*" (any
+// sub-status, or none), help-desk codes folded. An event code matches a
+// row when it equals the row's code as Matching says (an "@case
+// insensitive" map lists its codes as written and also matches them in
+// another case); anything else is dead-lettered. Nil for an unknown
+// system.
+func (s *Set) Codes(sys schemas.System) []string {
+	t := s.tables[sys]
+	if t == nil {
+		return nil
+	}
+	out := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		out[i] = t.sys.code(t.sys.normalize(keyOf(r.Key)))
+	}
+	return out
+}
+
 // Resolve translates one event into the shared language. plain is the
 // event in baton's JSON form (the fields of the system's .avsc; null
 // fields nil or absent). The key per system:
 //
 //   - storefront: (status_type, status)
-//   - oms: status; a Debezium event without a row after the change (op d,
-//     t) as "op=<op>"
+//   - oms: status (in any case with the shipped oms.map, which declares
+//     "@case insensitive"); a Debezium event without a row after the
+//     change (op d, t) as "op=<op>"
 //   - wms: status
 //   - carrier: (provider, status, sub_status); a row with the event's
 //     sub_status wins, else the (provider, status, *) row
@@ -246,11 +324,13 @@ func (s *Set) Rows(sys schemas.System) []Row {
 //     trimmed and collapsed; null or blank is no status (HasStatus false)
 //   - notifications: status (the message type)
 //
+// Any map may match case-insensitively by declaring "@case insensitive"
+// (see Matching); the code reported is still the event's own spelling.
 // A code no row maps is an error wrapping ErrUnmapped (an *UnmappedError
 // naming system and code); the Result still carries Code. A missing or
 // non-string key field is an error wrapping ErrInvalid. Resolve never
-// guesses: no fallback, no prefix or fuzzy matching beyond the help desk's
-// case folding.
+// guesses: no fallback, no prefix or fuzzy matching beyond the case
+// folding a map declares and the help desk's folding.
 func (s *Set) Resolve(sys schemas.System, plain map[string]any) (Result, error) {
 	res, _, err := s.match(sys, plain)
 	return res, err
@@ -267,14 +347,14 @@ func (s *Set) match(sys schemas.System, plain map[string]any) (Result, *Row, err
 	if err != nil {
 		return Result{}, nil, err
 	}
-	k = t.sys.normalize(k)
-	code := t.sys.code(k)
+	code := t.sys.code(t.sys.normalize(k))
 	if !has {
 		return Result{Code: code}, nil, nil
 	}
-	i, ok := t.index[k]
+	lk := t.lookupKey(k)
+	i, ok := t.index[lk]
 	if !ok && t.sys.wildcard >= 0 {
-		w := k
+		w := lk
 		w[t.sys.wildcard] = wildcard
 		i, ok = t.index[w]
 	}

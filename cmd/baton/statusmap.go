@@ -15,6 +15,7 @@ import (
 
 const statusmapUsage = `Usage:
   baton statusmap check [DIR]                 validate the map files in DIR (default: the embedded maps)
+                                              and list the codes each map expects
   baton statusmap show [--system S] [--dir DIR]
                                               print the rows in effect, as map files
 
@@ -46,8 +47,11 @@ func statusmapCmd(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// statusmapCheck prints OK with the row counts, or every problem (and
-// fails, so baton exits 1).
+// statusmapCheck prints OK with the row counts and the codes each map
+// expects, or every problem (and fails, so baton exits 1). The codes are
+// what an integrator compares with what their systems send: a status
+// the list lacks (or has only in another case, where the map matches
+// exactly) is dead-lettered, which a row count cannot show.
 func statusmapCheck(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintln(stderr, statusmapUsage)
@@ -76,7 +80,19 @@ func statusmapCheck(args []string, stdout, stderr io.Writer) error {
 		counts[i] = fmt.Sprintf("%s %d", sys, len(set.Rows(sys)))
 	}
 	fmt.Fprintf(stdout, "OK %s: %s rows\n", describeDir(dir), strings.Join(counts, ", "))
+	printExpectedCodes(stdout, set)
 	return nil
+}
+
+// printExpectedCodes writes one line per system: its key columns, how
+// codes compare, and the codes its rows match, in the form metrics and
+// unmapped_status dead letters name them.
+func printExpectedCodes(w io.Writer, set *statusmap.Set) {
+	fmt.Fprintln(w, "codes each map expects (anything else is dead-lettered unmapped_status):")
+	for _, sys := range schemas.Systems {
+		fmt.Fprintf(w, "%s (%s; %s): %s\n", sys, strings.Join(statusmap.Columns(sys), "/"), set.Matching(sys),
+			strings.Join(set.Codes(sys), ", "))
+	}
 }
 
 // statusmapShow prints the rows of one or every system, each system as a
@@ -108,6 +124,9 @@ func statusmapShow(args []string, stdout, stderr io.Writer) error {
 		}
 		rows := set.Rows(sys)
 		fmt.Fprintf(stdout, "# %s: %d rows, from %s\n", sys, len(rows), describeDir(*dir))
+		for _, d := range set.Directives(sys) {
+			fmt.Fprintln(stdout, d)
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		// The header's last cell is left open so it gets no padding.
 		fmt.Fprintln(tw, strings.Join(append(statusmap.Columns(sys), "canonical"), "\t"))

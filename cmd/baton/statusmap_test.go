@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -17,13 +18,78 @@ func runStatusmapCmd(args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-func TestStatusmapCheckEmbeddedPrintsOKWithRowCounts(t *testing.T) {
+// codeLines returns check's listing of the codes each map expects: system
+// → the line's text after the system name.
+func codeLines(t *testing.T, out string) map[string]string {
+	t.Helper()
+	_, listing, ok := strings.Cut(out, "codes each map expects (anything else is dead-lettered unmapped_status):\n")
+	if !ok {
+		t.Fatalf("no codes listing in:\n%s", out)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(listing, "\n"), "\n") {
+		sys, rest, _ := strings.Cut(l, " ")
+		lines[sys] = rest
+	}
+	if len(lines) != len(schemas.Systems) {
+		t.Errorf("%d code lines, want one per system:\n%s", len(lines), listing)
+	}
+	return lines
+}
+
+func TestStatusmapCheckEmbeddedPrintsOKWithRowCountsAndTheExpectedCodes(t *testing.T) {
 	out, _, err := runStatusmapCmd("check")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out, "OK the embedded maps: storefront ") || !strings.Contains(out, "carrier ") || !strings.HasSuffix(out, " rows\n") {
-		t.Errorf("stdout = %q", out)
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, "OK the embedded maps: storefront ") || !strings.Contains(first, "carrier ") || !strings.HasSuffix(first, " rows") {
+		t.Errorf("first line = %q", first)
+	}
+	lines := codeLines(t, out)
+	for sys, want := range map[string]string{
+		"oms": "(status; any case): NEW, ON_HOLD, CONFIRMED, ALLOCATED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED, RETURN_AUTHORIZED, PARTIALLY_REFUNDED, REFUNDED, op=d",
+		"wms": "(status; exact case): released, picked, packed, shipped, return_received",
+	} {
+		if lines[sys] != want {
+			t.Errorf("%s line:\n got %s\nwant %s", sys, lines[sys], want)
+		}
+	}
+	for sys, parts := range map[string][]string{
+		"storefront": {"(status_type/status; exact case): ", "order/open, ", "fulfillment_event/in_transit"},
+		"carrier":    {"(provider/status/sub_status; exact case): ", "easypost/in_transit/*, ", "aftership/Exception/Exception_013"},
+		"helpdesk":   {"(order_status_shown; any case, blanks folded): ", ", out for delivery, "},
+	} {
+		for _, p := range parts {
+			if !strings.Contains(lines[sys], p) {
+				t.Errorf("%s line lacks %q: %s", sys, p, lines[sys])
+			}
+		}
+	}
+}
+
+// TestStatusmapCheckListsTheCodesOfTheMapsItChecked: the listing is the
+// checked directory's, with its rows and its matching.
+func TestStatusmapCheckListsTheCodesOfTheMapsItChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, sys := range schemas.Systems {
+		out, _, err := runStatusmapCmd("show", "--system", string(sys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sys == schemas.WMS {
+			out = "@case insensitive\n" + out + "short_picked  -\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, string(sys)+".map"), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, err := runStatusmapCmd("check", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if got, want := codeLines(t, out)["wms"], "(status; any case): released, picked, packed, shipped, return_received, short_picked"; got != want {
+		t.Errorf("wms line:\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -45,9 +111,18 @@ func TestStatusmapShowPrintsValidMapFiles(t *testing.T) {
 	if !strings.Contains(string(wms), "return_received  RETURNED") {
 		t.Errorf("wms rows:\n%s", wms)
 	}
+	// The OMS map's @case directive is printed, so the copy matches as the
+	// original does.
+	if oms, _ := os.ReadFile(filepath.Join(dir, "oms.map")); !strings.Contains(string(oms), "\n@case insensitive\nstatus") {
+		t.Errorf("oms.map as shown lacks its @case directive before the header:\n%s", oms)
+	}
 	out, stderr, err := runStatusmapCmd("check", dir)
 	if err != nil || !strings.HasPrefix(out, "OK "+dir) {
 		t.Fatalf("check of show's output: %v\n%s%s", err, out, stderr)
+	}
+	embedded, _, _ := runStatusmapCmd("check")
+	if got, want := codeLines(t, out), codeLines(t, embedded); !reflect.DeepEqual(got, want) {
+		t.Errorf("show's copy expects other codes or matches otherwise:\n got %q\nwant %q", got, want)
 	}
 	all, _, err := runStatusmapCmd("show", "--dir", dir)
 	if err != nil || strings.Count(all, "rows, from "+dir) != len(schemas.Systems) {
