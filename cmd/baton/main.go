@@ -35,7 +35,7 @@ var commands = map[string]command{
 	"produce":  {"produce JSON lines as Avro to a source system's topic", runProduce, nil},
 	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate, nil},
 	"statusmap": {"the per-system status maps", runStatusmap, []subcommand{
-		{"check [DIR]", "validate status map files (every problem with file:line)"}, {"show", "print the rows in effect"}}},
+		{"check [DIR]", "validate status map files (every problem with file:line) and list the codes each map expects"}, {"show", "print the rows in effect"}}},
 	"run":   {"run the pipeline: source topics into ClickHouse", runPipeline, nil},
 	"serve": {"serve the order page, the scorecard with charts and the JSON API, from ClickHouse", runServe, nil},
 	"report": {"print the report and the scorecard from ClickHouse", runReport, []subcommand{

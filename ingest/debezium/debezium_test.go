@@ -65,7 +65,7 @@ func TestAdaptGolden(t *testing.T) {
 			"event_id":            "postgres.public.orders:24023128:r:1002",
 			"order_id":            "1002",
 			"op":                  "r",
-			"status":              "return_requested",
+			"status":              "return_authorized",
 			"previous_status":     nil,
 			"hold_reason":         nil,
 			"return_id":           "RMA-7",
