@@ -131,3 +131,28 @@ func TestLinkSourceProgressKeepsItsIdleFlag(t *testing.T) {
 		t.Errorf("a released-schema watermark read as %+v", in.Watermark)
 	}
 }
+
+// TestTicketLinksTravelTheLinksTopic: a ticket link and a tracking link
+// read back from the links topic as they were sent, and a record of each
+// kind is keyed by what it links.
+func TestTicketLinksTravelTheLinksTopic(t *testing.T) {
+	n, dec, _ := linksTestStage(t)
+	enc := n.cfg.Encoders[n.cfg.Topics.Links().Name]
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	for _, l := range []normalize.Link{
+		{TicketID: "35436", OrderID: "1001", SourceSystem: "helpdesk", SourcePartition: 2, SourceEventID: "zd-1", OccurredAt: at, RecordedAt: at.Add(time.Second)},
+		{TrackingNumber: "1Z", OrderID: "o-1", ShipmentID: "s-1", SourceSystem: "wms", SourcePartition: 5, SourceEventID: "w-1", OccurredAt: at, RecordedAt: at.Add(time.Minute)},
+	} {
+		b, err := enc.EncodePlain(linkValue(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := readLinks(t, dec, b)
+		if in.Link == nil || in.Watermark != nil || *in.Link != l {
+			t.Errorf("sent %+v, read %+v", l, in)
+		}
+	}
+	if k := (normalize.Link{TicketID: "35436", OrderID: "1001"}).Key(); k != "35436" {
+		t.Errorf("a ticket link is keyed %q, want its ticket ID", k)
+	}
+}

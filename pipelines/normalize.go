@@ -26,7 +26,9 @@ func (t Topics) Canonical() Topic {
 // Links is the normalize stage's repartition topic: tracking links re-keyed
 // by tracking number so they land in the partition number of that tracking
 // number's carrier scans (the carrier source topic is keyed the same way and
-// has as many partitions).
+// has as many partitions), ticket links re-keyed by ticket ID so they land
+// in that of the ticket's order-less help-desk events (keyed by ticket ID
+// in the help-desk topic), and the link sources' progress.
 func (t Topics) Links() Topic {
 	return Topic{Name: t.Prefix + "normalize.links", Partitions: t.Partitions, Schema: "tracking_link"}
 }
@@ -43,7 +45,10 @@ type NormalizeMetrics struct {
 	Canonical  *prometheus.CounterVec // system, status
 	Unmapped   *prometheus.CounterVec // system, code
 	Duplicates *prometheus.CounterVec // system
-	Held       prometheus.Gauge
+	Held       prometheus.Gauge       // carrier scans waiting for their tracking link
+	// HeldTickets counts order-less help-desk events waiting for their
+	// ticket's link.
+	HeldTickets prometheus.Gauge
 }
 
 // NewNormalizeMetrics creates and registers the collectors.
@@ -57,8 +62,10 @@ func NewNormalizeMetrics(reg prometheus.Registerer) *NormalizeMetrics {
 			Help: "Redelivered source events dropped by de-duplication, by system."}, []string{"system"}),
 		Held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_held_carrier_events",
 			Help: "Carrier events held until their tracking number is linked to an order."}),
+		HeldTickets: prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_held_helpdesk_events",
+			Help: "Help-desk events without an order held until an event of their ticket names its order."}),
 	}
-	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held)
+	reg.MustRegister(m.Canonical, m.Unmapped, m.Duplicates, m.Held, m.HeldTickets)
 	return m
 }
 
@@ -80,8 +87,9 @@ const DefaultAlignWindow = 30 * time.Second
 
 // Normalize is the normalize stage: source topics (and its own links topic)
 // in; canonical events, links, dead letters and the state changelog out,
-// exactly once (see stateful). Links are re-keyed by tracking number
-// through the links topic so they meet their carrier scans' partition.
+// exactly once (see stateful). Links are re-keyed by tracking number or
+// ticket ID through the links topic so they meet the partition of the
+// carrier scans or help-desk events they place.
 type Normalize struct {
 	cfg   NormalizeConfig
 	stage *stateful[*normalize.State]
@@ -166,13 +174,13 @@ func (n *Normalize) beginBatch() {
 // endBatch announces, to every links partition, how far this batch (as
 // processed, after the aligner's cut) took each link-producing source
 // partition (reaching a partition's end means nothing of it is in flight:
-// it is announced idle until its next record), and updates the held-scans
-// gauge.
+// it is announced idle until its next record), and updates the held
+// events gauges.
 func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error {
 	progress := map[normalize.SourceWatermark]bool{}
 	for _, fp := range parts {
 		sys, ok := n.cfg.Topics.SystemOf(fp.Topic)
-		if !ok || !isLinkSource(sys) || len(fp.Records) == 0 {
+		if !ok || !normalize.IsLinkSource(sys) || len(fp.Records) == 0 {
 			continue
 		}
 		last := fp.Records[len(fp.Records)-1]
@@ -185,9 +193,12 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.
 		n.idleSent[key] = idle
 		n.mu.Unlock()
 	}
-	held := 0
-	n.stage.eachState(func(_ int32, st *normalize.State) { held += st.HeldCount() })
-	n.cfg.NormMetrics.Held.Set(float64(held))
+	scans, tickets := 0, 0
+	n.stage.eachState(func(_ int32, st *normalize.State) {
+		scans, tickets = scans+st.Scans.Count(), tickets+st.Tickets.Count()
+	})
+	n.cfg.NormMetrics.Held.Set(float64(scans))
+	n.cfg.NormMetrics.HeldTickets.Set(float64(tickets))
 	return n.announce(progress, produce)
 }
 
@@ -274,7 +285,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		in.System, in.Plain = sys, plain
 	}
 	out := n.cfg.Processor.Process(st, in)
-	if isLinkSource(in.System) && !out.EventTime.IsZero() {
+	if normalize.IsLinkSource(in.System) && !out.EventTime.IsZero() {
 		key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
 		n.mu.Lock()
 		if out.EventTime.After(n.batchTime[key]) {
@@ -345,7 +356,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
-		rec := &kgo.Record{Topic: topics.Links().Name, Key: []byte(l.TrackingNumber), Value: b, Timestamp: in.Ingested}
+		rec := &kgo.Record{Topic: topics.Links().Name, Key: []byte(l.Key()), Value: b, Timestamp: in.Ingested}
 		if err := n.applyLink(l, rec, produce); err != nil {
 			return err
 		}
@@ -370,17 +381,15 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 	return nil
 }
 
-func isLinkSource(sys schemas.System) bool { return sys == schemas.WMS || sys == schemas.Storefront }
-
 // announceIdle, on a quiet poll, announces as idle every owned
 // link-source partition that has reached its end offset and was not
 // announced idle yet, including partitions that never had a record, so
-// held scans do not wait for sources with nothing in flight. It runs its
+// held events do not wait for sources with nothing in flight. It runs its
 // own small transaction.
 func (n *Normalize) announceIdle(ctx context.Context) error {
 	owned := n.stage.ownedPartitions()
 	var topics []string
-	for _, sys := range []schemas.System{schemas.WMS, schemas.Storefront} {
+	for _, sys := range normalize.LinkSourceSystems {
 		topics = append(topics, n.cfg.Topics.Source(sys).Name)
 	}
 	n.mu.Lock()
@@ -448,12 +457,13 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 
 // EmptyLinkSourceAfter is how long a link-source partition that never had
 // a record must stay empty, in wall-clock time, before it is announced
-// idle, so that it stops holding the hold timeout of carrier scans back.
-// Whether a partition is empty at a given moment depends on arrival (a
-// live feed's partitions get their first records at different moments),
-// and a scan's fate must not: announced at once, a partition a second late
-// would let scans expire whose links it was about to bring. This wait is
-// the one wall-clock input of normalize's clock, counted in
+// idle, so that it stops holding back the hold timeout of the events its
+// links place (carrier scans, order-less ticket events). Whether a
+// partition is empty at a given moment depends on arrival (a live feed's
+// partitions get their first records at different moments), and an
+// event's fate must not: announced at once, a partition a second late
+// would let events expire whose links it was about to bring. This wait is
+// the one wall-clock input of normalize's clocks, counted in
 // baton_watermark_idle_advances_total{stage="normalize"}.
 const EmptyLinkSourceAfter = 30 * time.Second
 
@@ -493,17 +503,19 @@ func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produc
 // linkValue is a link's links-topic record; its watermark is the linking
 // event's recorded_at (event time: see normalize.SourceWatermark).
 func linkValue(l normalize.Link) map[string]any {
-	var shipment any
-	if l.ShipmentID != "" {
-		shipment = l.ShipmentID
+	opt := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
 	}
-	return map[string]any{"tracking_number": l.TrackingNumber, "order_id": l.OrderID, "shipment_id": shipment,
+	return map[string]any{"tracking_number": opt(l.TrackingNumber), "ticket_id": opt(l.TicketID), "order_id": l.OrderID, "shipment_id": opt(l.ShipmentID),
 		"source_system": l.SourceSystem, "source_partition": int(l.SourcePartition), "source_event_id": l.SourceEventID,
 		"occurred_at": l.OccurredAt, "watermark": l.RecordedAt}
 }
 
-// linksInput reads a links-topic record: a link, or a watermark when it
-// has no tracking number.
+// linksInput reads a links-topic record: a tracking link, a ticket link,
+// or a watermark when it has neither a tracking number nor a ticket ID.
 func linksInput(p map[string]any) (normalize.Input, error) {
 	str := func(f string) string { s, _ := p[f].(string); return s }
 	part, _ := p["source_partition"].(int32)
@@ -511,7 +523,7 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 	if err != nil {
 		return normalize.Input{}, fmt.Errorf("links record: watermark: %w", err)
 	}
-	if str("tracking_number") == "" {
+	if str("tracking_number") == "" && str("ticket_id") == "" {
 		idle, _ := p["idle"].(bool) // absent from records written before it existed
 		return normalize.Input{Watermark: &normalize.SourceWatermark{Source: str("source_system"), Partition: part, At: wm, Idle: idle}}, nil
 	}
@@ -519,10 +531,10 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 	if err != nil {
 		return normalize.Input{}, fmt.Errorf("tracking link: occurred_at: %w", err)
 	}
-	l := normalize.Link{TrackingNumber: str("tracking_number"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
+	l := normalize.Link{TrackingNumber: str("tracking_number"), TicketID: str("ticket_id"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
 		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at, RecordedAt: wm}
 	if l.OrderID == "" {
-		return normalize.Input{}, errors.New("tracking link without order ID")
+		return normalize.Input{}, errors.New("link without order ID")
 	}
 	return normalize.Input{Link: &l}, nil
 }

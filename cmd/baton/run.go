@@ -48,7 +48,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized, unified and stored")
 	mapsDir := fs.String("statusmap-dir", envOr("BATON_STATUSMAP_DIR", ""), "directory of status map files overriding the embedded ones (env BATON_STATUSMAP_DIR)")
 	var normCfg normalize.Config
-	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long a carrier scan waits for its tracking number's link before it is dead-lettered as unlinked")
+	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long, in event time, a carrier scan or a help-desk event without an order waits for its link (its tracking number's, its ticket's) before it is dead-lettered as unlinked")
 	fs.DurationVar(&normCfg.DedupeWindow, "dedupe-window", normalize.DefaultDedupeWindow, "how long a source event ID is remembered to drop redeliveries")
 	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
 	authorityFile := fs.String("authority-file", envOr("BATON_AUTHORITY_FILE", ""), "authority rules file (which system is the source of truth for which status) overriding the embedded one (env BATON_AUTHORITY_FILE)")

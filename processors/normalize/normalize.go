@@ -3,24 +3,46 @@
 // shared status language (package statusmap), the order it belongs to
 // resolved, duplicates collapsed, bad input rejected with a reason.
 //
-// Carrier scans carry a tracking number, not an order ID. The processor
-// learns tracking number → (order, shipment) from WMS and storefront events
-// that carry both, and from carrier events that carry an order ID. A scan
-// that arrives before its link is held, and released when the link
-// arrives, in event-time order; if its tracking number's earliest link was
-// not recorded within HoldTimeout of event time after it, it is rejected
-// with reason "unlinked".
+// Two kinds of events may not carry their order, and are resolved through
+// a link learned from other events (see kind):
+//
+//   - Carrier scans carry a tracking number. The processor learns tracking
+//     number → (order, shipment) from WMS and storefront events that carry
+//     both, and from carrier events that carry an order ID.
+//   - Help-desk events carry a ticket ID, and the order only when the
+//     help desk sends it: Zendesk's own ticket events carry the order
+//     field only in the custom_field_changed event that sets it. The
+//     processor learns ticket ID → order from every help-desk event that
+//     carries both (such an event is placed by its own order), and places
+//     the ticket's order-less events (ticket.created, status changes, the
+//     order-status field's changes: the help desk's view of the order)
+//     through it, the canonical event's linked_by saying "ticket_link". A
+//     ticket is about the order its latest link names (see
+//     mergeTicketLink).
+//
+// A link travels through the links topic, keyed by its tracking number or
+// ticket ID, to the partition of the events waiting for it (carrier
+// records are keyed by tracking number, order-less help-desk records by
+// ticket ID). An event that arrives before its link is held, and released
+// when the link arrives, in event-time order; if its key's earliest link
+// was not recorded within HoldTimeout of event time after it, it is
+// rejected with reason "unlinked" once its kind's link clock has passed
+// that.
 //
 // Every decision is a function of the records, never of the wall clock
 // nor of how the inputs' topics interleave, so that replaying,
 // backfilling or re-partitioning the same events, or rebalancing mid-run,
-// makes the same decisions: hold timeouts follow the link watermark (the
-// least advanced link source's latest recorded_at as the links topic
-// delivers it, see State.LinkWatermarks) against the held scan's
-// recorded_at; a redelivery is caught by its system's own dedupe clock (the
-// latest delivery time, the record timestamp, of that system's events on
-// the partition: redeliveries are a matter of delivery, see
-// Config.DedupeWindow).
+// makes the same decisions: hold timeouts follow the kind's link
+// watermark (the least advanced of its link sources' latest recorded_at
+// as the links topic delivers it: WMS and storefront partitions for scans,
+// help-desk partitions for tickets, see Holds.Watermarks) against the held
+// event's recorded_at; a redelivery is caught by its system's own dedupe
+// clock (the latest delivery time, the record timestamp, of that system's
+// events on the partition: redeliveries are a matter of delivery, see
+// Config.DedupeWindow). One arrival-dependent case remains: when a key's
+// links name different orders (a relabelled parcel, a ticket whose order
+// field was corrected), an event emitted before the other link reached
+// normalize keeps the order known then.
 package normalize
 
 import (
@@ -36,17 +58,18 @@ import (
 // Reasons a source event is rejected (dead-lettered). Each is a metric
 // label value, so the set is small and stable.
 const (
-	ReasonMissingID      = "missing_id"      // no event ID, order ID, or tracking number where one is required
+	ReasonMissingID      = "missing_id"      // no event ID, order ID, tracking number or ticket ID where one is required
 	ReasonInvalidTime    = "invalid_time"    // a time before 2000-01-01
 	ReasonFutureTime     = "future_time"     // a time later than ingest time plus MaxFutureSkew
 	ReasonUnmappedStatus = "unmapped_status" // the status code is not in the system's status map
-	ReasonUnlinked       = "unlinked"        // a carrier scan whose tracking number never got a link
+	ReasonUnlinked       = "unlinked"        // a carrier scan or order-less ticket event whose key got no link in time
 )
 
 // Config tunes the processor.
 type Config struct {
 	Maps *statusmap.Set
-	// HoldTimeout bounds how long a carrier scan waits for its link.
+	// HoldTimeout bounds how long a carrier scan or an order-less
+	// help-desk event waits for its link, in event time.
 	HoldTimeout time.Duration
 	// DedupeWindow is how long an event ID is remembered after its first
 	// delivery, in delivery (ingest) time of its own system on its
@@ -61,17 +84,18 @@ type Config struct {
 	// may lie (clock skew between systems); later is rejected.
 	MaxFutureSkew time.Duration
 	// LinkSources lists the link-producing source partitions (e.g.
-	// "wms/0" … "storefront/5", see LinkSourceKeys) that must report
-	// progress before any held scan may expire. Empty: only those that
-	// reported are waited for.
+	// "wms/0" … "helpdesk/5", see LinkSourceKeys) that must report
+	// progress before any held event may expire: those of wms and
+	// storefront before a scan, those of helpdesk before a ticket event.
+	// A kind with none listed waits only for those that reported.
 	LinkSources []string
 }
 
 // LinkSourceKeys names the partitions of the link-producing source topics
-// (wms and storefront), for Config.LinkSources.
+// (LinkSourceSystems), for Config.LinkSources.
 func LinkSourceKeys(partitions int32) []string {
 	var keys []string
-	for _, sys := range []schemas.System{schemas.WMS, schemas.Storefront} {
+	for _, sys := range LinkSourceSystems {
 		for p := int32(0); p < partitions; p++ {
 			keys = append(keys, SourceWatermark{Source: string(sys), Partition: p}.key())
 		}
@@ -118,8 +142,8 @@ type Original struct {
 }
 
 // Input is one decoded record: a source event (System set, Plain its value
-// in JSON form), a tracking link from the links topic (Link set), or a
-// link-source watermark from the links topic (Watermark set).
+// in JSON form), a tracking or ticket link from the links topic (Link
+// set), or a link-source watermark from the links topic (Watermark set).
 type Input struct {
 	System    schemas.System
 	Plain     map[string]any
@@ -130,7 +154,7 @@ type Input struct {
 	// move its source's link watermark. That watermark must follow the
 	// links topic's order, in which the source's earlier links (produced
 	// when this state was elsewhere, or not restored yet) may still be
-	// unread; moved by a direct link, it let scans expire unlinked whose
+	// unread; moved by a direct link, it let events expire unlinked whose
 	// earlier link was one poll away. The link's copy in the topic moves
 	// it (Watermark set), in order.
 	Direct   bool
@@ -158,7 +182,7 @@ type Event struct {
 // Output is everything one input caused.
 type Output struct {
 	Events   []Event
-	Links    []Link // to the links topic, keyed by tracking number
+	Links    []Link // to the links topic, keyed by Link.Key
 	Rejected []Rejected
 	Changes  []Change // to the changelog, in order
 	// Duplicate is set when the input was a redelivery and was dropped.
@@ -230,8 +254,12 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 	from := st.remember(string(in.System), seenKey, in.Ingested)
 	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: from})})
 
-	if in.System == schemas.Carrier {
+	switch in.System {
+	case schemas.Carrier:
 		p.carrier(st, ev, in.Record, out)
+		return at
+	case schemas.Helpdesk:
+		p.ticket(st, ev, in.Record, out)
 		return at
 	}
 	if ev.TrackingNumber != "" && (in.System == schemas.WMS || in.System == schemas.Storefront) {
@@ -252,74 +280,87 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		// links its own tracking number, here in its own partition.
 		ev.LinkedBy = "event"
 		out.Events = append(out.Events, ev.canonical())
-		if _, known := st.Links[ev.TrackingNumber]; !known {
+		if _, known := st.Scans.Links[ev.TrackingNumber]; !known {
 			p.learn(st, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
 				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}, out)
 		}
 		return
 	}
-	if l, ok := st.Links[ev.TrackingNumber]; ok && p.inTime(ev, l) {
-		out.Events = append(out.Events, ev.resolved(l))
+	p.resolve(st.Scans, ev, rec, out)
+}
+
+// ticket places a help-desk event: by the order it carries, which also
+// links its ticket (through the links topic, re-keyed by ticket ID, to the
+// partition of the ticket's order-less events: help-desk records are keyed
+// by order ID, else ticket ID), or else through its ticket's link, or
+// holds it.
+func (p *Processor) ticket(st *State, ev Source, rec Original, out *Output) {
+	if ev.OrderID == "" {
+		p.resolve(st.Tickets, ev, rec, out)
 		return
 	}
-	// No link yet, or only one recorded more than HoldTimeout after the
-	// scan: an earlier link from another system (the warehouse's, when
-	// the storefront's came first) may still come, until the link clock
-	// passes HoldTimeout after the scan (see expireHeld).
-	h := Held{Event: ev, Record: rec}
-	st.Held[ev.TrackingNumber] = insertHeld(st.Held[ev.TrackingNumber], h)
-	st.hold(ev.RecordedAt)
-	out.Changes = append(out.Changes, Change{Key: heldKey(ev.TrackingNumber, h), Value: mustJSON(h)})
+	if ev.TicketID != "" {
+		out.Links = append(out.Links, Link{TicketID: ev.TicketID, OrderID: ev.OrderID, SourceSystem: ev.System, SourceEventID: ev.EventID,
+			OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: rec.Partition})
+	}
+	ev.LinkedBy = "event"
+	out.Events = append(out.Events, ev.canonical())
+}
+
+// resolve emits an event through its key's link, or holds it. No link
+// yet, or only one recorded more than HoldTimeout after the event: an
+// earlier link (the warehouse's, when the storefront's came first; a
+// ticket's earlier order-field change) may still come, until the kind's
+// link clock passes HoldTimeout after the event (see expireHeld).
+func (p *Processor) resolve(h *Holds, ev Source, rec Original, out *Output) {
+	key := h.kind.eventKey(ev)
+	if l, ok := h.Links[key]; ok && p.inTime(ev, l) {
+		out.Events = append(out.Events, ev.resolved(l, h.kind.linkedBy))
+		return
+	}
+	out.Changes = append(out.Changes, h.put(key, Held{Event: ev, Record: rec}))
 	out.Held = true
 }
 
-// learn stores a link and releases the scans held for it, in event-time
-// order. A tracking number's first link wins: a later, different one (a
-// relabelled parcel) replaces it for scans still to come.
+// learn stores a link and releases the events held for it, in event-time
+// order. Which order a key's links name is the kind's rule (see
+// mergeTrackingLink, mergeTicketLink); whether a held event is linked in
+// time is the earliest link's.
 func (p *Processor) learn(st *State, l Link, out *Output) {
-	if prev, ok := st.Links[l.TrackingNumber]; ok && !prev.RecordedAt.IsZero() && (l.RecordedAt.IsZero() || prev.RecordedAt.Before(l.RecordedAt)) {
-		l.RecordedAt = prev.RecordedAt // the tracking number was linked since then (see inTime)
-	}
-	st.Links[l.TrackingNumber] = l
-	out.Changes = append(out.Changes, Change{Key: linkPrefix + l.TrackingNumber, Value: mustJSON(l)})
-	list := st.Held[l.TrackingNumber]
-	keep := list[:0]
-	for _, h := range list {
-		if !p.inTime(h.Event, l) {
-			keep = append(keep, h) // an earlier link may still come (see carrier)
-			continue
+	h := st.holdsOf(kindOf(l))
+	key := l.Key()
+	l = h.kind.merge(h.Links[key], l)
+	h.Links[key] = l
+	out.Changes = append(out.Changes, Change{Key: h.kind.linkPrefix + key, Value: mustJSON(l)})
+	out.Changes = append(out.Changes, h.release(key, func(held Held) bool {
+		if !p.inTime(held.Event, l) {
+			return false // an earlier link may still come (see resolve)
 		}
-		out.Events = append(out.Events, h.Event.resolved(l))
-		out.Changes = append(out.Changes, Change{Key: heldKey(l.TrackingNumber, h)})
-		st.heldChanged = true
-	}
-	if len(keep) == 0 {
-		delete(st.Held, l.TrackingNumber)
-	} else {
-		st.Held[l.TrackingNumber] = keep
-	}
+		out.Events = append(out.Events, held.Event.resolved(l, h.kind.linkedBy))
+		return true
+	})...)
 }
 
-// inTime reports whether the tracking number was linked within HoldTimeout
-// of event time after the scan (l.RecordedAt is the earliest link of the
-// tracking number known so far): a scan is linked by its earliest link if
-// that was recorded up to HoldTimeout after it, whichever of the scan and
-// its links reaches baton first, and never by a later one (it is
-// dead-lettered unlinked once the link clock passes), so that its fate
-// does not depend on the order in which the scan, its links and the hold's
-// timeout are processed. A link of unknown time (written before event
-// time) links.
-func (p *Processor) inTime(scan Source, l Link) bool {
-	return l.RecordedAt.IsZero() || !l.RecordedAt.After(scan.RecordedAt.Add(p.cfg.HoldTimeout))
+// inTime reports whether the event's key was linked within HoldTimeout of
+// event time after it (l.RecordedAt is the earliest link of the key known
+// so far): an event is linked by its earliest link if that was recorded up
+// to HoldTimeout after it, whichever of the event and its links reaches
+// baton first, and never by a later one (it is dead-lettered unlinked once
+// the link clock passes), so that its fate does not depend on the order in
+// which the event, its links and the hold's timeout are processed. A link
+// of unknown time (written before event time) links.
+func (p *Processor) inTime(ev Source, l Link) bool {
+	return l.RecordedAt.IsZero() || !l.RecordedAt.After(ev.RecordedAt.Add(p.cfg.HoldTimeout))
 }
 
 // advance moves the partition's watermark and, every so often, expires
-// held scans past HoldTimeout (every HoldTimeout/16 of link time, by the
-// link watermark rounded down to it), drops dedupe keys past DedupeWindow (every
-// DedupeWindow/16 of a dedupe clock, by their system's dedupe clock) and
-// saves the watermarks (every DedupeWindow/16 of event time, or with a
-// sweep). Each sweep finds its entries by a scan and sorts only what it
-// drops: the changelog a sweep writes does not depend on map order.
+// held events past HoldTimeout (every HoldTimeout/16 of each kind's link
+// time, by its link clock rounded down to it), drops dedupe keys past
+// DedupeWindow (every DedupeWindow/16 of a dedupe clock, by their
+// system's dedupe clock) and saves the watermarks (every DedupeWindow/16
+// of event time, or with a sweep). Each sweep finds its entries by a scan
+// and sorts only what it drops: the changelog a sweep writes does not
+// depend on map order.
 func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	if at.After(st.Watermark) {
 		st.Watermark = at
@@ -327,20 +368,27 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	every := p.cfg.DedupeWindow / 16
 	saveDue := st.Watermark.Sub(st.lastWatermarkSave) >= every
 	seenDue := st.seenSweepDue(every)
-	// Held scans expire by the link clock rounded down to HoldTimeout/16:
-	// which ones have expired then depends on the clock alone, not on
-	// when the last sweep ran (a restore starts the sweeps afresh), and at
-	// the end of a finite backlog the same scans are left held whatever
-	// crashed or restarted on the way.
-	linkTime, linkOK := st.LinkWatermark(p.cfg.LinkSources)
-	linkStep := linkTime.Truncate(p.cfg.HoldTimeout / 16)
-	heldDue := linkOK && linkStep.After(st.lastHeldSweep)
+	// Held events expire by their link clock rounded down to
+	// HoldTimeout/16: which ones have expired then depends on the clock
+	// alone, not on when the last sweep ran (a restore starts the sweeps
+	// afresh), and at the end of a finite backlog the same events are left
+	// held whatever crashed or restarted on the way.
+	var steps [2]time.Time
+	heldDue := false
+	for i, h := range st.holds() {
+		linkTime, ok := h.LinkWatermark(p.cfg.LinkSources)
+		if step := linkTime.Truncate(p.cfg.HoldTimeout / 16); ok && step.After(h.lastSweep) {
+			steps[i], heldDue = step, true
+		}
+	}
 	if !saveDue && !seenDue && !heldDue {
 		return
 	}
-	if heldDue {
-		st.lastHeldSweep = linkStep
-		p.expireHeld(st, linkStep, out)
+	for i, h := range st.holds() {
+		if !steps[i].IsZero() {
+			h.lastSweep = steps[i]
+			p.expireHeld(h, steps[i], out)
+		}
 	}
 	if seenDue {
 		for _, k := range st.sweepSeen(p.cfg.DedupeWindow) {
@@ -348,42 +396,34 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 		}
 	}
 	st.lastWatermarkSave = st.Watermark
-	out.Changes = append(out.Changes, Change{Key: watermarkKey, Value: mustJSON(watermarkEntry{V: changelogFormat, At: st.Watermark, Links: st.LinkWatermarks, Idle: st.IdleSources})})
+	out.Changes = append(out.Changes, st.watermarks())
 }
 
-// expireHeld rejects the held scans that waited HoldTimeout of link time,
-// tracking number by tracking number in order.
-func (p *Processor) expireHeld(st *State, linkTime time.Time, out *Output) {
-	expired := func(h Held) bool { return linkTime.Sub(h.Event.RecordedAt) > p.cfg.HoldTimeout }
+// expireHeld rejects the held events of one kind that waited HoldTimeout
+// of its link time, key by key in order.
+func (p *Processor) expireHeld(h *Holds, linkTime time.Time, out *Output) {
+	expired := func(held Held) bool { return linkTime.Sub(held.Event.RecordedAt) > p.cfg.HoldTimeout }
 	var due []string
-	for tn, list := range st.Held {
+	for key, list := range h.Held {
 		if slices.ContainsFunc(list, expired) {
-			due = append(due, tn)
+			due = append(due, key)
 		}
 	}
 	slices.Sort(due)
-	for _, tn := range due {
-		list := st.Held[tn]
-		keep := list[:0]
-		for _, h := range list {
-			if !expired(h) {
-				keep = append(keep, h)
-				continue
+	k := h.kind
+	for _, key := range due {
+		out.Changes = append(out.Changes, h.release(key, func(held Held) bool {
+			if !expired(held) {
+				return false
 			}
-			st.heldChanged = true
-			err := fmt.Errorf("carrier event %s: no order links tracking number %s within %s of event time after it was recorded", h.Event.EventID, tn, p.cfg.HoldTimeout)
-			if l, ok := st.Links[tn]; ok {
-				err = fmt.Errorf("carrier event %s: tracking number %s was first linked at %s, more than %s after the scan", h.Event.EventID, tn,
-					l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout)
+			err := fmt.Errorf("%s %s: no order links %s %s within %s of event time after it was recorded", k.held, held.Event.EventID, k.what, key, p.cfg.HoldTimeout)
+			if l, ok := h.Links[key]; ok {
+				err = fmt.Errorf("%s %s: %s %s was first linked at %s, more than %s after the %s", k.held, held.Event.EventID, k.what, key,
+					l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout, k.short)
 			}
-			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: h.Record, Err: err})
-			out.Changes = append(out.Changes, Change{Key: heldKey(tn, h)})
-		}
-		if len(keep) == 0 {
-			delete(st.Held, tn)
-		} else {
-			st.Held[tn] = keep
-		}
+			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: held.Record, Err: err})
+			return true
+		})...)
 	}
 }
 

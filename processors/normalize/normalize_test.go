@@ -255,7 +255,7 @@ func TestInvalidInputIsRejectedWithItsReason(t *testing.T) {
 	noOrder := omsEvent("e-n", "", "CONFIRMED", 0)
 	noEventID := omsEvent("", "o-1", "CONFIRMED", 0)
 	ticket := normalize.Input{System: schemas.Helpdesk, Ingested: t0,
-		Plain: map[string]any{"event_id": "z-1", "ticket_id": "t-1", "order_id": nil, "event_type": "created", "ticket_status": "new",
+		Plain: map[string]any{"event_id": "z-1", "ticket_id": "", "order_id": nil, "event_type": "created", "ticket_status": "new",
 			"order_status_shown": nil, "tags": []any{"wismo"}, "occurred_at": ts(0), "recorded_at": ts(0)}}
 	unmapped := omsEvent("e-u", "o-1", "TELEPORTED", 0)
 	noTracking := scan("c-x", "", 0, 0)
@@ -269,7 +269,7 @@ func TestInvalidInputIsRejectedWithItsReason(t *testing.T) {
 		{"time before 2000", ancient, normalize.ReasonInvalidTime, "recorded_at"},
 		{"missing order ID", noOrder, normalize.ReasonMissingID, "order_id"},
 		{"missing event ID", noEventID, normalize.ReasonMissingID, "event_id"},
-		{"ticket without order reference", ticket, normalize.ReasonMissingID, "order reference"},
+		{"ticket event without order reference or ticket ID", ticket, normalize.ReasonMissingID, "neither an order reference (order_id) nor a ticket ID"},
 		{"unmapped status code", unmapped, normalize.ReasonUnmappedStatus, "TELEPORTED"},
 		{"carrier scan without tracking number", noTracking, normalize.ReasonMissingID, "tracking_number"},
 	}
@@ -427,8 +427,8 @@ func TestChangelogRebuildsTheSameState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !reflect.DeepEqual(restored.Links, st.Links) || !reflect.DeepEqual(restored.Seen, st.Seen) || !reflect.DeepEqual(restored.Held, st.Held) {
-		t.Errorf("restored state differs:\nlinks %v\n  vs %v\nseen %v\n  vs %v\nheld %v\n  vs %v", restored.Links, st.Links, restored.Seen, st.Seen, restored.Held, st.Held)
+	if !reflect.DeepEqual(restored.Scans.Links, st.Scans.Links) || !reflect.DeepEqual(restored.Seen, st.Seen) || !reflect.DeepEqual(restored.Scans.Held, st.Scans.Held) {
+		t.Errorf("restored state differs:\nlinks %v\n  vs %v\nseen %v\n  vs %v\nheld %v\n  vs %v", restored.Scans.Links, st.Scans.Links, restored.Seen, st.Seen, restored.Scans.Held, st.Scans.Held)
 	}
 	// A held scan survives the round trip and is still released.
 	changes = append(changes, p.Process(restored, scan("c-9", "1Z-Z", 27*time.Hour, 27*time.Hour)).Changes...)
@@ -440,8 +440,8 @@ func TestChangelogRebuildsTheSameState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if again.HeldCount() != 0 || again.Links["1Z-Z"].OrderID != "o-9" {
-		t.Errorf("after release and restore: held %d, link %v", again.HeldCount(), again.Links["1Z-Z"])
+	if again.HeldCount() != 0 || again.Scans.Links["1Z-Z"].OrderID != "o-9" {
+		t.Errorf("after release and restore: held %d, link %v", again.HeldCount(), again.Scans.Links["1Z-Z"])
 	}
 }
 
@@ -621,49 +621,363 @@ func TestTicketTextIsCarriedForWismoKeywords(t *testing.T) {
 // held at the end of a backlog (the SIGKILL condition of the harness
 // dead-lettered 13 where the plain run had 114).
 func TestHeldScansExpireByTheLinkClockAloneAcrossRestores(t *testing.T) {
-	p := processorWithLinkSources(t, "wms/0")
-	var inputs []normalize.Input
-	for i := range 30 {
-		inputs = append(inputs, scan(fmt.Sprintf("c-%d", i), fmt.Sprintf("1Z-%d", i), time.Duration(i)*time.Hour, time.Duration(i)*time.Hour))
-	}
-	var marks []normalize.Input
-	for at := 20 * time.Minute; at <= 40*time.Hour; at += 20 * time.Minute {
-		w := normalize.SourceWatermark{Source: "wms", Partition: 0, At: t0.Add(at)}
-		marks = append(marks, normalize.Input{Watermark: &w, Ingested: t0.Add(at)})
-	}
-	run := func(restore bool) []string {
-		st := normalize.NewState()
-		var changes []normalize.Change
-		var unlinked []string
-		feed := func(in normalize.Input) {
-			out := p.Process(st, in)
-			changes = append(changes, out.Changes...)
-			for _, r := range out.Rejected {
-				unlinked = append(unlinked, fmt.Sprintf("%s@%d", r.Record.Topic, r.Record.Offset))
+	// Ticket events held for their ticket's link, on the help desk's
+	// clock, follow the same rule (the same machinery).
+	for _, kind := range []struct {
+		name   string
+		source string
+		held   func(i int) normalize.Input
+	}{
+		{"carrier scans", "wms", func(i int) normalize.Input {
+			return scan(fmt.Sprintf("c-%d", i), fmt.Sprintf("1Z-%d", i), time.Duration(i)*time.Hour, time.Duration(i)*time.Hour)
+		}},
+		{"ticket events", "helpdesk", func(i int) normalize.Input {
+			return ticketEvent(fmt.Sprintf("z-%d", i), fmt.Sprintf("T-%d", i), "", "", time.Duration(i)*time.Hour)
+		}},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			p := processorWithLinkSources(t, kind.source+"/0")
+			var inputs []normalize.Input
+			for i := range 30 {
+				inputs = append(inputs, kind.held(i))
 			}
-		}
-		for _, in := range inputs {
-			feed(in)
-		}
-		for i, m := range marks {
-			feed(m)
-			unlinked = append(unlinked, fmt.Sprintf("step %d", i))
-			if restore {
-				st = normalize.NewState()
-				for _, c := range changes {
-					if err := st.Apply(c); err != nil {
-						t.Fatal(err)
+			var marks []normalize.Input
+			for at := 20 * time.Minute; at <= 40*time.Hour; at += 20 * time.Minute {
+				w := normalize.SourceWatermark{Source: kind.source, Partition: 0, At: t0.Add(at)}
+				marks = append(marks, normalize.Input{Watermark: &w, Ingested: t0.Add(at)})
+			}
+			run := func(restore bool) []string {
+				st := normalize.NewState()
+				var changes []normalize.Change
+				var unlinked []string
+				feed := func(in normalize.Input) {
+					out := p.Process(st, in)
+					changes = append(changes, out.Changes...)
+					for _, r := range out.Rejected {
+						unlinked = append(unlinked, fmt.Sprintf("%s@%d", r.Record.Topic, r.Record.Offset))
 					}
 				}
+				for _, in := range inputs {
+					feed(in)
+				}
+				for i, m := range marks {
+					feed(m)
+					unlinked = append(unlinked, fmt.Sprintf("step %d", i))
+					if restore {
+						st = normalize.NewState()
+						for _, c := range changes {
+							if err := st.Apply(c); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+				}
+				return unlinked
+			}
+			want, got := run(false), run(true)
+			if !slices.Equal(got, want) {
+				t.Errorf("restored at every step, events were dead-lettered at other steps:\n got  %v\n want %v", got, want)
+			}
+			if n := len(want) - len(marks); n == 0 || n == len(inputs) {
+				t.Fatalf("%d of %d events expired: the scenario needs some held at the end", n, len(inputs))
+			}
+		})
+	}
+}
+
+// ticketEvent is a Zendesk ticket event of ticket, recorded at t0+at,
+// carrying order (empty: none) and showing the order status shown (empty:
+// none), as the zendesk adapter writes them: a custom_field_changed of
+// the order field carries the order, one of the order-status field the
+// status, ticket.created neither.
+func ticketEvent(id, ticket, order, shown string, at time.Duration) normalize.Input {
+	var orderID, status any
+	if order != "" {
+		orderID = order
+	}
+	if shown != "" {
+		status = shown
+	}
+	return normalize.Input{System: schemas.Helpdesk, Ingested: t0.Add(at), Record: normalize.Original{Topic: "helpdesk", Offset: int64(at)},
+		Plain: map[string]any{"event_id": id, "ticket_id": ticket, "order_id": orderID, "event_type": "field_changed", "ticket_status": "open",
+			"order_status_shown": status, "tags": []any{}, "occurred_at": ts(at), "recorded_at": ts(at)}}
+}
+
+// viaTopic is a link as the links topic delivers it.
+func viaTopic(l normalize.Link) normalize.Input {
+	return normalize.Input{Link: &l, Ingested: l.RecordedAt}
+}
+
+// helpdeskMark is the help-desk partition 0's progress to t0+at.
+func helpdeskMark(at time.Duration) normalize.Input {
+	w := normalize.SourceWatermark{Source: "helpdesk", Partition: 0, At: t0.Add(at)}
+	return normalize.Input{Watermark: &w, Ingested: t0.Add(at)}
+}
+
+// wmsMark is the WMS partition 0's progress to t0+at.
+func wmsMark(at time.Duration) normalize.Input {
+	w := normalize.SourceWatermark{Source: "wms", Partition: 0, At: t0.Add(at)}
+	return normalize.Input{Watermark: &w, Ingested: t0.Add(at)}
+}
+
+// orderField is the custom_field_changed of ticket's order field to order,
+// at t0+at, read from helpdesk partition 0: placed by its own order, it
+// links the ticket. It returns the event's output and its ticket link.
+func orderField(t *testing.T, p *normalize.Processor, st *normalize.State, id, ticket, order string, at time.Duration) (normalize.Output, normalize.Link) {
+	t.Helper()
+	return orderFieldFrom(t, p, st, 0, id, ticket, order, at)
+}
+
+// orderFieldFrom is orderField read from helpdesk partition part.
+func orderFieldFrom(t *testing.T, p *normalize.Processor, st *normalize.State, part int32, id, ticket, order string, at time.Duration) (normalize.Output, normalize.Link) {
+	t.Helper()
+	in := ticketEvent(id, ticket, order, "", at)
+	in.Record.Partition = part
+	out := p.Process(st, in)
+	if len(out.Events) != 1 || out.Events[0].Key != order || out.Events[0].Value["linked_by"] != "event" || len(out.Links) != 1 {
+		t.Fatalf("order field event: %+v, want its canonical event under %s and a ticket link", out, order)
+	}
+	l := out.Links[0]
+	if l.Key() != ticket || l.TicketID != ticket || l.TrackingNumber != "" || l.OrderID != order || l.SourceSystem != "helpdesk" ||
+		l.SourcePartition != part || !l.RecordedAt.Equal(t0.Add(at)) {
+		t.Fatalf("ticket link %+v, want ticket %s → order %s from helpdesk/%d at t0+%s", l, ticket, order, part, at)
+	}
+	return out, l
+}
+
+// TestTicketEventsBeforeTheOrderFieldAreHeldThenReleased: Zendesk's native
+// events: ticket.created and the order-status field's change carry no
+// order; they are held until the order field's event links the ticket,
+// then released in event-time order under that order, the status field's
+// event as the help desk's view. Later order-less events resolve at once.
+func TestTicketEventsBeforeTheOrderFieldAreHeldThenReleased(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	// The status field's event arrives before ticket.created.
+	if out := p.Process(st, ticketEvent("z-status", "T-1", "", "Shipped", 2*time.Minute)); !out.Held || len(out.Events)+len(out.Rejected) != 0 {
+		t.Fatalf("order-less status field event: %+v, want it held", out)
+	}
+	if out := p.Process(st, ticketEvent("z-created", "T-1", "", "", 0)); !out.Held {
+		t.Fatalf("ticket.created: %+v, want it held", out)
+	}
+	if st.Tickets.Count() != 2 || st.Scans.Count() != 0 || st.HeldCount() != 2 {
+		t.Fatalf("held %d tickets, %d scans; want 2 ticket events", st.Tickets.Count(), st.Scans.Count())
+	}
+	_, link := orderFieldFrom(t, p, st, 4, "z-order", "T-1", "ORD-1", time.Minute)
+	if st.Tickets.Count() != 2 {
+		t.Fatal("the order field's event released the held events in its own partition: its link must travel by the links topic")
+	}
+	out := p.Process(st, viaTopic(link))
+	if got := eventIDs(out); !slices.Equal(got, []string{"z-created", "z-status"}) {
+		t.Fatalf("released %v, want [z-created z-status] (event-time order)", got)
+	}
+	wantStatus := []any{nil, "SHIPPED"}
+	for i, ev := range out.Events {
+		if ev.Key != "ORD-1" || ev.Value["order_id"] != "ORD-1" || ev.Value["ticket_id"] != "T-1" || ev.Value["linked_by"] != "ticket_link" ||
+			ev.Value["canonical_status"] != wantStatus[i] {
+			t.Errorf("released event %v, want ORD-1 by ticket_link with status %v", ev, wantStatus[i])
+		}
+	}
+	if st.HeldCount() != 0 || !st.OldestHeld().IsZero() {
+		t.Errorf("after the link: %d held, oldest %v", st.HeldCount(), st.OldestHeld())
+	}
+	// A later status change of the ticket resolves at once.
+	later := p.Process(st, ticketEvent("z-solved", "T-1", "", "Delivered", time.Hour))
+	if later.Held || len(later.Events) != 1 || later.Events[0].Key != "ORD-1" || later.Events[0].Value["canonical_status"] != "DELIVERED" ||
+		later.Events[0].Value["linked_by"] != "ticket_link" {
+		t.Errorf("event after the link: %+v", later)
+	}
+	// Another ticket is not linked by this one's order.
+	if other := p.Process(st, ticketEvent("z-other", "T-2", "", "Shipped", time.Hour)); !other.Held {
+		t.Errorf("another ticket's event: %+v, want it held", other)
+	}
+}
+
+// TestTicketOrderFieldBeforeTheStatusEvent: the order field set first, the
+// order-status field's event is placed at once.
+func TestTicketOrderFieldBeforeTheStatusEvent(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	_, link := orderField(t, p, st, "z-order", "T-1", "ORD-1", 0)
+	if out := p.Process(st, viaTopic(link)); len(out.Events)+len(out.Rejected) != 0 {
+		t.Fatalf("the link with nothing held: %+v", out)
+	}
+	out := p.Process(st, ticketEvent("z-status", "T-1", "", "In transit", time.Minute))
+	if out.Held || len(out.Events) != 1 {
+		t.Fatalf("status field event after the link: %+v, want it placed", out)
+	}
+	if v := out.Events[0].Value; out.Events[0].Key != "ORD-1" || v["canonical_status"] != "IN_TRANSIT" || v["linked_by"] != "ticket_link" {
+		t.Errorf("status field event %v", v)
+	}
+	// An event recorded before the link (a delivery retried later) is
+	// linked by it too: the link came within the hold timeout after it.
+	if out := p.Process(st, ticketEvent("z-created", "T-1", "", "", -time.Hour)); len(out.Events) != 1 || out.Events[0].Key != "ORD-1" {
+		t.Errorf("an earlier event arriving after the link: %+v", out)
+	}
+}
+
+// TestNeverLinkedTicketEventIsDeadLetteredUnlinked: a ticket whose order
+// field is never set: its events wait until the help-desk link clock
+// passes the hold timeout after them, then are dead-lettered unlinked; a
+// link recorded more than the hold timeout after the event does not save
+// it.
+func TestNeverLinkedTicketEventIsDeadLetteredUnlinked(t *testing.T) {
+	p := processorWithLinkSources(t, "helpdesk/0")
+	st := normalize.NewState()
+	p.Process(st, ticketEvent("z-1", "T-LOST", "", "Shipped", 0))
+	p.Process(st, ticketEvent("z-2", "T-LATE", "", "", 0))
+	_, late := orderFieldFrom(t, p, st, 1, "z-3", "T-LATE", "ORD-3", 30*time.Hour) // its order named 30 h later, in helpdesk/1
+	if out := p.Process(st, viaTopic(late)); len(out.Events)+len(out.Rejected) != 0 {
+		t.Fatalf("a link 30 h after the event: %+v, want the event still held", out)
+	}
+	if out := p.Process(st, helpdeskMark(23*time.Hour)); len(out.Rejected) != 0 {
+		t.Fatalf("rejected before the hold timeout: %v", out.Rejected[0].Err)
+	}
+	if st.Tickets.Count() != 2 {
+		t.Fatalf("held %d, want 2", st.Tickets.Count())
+	}
+	// The least advanced help-desk partition (helpdesk/0; helpdesk/1 is
+	// at 30 h) passes 24 h after the events: both expire, in key order.
+	out := p.Process(st, helpdeskMark(26*time.Hour))
+	if len(out.Rejected) != 2 {
+		t.Fatalf("rejected %+v, want both ticket events unlinked", out.Rejected)
+	}
+	for i, want := range []string{"ticket T-LATE was first linked at", "no order links ticket T-LOST"} {
+		rj := out.Rejected[i]
+		if rj.Reason != normalize.ReasonUnlinked || rj.Record.Topic != "helpdesk" || !strings.Contains(rj.Err.Error(), want) ||
+			!strings.Contains(rj.Err.Error(), "help-desk event") {
+			t.Errorf("rejection %d: %s %v (topic %s), want unlinked saying %q", i, rj.Reason, rj.Err, rj.Record.Topic, want)
+		}
+	}
+	if st.HeldCount() != 0 {
+		t.Errorf("%d still held", st.HeldCount())
+	}
+}
+
+// TestTicketAndScanClocksAreIndependent: held scans time out by the WMS
+// and storefront partitions' progress only, held ticket events by the
+// help desk's only: a help desk far ahead does not expire scans whose
+// warehouse link may still come, nor a warehouse far ahead tickets, and a
+// ticket link's copy from the links topic moves the help desk's clock.
+func TestTicketAndScanClocksAreIndependent(t *testing.T) {
+	p := processorWithLinkSources(t, "wms/0", "helpdesk/0")
+	for _, ticketsFirst := range []bool{false, true} {
+		st := normalize.NewState()
+		p.Process(st, scan("c-1", "1Z-A", 0, 0))
+		p.Process(st, ticketEvent("z-1", "T-A", "", "", 0))
+		first, second := wmsMark(48*time.Hour), helpdeskMark(48*time.Hour)
+		wantFirst, wantSecond := "carrier", "helpdesk"
+		if ticketsFirst {
+			first, second, wantFirst, wantSecond = second, first, wantSecond, wantFirst
+		}
+		for _, step := range []struct {
+			in   normalize.Input
+			want string
+		}{{first, wantFirst}, {second, wantSecond}} {
+			out := p.Process(st, step.in)
+			if len(out.Rejected) != 1 || out.Rejected[0].Record.Topic != step.want {
+				t.Fatalf("tickets first %v: rejected %+v, want only the %s event", ticketsFirst, out.Rejected, step.want)
 			}
 		}
-		return unlinked
 	}
-	want, got := run(false), run(true)
-	if !slices.Equal(got, want) {
-		t.Errorf("restored at every step, scans were dead-lettered at other steps:\n got  %v\n want %v", got, want)
+	// A ticket link read from the topic moves the help-desk clock, not the
+	// scans'.
+	st := normalize.NewState()
+	p.Process(st, wmsMark(time.Hour))
+	_, l := orderFieldFrom(t, p, normalize.NewState(), 3, "z-9", "T-9", "ORD-9", 40*time.Hour)
+	p.Process(st, viaTopic(l))
+	if at, ok := st.Tickets.LinkWatermark(nil); !ok || !at.Equal(t0.Add(40*time.Hour)) {
+		t.Errorf("ticket clock %v %v, want t0+40h", at, ok)
 	}
-	if n := len(want) - len(marks); n == 0 || n == len(inputs) {
-		t.Fatalf("%d of %d scans expired: the scenario needs some held at the end", n, len(inputs))
+	if at, ok := st.Scans.LinkWatermark(nil); !ok || !at.Equal(t0.Add(time.Hour)) {
+		t.Errorf("scan clock %v %v, want t0+1h: the ticket link moved it", at, ok)
+	}
+	// Expected sources are per clock: helpdesk/1 never reported holds the
+	// tickets back, not the scans.
+	if _, ok := st.Tickets.LinkWatermark([]string{"wms/0", "helpdesk/0", "helpdesk/1"}); ok {
+		t.Error("the ticket clock runs while helpdesk/1 never reported")
+	}
+	if _, ok := st.Scans.LinkWatermark([]string{"wms/0", "helpdesk/0", "helpdesk/1"}); !ok {
+		t.Error("the scan clock waits for a help-desk partition")
+	}
+}
+
+// TestHeldTicketEventsSurviveARestore: held ticket events, ticket links
+// and the help-desk clock are rebuilt from the changelog; a link after
+// the restore releases the events, an expiry after it dead-letters them,
+// and a restored link places later events.
+func TestHeldTicketEventsSurviveARestore(t *testing.T) {
+	p := processorWithLinkSources(t, "helpdesk/0")
+	st := normalize.NewState()
+	var changes []normalize.Change
+	run := func(in normalize.Input) normalize.Output {
+		out := p.Process(st, in)
+		changes = append(changes, out.Changes...)
+		return out
+	}
+	restore := func() *normalize.State {
+		restored := normalize.NewState()
+		for _, c := range changes {
+			if err := restored.Apply(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return restored
+	}
+	run(ticketEvent("z-2", "T-1", "", "Shipped", 2*time.Minute))
+	run(ticketEvent("z-1", "T-1", "", "", time.Minute))
+	run(ticketEvent("z-9", "T-LOST", "", "", 0))
+	run(scan("c-1", "1Z-A", 0, 0))
+	_, linkA := orderField(t, p, normalize.NewState(), "z-0", "T-0", "ORD-0", 0)
+	run(viaTopic(linkA))
+	run(helpdeskMark(20 * time.Hour)) // a sweep: the clock is saved
+	st = restore()
+	if st.Tickets.Count() != 3 || st.Scans.Count() != 1 || st.Tickets.Links["T-0"].OrderID != "ORD-0" {
+		t.Fatalf("restored: %d ticket events, %d scans held, links %v", st.Tickets.Count(), st.Scans.Count(), st.Tickets.Links)
+	}
+	if at, ok := st.Tickets.LinkWatermark([]string{"helpdesk/0"}); !ok || !at.Equal(t0.Add(20*time.Hour)) {
+		t.Fatalf("restored ticket clock %v %v, want t0+20h", at, ok)
+	}
+	if got := st.OldestHeld(); !got.Equal(t0) {
+		t.Errorf("restored oldest held %v, want t0", got)
+	}
+	if out := run(ticketEvent("z-3", "T-0", "", "", time.Hour)); len(out.Events) != 1 || out.Events[0].Key != "ORD-0" {
+		t.Errorf("an event of a ticket linked before the restore: %+v", out)
+	}
+	_, link := orderField(t, p, normalize.NewState(), "z-order", "T-1", "ORD-1", 3*time.Minute)
+	if got := eventIDs(run(viaTopic(link))); !slices.Equal(got, []string{"z-1", "z-2"}) {
+		t.Fatalf("released after the restore: %v, want [z-1 z-2]", got)
+	}
+	st = restore()
+	if st.Tickets.Count() != 1 || len(st.Tickets.Held["T-1"]) != 0 {
+		t.Fatalf("after release and restore: %v held", st.Tickets.Held)
+	}
+	out := run(helpdeskMark(26 * time.Hour))
+	if len(out.Rejected) != 1 || out.Rejected[0].Reason != normalize.ReasonUnlinked || !strings.Contains(out.Rejected[0].Err.Error(), "T-LOST") {
+		t.Fatalf("expiry after the restore: %+v, want T-LOST's event unlinked", out.Rejected)
+	}
+	if st = restore(); st.Tickets.Count() != 0 || st.Scans.Count() != 1 {
+		t.Errorf("finally restored: %d ticket events, %d scans held; want the scan only", st.Tickets.Count(), st.Scans.Count())
+	}
+}
+
+// TestATicketIsAboutTheOrderItsLatestLinkNames: a corrected order field
+// re-points the ticket, whichever of its links arrives first, and the
+// earliest link still decides whether an event was linked in time.
+func TestATicketIsAboutTheOrderItsLatestLinkNames(t *testing.T) {
+	p := newProcessor(t)
+	_, typo := orderField(t, p, normalize.NewState(), "z-1", "T-1", "ORD-TYPO", time.Minute)
+	_, fixed := orderField(t, p, normalize.NewState(), "z-2", "T-1", "ORD-1", 10*time.Minute)
+	for _, links := range [][]normalize.Link{{typo, fixed}, {fixed, typo}} {
+		st := normalize.NewState()
+		for _, l := range links {
+			p.Process(st, viaTopic(l))
+		}
+		got := st.Tickets.Links["T-1"]
+		if got.OrderID != "ORD-1" || !got.RecordedAt.Equal(t0.Add(time.Minute)) || !got.NamedAt.Equal(t0.Add(10*time.Minute)) {
+			t.Errorf("links %s then %s: stored %+v, want ORD-1 named at t0+10m, linked since t0+1m", links[0].OrderID, links[1].OrderID, got)
+		}
+		out := p.Process(st, ticketEvent("z-3", "T-1", "", "", -23*time.Hour-30*time.Minute))
+		if len(out.Events) != 1 || out.Events[0].Key != "ORD-1" {
+			t.Errorf("an event 23.5 h before the first link: %+v, want it placed under ORD-1", out)
+		}
 	}
 }

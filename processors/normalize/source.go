@@ -46,14 +46,15 @@ type rejectError struct {
 func (e *rejectError) Error() string { return e.err.Error() }
 
 // requiredIDs are, per system, the ID fields without which an event cannot
-// be placed: help-desk tickets are linked by the order reference they
-// carry (order_id), carrier scans by their tracking number.
+// be placed: carrier scans are linked by their tracking number, help-desk
+// events by the order they carry or else their ticket (see
+// Processor.ticket).
 var requiredIDs = map[schemas.System][]string{
 	schemas.Storefront:    {"event_id", "order_id"},
 	schemas.OMS:           {"event_id", "order_id"},
 	schemas.WMS:           {"event_id", "order_id"},
 	schemas.Carrier:       {"event_id", "tracking_number"},
-	schemas.Helpdesk:      {"event_id", "order_id"},
+	schemas.Helpdesk:      {"event_id"},
 	schemas.Notifications: {"event_id", "order_id"},
 }
 
@@ -67,12 +68,11 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 	}
 	for _, f := range ids {
 		if str(f) == "" {
-			why := f + " is missing"
-			if sys == schemas.Helpdesk && f == "order_id" {
-				why = "the ticket carries no order reference (order_id)"
-			}
-			return Source{}, &rejectError{ReasonMissingID, errors.New(why)}
+			return Source{}, &rejectError{ReasonMissingID, errors.New(f + " is missing")}
 		}
+	}
+	if sys == schemas.Helpdesk && str("order_id") == "" && str("ticket_id") == "" {
+		return Source{}, &rejectError{ReasonMissingID, errors.New("the ticket event carries neither an order reference (order_id) nor a ticket ID")}
 	}
 	ev := Source{
 		System: string(sys), EventID: str("event_id"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
@@ -122,9 +122,10 @@ func plainTime(plain map[string]any, f string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// resolved is the canonical event of a scan resolved through a link.
-func (ev Source) resolved(l Link) Event {
-	ev.OrderID, ev.LinkedBy = l.OrderID, "tracking_link"
+// resolved is the canonical event of an event resolved through a link,
+// linkedBy saying which kind.
+func (ev Source) resolved(l Link, linkedBy string) Event {
+	ev.OrderID, ev.LinkedBy = l.OrderID, linkedBy
 	if ev.ShipmentID == "" {
 		ev.ShipmentID = l.ShipmentID
 	}

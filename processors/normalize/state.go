@@ -4,60 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
 
-// Link says which order and shipment a tracking number belongs to.
-type Link struct {
-	TrackingNumber string    `json:"tracking_number"`
-	OrderID        string    `json:"order_id"`
-	ShipmentID     string    `json:"shipment_id,omitempty"`
-	SourceSystem   string    `json:"source_system"`
-	SourceEventID  string    `json:"source_event_id"`
-	OccurredAt     time.Time `json:"occurred_at"`
-	// RecordedAt is the linking event's recorded_at, its event time: it
-	// advances the source partition's link watermark.
-	RecordedAt time.Time `json:"recorded_at,omitzero"`
-	// SourcePartition is the partition of the source topic the link was
-	// learned from.
-	SourcePartition int32 `json:"source_partition"`
-}
-
-// SourceWatermark says that partition Partition of a link-producing source
-// topic (wms or storefront) has been processed up to event time At (the
-// latest recorded_at seen in it).
-//
-// Idle says the partition has nothing more to process right now (its
-// consumer reached the end): it holds no link in flight, so it is not
-// waited for until it reports progress again.
-type SourceWatermark struct {
-	Source    string
-	Partition int32
-	At        time.Time
-	Idle      bool
-}
-
-func (w SourceWatermark) key() string { return fmt.Sprintf("%s/%d", w.Source, w.Partition) }
-
-// Held is a carrier event waiting for its tracking number's link. It keeps
-// the original record so that, if no link ever comes, the dead letter holds
-// exactly what arrived.
-type Held struct {
-	Event  Source   `json:"event"`
-	Record Original `json:"record"`
-}
-
 // State is one partition's normalize state. Partition p of every input
-// topic (all keyed so that one order's or one tracking number's records
-// share a partition number, and assigned together by the range balancer)
-// shares it. It is rebuilt from the changelog on assignment.
+// topic (all keyed so that one order's, one tracking number's or one
+// order-less ticket's records share a partition number, and assigned
+// together by the range balancer) shares it. It is rebuilt from the
+// changelog on assignment.
 type State struct {
-	// Links by tracking number.
-	Links map[string]Link
-	// Held carrier events by tracking number, in event-time order.
-	Held map[string][]Held
+	// Scans are the tracking links and the carrier scans held for one.
+	Scans *Holds
+	// Tickets are the ticket links and the order-less help-desk events
+	// held for one.
+	Tickets *Holds
 	// Seen maps a dedupe key (system/event_id) to when its window
 	// started: its first delivery's ingest time (the record timestamp),
 	// or the system's dedupe clock then if later (see remember); entries
@@ -78,18 +39,6 @@ type State struct {
 	// partition, over every input: the stage's exported watermark, saved
 	// to the changelog every DedupeWindow/16 of it.
 	Watermark time.Time
-	// LinkWatermarks holds, per link-producing source partition (e.g.
-	// "wms/3"), how far it has been processed in ingest time, as told by
-	// the links topic. Their minimum is the clock of hold timeouts: a scan
-	// is unlinked only once every source that could link it has moved
-	// HoldTimeout past its arrival. The source topics' own time would not
-	// do: links come back through the links topic a transaction later and
-	// from partitions processed at their own pace, so scans whose link is
-	// merely in flight would expire. A source partition that never
-	// produced a record is not waited for.
-	LinkWatermarks map[string]time.Time
-	// IdleSources are link-producing source partitions reported idle.
-	IdleSources map[string]bool
 	// lastWatermarkSave is the watermark last written to the changelog.
 	lastWatermarkSave time.Time
 	// seenSweptAt holds each system's dedupe clock at the last sweep of
@@ -97,18 +46,24 @@ type State struct {
 	// only a dedupe clock expires keys, and under a live run or a backfill
 	// (weeks of event time delivered within minutes) a sweep scheduled by
 	// event time found nothing to drop, thousands of times over.
-	seenSweptAt   map[string]time.Time
-	lastHeldSweep time.Time
-	// oldestHeld caches OldestHeld; heldChanged marks it stale after a
-	// release (a hold only lowers it).
-	oldestHeld  time.Time
-	heldChanged bool
+	seenSweptAt map[string]time.Time
 }
 
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{Links: map[string]Link{}, Held: map[string][]Held{}, Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
-		seenSweptAt: map[string]time.Time{}, LinkWatermarks: map[string]time.Time{}, IdleSources: map[string]bool{}}
+	return &State{Scans: newHolds(scanKind), Tickets: newHolds(ticketKind), Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
+		seenSweptAt: map[string]time.Time{}}
+}
+
+// holds are the state's kinds, in the order their sweeps run.
+func (s *State) holds() [2]*Holds { return [2]*Holds{s.Scans, s.Tickets} }
+
+// holdsOf is the part of the state of the kind k.
+func (s *State) holdsOf(k *kind) *Holds {
+	if k == ticketKind {
+		return s.Tickets
+	}
+	return s.Scans
 }
 
 // remember records a dedupe key of system sys, first delivered at at,
@@ -185,57 +140,24 @@ func seenSystem(key string) string {
 	return sys
 }
 
-// LinkWatermark is the link clock: the least event-time progress of the
-// link-producing source partitions that have had records, idle or not. A
-// partition at its end is not skipped: whether it is at its end when a
-// scan's hold times out depends on arrival (a live run's partitions are
-// at their end most of the time), and a scan's fate must not. A partition
-// that never had a record (reported idle, no progress) holds nobody back.
-// ok is false while an expected source partition (see Config.LinkSources)
-// has neither reported progress nor been reported idle, or when none has
-// reported progress: then nothing may expire.
-func (s *State) LinkWatermark(expected []string) (at time.Time, ok bool) {
-	for _, k := range expected {
-		if _, seen := s.LinkWatermarks[k]; !seen && !s.IdleSources[k] {
-			return time.Time{}, false
-		}
-	}
-	for _, t := range s.LinkWatermarks {
-		if t.IsZero() {
-			continue // announced idle before any record
-		}
-		if !ok || t.Before(at) {
-			at, ok = t, true
-		}
-	}
-	return at, ok
-}
-
-// observe records a source partition's progress.
+// observe records a link-source partition's progress on the clock of
+// the kind it links (see Holds.Watermarks).
 func (s *State) observe(w SourceWatermark) {
-	k := w.key()
-	if w.At.After(s.LinkWatermarks[k]) {
-		s.LinkWatermarks[k] = w.At
+	if ticketKind.isSource(w.key()) {
+		s.Tickets.observe(w)
+		return
 	}
-	if w.Idle {
-		s.IdleSources[k] = true
-	} else {
-		delete(s.IdleSources, k)
-	}
+	s.Scans.observe(w)
 }
 
-// HeldCount is the number of carrier events waiting for a link.
-func (s *State) HeldCount() int {
-	n := 0
-	for _, h := range s.Held {
-		n += len(h)
-	}
-	return n
-}
+// HeldCount is the number of events waiting for a link, of both kinds.
+func (s *State) HeldCount() int { return s.Scans.Count() + s.Tickets.Count() }
 
 // Size is the number of entries the state holds (links, held events and
 // dedupe keys), the figure exported as a metric.
-func (s *State) Size() int { return len(s.Links) + s.HeldCount() + len(s.Seen) }
+func (s *State) Size() int {
+	return len(s.Scans.Links) + len(s.Tickets.Links) + s.HeldCount() + len(s.Seen)
+}
 
 // Change is one changelog record: a state entry's new value, or its
 // deletion (Value nil). Applying a partition's changes in order rebuilds its
@@ -246,8 +168,6 @@ type Change struct {
 }
 
 const (
-	linkPrefix      = "link/"
-	heldPrefix      = "held/"
 	seenPrefix      = "seen/"
 	watermarkKey    = "watermark"
 	changelogFormat = 1
@@ -260,16 +180,22 @@ type seenEntry struct {
 }
 
 // watermarkEntry is the changelog value of the watermarks, written at each
-// sweep.
+// sweep: the partition's, and each kind's link clock. The scans' clock
+// keeps the field names of the changelogs written before ticket links
+// existed, whose watermark entries restore as they were.
 type watermarkEntry struct {
-	V     int                  `json:"v"`
-	At    time.Time            `json:"at"`
-	Links map[string]time.Time `json:"links"`
-	Idle  map[string]bool      `json:"idle,omitempty"`
+	V           int                  `json:"v"`
+	At          time.Time            `json:"at"`
+	Links       map[string]time.Time `json:"links"`
+	Idle        map[string]bool      `json:"idle,omitempty"`
+	TicketLinks map[string]time.Time `json:"ticket_links,omitempty"`
+	TicketIdle  map[string]bool      `json:"ticket_idle,omitempty"`
 }
 
-func heldKey(tn string, h Held) string {
-	return heldPrefix + tn + "\x00" + h.Event.System + "\x00" + h.Event.EventID
+// watermarks is the state's watermark changelog record.
+func (s *State) watermarks() Change {
+	return Change{Key: watermarkKey, Value: mustJSON(watermarkEntry{V: changelogFormat, At: s.Watermark,
+		Links: s.Scans.Watermarks, Idle: s.Scans.Idle, TicketLinks: s.Tickets.Watermarks, TicketIdle: s.Tickets.Idle})}
 }
 
 func mustJSON(v any) []byte {
@@ -282,40 +208,12 @@ func mustJSON(v any) []byte {
 
 // Apply applies one changelog record to the state (restore).
 func (s *State) Apply(c Change) error {
+	for _, h := range s.holds() {
+		if ok, err := h.applyChange(c); ok {
+			return err
+		}
+	}
 	switch {
-	case strings.HasPrefix(c.Key, linkPrefix):
-		tn := strings.TrimPrefix(c.Key, linkPrefix)
-		if c.Value == nil {
-			delete(s.Links, tn)
-			return nil
-		}
-		var l Link
-		if err := json.Unmarshal(c.Value, &l); err != nil {
-			return fmt.Errorf("changelog %s: %w", c.Key, err)
-		}
-		s.Links[tn] = l
-	case strings.HasPrefix(c.Key, heldPrefix):
-		s.heldChanged = true
-		tn, _, _ := strings.Cut(strings.TrimPrefix(c.Key, heldPrefix), "\x00")
-		list := s.Held[tn]
-		for i, h := range list {
-			if heldKey(tn, h) == c.Key {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if c.Value != nil {
-			var h Held
-			if err := json.Unmarshal(c.Value, &h); err != nil {
-				return fmt.Errorf("changelog %s: %w", c.Key, err)
-			}
-			list = insertHeld(list, h)
-		}
-		if len(list) == 0 {
-			delete(s.Held, tn)
-		} else {
-			s.Held[tn] = list
-		}
 	case strings.HasPrefix(c.Key, seenPrefix):
 		k := strings.TrimPrefix(c.Key, seenPrefix)
 		if c.Value == nil {
@@ -336,62 +234,22 @@ func (s *State) Apply(c Change) error {
 			return fmt.Errorf("changelog %s: %w", c.Key, err)
 		}
 		s.Watermark, s.lastWatermarkSave = e.At, e.At
-		s.LinkWatermarks, s.IdleSources = map[string]time.Time{}, map[string]bool{}
-		for k, at := range e.Links {
-			s.LinkWatermarks[k] = at
-		}
-		for k := range e.Idle {
-			s.IdleSources[k] = true
-		}
+		s.Scans.restoreClock(e.Links, e.Idle)
+		s.Tickets.restoreClock(e.TicketLinks, e.TicketIdle)
 	default:
 		return fmt.Errorf("changelog: unknown key %q", c.Key)
 	}
 	return nil
 }
 
-// insertHeld inserts h keeping the list in event-time order (ties by
-// ingest time, then event ID, so the order is total and replay-stable).
-func insertHeld(list []Held, h Held) []Held {
-	i := sort.Search(len(list), func(i int) bool { return heldLess(h, list[i]) })
-	list = append(list, Held{})
-	copy(list[i+1:], list[i:])
-	list[i] = h
-	return list
-}
-
-func heldLess(a, b Held) bool {
-	if !a.Event.OccurredAt.Equal(b.Event.OccurredAt) {
-		return a.Event.OccurredAt.Before(b.Event.OccurredAt)
-	}
-	if !a.Event.RecordedAt.Equal(b.Event.RecordedAt) {
-		return a.Event.RecordedAt.Before(b.Event.RecordedAt)
-	}
-	return a.Event.EventID < b.Event.EventID
-}
-
-// OldestHeld is the event time of the oldest carrier event still held
-// (the zero time when none is). A stage downstream must not judge the
-// order's timeline up to that time yet: the event will reach it later.
-// Cheap unless events were released since the last call.
+// OldestHeld is the event time of the oldest event still held, of either
+// kind (the zero time when none is). A stage downstream must not judge
+// the order's timeline up to that time yet: the event will reach it
+// later. Cheap unless events were released since the last call.
 func (s *State) OldestHeld() time.Time {
-	if !s.heldChanged {
-		return s.oldestHeld
+	oldest := s.Scans.OldestHeld()
+	if t := s.Tickets.OldestHeld(); !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+		oldest = t
 	}
-	s.heldChanged = false
-	s.oldestHeld = time.Time{}
-	for _, hs := range s.Held {
-		for _, h := range hs {
-			if s.oldestHeld.IsZero() || h.Event.RecordedAt.Before(s.oldestHeld) {
-				s.oldestHeld = h.Event.RecordedAt
-			}
-		}
-	}
-	return s.oldestHeld
-}
-
-// hold adds a held event to the cache of OldestHeld.
-func (s *State) hold(at time.Time) {
-	if !s.heldChanged && (s.oldestHeld.IsZero() || at.Before(s.oldestHeld)) {
-		s.oldestHeld = at
-	}
+	return oldest
 }
