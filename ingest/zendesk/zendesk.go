@@ -19,7 +19,16 @@
 //     event for that field, and
 //   - from detail.custom_fields ([{"id": ..., "value": ...}], the Ticket API
 //     shape), when the webhook body carries it, as a trigger-built body can
-//     (see ingest/README.md), so every event of a ticket knows its order.
+//     (see ingest/README.md).
+//
+// So with Zendesk's own events only the order field's custom_field_changed
+// carries the order; ticket.created, status and tag changes and the
+// order-status field's changes arrive without one (order_id null; the
+// record is keyed by the ticket ID). That is enough: the normalize stage
+// learns ticket → order from every help-desk event that carries both and
+// places the ticket's other events, earlier and later, through it (see
+// package normalize), so no trigger is needed. A trigger body that carries
+// the order on every event only spares those events the wait for the link.
 //
 // Deliveries are signed: X-Zendesk-Webhook-Signature is the base64
 // HMAC-SHA256 of X-Zendesk-Webhook-Signature-Timestamp followed by the raw

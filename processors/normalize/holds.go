@@ -110,8 +110,9 @@ var LinkSourceSystems = []schemas.System{schemas.WMS, schemas.Storefront, schema
 // IsLinkSource reports whether sys is one of LinkSourceSystems.
 func IsLinkSource(sys schemas.System) bool { return slices.Contains(LinkSourceSystems, sys) }
 
-// mergeTrackingLink keeps a tracking number's latest link (a relabelled
-// parcel's later link names the order for scans still to come) with the
+// mergeTrackingLink keeps the tracking number's link learned last (a
+// relabelled parcel's new link names the order for scans still to come;
+// which one is learned last depends on arrival when they differ) with the
 // earliest link's time, which decides whether a scan is linked in time.
 func mergeTrackingLink(prev, l Link) Link {
 	if !prev.RecordedAt.IsZero() && (l.RecordedAt.IsZero() || prev.RecordedAt.Before(l.RecordedAt)) {
