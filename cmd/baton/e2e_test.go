@@ -321,9 +321,10 @@ func (s *stack) count(query string) uint64 {
 	return n
 }
 
-// heldScans is the number of carrier scans normalize's state holds, as a
-// restore rebuilds it from the changelog.
-func (s *stack) heldScans() uint64 {
+// heldEvents is the number of events normalize's state holds for their
+// link (carrier scans, help-desk events without an order), as a restore
+// rebuilds it from the changelog.
+func (s *stack) heldEvents() uint64 {
 	s.t.Helper()
 	var n uint64
 	for _, recs := range s.readTopic(s.topics().NormalizeChangelog().Name) {
@@ -380,7 +381,7 @@ func TestNormalizeEmitsEachSourceEventOnceAcrossSIGKILLWithHeldScans(t *testing.
 	canonical := s.count("SELECT count() FROM {db}.canonical_events FINAL")
 	distinct := s.count("SELECT uniqExact(source_system, source_event_id) FROM {db}.canonical_events")
 	rejected := s.count("SELECT uniqExact(source_topic, source_partition, source_offset) FROM {db}.dead_letters WHERE stage = 'normalize'")
-	held := s.heldScans()
+	held := s.heldEvents()
 	if canonical != distinct {
 		t.Errorf("canonical_events holds %d rows for %d distinct source events: some were emitted twice:\n%s", canonical, distinct,
 			chHTTP(t, "SELECT source_system, source_event_id, groupArray(kafka_partition), groupArray(kafka_offset), any(linked_by) FROM "+s.database+
