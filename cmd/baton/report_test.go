@@ -199,3 +199,50 @@ func TestReportBeforeAnyRunSaysToRunFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPerSystemOrdersAreTheResolvedOnes: the per-system table and
+// its JSON count the orders each system's events were resolved to, so the
+// carrier's line shows the orders its scans were linked to
+// (synctest.SystemRows: 2), not the one order ID written in a raw scan.
+func TestReportPerSystemOrdersAreTheResolvedOnes(t *testing.T) {
+	c := synctest.Open(t, "report")
+	synctest.InsertSystems(t, c)
+
+	out, err := report(t, c)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	section, _, _ := strings.Cut(out, "\nOrders seen across all systems")
+	lines := strings.Split(section, "\n")
+	if len(lines) < 2 || strings.Join(strings.Fields(lines[1]), " ") != "system events unique events duplicates orders tracking numbers first occurred (UTC) last occurred (UTC)" {
+		t.Fatalf("per-system table:\n%s", section)
+	}
+	want := map[string]string{ // events, unique events, duplicates, orders, tracking numbers
+		"carrier":    "5 4 1 2 3",
+		"storefront": "3 3 0 3 0",
+		"wms":        "1 1 0 0 0",
+	}
+	for _, l := range lines[2:] {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if w, ok := want[f[0]]; ok {
+			if got := strings.Join(f[1:6], " "); got != w {
+				t.Errorf("%s line %q: counts %q, want %q", f[0], l, got, w)
+			}
+			delete(want, f[0])
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no line for %v in:\n%s", want, section)
+	}
+
+	orders := map[string]any{}
+	for _, s := range reportJSONOf(t, c)["systems"].([]any) {
+		orders[at(s, "system").(string)] = at(s, "orders")
+	}
+	if orders["carrier"] != 2.0 || orders["storefront"] != 3.0 || orders["wms"] != 0.0 {
+		t.Errorf("JSON systems[].orders = %v, want carrier 2, storefront 3, wms 0", orders)
+	}
+}

@@ -75,7 +75,9 @@ func TestInsertedRowsAreReportedOnceEvenWhenABatchIsInsertedTwice(t *testing.T) 
 	if rep.TotalEvents != 4 || rep.OrdersSeen != 3 || len(rep.Systems) != 2 {
 		t.Fatalf("report = %+v, want 4 events over 2 systems and 3 orders", rep)
 	}
-	if s := rep.Systems[1]; s.System != "wms" || s.Events != 3 || s.Orders != 3 {
+	// No canonical events yet: no system's events were resolved to an
+	// order, whatever order IDs the records carry.
+	if s := rep.Systems[1]; s.System != "wms" || s.Events != 3 || s.UniqueEvents != 3 || s.Orders != 0 {
 		t.Errorf("wms line = %+v", s)
 	}
 	max, err := c.MaxOffsets(ctx, "source_events", []string{"w", "o", "absent"})
@@ -92,6 +94,37 @@ func TestInsertedRowsAreReportedOnceEvenWhenABatchIsInsertedTwice(t *testing.T) 
 	}
 	if ms != batch[0].OccurredAt.UnixMilli() {
 		t.Errorf("occurred_at_ms = %d, want %d", ms, batch[0].OccurredAt.UnixMilli())
+	}
+}
+
+// TestReportCountsTheOrdersEachSystemsEventsWereResolvedTo: the carrier's
+// orders are those its scans were linked to, not the order IDs its raw
+// records carry (synctest.SystemRows has the worked numbers).
+func TestReportCountsTheOrdersEachSystemsEventsWereResolvedTo(t *testing.T) {
+	c := open(t)
+	synctest.InsertSystems(t, c)
+	rep, err := c.Report(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := synctest.SystemsDay
+	want := []clickhouse.SystemSummary{
+		{System: "carrier", Events: 5, UniqueEvents: 4, Orders: 2, TrackingNumbers: 3, FirstOccurred: day.Add(12 * time.Hour), LastOccurred: day.Add(14 * time.Hour)},
+		{System: "storefront", Events: 3, UniqueEvents: 3, Orders: 3, FirstOccurred: day.Add(8 * time.Hour), LastOccurred: day.Add(9 * time.Hour)},
+		{System: "wms", Events: 1, UniqueEvents: 1, Orders: 0, FirstOccurred: day.Add(10 * time.Hour), LastOccurred: day.Add(10 * time.Hour)},
+	}
+	if len(rep.Systems) != len(want) {
+		t.Fatalf("systems = %+v\nwant %+v", rep.Systems, want)
+	}
+	for i, w := range want {
+		g := rep.Systems[i]
+		if g.System != w.System || g.Events != w.Events || g.UniqueEvents != w.UniqueEvents || g.Orders != w.Orders ||
+			g.TrackingNumbers != w.TrackingNumbers || !g.FirstOccurred.Equal(w.FirstOccurred) || !g.LastOccurred.Equal(w.LastOccurred) {
+			t.Errorf("line %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	if rep.TotalEvents != 9 || rep.OrdersSeen != 4 {
+		t.Errorf("total events %d, orders seen %d; want 9 and 4 (p1, p2, p3 and the carrier's raw p9)", rep.TotalEvents, rep.OrdersSeen)
 	}
 }
 

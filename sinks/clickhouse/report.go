@@ -15,8 +15,12 @@ type SystemSummary struct {
 	// UniqueEvents counts distinct source event IDs: Events minus this is how
 	// many duplicate deliveries the source sent.
 	UniqueEvents uint64 `json:"unique_events"`
-	// Orders counts distinct order IDs the system's records carry (carrier
-	// scans usually carry none until resolved: see TrackingNumbers).
+	// Orders counts the distinct orders the system's events were resolved
+	// to: the order IDs of its canonical events. A carrier scan counts for
+	// the order its tracking number was linked to, whatever order ID (if
+	// any) the raw scan carries; records dead-lettered or still held count
+	// for none. Counting the raw records' order IDs instead would say the
+	// carrier saw almost no orders, since scans name tracking numbers.
 	Orders          uint64    `json:"orders"`
 	TrackingNumbers uint64    `json:"tracking_numbers"`
 	FirstOccurred   time.Time `json:"first_occurred_at"`
@@ -54,7 +58,9 @@ type HourCount struct {
 type Report struct {
 	Systems     []SystemSummary `json:"systems"`
 	TotalEvents uint64          `json:"total_events"`
-	// OrdersSeen counts distinct order IDs across every system.
+	// OrdersSeen counts distinct order IDs written in any system's source
+	// records (resolved or not: a record dead-lettered still names its
+	// order).
 	OrdersSeen uint64 `json:"orders_seen"`
 	// CanonicalEvents counts the normalize stage's output, and Statuses
 	// splits it by canonical status.
@@ -73,13 +79,25 @@ type Report struct {
 // lists.
 const ReportHours = 24
 
-// Report summarises source_events per system.
+// Report summarises what the pipeline stored: source records per system
+// (with the orders each system's events were resolved to), canonical
+// statuses, dead letters, orders by truth and transitions per hour.
 func (c *Client) Report(ctx context.Context) (Report, error) {
 	var rep Report
-	err := c.scanEach(ctx, "report: events per system", `SELECT system, count(), uniqExact(event_id),
-		uniqExactIf(order_id, order_id != ''), uniqExactIf(tracking_number, tracking_number != ''),
-		min(occurred_at), max(occurred_at)
-		FROM `+c.table("source_events")+` FINAL GROUP BY system ORDER BY system`,
+	// One line per system with source records; the orders come from
+	// canonical_events, whose source_system names the same systems (a
+	// system none of whose records became canonical has 0). Both sides
+	// are aliased subqueries: ClickHouse 26.x refuses ANY LEFT JOIN …
+	// USING on an unaliased one, which 18.16 accepts.
+	err := c.scanEach(ctx, "report: events per system", `SELECT system, events, unique_events, orders, tracking_numbers,
+		first_occurred, last_occurred
+		FROM (SELECT system, count() AS events, uniqExact(event_id) AS unique_events,
+			uniqExactIf(tracking_number, tracking_number != '') AS tracking_numbers,
+			min(occurred_at) AS first_occurred, max(occurred_at) AS last_occurred
+			FROM `+c.table("source_events")+` FINAL GROUP BY system) AS sources
+		ANY LEFT JOIN (SELECT source_system AS system, uniqExactIf(order_id, order_id != '') AS orders
+			FROM `+c.table("canonical_events")+` FINAL GROUP BY system) AS resolved USING system
+		ORDER BY system`,
 		func(scan func(...any) error) error {
 			var s SystemSummary
 			if err := scan(&s.System, &s.Events, &s.UniqueEvents, &s.Orders, &s.TrackingNumbers, &s.FirstOccurred, &s.LastOccurred); err != nil {

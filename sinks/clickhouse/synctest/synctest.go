@@ -1,7 +1,8 @@
 // Package synctest is a small, fully worked fixture of sync checks, failed
-// syncs and WISMO evidence for tests against a real ClickHouse: the sink's
-// scorecard and docs/queries.md tests and `baton report`'s assert what it
-// adds up to.
+// syncs and WISMO evidence (and, in SystemRows, of source records and the
+// orders they were resolved to) for tests against a real ClickHouse: the
+// sink's report, scorecard and docs/queries.md tests and `baton report`'s
+// assert what it adds up to.
 package synctest
 
 import (
