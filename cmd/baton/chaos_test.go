@@ -456,13 +456,15 @@ func rssMiB(t *testing.T, pid int) float64 {
 // events/s, default 300) for BATON_SOAK_MINUTES (1 in `make test`, 120 for
 // `make soak`), sampling its
 // resident memory, and requires every source record stored once and the
-// tables of a clean replay. With state bounded by configuration (a
-// 10-minute dedupe window and hold timeout: the defaults keep a day of
-// delivery time, which a paced run of hours never reaches; unify keeps
-// closed orders for --retention, 30 days of event time, which the
-// simulated months reach within the first half of a 2-hour soak), memory
+// tables of a clean replay. With state bounded by configuration, memory
 // must level off: the last quarter's peak at most 10% (and 32 MiB) above
-// the third quarter's. The samples are logged for the note.
+// the third quarter's. The defaults bound state by time a soak of hours
+// never reaches: a day of delivery time for dedupe keys and held scans,
+// and in unify 30 days of event time after an order closed (120 days for
+// an idle open one), while the simulator's orders, paced at 300 events/s,
+// cover about 16 days of event time per hour. So the soak bounds them:
+// 10 minutes of delivery time, a day after an order closed, three days of
+// an order's silence. The samples are logged for the note.
 func TestSoak(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -487,7 +489,7 @@ func TestSoak(t *testing.T) {
 	s := newStack(t)
 	s.mustRunFast("topics")
 	metrics := freeAddr(t)
-	bounded := []string{"--dedupe-window", "10m", "--hold-timeout", "10m"}
+	bounded := []string{"--dedupe-window", "10m", "--hold-timeout", "10m", "--retention", "24h", "--idle-timeout", "72h"}
 	run := s.harnessRun(nil, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
 	var runLog bytes.Buffer
 	run.Stdout, run.Stderr = &runLog, &runLog
