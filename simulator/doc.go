@@ -52,16 +52,23 @@
 // Each system speaks its own, unmapped; the normalize stage's status maps
 // must cover all of these.
 //
-//   - storefront (Shopify), by status_type: order: open, cancelled;
-//     financial_status: paid, refunded, partially_refunded;
+//   - storefront (Shopify), one event per webhook showing its one status
+//     as the Shopify adapter does (package ingest/shopify/view: refunded
+//     or cancelled first, then fulfilment and shipment status, then
+//     payment), by status_type: order: cancelled; financial_status: paid,
+//     authorized, pending, refunded (rarely partially_refunded);
 //     fulfillment_status: partial, fulfilled; fulfillment_event:
 //     label_printed, confirmed, carrier_picked_up, in_transit, delayed,
 //     out_for_delivery, attempted_delivery, ready_for_pickup, delivered,
 //     failure. event_type: orders/create, orders/updated, orders/cancelled,
-//     fulfillments/create, fulfillment_events/create, refunds/create.
-//     The financial_status field: paid, authorized, pending, refunded,
+//     fulfillments/create, fulfillment_events/create, refunds/create (the
+//     last two carry the order's view, the orders/updated Shopify sends
+//     with them folded in). The order_status field: open, cancelled; the
+//     financial_status field: paid, authorized, pending, refunded,
 //     partially_refunded, voided; the fulfillment_status field:
-//     unfulfilled (Shopify's null), partial, fulfilled.
+//     unfulfilled (Shopify's null), partial, fulfilled; shipment_status
+//     (fulfillment events): the event's status;
+//     shipment_fulfillment_status (fulfillments/create): success.
 //     label_printed/confirmed events are backfilled: their occurred_at is
 //     the label scan at the pack station, hours before the fulfillment (and
 //     so the event) existed.

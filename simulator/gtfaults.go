@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
+	"github.com/baton-pipeline/baton/ingest/shopify/view"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -376,8 +377,12 @@ func (x *gtOrder) contradict(w [2]int64, vi int) bool {
 				financial, fulfillment = e.financial, e.fulfillment
 			}
 		}
-		wrong = &storefrontEvent{eventType: "orders/cancelled", statusType: "order", status: "cancelled",
-			financial: financial, fulfillment: fulfillment, ship: -1, orderFields: true}
+		if fulfillment == "unfulfilled" {
+			fulfillment = "" // Shopify's null
+		}
+		e := &storefrontEvent{eventType: "orders/cancelled", ship: -1, orderFields: true}
+		e.shows(view.Order{Cancelled: true, Financial: financial, Fulfillment: fulfillment})
+		wrong = e
 		again = b
 	case *helpdeskEvent:
 		if b.status == "solved" || b.status == "closed" {

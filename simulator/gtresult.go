@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/baton-pipeline/baton/ingest/shopify/view"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -280,8 +281,9 @@ func (g *generator) addSentinels() {
 		o := &order{idx: 100_000_000 + i, id: id, number: fmt.Sprintf("#FLUSH-%d", i+1), customer: "CUS-000000",
 			placed: at, payment: "paid"}
 		rc := &recorder{o: o, r: g.r, cfg: &g.cfg}
-		rc.add(&storefrontEvent{eventType: "orders/create", statusType: "order", status: "open", financial: "paid",
-			fulfillment: "unfulfilled", ship: -1, orderFields: true}, at, at)
+		ev := &storefrontEvent{eventType: "orders/create", ship: -1, orderFields: true}
+		ev.shows(view.Order{Financial: "paid"})
+		rc.add(ev, at, at)
 		rec := rc.recs[0]
 		rec.arrival = at.Add(time.Duration(i) * time.Millisecond)
 		g.enqueue(rec, rec.arrival)

@@ -1,36 +1,50 @@
 package simulator
 
 import (
+	"cmp"
 	"time"
 
+	"github.com/baton-pipeline/baton/ingest/shopify/view"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-// storefrontEvent is a Shopify webhook about the order.
+// storefrontEvent is a Shopify webhook about the order, as the Shopify
+// adapter (ingest/shopify) turns it into a storefront event: one event per
+// webhook, whose status_type and status are the one status it shows
+// (package ingest/shopify/view, the rule the adapter applies).
 //
 // Vocabulary (status_type → status):
-//   - order: open (orders/create), cancelled (orders/cancelled)
-//   - financial_status: paid (orders/updated, when an authorized or pending
-//     payment is captured), refunded, partially_refunded (refunds/create)
-//   - fulfillment_status: partial, fulfilled (fulfillments/create: the
-//     order's fulfillment_status once that fulfillment exists; Shopify sends
-//     orders/updated alongside, folded in here)
-//   - fulfillment_event: FulfillmentEventStatus from the tracking app:
-//     label_printed, confirmed, carrier_picked_up, in_transit, delayed,
-//     out_for_delivery, attempted_delivery, ready_for_pickup, delivered,
-//     failure
+//   - orders/create: financial_status: paid, authorized, pending (an
+//     unfulfilled order shows its payment)
+//   - orders/updated (a pending or authorized payment captured),
+//     orders/cancelled, and the orders/updated Shopify sends with
+//     fulfillments/create and refunds/create (folded into those here): the
+//     order's one view as of that moment (view.Order.Shows): order:
+//     cancelled; financial_status: paid, refunded (and, rarely,
+//     partially_refunded on an order the storefront shows unfulfilled);
+//     fulfillment_status: partial, fulfilled; fulfillment_event: the
+//     shipment_status all its fulfillments share
+//   - fulfillment_events/create: fulfillment_event: FulfillmentEventStatus
+//     from the tracking app: label_printed, confirmed, carrier_picked_up,
+//     in_transit, delayed, out_for_delivery, attempted_delivery,
+//     ready_for_pickup, delivered, failure
 //
 // The financial_status field carries paid, authorized, pending, refunded,
 // partially_refunded or voided; fulfillment_status carries unfulfilled
-// (Shopify's null), partial or fulfilled.
+// (Shopify's null), partial or fulfilled; order_status open or cancelled;
+// shipment_status (fulfillment events) the event's status;
+// shipment_fulfillment_status success on fulfillments/create.
 type storefrontEvent struct {
 	eventType   string
 	statusType  string
 	status      string
+	order       string // order_status; "" when the event does not carry the order
 	financial   string // "" when the event does not carry it
 	fulfillment string
-	ship        int  // the fulfillment's parcel; -1 for order events
-	orderFields bool // orders/* webhooks carry the customer and promises
+	shipment    string // shipment_status
+	fulfilled   string // shipment_fulfillment_status
+	ship        int    // the fulfillment's parcel; -1 for order events
+	orderFields bool   // orders/* webhooks carry the customer and promises
 }
 
 func (*storefrontEvent) system() schemas.System { return schemas.Storefront }
@@ -43,8 +57,11 @@ func (e *storefrontEvent) fill(v map[string]any, o *order) {
 	v["order_number"] = o.number
 	v["status_type"] = e.statusType
 	v["status"] = e.status
+	v["order_status"] = orNil(e.order)
 	v["financial_status"] = orNil(e.financial)
 	v["fulfillment_status"] = orNil(e.fulfillment)
+	v["shipment_status"] = orNil(e.shipment)
+	v["shipment_fulfillment_status"] = orNil(e.fulfilled)
 	setParcel(v, o, e.ship)
 	v["customer_id"], v["promised_ship_by"], v["promised_deliver_by"] = nil, nil, nil
 	if e.orderFields {
@@ -52,15 +69,44 @@ func (e *storefrontEvent) fill(v map[string]any, o *order) {
 	}
 }
 
+// shows sets the event's status to what order shows, and the order's
+// fields; fulfillment_status null is written "unfulfilled".
+func (e *storefrontEvent) shows(order view.Order) {
+	shown := order.Shows()
+	e.statusType, e.status = shown.Type, shown.Status
+	e.order, e.financial, e.fulfillment = order.Status(), order.Financial, cmp.Or(order.Fulfillment, "unfulfilled")
+}
+
 // storefrontView is what the storefront knows while it replays the facts.
 type storefrontView struct {
-	rc          *recorder
-	financial   string
-	fulfillment string
-	shipped     int
-	toShip      int         // parcels that will ship
-	created     []time.Time // when each parcel's fulfillment was created; zero: never
-	shown       []string    // the last fulfillment event status per parcel
+	rc        *recorder
+	financial string
+	cancelled bool
+	toShip    int         // parcels that will ship
+	created   []time.Time // when each parcel's fulfillment was created; zero: never
+	shown     []string    // the last fulfillment event status per parcel
+	// tracked are the fulfillment events shown per parcel, in the order
+	// recorded: what an order webhook's fulfillments say at its time.
+	tracked [][]tracked
+	// orders are the order webhooks (and those folded into fulfillments
+	// and refunds), resolved once every fulfillment event is known.
+	orders []orderWebhook
+}
+
+// tracked is a fulfillment event the storefront showed.
+type tracked struct {
+	at     time.Time
+	status string
+}
+
+// orderWebhook is an order webhook whose status is resolved at the end:
+// the order as of its recorded time, with its payment and cancellation as
+// they were then.
+type orderWebhook struct {
+	ev        *storefrontEvent
+	rec       *record
+	financial string
+	cancelled bool
 }
 
 // projectStorefront: the storefront is the authority for PLACED (and takes
@@ -68,8 +114,8 @@ type storefrontView struct {
 // storefrontLag after its authority recorded it, or never.
 func projectStorefront(rc *recorder, facts []fact) {
 	o := rc.o
-	sv := &storefrontView{rc: rc, financial: o.payment, fulfillment: "unfulfilled",
-		created: make([]time.Time, len(o.ships)), shown: make([]string, len(o.ships))}
+	sv := &storefrontView{rc: rc, financial: o.payment,
+		created: make([]time.Time, len(o.ships)), shown: make([]string, len(o.ships)), tracked: make([][]tracked, len(o.ships))}
 	// Fulfillments are created first, as their events must come after them.
 	for _, f := range facts {
 		if f.kind == kShipped {
@@ -82,44 +128,68 @@ func projectStorefront(rc *recorder, facts []fact) {
 	for _, f := range facts {
 		sv.apply(f)
 	}
+	for _, w := range sv.orders {
+		w.ev.shows(sv.orderAt(w.rec.recorded, w.financial, w.cancelled))
+	}
+}
+
+// orderAt is the order as a webhook recorded at t shows it: its
+// fulfillments are those created by t, each with the last fulfillment
+// event recorded by t; fulfilled once every parcel that ships has one.
+func (sv *storefrontView) orderAt(t time.Time, financial string, cancelled bool) view.Order {
+	order := view.Order{Cancelled: cancelled, Financial: financial}
+	for k, c := range sv.created {
+		if c.IsZero() || c.After(t) {
+			continue
+		}
+		f := view.Fulfillment{Status: "success"}
+		var latest time.Time
+		for _, e := range sv.tracked[k] {
+			if !e.at.After(t) && !e.at.Before(latest) {
+				f.ShipmentStatus, latest = e.status, e.at
+			}
+		}
+		order.Fulfillments = append(order.Fulfillments, f)
+	}
+	switch n := len(order.Fulfillments); {
+	case n == 0:
+	case n < sv.toShip:
+		order.Fulfillment = "partial"
+	default:
+		order.Fulfillment = "fulfilled"
+	}
+	return order
 }
 
 func (sv *storefrontView) apply(f fact) {
 	rc, o := sv.rc, sv.rc.o
 	switch f.kind {
 	case kPlaced:
-		sv.order(f.at, f.known, "orders/create", "order", "open")
+		sv.order(f.at, f.known, "orders/create", -1, true)
 	case kPaymentCaptured:
 		sv.financial = "paid"
-		sv.order(f.at, f.known, "orders/updated", "financial_status", "paid")
+		sv.order(f.at, f.known, "orders/updated", -1, true)
 	case kCancelled:
+		// An uncaptured payment is voided; a captured one is refunded by
+		// its own fact, which follows.
 		if sv.financial != "paid" {
 			sv.financial = "voided"
-		} else {
-			sv.financial = "refunded"
 		}
+		sv.cancelled = true
 		if lag, ok := rc.viewerLag(storefrontLag); ok {
-			sv.order(f.at, f.known.Add(lag), "orders/cancelled", "order", "cancelled")
+			sv.order(f.at, f.known.Add(lag), "orders/cancelled", -1, true)
 		}
 	case kRefunded:
-		status := "refunded"
+		sv.financial = "refunded"
 		if f.partial {
-			status = "partially_refunded"
+			sv.financial = "partially_refunded"
 		}
-		sv.financial = status
 		if lag, ok := rc.viewerLag(storefrontLag); ok {
-			rc.add(&storefrontEvent{eventType: "refunds/create", statusType: "financial_status", status: status,
-				financial: status, ship: -1}, f.at, f.known.Add(lag))
+			sv.order(f.at, f.known.Add(lag), "refunds/create", -1, false)
 		}
 	case kShipped:
-		sv.shipped++
-		sv.fulfillment = "partial"
-		if sv.shipped == sv.toShip {
-			sv.fulfillment = "fulfilled"
-		}
 		if created := sv.created[f.ship]; !created.IsZero() {
-			rc.add(&storefrontEvent{eventType: "fulfillments/create", statusType: "fulfillment_status",
-				status: sv.fulfillment, fulfillment: sv.fulfillment, ship: f.ship}, f.at, created)
+			sv.order(f.at, created, "fulfillments/create", f.ship, false)
 		}
 	default:
 		if f.ship >= 0 && !o.ships[f.ship].isReturn {
@@ -128,10 +198,16 @@ func (sv *storefrontView) apply(f fact) {
 	}
 }
 
-// order records an orders/* webhook carrying the order's current statuses.
-func (sv *storefrontView) order(occurred, recorded time.Time, topic, statusType, status string) {
-	sv.rc.add(&storefrontEvent{eventType: topic, statusType: statusType, status: status,
-		financial: sv.financial, fulfillment: sv.fulfillment, ship: -1, orderFields: true}, occurred, recorded)
+// order records an order webhook (or one folded into a fulfillment or
+// refund webhook about parcel ship, -1 for none), to show the order's
+// status as of its recorded time once every fulfillment event is known.
+func (sv *storefrontView) order(occurred, recorded time.Time, topic string, ship int, orderFields bool) {
+	ev := &storefrontEvent{eventType: topic, ship: ship, orderFields: orderFields}
+	if topic == "fulfillments/create" {
+		ev.fulfilled = "success"
+	}
+	sv.rc.add(ev, occurred, recorded)
+	sv.orders = append(sv.orders, orderWebhook{ev: ev, rec: sv.rc.recs[len(sv.rc.recs)-1], financial: sv.financial, cancelled: sv.cancelled})
 }
 
 // trackingEvent mirrors a carrier fact as a fulfillment event when the
@@ -162,8 +238,9 @@ func (sv *storefrontView) trackingEvent(f fact) {
 		return
 	}
 	recorded := later(f.known.Add(lag), created.Add(rc.r.between(time.Second, 30*time.Second)))
-	rc.add(&storefrontEvent{eventType: "fulfillment_events/create", statusType: "fulfillment_event",
-		status: status, ship: f.ship}, f.at, recorded)
+	rc.add(&storefrontEvent{eventType: "fulfillment_events/create", statusType: view.TypeShipment,
+		status: status, shipment: status, ship: f.ship}, f.at, recorded)
+	sv.tracked[f.ship] = append(sv.tracked[f.ship], tracked{rc.recs[len(rc.recs)-1].recorded, status})
 }
 
 // fulfillmentEventStatus names a carrier fact in Shopify's

@@ -179,7 +179,8 @@ func (s *system) code(k key) string {
 // notification codes, EasyPost status_detail, help-desk text) are not.
 var (
 	// storefrontStatusTypes: StorefrontEvent.status_type, the Shopify
-	// vocabularies ingest/shopify emits (its Status* constants).
+	// vocabularies ingest/shopify emits (the Type* constants of
+	// ingest/shopify/view).
 	storefrontStatusTypes = []string{"order", "financial_status", "fulfillment_status", "fulfillment", "fulfillment_event", "refund"}
 	// carrierProviders: CarrierEvent.provider (the ingest adapters and
 	// the generic carrier webhook).

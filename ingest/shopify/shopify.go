@@ -7,12 +7,17 @@
 // base64 HMAC-SHA256 of the raw body. X-Shopify-Webhook-Id is the same on
 // every retry of one delivery, so it is the de-duplication key.
 //
-// One webhook can become several events: an order carries three statuses a
-// customer can see (the order's own open/closed/cancelled, its
-// financial_status and its fulfillment_status), and each is one event, so
-// the downstream viewer checks can compare each vocabulary on its own. Event
-// IDs are "<X-Shopify-Webhook-Id>#<status_type>": stable across retries,
-// distinct within a delivery.
+// One webhook is one storefront event: what the storefront shows the
+// customer at one moment is one status, and the viewer checks compare the
+// storefront's latest report with the truth. An order carries three
+// statuses (its own open/closed/cancelled, its financial_status, its
+// fulfillment_status), a fulfillment two (its status and its
+// shipment_status); package view picks the one the order status page shows
+// (refunded or cancelled first, then fulfilment and shipment status, then
+// payment) as status_type and status, and the others stay on the event for
+// analysts (order_status, financial_status, fulfillment_status,
+// shipment_status, shipment_fulfillment_status). The event ID is
+// X-Shopify-Webhook-Id: stable across retries.
 //
 // Times: occurred_at is when the change happened (for a fulfillment event,
 // Shopify's happened_at, which copies the carrier's scan time); recorded_at
@@ -25,6 +30,7 @@ import (
 	"fmt"
 
 	"github.com/baton-pipeline/baton/ingest"
+	"github.com/baton-pipeline/baton/ingest/shopify/view"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -33,17 +39,6 @@ const (
 	HeaderTopic     = "X-Shopify-Topic"
 	HeaderHMAC      = "X-Shopify-Hmac-Sha256"
 	HeaderWebhookID = "X-Shopify-Webhook-Id"
-)
-
-// Status types (storefront_event.status_type): which Shopify vocabulary an
-// event's status is from.
-const (
-	StatusOrder             = "order"              // open, closed, cancelled
-	StatusFinancial         = "financial_status"   // pending, authorized, paid, partially_refunded, refunded, voided, ...
-	StatusFulfillment       = "fulfillment_status" // unfulfilled (null), partial, fulfilled, restocked
-	StatusFulfillmentObject = "fulfillment"        // a fulfillment's status: pending, open, success, cancelled, error, failure
-	StatusFulfillmentEvent  = "fulfillment_event"  // FulfillmentEventStatus: label_printed ... in_transit ... delivered
-	StatusRefund            = "refund"             // the refund transaction's status: success, pending, failure, error
 )
 
 // Adapter is the Shopify webhook adapter, served at /webhooks/shopify.
@@ -114,13 +109,13 @@ func (a *Adapter) Adapt(req ingest.Request) ([]map[string]any, error) {
 	return events, nil
 }
 
-// event starts a storefront event of this delivery with its status.
-func (d delivery) event(statusType, status string) map[string]any {
+// event starts the storefront event of this delivery, showing shown.
+func (d delivery) event(shown view.Shown) map[string]any {
 	return map[string]any{
-		"event_id":    d.id + "#" + statusType,
+		"event_id":    d.id,
 		"event_type":  d.topic,
-		"status_type": statusType,
-		"status":      status,
+		"status_type": shown.Type,
+		"status":      shown.Status,
 	}
 }
 
@@ -146,10 +141,10 @@ func (d delivery) times(where string, occurredKeys, recordedKeys []string) (occu
 	return occurred, recorded, nil
 }
 
-// orderEvents maps orders/create, orders/updated and orders/cancelled: one
-// event per status the order carries. A null fulfillment_status is how
-// Shopify's REST payload says "unfulfilled" (what the customer sees), so
-// it becomes that status; a null financial_status is left out.
+// orderEvents maps orders/create, orders/updated and orders/cancelled to
+// the one event showing what the order shows (view.Order.Shows), with the
+// order's three statuses as fields (a null fulfillment_status stays null:
+// Shopify's "unfulfilled").
 func orderEvents(d delivery) ([]map[string]any, error) {
 	o := d.body
 	orderID, err := o.Require("order", "id")
@@ -165,42 +160,36 @@ func orderEvents(d delivery) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	orderStatus := "open"
-	switch {
-	case o["cancelled_at"] != nil:
-		orderStatus = "cancelled"
-	case o["closed_at"] != nil:
-		orderStatus = "closed"
+	order := view.Order{
+		Cancelled:   o["cancelled_at"] != nil,
+		Closed:      o["closed_at"] != nil,
+		Financial:   o.String("financial_status"),
+		Fulfillment: o.String("fulfillment_status"),
 	}
-	financial, fulfillment := o.String("financial_status"), o.String("fulfillment_status")
-	statuses := [][2]string{{StatusOrder, orderStatus}}
-	if financial != "" {
-		statuses = append(statuses, [2]string{StatusFinancial, financial})
+	for _, f := range o.Objects("fulfillments") {
+		order.Fulfillments = append(order.Fulfillments, fulfillment(f))
 	}
-	shown := fulfillment
-	if shown == "" {
-		shown = "unfulfilled"
-	}
-	statuses = append(statuses, [2]string{StatusFulfillment, shown})
-
-	events := make([]map[string]any, 0, len(statuses))
-	for _, s := range statuses {
-		ev := d.event(s[0], s[1])
-		ev["order_id"] = orderID
-		ev["order_number"] = ingest.Nullable(o.String("name"))
-		ev["financial_status"] = ingest.Nullable(financial)
-		ev["fulfillment_status"] = ingest.Nullable(fulfillment)
-		ev["customer_id"] = ingest.Nullable(o.Object("customer").String("id"))
-		ev["occurred_at"] = occurred
-		ev["recorded_at"] = recorded
-		events = append(events, ev)
-	}
-	return events, nil
+	ev := d.event(order.Shows())
+	ev["order_id"] = orderID
+	ev["order_number"] = ingest.Nullable(o.String("name"))
+	ev["order_status"] = order.Status()
+	ev["financial_status"] = ingest.Nullable(order.Financial)
+	ev["fulfillment_status"] = ingest.Nullable(order.Fulfillment)
+	ev["customer_id"] = ingest.Nullable(o.Object("customer").String("id"))
+	ev["occurred_at"] = occurred
+	ev["recorded_at"] = recorded
+	return []map[string]any{ev}, nil
 }
 
-// fulfillmentEvents maps fulfillments/create and fulfillments/update: the
-// fulfillment's own status, and its shipment_status (the latest
-// fulfillment event status, what the customer's order page shows) when set.
+// fulfillment reads a fulfillment's two statuses.
+func fulfillment(f ingest.Object) view.Fulfillment {
+	return view.Fulfillment{Status: f.String("status"), ShipmentStatus: f.String("shipment_status")}
+}
+
+// fulfillmentEvents maps fulfillments/create and fulfillments/update to
+// the one event showing what the fulfillment shows (view.Fulfillment.Shows:
+// its shipment_status, the tracking the customer sees, when it has one and
+// is not cancelled or failed; else its status), with both as fields.
 func fulfillmentEvents(d delivery) ([]map[string]any, error) {
 	f := d.body
 	orderID, err := f.Require("fulfillment", "order_id")
@@ -211,8 +200,7 @@ func fulfillmentEvents(d delivery) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	status, err := f.Require("fulfillment", "status")
-	if err != nil {
+	if _, err := f.Require("fulfillment", "status"); err != nil {
 		return nil, err
 	}
 	occurredKey := "updated_at"
@@ -229,22 +217,17 @@ func fulfillmentEvents(d delivery) ([]map[string]any, error) {
 			tracking = all[0]
 		}
 	}
-	statuses := [][2]string{{StatusFulfillmentObject, status}}
-	if s := f.String("shipment_status"); s != "" {
-		statuses = append(statuses, [2]string{StatusFulfillmentEvent, s})
-	}
-	events := make([]map[string]any, 0, len(statuses))
-	for _, s := range statuses {
-		ev := d.event(s[0], s[1])
-		ev["order_id"] = orderID
-		ev["shipment_id"] = shipmentID
-		ev["tracking_number"] = ingest.Nullable(tracking)
-		ev["carrier"] = ingest.Nullable(f.String("tracking_company"))
-		ev["occurred_at"] = occurred
-		ev["recorded_at"] = recorded
-		events = append(events, ev)
-	}
-	return events, nil
+	ful := fulfillment(f)
+	ev := d.event(ful.Shows())
+	ev["order_id"] = orderID
+	ev["shipment_id"] = shipmentID
+	ev["shipment_status"] = ingest.Nullable(ful.ShipmentStatus)
+	ev["shipment_fulfillment_status"] = ful.Status
+	ev["tracking_number"] = ingest.Nullable(tracking)
+	ev["carrier"] = ingest.Nullable(f.String("tracking_company"))
+	ev["occurred_at"] = occurred
+	ev["recorded_at"] = recorded
+	return []map[string]any{ev}, nil
 }
 
 // fulfillmentEventEvents maps fulfillment_events/create: a tracking update
@@ -268,9 +251,10 @@ func fulfillmentEventEvents(d delivery) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := d.event(StatusFulfillmentEvent, status)
+	ev := d.event(view.Shown{Type: view.TypeShipment, Status: status})
 	ev["order_id"] = orderID
 	ev["shipment_id"] = shipmentID
+	ev["shipment_status"] = status // the fulfillment's shipment_status from now on
 	ev["occurred_at"] = occurred
 	ev["recorded_at"] = recorded
 	return []map[string]any{ev}, nil
@@ -279,6 +263,8 @@ func fulfillmentEventEvents(d delivery) ([]map[string]any, error) {
 // refundEvents maps refunds/create. A refund has no status of its own; its
 // refund transaction's status (success, pending, failure, error) says
 // whether money went back, and "created" stands in when it carries none.
+// A refund cannot say whether it is full (the status map gives it no
+// order status); the orders/updated Shopify sends with it can.
 func refundEvents(d delivery) ([]map[string]any, error) {
 	r := d.body
 	orderID, err := r.Require("refund", "order_id")
@@ -296,7 +282,7 @@ func refundEvents(d delivery) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := d.event(StatusRefund, status)
+	ev := d.event(view.Shown{Type: view.TypeRefund, Status: status})
 	ev["order_id"] = orderID
 	ev["occurred_at"] = occurred
 	ev["recorded_at"] = recorded
