@@ -37,6 +37,47 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestProcessesStartingTogetherAllMigrate: four processes start on a new
+// database at once (a scaled-out `baton run`, a restart overlapping its
+// predecessor) and all run the migrations; the ALTERs of the slower ones
+// fail with "already exists". Every one must start, and every migration
+// be recorded.
+func TestProcessesStartingTogetherAllMigrate(t *testing.T) {
+	first := open(t)
+	ctx := context.Background()
+	const processes = 4
+	errs := make(chan error, processes)
+	start := make(chan struct{})
+	for range processes {
+		c, err := clickhouse.Open(ctx, clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: first.Database()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			<-start
+			errs <- c.Migrate(ctx)
+		}()
+	}
+	close(start)
+	for range processes {
+		if err := <-errs; err != nil {
+			t.Errorf("a process starting with the others: %v", err)
+		}
+	}
+	migrations, err := clickhouse.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var distinct uint64
+	if err := first.Conn().QueryRow(ctx, "SELECT uniqExact(version) FROM "+first.Database()+".schema_migrations").Scan(&distinct); err != nil {
+		t.Fatal(err)
+	}
+	if distinct != uint64(len(migrations)) {
+		t.Errorf("schema_migrations records %d versions, want all %d", distinct, len(migrations))
+	}
+}
+
 func TestRejectsUnsafeDatabaseName(t *testing.T) {
 	_, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: "baton; DROP TABLE x"})
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed migrations/*.sql
@@ -99,6 +100,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+migrations:
 	for _, m := range migrations {
 		if applied[m.Version] {
 			continue
@@ -106,6 +108,9 @@ func (c *Client) Migrate(ctx context.Context) error {
 		for _, stmt := range m.Statements {
 			stmt = strings.ReplaceAll(stmt, "{db}", c.db)
 			if err := c.conn.Exec(ctx, stmt); err != nil {
+				if c.appliedElsewhere(ctx, m.Version) {
+					continue migrations
+				}
 				return fmt.Errorf("clickhouse migration %s: %w\n%s", m.Name, err, stmt)
 			}
 		}
@@ -114,6 +119,30 @@ func (c *Client) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationWait is how long a failed migration statement waits for
+// another process to record that migration.
+const migrationWait = 30 * time.Second
+
+// appliedElsewhere reports whether migration version gets recorded within
+// migrationWait. Two processes started together (`baton run` scaled out,
+// a restart overlapping its predecessor) both find it unapplied and both
+// run it; the second's ALTER … ADD COLUMN then fails with "already
+// exists". That is not an error when the first finishes and records it.
+func (c *Client) appliedElsewhere(ctx context.Context, version int) bool {
+	deadline := time.Now().Add(migrationWait)
+	for {
+		var n uint64
+		err := c.conn.QueryRow(ctx, "SELECT count() FROM "+c.table("schema_migrations")+" WHERE version = ?", uint32(version)).Scan(&n)
+		if err == nil && n > 0 {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func (c *Client) recordMigration(ctx context.Context, m Migration) error {
