@@ -181,6 +181,8 @@ type stateful[S any] struct {
 	// retries spaces the new sessions started after errors that can heal
 	// (see recoverFrom); reset by a committed transaction.
 	retries Backoff
+	// batchLimit bounds the records of one transaction.
+	batchLimit batchLimit
 }
 
 func newStateful[S any](cfg statefulConfig[S]) (*stateful[S], error) {
@@ -247,7 +249,8 @@ func (s *stateful[S]) open() error {
 // does after ProducerFencedException. Nothing of the aborted transaction
 // is visible; the input is processed again by whoever owns it next.
 func (s *stateful[S]) reopenFenced(cause error) error {
-	s.cfg.logger.Warn(s.cfg.stage+": producer fenced; rejoining with a new transactional session", "err", cause)
+	s.batchLimit.fenced()
+	s.cfg.logger.Warn(s.cfg.stage+": producer fenced; rejoining with a new transactional session", "err", cause, "records_per_transaction", s.batchLimit.get())
 	s.cfg.stageMetrics.Transactions.WithLabelValues(s.cfg.stage, "fenced").Inc()
 	return s.reopen()
 }
@@ -766,6 +769,32 @@ func mergeOrder(parts []kgo.FetchTopicPartition, next func(i, j int) bool) {
 // bounds a transaction by time (commit.interval.ms) for the same reason.
 const maxBatchRecords = 4000
 
+// minBatchRecords is the least a fenced stage shrinks its batches to.
+const minBatchRecords = 125
+
+// batchLimit adapts the records per transaction to how fast the machine
+// is: a fenced transaction (it outlived TransactionTimeout: a loaded
+// machine, a long pause) halves the limit, down to minBatchRecords, and
+// each committed one grows it by an eighth, up to maxBatchRecords. A
+// stage retrying the same whole batch after each fencing made no
+// progress at all under load (unify on a busy two-core machine was fenced
+// every 20 s, for minutes). Batch sizes never change results.
+type batchLimit struct{ n int }
+
+// get is the current limit.
+func (b *batchLimit) get() int {
+	if b.n == 0 {
+		b.n = maxBatchRecords
+	}
+	return b.n
+}
+
+// fenced halves the limit.
+func (b *batchLimit) fenced() { b.n = max(minBatchRecords, b.get()/2) }
+
+// committed grows the limit by an eighth.
+func (b *batchLimit) committed() { b.n = min(maxBatchRecords, b.get()+b.get()/8) }
+
 // limitParts keeps in parts the first max records in merge order (a
 // prefix of each part) and returns the rest, per part.
 func limitParts(parts []kgo.FetchTopicPartition, max int) []kgo.FetchTopicPartition {
@@ -829,9 +858,9 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 	for _, fp := range parts {
 		processed += len(fp.Records)
 	}
-	if processed > maxBatchRecords {
-		rest = joinParts(limitParts(parts, maxBatchRecords), rest) // offset order: the limit's rest first
-		processed = maxBatchRecords
+	if limit := s.batchLimit.get(); processed > limit {
+		rest = joinParts(limitParts(parts, limit), rest) // offset order: the limit's rest first
+		processed = limit
 	}
 	if processed == 0 {
 		// Everything waits for a partition that has not returned its
@@ -889,6 +918,7 @@ func (s *stateful[S]) transact(ctx context.Context, fetches kgo.Fetches) (proces
 		return 0, s.restoreAll(ctx)
 	}
 	s.retries.Reset()
+	s.batchLimit.committed()
 	if s.align != nil {
 		s.align.observe(parts, rest, time.Now())
 		s.align.apply(s.sess.Client(), time.Now())

@@ -190,3 +190,34 @@ func TestLimitPartsKeepsAPrefixOfEachPartitionInMergeOrder(t *testing.T) {
 		t.Errorf("c/0 commits offset %d, want 9: nothing of it pends", got)
 	}
 }
+
+// TestBatchLimitHalvesWhenFencedAndGrowsBackWhenCommitted: a fenced
+// transaction halves the records per transaction down to a floor, and
+// committed ones grow it back to the cap.
+func TestBatchLimitHalvesWhenFencedAndGrowsBackWhenCommitted(t *testing.T) {
+	var b batchLimit
+	if b.get() != maxBatchRecords {
+		t.Fatalf("initial limit %d, want %d", b.get(), maxBatchRecords)
+	}
+	b.fenced()
+	b.fenced()
+	if b.get() != maxBatchRecords/4 {
+		t.Errorf("after two fencings: %d, want %d", b.get(), maxBatchRecords/4)
+	}
+	for range 20 {
+		b.fenced()
+	}
+	if b.get() != minBatchRecords {
+		t.Errorf("after many fencings: %d, want the floor %d", b.get(), minBatchRecords)
+	}
+	b.committed()
+	if want := minBatchRecords + minBatchRecords/8; b.get() != want {
+		t.Errorf("after a commit: %d, want %d", b.get(), want)
+	}
+	for range 100 {
+		b.committed()
+	}
+	if b.get() != maxBatchRecords {
+		t.Errorf("after many commits: %d, want the cap %d", b.get(), maxBatchRecords)
+	}
+}
