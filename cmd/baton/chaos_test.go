@@ -175,6 +175,40 @@ func ownServices(t *testing.T) (svc services, broker, registry, ch *service) {
 	return svc, broker, registry, ch
 }
 
+// startLiveRun starts `baton run` (the harness's flags and these) with
+// its log kept on failure; exited receives its end. The log may be read
+// only once the process has exited.
+func (s *stack) startLiveRun(t *testing.T, flags ...string) (run *exec.Cmd, log *bytes.Buffer, exited chan error) {
+	t.Helper()
+	run = s.harnessRun(nil, flags...)
+	log = &bytes.Buffer{}
+	run.Stdout, run.Stderr = log, log
+	keepLogsOnFailure(t, map[string]*bytes.Buffer{"baton run": log})
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- run.Wait() }()
+	return run, log, exited
+}
+
+// startFast starts a baton command (the binary without the race
+// detector) in the background; exited receives its end, after which its
+// output may be read.
+func (s *stack) startFast(t *testing.T, args ...string) (output *bytes.Buffer, exited chan error) {
+	t.Helper()
+	cmd := s.command(args...)
+	cmd.Path = batonFastBin
+	output = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = output, output
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return output, exited
+}
+
 // chaosLong reports whether the long version runs (make chaos).
 func chaosLong() bool { return os.Getenv("BATON_CHAOS_LONG") != "" }
 
@@ -203,15 +237,7 @@ func TestRunRidesThroughOutages(t *testing.T) {
 	// baton run starts before ClickHouse: it waits for it.
 	ch.stop(syscall.SIGTERM)
 	metrics := freeAddr(t)
-	run := s.harnessRun(nil, "--flush-interval", "100ms", "--lag-interval", "1s", "--stall-after", "5s", "--metrics-addr", metrics)
-	var runLog bytes.Buffer
-	run.Stdout, run.Stderr = &runLog, &runLog
-	keepLogsOnFailure(t, map[string]*bytes.Buffer{"baton run": &runLog})
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	runExited := make(chan error, 1)
-	go func() { runExited <- run.Wait() }()
+	run, runLog, runExited := s.startLiveRun(t, "--flush-interval", "100ms", "--lag-interval", "1s", "--stall-after", "5s", "--metrics-addr", metrics)
 	alive := func(when string) {
 		t.Helper()
 		select {
@@ -245,16 +271,8 @@ func TestRunRidesThroughOutages(t *testing.T) {
 	ch.start()
 	waitFor(t, time.Minute, "baton run to be ready", func() bool { ok, _ := ready(); return ok })
 
-	sim := s.command(slices.Concat([]string{"simulate", "--orders", orders, "--seed", "5", "--start", "2026-09-28T06:00:00Z",
-		"--viewer-faults", groundTruthFaults, "--pace", pace})...)
-	sim.Path = batonFastBin
-	var simLog bytes.Buffer
-	sim.Stdout, sim.Stderr = &simLog, &simLog
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	simExited := make(chan error, 1)
-	go func() { simExited <- sim.Wait() }()
+	simLog, simExited := s.startFast(t, "simulate", "--orders", orders, "--seed", "5", "--start", "2026-09-28T06:00:00Z",
+		"--viewer-faults", groundTruthFaults, "--pace", pace)
 	waitFor(t, time.Minute, "the first rows in ClickHouse", func() bool { return s.rowsIn("source_events") > 0 })
 	progress := func(what string) {
 		t.Helper()
@@ -490,24 +508,9 @@ func TestSoak(t *testing.T) {
 	s.mustRunFast("topics")
 	metrics := freeAddr(t)
 	bounded := []string{"--dedupe-window", "10m", "--hold-timeout", "10m", "--retention", "24h", "--idle-timeout", "72h"}
-	run := s.harnessRun(nil, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
-	var runLog bytes.Buffer
-	run.Stdout, run.Stderr = &runLog, &runLog
-	keepLogsOnFailure(t, map[string]*bytes.Buffer{"baton run": &runLog})
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	runExited := make(chan error, 1)
-	go func() { runExited <- run.Wait() }()
-	sim := s.command("simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z", "--pace", strconv.FormatFloat(pace, 'f', -1, 64))
-	sim.Path = batonFastBin
-	var simLog bytes.Buffer
-	sim.Stdout, sim.Stderr = &simLog, &simLog
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	simExited := make(chan error, 1)
-	go func() { simExited <- sim.Wait() }()
+	run, runLog, runExited := s.startLiveRun(t, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
+	simLog, simExited := s.startFast(t, "simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z",
+		"--pace", strconv.FormatFloat(pace, 'f', -1, 64))
 	start := time.Now()
 	var samples []float64
 	every := max(5*time.Second, time.Duration(minutes*float64(time.Minute))/24)
