@@ -49,11 +49,7 @@ func TestProcessesStartingTogetherAllMigrate(t *testing.T) {
 	errs := make(chan error, processes)
 	start := make(chan struct{})
 	for range processes {
-		c, err := clickhouse.Open(ctx, clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: first.Database()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := synctest.Another(t, first)
 		go func() {
 			<-start
 			errs <- c.Migrate(ctx)

@@ -134,7 +134,9 @@ func (c *Client) appliedElsewhere(ctx context.Context, version int) bool {
 	deadline := time.Now().Add(migrationWait)
 	for {
 		var n uint64
-		err := c.conn.QueryRow(ctx, "SELECT count() FROM "+c.table("schema_migrations")+" WHERE version = ?", uint32(version)).Scan(&n)
+		// The version is an int from the embedded migrations, so it is
+		// written into the SQL: no parameters, as every backend accepts.
+		err := c.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s WHERE version = %d", c.table("schema_migrations"), version)).Scan(&n)
 		if err == nil && n > 0 {
 			return true
 		}

@@ -29,6 +29,17 @@ func Open(t testing.TB, prefix string) *clickhouse.Client {
 	return c
 }
 
+// Another opens one more client of the database c is bound to, as another
+// process of a scaled-out `baton run` would; the test's cleanup releases it.
+// On chDB it shares the process's one embedded session, so its statements
+// interleave with c's rather than run in parallel.
+func Another(t testing.TB, c *clickhouse.Client) *clickhouse.Client {
+	t.Helper()
+	other, release := connect(t, c.Database())
+	t.Cleanup(release)
+	return other
+}
+
 func ms(v int64) *int64 { return &v }
 
 // Day is the fixture's day: every sync check but one is on it.
