@@ -318,6 +318,15 @@ func (p *Processor) resolve(h *Holds, ev Source, rec Original, out *Output) {
 		out.Events = append(out.Events, ev.resolved(l, h.kind.linkedBy))
 		return
 	}
+	if step, ok := p.sweepStep(h); ok && p.expiredAt(step, ev) {
+		// The link clock passed this event's timeout before it came (in
+		// a backfill the link sources are processed first and the clock
+		// has made its last move): it is unlinked now, as the sweep at
+		// this step would have made it had it come earlier. Held, it
+		// would wait for a sweep that never comes.
+		out.Rejected = append(out.Rejected, p.unlinked(h, key, ev, rec))
+		return
+	}
 	out.Changes = append(out.Changes, h.put(key, Held{Event: ev, Record: rec}))
 	out.Held = true
 }
@@ -376,8 +385,7 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	var steps [2]time.Time
 	heldDue := false
 	for i, h := range st.holds() {
-		linkTime, ok := h.LinkWatermark(p.cfg.LinkSources)
-		if step := linkTime.Truncate(p.cfg.HoldTimeout / 16); ok && step.After(h.lastSweep) {
+		if step, ok := p.sweepStep(h); ok && step.After(h.lastSweep) {
 			steps[i], heldDue = step, true
 		}
 	}
@@ -399,10 +407,35 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	out.Changes = append(out.Changes, st.watermarks())
 }
 
+// sweepStep is the kind's expiry clock: its link clock rounded down to
+// HoldTimeout/16. ok is false while the kind has no link clock yet.
+func (p *Processor) sweepStep(h *Holds) (step time.Time, ok bool) {
+	linkTime, ok := h.LinkWatermark(p.cfg.LinkSources)
+	return linkTime.Truncate(p.cfg.HoldTimeout / 16), ok
+}
+
+// expiredAt reports whether an event without an in-time link has waited
+// out HoldTimeout by the expiry clock step.
+func (p *Processor) expiredAt(step time.Time, ev Source) bool {
+	return step.Sub(ev.RecordedAt) > p.cfg.HoldTimeout
+}
+
+// unlinked is the dead letter of an event of kind h whose key was not
+// linked in time, saying whether a link came too late or none came.
+func (p *Processor) unlinked(h *Holds, key string, ev Source, rec Original) Rejected {
+	k := h.kind
+	err := fmt.Errorf("%s %s: no order links %s %s within %s of event time after it was recorded", k.held, ev.EventID, k.what, key, p.cfg.HoldTimeout)
+	if l, ok := h.Links[key]; ok {
+		err = fmt.Errorf("%s %s: %s %s was first linked at %s, more than %s after the %s", k.held, ev.EventID, k.what, key,
+			l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout, k.short)
+	}
+	return Rejected{Reason: ReasonUnlinked, Record: rec, Err: err}
+}
+
 // expireHeld rejects the held events of one kind that waited HoldTimeout
-// of its link time, key by key in order.
-func (p *Processor) expireHeld(h *Holds, linkTime time.Time, out *Output) {
-	expired := func(held Held) bool { return linkTime.Sub(held.Event.RecordedAt) > p.cfg.HoldTimeout }
+// by the expiry clock step, key by key in order.
+func (p *Processor) expireHeld(h *Holds, step time.Time, out *Output) {
+	expired := func(held Held) bool { return p.expiredAt(step, held.Event) }
 	var due []string
 	for key, list := range h.Held {
 		if slices.ContainsFunc(list, expired) {
@@ -410,18 +443,12 @@ func (p *Processor) expireHeld(h *Holds, linkTime time.Time, out *Output) {
 		}
 	}
 	slices.Sort(due)
-	k := h.kind
 	for _, key := range due {
 		out.Changes = append(out.Changes, h.release(key, func(held Held) bool {
 			if !expired(held) {
 				return false
 			}
-			err := fmt.Errorf("%s %s: no order links %s %s within %s of event time after it was recorded", k.held, held.Event.EventID, k.what, key, p.cfg.HoldTimeout)
-			if l, ok := h.Links[key]; ok {
-				err = fmt.Errorf("%s %s: %s %s was first linked at %s, more than %s after the %s", k.held, held.Event.EventID, k.what, key,
-					l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout, k.short)
-			}
-			out.Rejected = append(out.Rejected, Rejected{Reason: ReasonUnlinked, Record: held.Record, Err: err})
+			out.Rejected = append(out.Rejected, p.unlinked(h, key, held.Event, held.Record))
 			return true
 		})...)
 	}
