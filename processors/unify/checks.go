@@ -110,6 +110,12 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 			continue // evicted, or rescheduled since: a stale entry
 		}
 		o.scheduled = 0 // popped: schedule pushes the next one
+		if gone := p.goneAt(o); st.watermark > gone {
+			// The order leaves the state before this timer: it fires
+			// what is due by then, and no timer after (see evictOrder).
+			p.evictOrder(st, e.Key, o, out)
+			continue
+		}
 		m := out.mark()
 		p.fireOrder(st, e.Key, o, st.watermark, out)
 		out.stampSince(m, o.revision)

@@ -185,7 +185,15 @@
 // order Config.Retention (30 days) after its latest event, an open one
 // Config.IdleTimeout (120 days). An event for an evicted order starts it
 // afresh, without its history; keep the retention above the lateness of
-// any feed (a carrier that replays a month).
+// any feed (a carrier that replays a month). When an order leaves is a
+// matter of event time too: an event timed after the order's eviction
+// time evicts it first if the watermark has not yet (another order's
+// later event may or may not have arrived before it), so the order starts
+// afresh either way, and an eviction emits the same records whatever
+// caused it (timers due by then fire, the open checks close at it). Only
+// an event timed before its order's eviction time that arrives after the
+// watermark evicted the order — late by more than the allowed lateness —
+// finds the order gone where a replay might have found it.
 //
 // # Closing and eviction
 //

@@ -136,6 +136,7 @@ func (p *Processor) prepare(s *State) {
 // IdleTimeout/16 of watermark time, open orders idle for IdleTimeout. Both
 // are decided by the watermark alone and emitted in (time, order ID)
 // order, so a restored state evicts exactly as the original would have.
+// What an eviction emits depends on the order alone (see evictOrder).
 func (p *Processor) evict(s *State, out *Output) {
 	retention := p.cfg.Retention.Milliseconds()
 	for e, ok := s.closed.Peek(); ok && s.watermark > e.Due+retention; e, ok = s.closed.Peek() {
@@ -144,11 +145,7 @@ func (p *Processor) evict(s *State, out *Output) {
 		if o == nil || o.closed != e.Due {
 			continue // reopened, or already gone: a stale entry
 		}
-		s.now = e.Due + retention + 1
-		p.evictChecks(s, e.Key, o, out)
-		delete(s.orders, e.Key)
-		out.Changes = appendEviction(out.Changes, e.Key, o)
-		out.Evicted++
+		p.evictOrder(s, e.Key, o, out)
 	}
 	idle := p.cfg.IdleTimeout.Milliseconds()
 	if s.watermark-s.swept < idle/16 {
@@ -157,17 +154,44 @@ func (p *Processor) evict(s *State, out *Output) {
 	s.swept = s.watermark
 	var expired []string
 	for id, o := range s.orders {
-		if s.watermark-o.touched > idle {
+		if s.watermark > p.goneAt(o) {
 			expired = append(expired, id)
 		}
 	}
 	slices.Sort(expired)
 	for _, id := range expired {
-		s.now = s.orders[id].touched + idle + 1
-		o := s.orders[id]
-		p.evictChecks(s, id, o, out)
-		delete(s.orders, id)
-		out.Changes = appendEviction(out.Changes, id, o)
+		p.evictOrder(s, id, s.orders[id], out)
+	}
+}
+
+// goneAt is when, in event time, o leaves the state: Retention after it
+// closed (or after its latest event since), IdleTimeout after its latest
+// event while open. Its eviction runs on the clock 1 ms past it.
+func (p *Processor) goneAt(o *order) int64 {
+	if o.closed != 0 {
+		return o.closed + p.cfg.Retention.Milliseconds()
+	}
+	return o.touched + p.cfg.IdleTimeout.Milliseconds()
+}
+
+// evictOrder drops order id from the state: its timers due by goneAt fire
+// first, each at its own time, then its open checks and delay notices
+// close at goneAt (+1 ms), and its changelog records are tombstoned. What
+// it emits depends on the order alone, not on what evicted it: the
+// watermark passing goneAt (evict, fireDue) or an event of the order
+// timed after it (Process), whichever arrives first.
+func (p *Processor) evictOrder(s *State, id string, o *order, out *Output) {
+	gone := p.goneAt(o)
+	m := out.mark()
+	p.fireOrder(s, id, o, gone+1, out)
+	s.now = gone + 1
+	p.evictChecks(s, id, o, out)
+	out.stampSince(m, o.revision) // a corrected order's records keep its version
+	delete(s.orders, id)
+	out.Changes = appendEviction(out.Changes, id, o)
+	if o.closed != 0 {
+		out.Evicted++
+	} else {
 		out.Expired++
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -473,5 +474,73 @@ func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
 	}
 	if out := p.Process(st, ev("oms", "CONFIRMED", 76*h).input("other", 1)); out.Evicted != 1 || st.orders["o-1"] != nil {
 		t.Fatalf("evicted %d a day after the refund, want the order", out.Evicted)
+	}
+}
+
+// TestEvictionDependsOnEventTimeNotOnArrival: a delivered order hears of a
+// storefront update 40 hours after delivery (past its 24-hour retention),
+// and another order of the partition has an event at 45 hours. Whether the
+// other order's event arrives first (the watermark passes the retention
+// and evicts the delivered order before its update comes) or second (the
+// update finds the order still in memory) depends on how the partition's
+// inputs interleave: a live run and its replay differed by two sync
+// checks. By event time the order was gone when its update came: both
+// arrival orders must end with the same records and states, those of
+// evicting it first, and so must the same events with the other order's
+// absent (the eviction then happens on the update itself).
+func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
+	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type in struct {
+		order string
+		s     step
+		i     int
+	}
+	var delivered []in
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		delivered = append(delivered, in{"o-a", s, i})
+	}
+	update := in{"o-a", ev("storefront", "DELIVERED", 70*h), 50}
+	other := in{"o-b", ev("oms", "CONFIRMED", 75*h), 0}
+	feed := func(inputs []in) (map[outputID]map[string]any, map[string]map[string]any, int) {
+		st := NewState()
+		var outs []Output
+		states := map[string]map[string]any{}
+		evicted := 0
+		for _, x := range inputs {
+			out := p.Process(st, x.s.input(x.order, x.i))
+			if out.Rejected != nil {
+				t.Fatal(out.Rejected)
+			}
+			outs = append(outs, out)
+			evicted += out.Evicted
+			if out.State != nil {
+				states[out.State.Key] = out.State.Value
+			}
+		}
+		recs := finalRecords(outs)
+		for _, v := range recs {
+			delete(v, "processed_at")
+		}
+		return recs, states, evicted
+	}
+	updateFirst, updateFirstStates, n1 := feed(append(slices.Clone(delivered), update, other))
+	otherFirst, otherFirstStates, n2 := feed(append(slices.Clone(delivered), other, update))
+	if n1 != 1 || n2 != 1 {
+		t.Errorf("evictions: %d with the update first, %d with the other order first; want 1 each", n1, n2)
+	}
+	if !reflect.DeepEqual(updateFirst, otherFirst) {
+		t.Errorf("the update arriving before the other order's event ends with other records than after it:\n update first: %v\n other first:  %v", updateFirst, otherFirst)
+	}
+	if !reflect.DeepEqual(updateFirstStates["o-a"], otherFirstStates["o-a"]) {
+		t.Errorf("order states differ:\n update first: %v\n other first:  %v", updateFirstStates["o-a"], otherFirstStates["o-a"])
+	}
+	alone, _, _ := feed(append(slices.Clone(delivered), update))
+	for id, v := range alone {
+		if !reflect.DeepEqual(otherFirst[id], v) {
+			t.Errorf("without the other order, record %v is %v; with it, %v", id, v, otherFirst[id])
+		}
 	}
 }

@@ -241,6 +241,13 @@ func (p *Processor) Process(st *State, in Input) Output {
 	var out Output
 	p.prepare(st)
 	o := st.orders[ev.orderID]
+	if o != nil && ev.recorded > p.goneAt(o) {
+		// By event time the order left the state before this event:
+		// evicted now, as the watermark would have done had another
+		// order's later event arrived first, it starts afresh either way.
+		p.evictOrder(st, ev.orderID, o, &out)
+		o = nil
+	}
 	fresh := o == nil
 	if fresh {
 		o = &order{}
