@@ -127,6 +127,7 @@ type dEvent struct {
 type dOrder struct {
 	sla       int64
 	placed    int64
+	seen      int64 // first sight: the earliest recorded_at (else occurred_at) of any event
 	shippedAt int64
 	ship      dPromise
 	deliver   dPromise
@@ -166,6 +167,9 @@ func (o *dOrder) observe(ev *dEvent, truth cst, truthAt int64) {
 	known := ev.recorded
 	if known == 0 {
 		known = ev.occurred
+	}
+	if known != 0 && (o.seen == 0 || known < o.seen) {
+		o.seen = known
 	}
 	switch ev.sys {
 	case schemas.Storefront, schemas.OMS:
@@ -356,7 +360,7 @@ func (o *dOrder) shipInForce() int64 {
 
 func (o *dOrder) shipTimer() (int64, bool) {
 	at := o.shipInForce()
-	if at == 0 || o.ship.covers(at) || dOver(o.truth) {
+	if at == 0 || at < o.seen || o.ship.covers(at) || dOver(o.truth) {
 		return 0, false
 	}
 	if o.shippedAt != 0 && o.shippedAt <= at {

@@ -141,6 +141,9 @@ func (d *Detector) Observe(o *Order, orderID string, ev Event, t Truth, w int64)
 	if known == 0 {
 		known = ev.OccurredAt
 	}
+	if known != 0 && (o.seen == 0 || known < o.seen) {
+		o.seen = known
+	}
 	switch ev.System {
 	case schemas.Storefront, schemas.OMS:
 		if ev.OccurredAt != 0 && (o.placed == 0 || ev.OccurredAt < o.placed) {
@@ -247,11 +250,12 @@ func (d *Detector) shipOriginal(o *Order) int64 {
 	return o.ship.original
 }
 
-// shipTimer is the ship-by in force when it is armed: known, not covered
-// by a notice, and the order neither cancelled nor shipped by it.
+// shipTimer is the ship-by in force when it is armed: known, not lapsed
+// before the order's first sight, not covered by a notice, and the order
+// neither cancelled nor shipped by it.
 func (d *Detector) shipTimer(o *Order) (int64, bool) {
 	at := d.shipInForce(o)
-	if at == 0 || o.ship.covers(at) || o.truth.over() {
+	if at == 0 || at < o.seen || o.ship.covers(at) || o.truth.over() {
 		return 0, false
 	}
 	if o.shippedAt != 0 && o.shippedAt <= at {

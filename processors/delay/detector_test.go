@@ -274,6 +274,38 @@ func TestDetection(t *testing.T) {
 			steps:   []step{order, due(day + ms), delayMsg(day+m, 3*day), truth("CANCELLED", 2*day), due(5 * day)},
 			notices: []string{"ship_by_missed missed=24h0m0s revised=- NOTIFIED told@24h1m0s may_cancel refund:cancelled_before_shipping"},
 		},
+		// Orders baton first sees after a promise lapsed: a Debezium
+		// snapshot reads an order's row as it is today (recorded_at the
+		// snapshot, occurred_at the row's last change), a backfill starts
+		// in the middle of an order, an evicted order is seen again.
+		// Whether it shipped by the date, and whether the customer was
+		// told, happened before baton could see.
+		{
+			name:  "first seen after the ship-by lapsed, past shipping (a snapshot of a returned order): not judged",
+			steps: []step{truth("RETURN_REQUESTED", 2*day).shipBy(day).recorded(h).arrives(2*day + h), due(10 * day)},
+		},
+		{
+			name:  "first seen after the ship-by lapsed, not shipped: not judged either",
+			steps: []step{truth("CONFIRMED", 2*day).shipBy(day).recorded(h).arrives(2*day + h), due(10 * day)},
+		},
+		{
+			name:  "first seen after the FTC default lapsed (a row last changed 40 days before the snapshot): not judged",
+			steps: []step{truth("CONFIRMED", 0).recorded(40 * day).arrives(40 * day), due(80 * day)},
+		},
+		{
+			name: "the occurred_at of a first event after the ship-by does not count, its recorded_at does",
+			steps: []step{truth("CONFIRMED", 0).shipBy(day).recorded(h).arrives(h), truth("RETURN_REQUESTED", 2*day).arrives(2*day + sec),
+				due(10 * day)},
+			notices: []string{"ship_by_missed missed=24h0m0s revised=- NOT_NOTIFIED may_cancel"},
+			failed:  []string{"delay_not_notified deadline=24h5m0s"},
+		},
+		{
+			name: "first seen after the ship-by lapsed, a later promise is judged",
+			steps: []step{truth("CONFIRMED", 2*day).shipBy(day).recorded(h).arrives(2*day + h), promised(2*day+2*h, 3*day, 0),
+				due(3*day + ms), due(5 * day)},
+			notices: []string{"ship_by_missed missed=72h0m0s revised=- NOT_NOTIFIED may_cancel"},
+			failed:  []string{"delay_not_notified deadline=72h5m0s"},
+		},
 		// Eviction.
 		{
 			name:    "evicted with an open notice: its failed sync, then NOT_NOTIFIED",

@@ -56,7 +56,17 @@
 //     closes WITHDRAWN. A truth that goes back before SHIPPED (the OMS
 //     announces another parcel) un-ships the order. PARTIALLY_DELIVERED
 //     counts as shipped: the order-level truth cannot tell that a
-//     backordered parcel still waits once another is delivered.
+//     backordered parcel still waits once another is delivered. A ship-by
+//     in force that lapsed before the order's first sight — the earliest
+//     recorded_at of its events (else occurred_at) — arms nothing: baton
+//     met the order after the date (a Debezium snapshot reads a row as it
+//     is today, its recorded_at the snapshot's; a backfill starts in the
+//     middle of an order; an evicted order is seen again), so whether it
+//     shipped in time and whether the customer was told happened before
+//     baton could see. (A returned order's snapshot row has its ship-by
+//     hours before its last change: judged, it was a false ship_by_missed
+//     and delay_not_notified for every old order a snapshot reads.) A
+//     later date in force, a re-promise, is judged as usual.
 //   - eta_past_promise (Observe): a carrier event moves a parcel's
 //     estimate from at or before the deliver-by in force to after it. A
 //     parcel's first estimate is no move, nor is a later one of a parcel
@@ -188,12 +198,15 @@
 //
 // # State
 //
-// An Order is 232 bytes: its placement, two promises, the truth, and
-// slices of at most 16 parcel estimates, 8 messages, 16 notices (closed
-// ones are kept for renewals and refund flags; the oldest closed is
-// dropped for a seventeenth) and 4 untold notices dropped (40 bytes each).
+// An Order is 240 bytes: its placement and first sight, two promises, the
+// truth, and slices of at most 16 parcel estimates, 8 messages, 16 notices
+// (closed ones are kept for renewals and refund flags; the oldest closed
+// is dropped for a seventeenth) and 4 untold notices dropped (40 bytes
+// each).
 // AppendBinary writes it compactly (varints, statuses by name, a format
 // byte first; an empty order is that byte); DecodeOrder reads it back and
 // rejects corrupt input with an error, never a panic. Format 2 added the
-// dropped untold notices; DecodeOrder still reads format 1.
+// dropped untold notices, format 3 the first sight; DecodeOrder still
+// reads formats 1 and 2 (an order from them has no first sight: each of
+// its ship-by dates is judged).
 package delay

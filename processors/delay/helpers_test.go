@@ -98,6 +98,9 @@ func (s step) of(tracking string) step { s.ev.TrackingNumber = tracking; return 
 // recorded sets the event's recorded_at offset from its occurred_at.
 func (s step) recorded(lag time.Duration) step { s.ev.RecordedAt = at(s.at + lag); return s }
 
+// shipBy makes the event state a ship-by promise (an OMS row's column).
+func (s step) shipBy(d time.Duration) step { s.ev.PromisedShipBy = at(d); return s }
+
 // delayMsg: a delay_notice message sent at d, revised to revised (0: none),
 // delivered.
 func delayMsg(d, revised time.Duration) step {

@@ -16,6 +16,7 @@ import (
 // order's state) and passes it to every Detector call.
 type Order struct {
 	placed    int64 // earliest storefront/OMS event time; 0: unknown
+	seen      int64 // first sight: the earliest recorded_at (else occurred_at) of any event; 0: unknown (format 2)
 	shippedAt int64 // the time of the first truth that shipped the whole order; 0: not shipped
 	ship      promise
 	deliver   promise
@@ -162,7 +163,7 @@ func (n *notice) failed() bool { return n.flags&fFailed != 0 }
 // Empty reports whether nothing is known of the order (then it encodes as
 // one byte).
 func (o *Order) Empty() bool {
-	return o.placed == 0 && o.shippedAt == 0 && o.ship == (promise{}) && o.deliver == (promise{}) &&
+	return o.placed == 0 && o.seen == 0 && o.shippedAt == 0 && o.ship == (promise{}) && o.deliver == (promise{}) &&
 		o.truth == 0 && len(o.parcels) == 0 && len(o.messages) == 0 && len(o.notices) == 0 && len(o.dropped) == 0
 }
 
@@ -187,7 +188,7 @@ func (o *Order) OpenNotices() int {
 // bytes; statuses by canonical name, "" for none):
 //
 //	string   truth status
-//	varint   placed, shipped at
+//	varint   placed, first seen, shipped at
 //	2 × promise (ship-by, deliver-by):
 //	  varint promised, promised at, original, original at, revised, cover
 //	  byte   covered (0 or 1)
@@ -207,13 +208,16 @@ func (o *Order) OpenNotices() int {
 //
 // Reasons, outcomes and flags are this package's own codes, fixed by the
 // format version; statuses are written by name, so the format survives a
-// reordering of the canonical statuses. Format 1, written before the
-// dropped notices were remembered, is format 2 without them; DecodeOrder
-// still reads it.
+// reordering of the canonical statuses. Format 2, written before the
+// first sight was kept, is format 3 without it (first seen 0: unknown);
+// format 1, written before the dropped notices were remembered, is format
+// 2 without them. DecodeOrder still reads both.
 const (
-	formatVersion = 2
+	formatVersion = 3
 	headerEmpty   = formatVersion << 1
 	headerFull    = formatVersion<<1 | 1
+	headerEmptyV2 = 2 << 1
+	headerFullV2  = 2<<1 | 1
 	headerEmptyV1 = 1 << 1
 	headerFullV1  = 1<<1 | 1
 )
@@ -227,6 +231,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 	b = append(b, headerFull)
 	b = binfmt.AppendString(b, o.truth.name())
 	b = binary.AppendVarint(b, o.placed)
+	b = binary.AppendVarint(b, o.seen)
 	b = binary.AppendVarint(b, o.shippedAt)
 	for _, p := range [2]*promise{&o.ship, &o.deliver} {
 		for _, v := range [...]int64{p.promised, p.promisedAt, p.original, p.originalAt, p.revised, p.cover} {
@@ -305,22 +310,27 @@ func (d *decoder) status(what string) st {
 // wrong.
 func DecodeOrder(b []byte) (Order, []byte, error) {
 	d := &decoder{binfmt.Decoder{B: b, Corrupt: errCorrupt}}
-	var v1 bool
+	format := formatVersion
 	switch h := d.Byte("header"); {
 	case d.Err != nil:
 		return Order{}, b, d.Err
-	case h == headerEmpty || h == headerEmptyV1:
+	case h == headerEmpty || h == headerEmptyV2 || h == headerEmptyV1:
 		return Order{}, d.B, nil
+	case h == headerFullV2:
+		format = 2
 	case h == headerFullV1:
-		v1 = true
+		format = 1
 	case h != headerFull:
-		d.Fail("format byte 0x%02x, want 0x%02x or 0x%02x (or format 1's 0x%02x or 0x%02x)",
-			h, headerEmpty, headerFull, headerEmptyV1, headerFullV1)
+		d.Fail("format byte 0x%02x, want 0x%02x or 0x%02x (or format 2's 0x%02x or 0x%02x, format 1's 0x%02x or 0x%02x)",
+			h, headerEmpty, headerFull, headerEmptyV2, headerFullV2, headerEmptyV1, headerFullV1)
 		return Order{}, b, d.Err
 	}
 	var o Order
 	o.truth = d.status("truth")
 	o.placed = d.Varint("placed")
+	if format >= 3 {
+		o.seen = d.Varint("first seen")
+	}
 	o.shippedAt = d.Varint("shipped at")
 	for _, p := range [2]*promise{&o.ship, &o.deliver} {
 		for _, v := range [...]*int64{&p.promised, &p.promisedAt, &p.original, &p.originalAt, &p.revised, &p.cover} {
@@ -368,7 +378,7 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 			}
 		}
 	}
-	if !v1 {
+	if format >= 2 {
 		if n := d.Count("dropped notices", maxDropped, 12); n > 0 {
 			o.dropped = make([]owedNotice, n, maxDropped)
 		}

@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/baton-pipeline/baton/processors/internal/binfmt"
 )
 
 // busyOrder has every kind of state: both promises with originals and
@@ -84,8 +87,16 @@ func TestOrderRoundTrip(t *testing.T) {
 // untold notices were remembered.
 const busyOrderV1 = "031052455455524e5f544f5f53454e44455280e4e9e8b26880b482e0b46880c4cf8db468809ea1ecb26880d49cbbb36880e4e9e8b26880b482e0b46880c4cf8db468018094e884b668809ea1ecb2688094e884b66880e4e9e8b26880849bd7b66880849bd7b668010203315a3180849bd7b66880a8f1e6b46803315a3280b482e0b46880e0adb4b3680280b0e9cfb36880b482e0b4680080e2a8eab468001744454c49564552595f415454454d50545f4641494c454403da49b9a5b3a32ded000000000000000001000601000100000000000080c4cf8db4680080c4cf8db468c093f48db46880c4cf8db46880d49cbbb36880a4b5b2b56880b0e9cfb36882c4cf8db46882c4cf8db46882c4cf8db468941a2c39ad6bc34200000000000000000201010000010003315a31035550530b636172726965722f652d3907636172726965720080a8f1e6b4680080a8f1e6b468c0f795e7b4688094e884b6688094e884b66880849bd7b66800d0b7f1e6b46800d0b7f1e6b46827299eba4778dc6e941a2c39ad6bc3420301090002020003315a31035550530574722d31310763617272696572c0f795e7b468809ce0edb468809ce0edb468809ce0edb468c0eb84eeb46880849bd7b6688094e884b6680000d0abe0edb46800d0e597f1b468"
 
-// TestDecodeFormat1: state written before format 2 still decodes, to the
-// same order.
+// busyOrderV2 is busyOrder as format 2 wrote it, before the first sight
+// was kept.
+const busyOrderV2 = "051052455455524e5f544f5f53454e44455280e4e9e8b26880b482e0b46880c4cf8db468809ea1ecb26880d49cbbb36880e4e9e8b26880b482e0b46880c4cf8db468018094e884b668809ea1ecb2688094e884b66880e4e9e8b26880849bd7b66880849bd7b668010203315a3180849bd7b66880a8f1e6b46803315a3280b482e0b46880e0adb4b3680280b0e9cfb36880b482e0b4680080e2a8eab468001744454c49564552595f415454454d50545f4641494c454403da49b9a5b3a32ded000000000000000001000601000100000000000080c4cf8db4680080c4cf8db468c093f48db46880c4cf8db46880d49cbbb36880a4b5b2b56880b0e9cfb36882c4cf8db46882c4cf8db46882c4cf8db468941a2c39ad6bc34200000000000000000201010000010003315a31035550530b636172726965722f652d3907636172726965720080a8f1e6b4680080a8f1e6b468c0f795e7b4688094e884b6688094e884b66880849bd7b66800d0b7f1e6b46800d0b7f1e6b46827299eba4778dc6e941a2c39ad6bc3420301090002020003315a31035550530574722d31310763617272696572c0f795e7b468809ce0edb468809ce0edb468809ce0edb468c0eb84eeb46880849bd7b6688094e884b6680000d0abe0edb46800d0e597f1b46800"
+
+// unseen is o as read from a format without the first sight.
+func unseen(o Order) Order { o.seen = 0; return o }
+
+// TestDecodeFormat1 and TestDecodeFormat2: state written by an earlier
+// format still decodes, to the same order without what that format did
+// not keep, and re-encodes in the current format.
 func TestDecodeFormat1(t *testing.T) {
 	b, err := hex.DecodeString(busyOrderV1)
 	if err != nil {
@@ -95,14 +106,38 @@ func TestDecodeFormat1(t *testing.T) {
 	if err != nil || string(rest) != "rest" {
 		t.Fatalf("format 1: %v (rest %q)", err, rest)
 	}
-	if want := busyOrder(t); !reflect.DeepEqual(got, want) {
+	want := unseen(busyOrder(t))
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("format 1:\ngot  %+v\nwant %+v", got, want)
 	}
 	if o, rest, err := DecodeOrder([]byte{headerEmptyV1, 'x'}); err != nil || !o.Empty() || string(rest) != "x" {
 		t.Errorf("format 1's empty order: %+v, %q, %v", o, rest, err)
 	}
-	if enc := got.AppendBinary(nil); enc[0] != headerFull || !bytes.Equal(enc[1:len(enc)-1], b[1:]) || enc[len(enc)-1] != 0 {
-		t.Errorf("re-encoded, format 1's body with no dropped notice: %x", enc)
+	if enc := got.AppendBinary(nil); enc[0] != headerFull || !bytes.Equal(enc, want.AppendBinary(nil)) {
+		t.Errorf("re-encoded, not format %d: %x", formatVersion, enc)
+	}
+}
+
+func TestDecodeFormat2(t *testing.T) {
+	b, err := hex.DecodeString(busyOrderV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rest, err := DecodeOrder(append(b, "rest"...))
+	if err != nil || string(rest) != "rest" {
+		t.Fatalf("format 2: %v (rest %q)", err, rest)
+	}
+	want := unseen(busyOrder(t))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("format 2:\ngot  %+v\nwant %+v", got, want)
+	}
+	if o, rest, err := DecodeOrder([]byte{headerEmptyV2, 'x'}); err != nil || !o.Empty() || string(rest) != "x" {
+		t.Errorf("format 2's empty order: %+v, %q, %v", o, rest, err)
+	}
+	// Format 3 is format 2 with the first sight after the placement.
+	enc := got.AppendBinary(nil)
+	if enc[0] != headerFull || !bytes.Equal(enc[1:], slices.Insert(bytes.Clone(b[1:]), len(binary.AppendVarint(binfmt.AppendString(nil, want.truth.name()), want.placed)), 0)) {
+		t.Errorf("re-encoded, not format 2's body with first seen 0: %x", enc)
 	}
 }
 
@@ -117,7 +152,7 @@ func TestDecodeOrderRejectsCorruptInput(t *testing.T) {
 	}
 	corrupt := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	tests := map[string][]byte{
-		"format":         {0x06}, // format 3
+		"format":         {0x08}, // format 4
 		"unknown status": corrupt(func(b []byte) []byte { return mustReplace(t, b, "RETURN_TO_SENDER", "RETURN_TO_SENDEX") }),
 		"unknown system": corrupt(func(b []byte) []byte { return mustReplace(t, b, "\x07carrier", "\x07carrieX") }),
 		"huge count":     append([]byte{headerFull, 0}, bytes.Repeat([]byte{0}, 14)...),
@@ -166,6 +201,8 @@ func FuzzDecodeOrder(f *testing.F) {
 	f.Add(crowded.AppendBinary(nil))
 	v1, _ := hex.DecodeString(busyOrderV1)
 	f.Add(v1)
+	v2, _ := hex.DecodeString(busyOrderV2)
+	f.Add(v2)
 	d, err := New(Config{})
 	if err != nil {
 		f.Fatal(err)
@@ -202,7 +239,7 @@ func FuzzDecodeOrder(f *testing.F) {
 }
 
 func TestInMemorySizes(t *testing.T) {
-	if s := unsafe.Sizeof(Order{}); s != 232 {
+	if s := unsafe.Sizeof(Order{}); s != 240 {
 		t.Errorf("Order is %d bytes", s)
 	}
 	if s := unsafe.Sizeof(notice{}); s > 232 {
