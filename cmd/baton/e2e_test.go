@@ -102,7 +102,11 @@ func newStackOn(t testing.TB, svc services) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		s.ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.database)
+		if t.Failed() && os.Getenv("BATON_KEEP_FAILED") != "" {
+			t.Logf("BATON_KEEP_FAILED: kept database %s and topics %s* for inspection", s.database, s.prefix)
+		} else {
+			s.ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.database)
+		}
 		s.ch.Close()
 	})
 	return s
