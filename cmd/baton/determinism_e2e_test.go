@@ -145,6 +145,7 @@ func (s *stack) runUntilCaughtUp(env []string, flags ...string) {
 	cmd := s.harnessRun(env, append([]string{"--until-caught-up"}, flags...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
+	keepLogsOnFailure(s.t, map[string]*bytes.Buffer{"until-caught-up": &log}) // a hang's goroutines are more than the last lines
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -414,8 +415,12 @@ func TestDeterminismHarness(t *testing.T) {
 		{"five SIGKILLs at random moments", func(t *testing.T, s *stack) {
 			s.copySources(plain, false, false)
 			rng := rand.New(rand.NewPCG(14, 5))
-			for range 5 {
-				cmd := s.startRun(batonFastBin, &bytes.Buffer{})
+			logs := map[string]*bytes.Buffer{}
+			keepLogsOnFailure(t, logs)
+			for i := range 5 {
+				var log bytes.Buffer
+				logs[fmt.Sprintf("killed-%d", i+1)] = &log
+				cmd := s.startRun(batonFastBin, &log)
 				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
 				cmd.Process.Signal(syscall.SIGKILL)
 				cmd.Wait()

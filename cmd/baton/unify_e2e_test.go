@@ -555,7 +555,7 @@ func diffSorted(want, got []string) string {
 
 // keepLogsOnFailure writes the named process logs to files when the test
 // fails (they are too long for the test output) and names the files.
-func keepLogsOnFailure(t *testing.T, logs map[string]*bytes.Buffer) {
+func keepLogsOnFailure(t testing.TB, logs map[string]*bytes.Buffer) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
