@@ -507,6 +507,7 @@ func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
 	feed := func(inputs []in) (map[outputID]map[string]any, map[string]map[string]any, int) {
 		st := NewState()
 		var outs []Output
+		var changes []Change
 		states := map[string]map[string]any{}
 		evicted := 0
 		for _, x := range inputs {
@@ -515,11 +516,21 @@ func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
 				t.Fatal(out.Rejected)
 			}
 			outs = append(outs, out)
+			changes = append(changes, out.Changes...)
 			evicted += out.Evicted
 			if out.State != nil {
 				states[out.State.Key] = out.State.Value
 			}
 		}
+		// The changelog (an eviction's tombstones, then the fresh
+		// order's records) rebuilds the same state.
+		restored := NewState()
+		for _, c := range changes {
+			if err := restored.Apply(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		assertSameState(t, st, restored)
 		recs := finalRecords(outs)
 		for _, v := range recs {
 			delete(v, "processed_at")
