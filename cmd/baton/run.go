@@ -53,7 +53,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
 	authorityFile := fs.String("authority-file", envOr("BATON_AUTHORITY_FILE", ""), "authority rules file (which system is the source of truth for which status) overriding the embedded one (env BATON_AUTHORITY_FILE)")
 	var unifyCfg unify.Config
-	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it)")
+	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it), and a tracking number's or ticket's link to its order after its last use")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
@@ -121,6 +121,7 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	normCfg.LinkSources = normalize.LinkSourceKeys(cfg.Topics.Partitions)
+	normCfg.LinkRetention = unifyCfg.Retention // one allowed lateness: an order's links live as long as the order
 	proc, err := normalize.New(normCfg)
 	if err != nil {
 		return err

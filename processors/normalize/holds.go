@@ -34,6 +34,25 @@ type Link struct {
 	// SourcePartition is the partition of the source topic the link was
 	// learned from.
 	SourcePartition int32 `json:"source_partition"`
+	// LastAt is, for a stored link, the latest recorded_at of the key's
+	// links and of the events placed through it (moved in steps of
+	// Config.LinkRetention/16, so that a parcel's scans do not rewrite it
+	// each time): the link is kept LinkRetention after it (see
+	// Processor.linkAlive). Zero in links stored before it existed.
+	LastAt time.Time `json:"last_at,omitzero"`
+}
+
+// lastUse is the latest event time the stored link is known to have been
+// in use: LastAt, or for a link stored before LastAt existed its latest
+// link time.
+func (l Link) lastUse() time.Time {
+	if !l.LastAt.IsZero() {
+		return l.LastAt
+	}
+	if l.NamedAt.After(l.RecordedAt) {
+		return l.NamedAt
+	}
+	return l.RecordedAt
 }
 
 // Key is what the link links: its tracking number, or its ticket ID. It
@@ -182,8 +201,9 @@ type Holds struct {
 	Watermarks map[string]time.Time
 	// Idle are link-producing source partitions reported idle.
 	Idle map[string]bool
-	// lastSweep is the link clock step of the last expiry sweep.
-	lastSweep time.Time
+	// lastSweep is the link clock step of the last expiry sweep of held
+	// events, lastLinkSweep that of the last sweep of links.
+	lastSweep, lastLinkSweep time.Time
 	// oldest caches OldestHeld; changed marks it stale after a release
 	// (a hold only lowers it).
 	oldest  time.Time

@@ -83,6 +83,15 @@ type Config struct {
 	// MaxFutureSkew is how far after its ingest time an event's own times
 	// may lie (clock skew between systems); later is rejected.
 	MaxFutureSkew time.Duration
+	// LinkRetention is how long, in event time, a learned link (tracking
+	// number or ticket → order) is kept after it was last in use: its
+	// latest link or event placed through it. An event recorded later
+	// than that is not placed by it (it waits for a new link, as for a
+	// carrier that recycles its tracking numbers), and the link clock
+	// passing it drops the link: without it the links would grow with
+	// every parcel and ticket for as long as the process runs. `baton
+	// run` sets it to --retention, the unify stage's allowed lateness.
+	LinkRetention time.Duration
 	// LinkSources lists the link-producing source partitions (e.g.
 	// "wms/0" … "helpdesk/5", see LinkSourceKeys) that must report
 	// progress before any held event may expire: those of wms and
@@ -108,6 +117,7 @@ const (
 	DefaultHoldTimeout   = 24 * time.Hour
 	DefaultDedupeWindow  = 24 * time.Hour
 	DefaultMaxFutureSkew = time.Hour
+	DefaultLinkRetention = 30 * 24 * time.Hour
 )
 
 // Processor is the normalize logic. It holds no state of its own: state is
@@ -127,6 +137,12 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.MaxFutureSkew <= 0 {
 		cfg.MaxFutureSkew = DefaultMaxFutureSkew
+	}
+	if cfg.LinkRetention <= 0 {
+		cfg.LinkRetention = DefaultLinkRetention
+	}
+	if cfg.LinkRetention < cfg.HoldTimeout {
+		return nil, fmt.Errorf("normalize: LinkRetention %v is shorter than HoldTimeout %v (a link would be dropped while events may still wait for it)", cfg.LinkRetention, cfg.HoldTimeout)
 	}
 	return &Processor{cfg: cfg}, nil
 }
@@ -280,9 +296,11 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		// links its own tracking number, here in its own partition.
 		ev.LinkedBy = "event"
 		out.Events = append(out.Events, ev.canonical())
-		if _, known := st.Scans.Links[ev.TrackingNumber]; !known {
+		if l, known := st.Scans.Links[ev.TrackingNumber]; !known || !p.linkAlive(l, ev.RecordedAt) {
 			p.learn(st, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
 				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}, out)
+		} else {
+			p.use(st.Scans, ev.TrackingNumber, l, ev.RecordedAt, out)
 		}
 		return
 	}
@@ -314,8 +332,9 @@ func (p *Processor) ticket(st *State, ev Source, rec Original, out *Output) {
 // link clock passes HoldTimeout after the event (see expireHeld).
 func (p *Processor) resolve(h *Holds, ev Source, rec Original, out *Output) {
 	key := h.kind.eventKey(ev)
-	if l, ok := h.Links[key]; ok && p.inTime(ev, l) {
+	if l, ok := h.Links[key]; ok && p.linkAlive(l, ev.RecordedAt) && p.inTime(ev, l) {
 		out.Events = append(out.Events, ev.resolved(l, h.kind.linkedBy))
+		p.use(h, key, l, ev.RecordedAt, out)
 		return
 	}
 	if step, ok := p.sweepStep(h); ok && p.expiredAt(step, ev) {
@@ -338,7 +357,19 @@ func (p *Processor) resolve(h *Holds, ev Source, rec Original, out *Output) {
 func (p *Processor) learn(st *State, l Link, out *Output) {
 	h := st.holdsOf(kindOf(l))
 	key := l.Key()
-	l = h.kind.merge(h.Links[key], l)
+	prev, known := h.Links[key]
+	if known && !l.RecordedAt.IsZero() && !p.linkAlive(prev, l.RecordedAt) {
+		prev = Link{} // out of use for longer than LinkRetention: the key starts afresh
+	}
+	last := prev.lastUse()
+	l = h.kind.merge(prev, l)
+	if last.Before(l.RecordedAt) {
+		last = l.RecordedAt
+	}
+	if last.Before(l.NamedAt) {
+		last = l.NamedAt
+	}
+	l.LastAt = last
 	h.Links[key] = l
 	out.Changes = append(out.Changes, Change{Key: h.kind.linkPrefix + key, Value: mustJSON(l)})
 	out.Changes = append(out.Changes, h.release(key, func(held Held) bool {
@@ -348,6 +379,48 @@ func (p *Processor) learn(st *State, l Link, out *Output) {
 		out.Events = append(out.Events, held.Event.resolved(l, h.kind.linkedBy))
 		return true
 	})...)
+}
+
+// linkAlive reports whether the stored link l still places an event
+// recorded at: it was in use within LinkRetention before. A link of
+// unknown time always does.
+func (p *Processor) linkAlive(l Link, at time.Time) bool {
+	last := l.lastUse()
+	return last.IsZero() || !at.After(last.Add(p.cfg.LinkRetention))
+}
+
+// use records that an event recorded at was placed through key's link l:
+// the link's LastAt moves to it once it is LinkRetention/16 or more ahead
+// (at most 16 changelog writes per retention, not one per scan).
+func (p *Processor) use(h *Holds, key string, l Link, at time.Time, out *Output) {
+	if l.LastAt.IsZero() && l.lastUse().IsZero() {
+		return // a link of unknown time is never dropped
+	}
+	if at.Sub(l.lastUse()) < p.cfg.LinkRetention/16 {
+		return
+	}
+	l.LastAt = at
+	h.Links[key] = l
+	out.Changes = append(out.Changes, Change{Key: h.kind.linkPrefix + key, Value: mustJSON(l)})
+}
+
+// dropLinks deletes the links of one kind out of use for LinkRetention by
+// the link clock step, in key order, and returns their changelog
+// deletions.
+func (p *Processor) dropLinks(h *Holds, step time.Time) []Change {
+	var dropped []string
+	for key, l := range h.Links {
+		if last := l.lastUse(); !last.IsZero() && step.Sub(last) > p.cfg.LinkRetention {
+			dropped = append(dropped, key)
+		}
+	}
+	slices.Sort(dropped)
+	changes := make([]Change, 0, len(dropped))
+	for _, key := range dropped {
+		delete(h.Links, key)
+		changes = append(changes, Change{Key: h.kind.linkPrefix + key})
+	}
+	return changes
 }
 
 // inTime reports whether the event's key was linked within HoldTimeout of
@@ -382,11 +455,18 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	// alone, not on when the last sweep ran (a restore starts the sweeps
 	// afresh), and at the end of a finite backlog the same events are left
 	// held whatever crashed or restarted on the way.
-	var steps [2]time.Time
+	var steps, linkSteps [2]time.Time
 	heldDue := false
 	for i, h := range st.holds() {
-		if step, ok := p.sweepStep(h); ok && step.After(h.lastSweep) {
+		linkTime, ok := h.LinkWatermark(p.cfg.LinkSources)
+		if !ok {
+			continue
+		}
+		if step := linkTime.Truncate(p.cfg.HoldTimeout / 16); step.After(h.lastSweep) {
 			steps[i], heldDue = step, true
+		}
+		if step := linkTime.Truncate(p.cfg.LinkRetention / 16); step.After(h.lastLinkSweep) {
+			linkSteps[i], heldDue = step, true
 		}
 	}
 	if !saveDue && !seenDue && !heldDue {
@@ -396,6 +476,10 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 		if !steps[i].IsZero() {
 			h.lastSweep = steps[i]
 			p.expireHeld(h, steps[i], out)
+		}
+		if !linkSteps[i].IsZero() {
+			h.lastLinkSweep = linkSteps[i]
+			out.Changes = append(out.Changes, p.dropLinks(h, linkSteps[i])...)
 		}
 	}
 	if seenDue {
@@ -425,7 +509,7 @@ func (p *Processor) expiredAt(step time.Time, ev Source) bool {
 func (p *Processor) unlinked(h *Holds, key string, ev Source, rec Original) Rejected {
 	k := h.kind
 	err := fmt.Errorf("%s %s: no order links %s %s within %s of event time after it was recorded", k.held, ev.EventID, k.what, key, p.cfg.HoldTimeout)
-	if l, ok := h.Links[key]; ok {
+	if l, ok := h.Links[key]; ok && p.linkAlive(l, ev.RecordedAt) {
 		err = fmt.Errorf("%s %s: %s %s was first linked at %s, more than %s after the %s", k.held, ev.EventID, k.what, key,
 			l.RecordedAt.Format(time.RFC3339), p.cfg.HoldTimeout, k.short)
 	}

@@ -1007,3 +1007,84 @@ func TestATicketIsAboutTheOrderItsLatestLinkNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLinksLiveLinkRetentionAfterTheirLastUse: a tracking number's link
+// places scans recorded up to LinkRetention after its last use (its link,
+// or a scan placed through it, counted in steps of LinkRetention/16), not
+// later ones, whatever the link clock; the link clock passing that drops
+// the link, with a changelog deletion, so links do not grow for as long as
+// the process runs; a new link for the key afterwards starts afresh (a
+// carrier that recycles its tracking numbers).
+func TestLinksLiveLinkRetentionAfterTheirLastUse(t *testing.T) {
+	maps, err := statusmap.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize.New(normalize.Config{Maps: maps, LinkSources: []string{"wms/0"}, LinkRetention: 10 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := normalize.New(normalize.Config{Maps: maps, LinkRetention: time.Hour}); err == nil {
+		t.Error("a link retention shorter than the hold timeout is accepted")
+	}
+	st := normalize.NewState()
+	var changes []normalize.Change
+	process := func(in normalize.Input) normalize.Output {
+		out := p.Process(st, in)
+		changes = append(changes, out.Changes...)
+		return out
+	}
+	link := func(order string, at time.Duration) normalize.Input {
+		return normalize.Input{Ingested: t0.Add(at), Link: &normalize.Link{TrackingNumber: "1Z-R", OrderID: order, SourceSystem: "wms", SourceEventID: "w-" + order,
+			OccurredAt: t0.Add(at), RecordedAt: t0.Add(at)}}
+	}
+	clock := func(at time.Duration) normalize.Output {
+		w := normalize.SourceWatermark{Source: "wms", Partition: 0, At: t0.Add(at)}
+		return process(normalize.Input{Watermark: &w, Ingested: t0.Add(at)})
+	}
+	process(link("o-1", 0))
+	// Scans 3 and 8 days on are placed; the one at 8 days moves the
+	// link's last use (more than 10/16 days after the link).
+	for _, d := range []time.Duration{3, 8} {
+		if out := process(scan(fmt.Sprintf("c-%d", d), "1Z-R", d*24*time.Hour, d*24*time.Hour)); len(out.Events) != 1 || out.Events[0].Value["order_id"] != "o-1" {
+			t.Fatalf("scan %d days after the link: %+v, want it placed on o-1", d, out.Events)
+		}
+	}
+	// 17 days on: within 10 days of its last use (8 days), placed.
+	if out := process(scan("c-17", "1Z-R", 17*24*time.Hour, 17*24*time.Hour)); len(out.Events) != 1 {
+		t.Fatalf("scan 9 days after the link's last use: %+v, want it placed", out)
+	}
+	// 30 days on, while the link clock has not moved: more than 10 days
+	// after the last use (17), so not placed by it though it is in memory.
+	if out := process(scan("c-30", "1Z-R", 30*24*time.Hour, 30*24*time.Hour)); len(out.Events) != 0 || !out.Held {
+		t.Fatalf("scan 13 days after the link's last use: %+v, want it held for a new link", out)
+	}
+	// The link clock passes the last use by more than 10 days: dropped.
+	out := clock(28 * 24 * time.Hour)
+	dropped := false
+	for _, c := range out.Changes {
+		if c.Key == "link/1Z-R" && c.Value == nil {
+			dropped = true
+		}
+	}
+	if !dropped || len(st.Scans.Links) != 0 {
+		t.Fatalf("the link clock 11 days past the link's last use: links %v, changes %v; want the link dropped", st.Scans.Links, out.Changes)
+	}
+	// The number comes back on another order: its link starts afresh and
+	// places the scan held for it.
+	if out := process(link("o-2", 29*24*time.Hour)); len(out.Events) != 1 || out.Events[0].Value["order_id"] != "o-2" {
+		t.Fatalf("a new link for the recycled number: %+v, want the held scan placed on o-2", out.Events)
+	}
+	if l := st.Scans.Links["1Z-R"]; l.OrderID != "o-2" || !l.RecordedAt.Equal(t0.Add(29*24*time.Hour)) {
+		t.Errorf("the recycled number's link %+v, want o-2's alone", l)
+	}
+	restored := normalize.NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(restored.Scans.Links, st.Scans.Links) {
+		t.Errorf("restored links %v, want %v", restored.Scans.Links, st.Scans.Links)
+	}
+}
