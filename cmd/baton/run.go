@@ -121,7 +121,9 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	normCfg.LinkSources = normalize.LinkSourceKeys(cfg.Topics.Partitions)
-	normCfg.LinkRetention = unifyCfg.Retention // one allowed lateness: an order's links live as long as the order
+	// One allowed lateness: an order's links live as long as the order
+	// (and at least as long as an event may wait for its link).
+	normCfg.LinkRetention = max(unifyCfg.Retention, normCfg.HoldTimeout)
 	proc, err := normalize.New(normCfg)
 	if err != nil {
 		return err

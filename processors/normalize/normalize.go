@@ -90,7 +90,9 @@ type Config struct {
 	// carrier that recycles its tracking numbers), and the link clock
 	// passing it drops the link: without it the links would grow with
 	// every parcel and ticket for as long as the process runs. `baton
-	// run` sets it to --retention, the unify stage's allowed lateness.
+	// run` sets it to --retention, the unify stage's allowed lateness (or
+	// --hold-timeout when that is longer). Default: the larger of 30 days
+	// and HoldTimeout; shorter than HoldTimeout is refused.
 	LinkRetention time.Duration
 	// LinkSources lists the link-producing source partitions (e.g.
 	// "wms/0" … "helpdesk/5", see LinkSourceKeys) that must report
@@ -139,7 +141,7 @@ func New(cfg Config) (*Processor, error) {
 		cfg.MaxFutureSkew = DefaultMaxFutureSkew
 	}
 	if cfg.LinkRetention <= 0 {
-		cfg.LinkRetention = DefaultLinkRetention
+		cfg.LinkRetention = max(DefaultLinkRetention, cfg.HoldTimeout)
 	}
 	if cfg.LinkRetention < cfg.HoldTimeout {
 		return nil, fmt.Errorf("normalize: LinkRetention %v is shorter than HoldTimeout %v (a link would be dropped while events may still wait for it)", cfg.LinkRetention, cfg.HoldTimeout)
