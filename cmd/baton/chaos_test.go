@@ -192,6 +192,22 @@ func (s *stack) startLiveRun(t *testing.T, flags ...string) (run *exec.Cmd, log 
 	return run, log, exited
 }
 
+// stopLiveRun stops a run started by startLiveRun with SIGTERM, as a
+// service manager does, and fails t unless it exits cleanly within a
+// minute: a stop finishes the batches in flight and leaves its groups.
+func stopLiveRun(t *testing.T, run *exec.Cmd, exited chan error) {
+	t.Helper()
+	run.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("baton run after SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("baton run did not stop within a minute of SIGTERM")
+	}
+}
+
 // startFast starts a baton command (the binary without the race
 // detector) in the background; exited receives its end, after which its
 // output may be read.
@@ -323,15 +339,7 @@ func TestRunRidesThroughOutages(t *testing.T) {
 	})
 	alive("before the stop")
 	retries := metricValue(t, metrics, `baton_stage_retries_total{stage="sink"}`)
-	run.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-runExited:
-		if err != nil {
-			t.Errorf("baton run after SIGTERM: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("baton run did not stop within a minute of SIGTERM")
-	}
+	stopLiveRun(t, run, runExited)
 	t.Logf("baton run: %d restarts on a new session, sink retries %v", strings.Count(runLog.String(), "starting over on a new session"), retries)
 	if retries < 1 {
 		t.Errorf("baton_stage_retries_total{stage=\"sink\"} = %v after a ClickHouse outage, want at least 1", retries)
@@ -475,20 +483,23 @@ func rssMiB(t *testing.T, pid int) float64 {
 // `make soak`), sampling its
 // resident memory, and requires every source record stored once and the
 // tables of a clean replay. Memory must level off: the last quarter's
-// peak at most 10% (and 32 MiB) above the third quarter's. The defaults
-// bound state by time a soak of hours barely reaches: a day of delivery
-// time for dedupe keys and held scans, and in unify 30 days of event time
-// after an order closed, while the simulator's orders, paced at 300
-// events/s, cover about 16 days of event time per hour. So the soak
-// bounds them sooner: dedupe keys and held scans to 10 minutes, closed
-// orders to 10 days of event time after their latest event (reached
-// about 40 minutes in), open ones to 40. Not shorter: an order event that
-// arrives later than the order's eviction, timed before it (the simulator
-// holds some events back past their key's next one, which may be days
-// later), finds the order gone or not depending on arrival, and the live
-// run then differs from its replay. With --retention 24h --idle-timeout
-// 72h a one-minute soak differed by two sync checks that way; see the
-// README's allowed lateness. The samples are logged for the note.
+// peak at most 10% (and 32 MiB) above the third quarter's. unify's
+// defaults bound orders by 30 days of event time after they closed,
+// while the simulator's orders, paced at 300 events/s, cover about 16
+// days of event time per hour; so the soak bounds closed orders to 10
+// days of event time after their latest event (reached about 40 minutes
+// in) and open ones to 40, and links live as long. Dedupe keys and held
+// scans keep their default day (about 5 minutes of the soak): a 2-hour
+// soak with 10 minutes (2 s of wall time at this pace, less than the
+// skew between the partitions' arrival) dead-lettered 6 carrier scans
+// live that its replay placed. Not shorter retentions either: an order
+// event that arrives later than the order's eviction, timed before it
+// (the simulator holds some events back past their key's next one, which
+// may be days later), finds the order gone or not depending on arrival,
+// and the live run then differs from its replay. With --retention 24h
+// --idle-timeout 72h a one-minute soak differed by two sync checks that
+// way; see the README's allowed lateness. The samples are logged for the
+// note.
 func TestSoak(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -513,7 +524,7 @@ func TestSoak(t *testing.T) {
 	s := newStack(t)
 	s.mustRunFast("topics")
 	metrics := freeAddr(t)
-	bounded := []string{"--dedupe-window", "10m", "--hold-timeout", "10m", "--retention", "240h", "--idle-timeout", "960h"}
+	bounded := []string{"--retention", "240h", "--idle-timeout", "960h"}
 	run, runLog, runExited := s.startLiveRun(t, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
 	simLog, simExited := s.startFast(t, "simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z",
 		"--pace", strconv.FormatFloat(pace, 'f', -1, 64))
@@ -540,15 +551,7 @@ func TestSoak(t *testing.T) {
 	})
 	samples = append(samples, rssMiB(t, run.Process.Pid))
 	t.Logf("%d orders at %v events/s for %s: RSS MiB every %s: %.0f", orders, pace, time.Since(start).Round(time.Second), every, samples)
-	run.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-runExited:
-		if err != nil {
-			t.Errorf("baton run after SIGTERM: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("baton run did not stop within a minute of SIGTERM")
-	}
+	stopLiveRun(t, run, runExited)
 	if q := len(samples) / 4; minutes >= 10 && q > 0 {
 		third, last := slices.Max(samples[2*q:3*q]), slices.Max(samples[3*q:])
 		if last > third*1.1 && last > third+32 {

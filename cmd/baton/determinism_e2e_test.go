@@ -417,10 +417,12 @@ func TestDeterminismHarness(t *testing.T) {
 			rng := rand.New(rand.NewPCG(14, 5))
 			logs := map[string]*bytes.Buffer{}
 			keepLogsOnFailure(t, logs)
+			killed := map[string]bool{}
 			for i := range 5 {
 				var log bytes.Buffer
 				logs[fmt.Sprintf("killed-%d", i+1)] = &log
 				cmd := s.startRun(batonFastBin, &log)
+				s.waitJoinedAlone(killed)
 				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
 				cmd.Process.Signal(syscall.SIGKILL)
 				cmd.Wait()
