@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // batonExit runs the race-built binary with args and no services needed
@@ -161,5 +164,57 @@ func TestREADMEDocumentsEveryEnvironmentVariable(t *testing.T) {
 	}
 	if seen < 20 {
 		t.Errorf("found only %d BATON_* variables in the commands: is the pattern still right?", seen)
+	}
+}
+
+// TestASIGTERMWhileWaitingForADependencyIsACleanStop: `baton run` asked to
+// stop while it waits at start-up for a registry that does not answer
+// exits 0, as a stop while running does (a service manager, or the
+// harness, reads anything else as a crash).
+func TestASIGTERMWhileWaitingForADependencyIsACleanStop(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	hung, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	cmd := s.command("run", "--session-timeout", "6s")
+	cmd.Env = append(cmd.Env, "BATON_REGISTRY_URL=http://"+hung.Addr().String())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("baton run stopped while waiting for the registry: %v, want exit 0\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("baton run did not stop within 30 s of SIGTERM while waiting for the registry\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "stopped before it was done") {
+		t.Errorf("no word of the stop:\n%s", out.String())
 	}
 }

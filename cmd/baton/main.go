@@ -71,6 +71,11 @@ func mainExit(args []string) int {
 				fmt.Fprintf(os.Stderr, "baton %s: %v\n", args[0], err)
 			}
 			return 2
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			// Stopped while it waited (for a dependency at start-up,
+			// say): what was asked, not a failure.
+			fmt.Fprintf(os.Stderr, "baton %s: stopped before it was done: %v\n", args[0], err)
+			return 0
 		}
 		fmt.Fprintf(os.Stderr, "baton %s: %v\n", args[0], err)
 		return 1
