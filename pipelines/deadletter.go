@@ -18,6 +18,7 @@ const (
 	ReasonUndecodable   = "undecodable"    // not wire format, unknown schema ID, corrupt body
 	ReasonInvalidRecord = "invalid_record" // decodes, but lacks what every record must have
 	ReasonUnknownTopic  = "unknown_topic"  // consumed from a topic the stage does not handle
+	ReasonTooLate       = "too_late"       // timed more than the allowed lateness (--retention) behind its partition's watermark
 )
 
 // DeadLetters builds dead-letter records for one stage. A dead letter keeps

@@ -95,7 +95,7 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "baton_unify_duplicate_events_total",
 			Help: "Canonical events seen before for their order (a retry upstream); they produce nothing."}),
 		Evicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_unify_evicted_orders_total",
-			Help: "Orders evicted from the unify state: closed ones after the retention window, open ones idle past the idle timeout."}, []string{"reason"}),
+			Help: "Orders evicted from the unify state: closed ones after the retention window, open ones idle past the idle timeout, each once the allowed lateness (the retention) has passed too."}, []string{"reason"}),
 		SyncChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_sync_checks_total",
 			Help: "Closed viewer checks by viewer and outcome (IN_SYNC, LATE, MISSING, CONFLICT; SUPERSEDED is not counted in accuracy)."}, []string{"viewer", "outcome"}),
 		FailedSyncs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_failed_syncs_total",
@@ -217,7 +217,11 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	}
 	out := u.cfg.Processor.Process(st, unify.Input{Plain: plain, Ingested: r.Timestamp})
 	if out.Rejected != nil {
-		return u.dead.Emit(r, ReasonInvalidRecord, out.Rejected, produce)
+		reason := ReasonInvalidRecord
+		if errors.Is(out.Rejected, unify.ErrTooLate) {
+			reason = ReasonTooLate
+		}
+		return u.dead.Emit(r, reason, out.Rejected, produce)
 	}
 	u.mu.Lock()
 	if c, w := u.clock[r.Partition], st.Watermark(); w.After(c.at) || c.wall.IsZero() {

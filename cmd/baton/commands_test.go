@@ -221,3 +221,34 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 		t.Errorf("dead letters from stages %v, want sink and normalize", stages)
 	}
 }
+
+// TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate: an order's event
+// recorded 40 days before the order's latest, arriving after it, is more
+// than the allowed lateness (--retention, 30 days) behind the watermark:
+// unify dead-letters it too_late with its reason, and it changes nothing.
+func TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	// Two runs: within one batch unify would apply them in event-time
+	// order, the earlier one first.
+	for _, event := range []string{
+		`{"event_id":"w-1","order_id":"o-1","warehouse_id":"DC1","status":"released","occurred_at":"2026-11-01T10:00:00Z","recorded_at":"2026-11-01T10:00:01Z"}`,
+		`{"event_id":"w-0","order_id":"o-1","warehouse_id":"DC1","status":"released","occurred_at":"2026-09-22T10:00:00Z","recorded_at":"2026-09-22T10:00:01Z"}`,
+	} {
+		s.mustRun("produce", "--system", "wms", writeFile(t, "wms.jsonl", event+"\n"))
+		s.mustRun("run", "--until-caught-up", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0")
+	}
+	var stage, reason, reasonErr string
+	if err := s.ch.Conn().QueryRow(context.Background(), "SELECT stage, reason, error FROM "+s.database+".dead_letters FINAL").Scan(&stage, &reason, &reasonErr); err != nil {
+		t.Fatalf("the dead letter: %v", err)
+	}
+	if stage != "unify" || reason != pipelines.ReasonTooLate || !strings.Contains(reasonErr, "960h0m0s behind the partition's watermark") {
+		t.Errorf("dead letter %s/%s: %s; want unify/too_late saying how late", stage, reason, reasonErr)
+	}
+	if n := s.count("SELECT count() FROM " + s.database + ".canonical_events WHERE source_event_id = 'w-0'"); n != 1 {
+		t.Errorf("canonical_events holds the too-late event %d times; want once (normalize passed it on)", n)
+	}
+	if n := s.count("SELECT count() FROM " + s.database + ".order_transitions_latest WHERE source_event_id = 'w-0'"); n != 0 {
+		t.Errorf("the too-late event made %d transitions", n)
+	}
+}

@@ -53,8 +53,8 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
 	authorityFile := fs.String("authority-file", envOr("BATON_AUTHORITY_FILE", ""), "authority rules file (which system is the source of truth for which status) overriding the embedded one (env BATON_AUTHORITY_FILE)")
 	var unifyCfg unify.Config
-	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "how long, in event time, a closed order stays in the unify state after it closed (late events for it still join it), and a tracking number's or ticket's link to its order after its last use")
-	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events stays in the unify state (default the larger of 120 days and 4 × --retention)")
+	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "the allowed lateness, in event time: how long after it closed a closed order takes events into its history, how far behind its partition's watermark an event may be before it is dead-lettered too_late, and how long a tracking number's or ticket's link to its order lives after its last use; raise it above a backfill's span")
+	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events lives in the unify state (default the larger of 120 days and 4 × --retention)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
 	fs.BoolVar(&unifyCfg.Delays, "delay-notices", true, "detect delays (a missed ship-by, an estimate past the promised delivery, a carrier problem), emit FTC-style delay notices and check the customer was told in time")

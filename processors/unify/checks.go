@@ -66,7 +66,7 @@ func addChecks(out *Output, c synccheck.Output) {
 // changed. An entry whose time is no longer the order's scheduled time is
 // stale and skipped when popped (lazy deletion).
 func (p *Processor) schedule(st *State, id string, o *order) {
-	next := p.nextDue(o)
+	next := p.nextTimer(o)
 	if next == o.scheduled {
 		return
 	}
@@ -79,6 +79,15 @@ func (p *Processor) schedule(st *State, id string, o *order) {
 // passed reports whether the clock w passed the due time t (0: none), as
 // the timer heap pops them.
 func passed(t, w int64) bool { return t != 0 && t < w }
+
+// nextTimer is the due time of the order's next timer to fire: nextDue,
+// unless that falls after the end of the order's life (0: none).
+func (p *Processor) nextTimer(o *order) int64 {
+	if next := p.nextDue(o); next < p.horizonCap(o) {
+		return next
+	}
+	return 0
+}
 
 // nextDue is the order's next due time: the first of its viewer checks'
 // and its delay notices' (0: none).
@@ -110,14 +119,14 @@ func (p *Processor) fireDue(st *State, out *Output, touched []string) []string {
 			continue // evicted, or rescheduled since: a stale entry
 		}
 		o.scheduled = 0 // popped: schedule pushes the next one
-		if gone := p.goneAt(o); st.watermark > gone {
-			// The order leaves the state before this timer: it fires
-			// what is due by then, and no timer after (see evictOrder).
+		if p.droppable(st, o) {
+			// It fires what is due by the end of its life, and no
+			// timer after (see evictOrder).
 			p.evictOrder(st, e.Key, o, out)
 			continue
 		}
 		m := out.mark()
-		p.fireOrder(st, e.Key, o, st.watermark, out)
+		p.fireOrder(st, e.Key, o, min(st.watermark, p.horizonCap(o)), out)
 		out.stampSince(m, o.revision)
 		p.schedule(st, e.Key, o)
 		touched = appendOnce(touched, e.Key)

@@ -181,19 +181,22 @@
 // that (a failed sync emitted and later retracted was right about what
 // baton knew then); the stored results do not.
 //
-// The allowed lateness is the time an order stays in the state: a closed
-// order Config.Retention (30 days) after its latest event, an open one
-// Config.IdleTimeout (120 days). An event for an evicted order starts it
-// afresh, without its history; keep the retention above the lateness of
-// any feed (a carrier that replays a month). When an order leaves is a
-// matter of event time too: an event timed after the order's eviction
-// time evicts it first if the watermark has not yet (another order's
-// later event may or may not have arrived before it), so the order starts
-// afresh either way, and an eviction emits the same records whatever
-// caused it (timers due by then fire, the open checks close at it). Only
-// an event timed before its order's eviction time that arrives after the
-// watermark evicted the order — late by more than the allowed lateness —
-// finds the order gone where a replay might have found it.
+// An order's life ends, in event time, Config.Retention (30 days) after
+// its latest event once closed, Config.IdleTimeout (120 days) after it
+// while open: an event of the order timed after that starts it afresh,
+// without its history, whenever it arrives, and no timer of the order due
+// after it fires. The allowed lateness is Config.Retention too: an event
+// timed more than that behind its partition's watermark is too late
+// (Output.Rejected wraps ErrTooLate; the stage dead-letters it
+// "too_late" and counts it) and changes nothing, as in Flink. An order's
+// state stays until the watermark passes the end of its life by the
+// allowed lateness, so every event that may still join it (timed before
+// the end, not too late) finds it whatever the arrival order; only then
+// is it evicted, emitting the same records whatever caused it (its timers
+// due by the end fire, its open checks close at the end). So every result
+// is a function of the events, except for events too late, which are
+// counted. Keep the retention above the lateness of any feed (a carrier
+// that replays a month) and above a backfill's span.
 //
 // # Closing and eviction
 //
@@ -201,12 +204,13 @@
 // PARTIALLY_DELIVERED with every outbound parcel delivered or sent back
 // and none announced, or CANCELLED with no parcel in flight; it closes at
 // the time of the event that closed it, and an event that reopens it (a
-// backorder, a return request) opens it again. A closed order is evicted
-// once the watermark passes its close — or its latest event since, when
-// later (a refund weeks after delivery) — plus Config.Retention: its
-// changelog records are tombstoned, the order_state topic keeps its last
-// value. An event for an evicted order starts it afresh, so Retention
-// should cover the return window. An order still open with no event for
+// backorder, a return request) opens it again. A closed order's life ends
+// at its close — or its latest event since, when later (a refund weeks
+// after delivery) — plus Config.Retention, and it is evicted once the
+// watermark passes that by the allowed lateness: its changelog records
+// are tombstoned, the order_state topic keeps its last value. An event
+// timed after the end starts the order afresh, so Retention should cover
+// the return window. An order still open with no event for
 // Config.IdleTimeout is evicted as well (Output.Expired), so that orders
 // that never close (a lost parcel refunded only in part, events
 // dead-lettered upstream) cannot grow the state without bound.

@@ -140,7 +140,7 @@ func (p *Processor) step(st *State, o *order, ev *event, plain map[string]any, o
 	a.checkView()
 	a.observeDelay(plain)
 	p.settle(st, ev.orderID, o)
-	p.fireOrder(st, ev.orderID, o, max(ev.recorded, o.horizon), out)
+	p.fireOrder(st, ev.orderID, o, min(max(ev.recorded, o.horizon), p.horizonCap(o)), out)
 	return a.dirty
 }
 
@@ -188,7 +188,7 @@ func (p *Processor) replay(st *State, id string, hist []histEntry, horizon int64
 		}
 		p.step(scratch, o, &ev, in.Plain, &out)
 	}
-	p.fireOrder(scratch, id, o, horizon, &out)
+	p.fireOrder(scratch, id, o, min(horizon, p.horizonCap(o)), &out)
 	o.hist = hist
 	return o, out, nil
 }

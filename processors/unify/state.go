@@ -124,7 +124,7 @@ func (p *Processor) prepare(s *State) {
 		if o.closed != 0 {
 			closed = append(closed, timers.Entry[string]{Due: o.closed, Key: id})
 		}
-		if o.scheduled = p.nextDue(o); o.scheduled != 0 {
+		if o.scheduled = p.nextTimer(o); o.scheduled != 0 {
 			due = append(due, timers.Entry[string]{Due: o.scheduled, Key: id})
 		}
 	}
@@ -132,14 +132,17 @@ func (p *Processor) prepare(s *State) {
 	s.timers.Init(due)
 }
 
-// evict drops closed orders whose retention has passed and, every
-// IdleTimeout/16 of watermark time, open orders idle for IdleTimeout. Both
+// evict drops closed orders whose retention has passed by more than the
+// allowed lateness (see droppable) and, every IdleTimeout/16 of watermark
+// time, open orders idle for IdleTimeout and the allowed lateness. Both
 // are decided by the watermark alone and emitted in (time, order ID)
 // order, so a restored state evicts exactly as the original would have.
 // What an eviction emits depends on the order alone (see evictOrder).
 func (p *Processor) evict(s *State, out *Output) {
 	retention := p.cfg.Retention.Milliseconds()
-	for e, ok := s.closed.Peek(); ok && s.watermark > e.Due+retention; e, ok = s.closed.Peek() {
+	// The heap is by close time: goneAt is Retention after it, and
+	// droppable the allowed lateness (Retention again) after that.
+	for e, ok := s.closed.Peek(); ok && s.watermark > e.Due+2*retention; e, ok = s.closed.Peek() {
 		s.closed.Pop()
 		o := s.orders[e.Key]
 		if o == nil || o.closed != e.Due {
@@ -154,7 +157,7 @@ func (p *Processor) evict(s *State, out *Output) {
 	s.swept = s.watermark
 	var expired []string
 	for id, o := range s.orders {
-		if s.watermark > p.goneAt(o) {
+		if p.droppable(s, o) {
 			expired = append(expired, id)
 		}
 	}
@@ -164,9 +167,11 @@ func (p *Processor) evict(s *State, out *Output) {
 	}
 }
 
-// goneAt is when, in event time, o leaves the state: Retention after it
-// closed (or after its latest event since), IdleTimeout after its latest
-// event while open. Its eviction runs on the clock 1 ms past it.
+// goneAt is when, in event time, o's life ends: Retention after it closed
+// (or after its latest event since), IdleTimeout after its latest event
+// while open. Its eviction runs on the clock 1 ms past it: its timers due
+// by then fire, its open checks close, no timer after fires, and an event
+// of the order timed after it starts the order afresh.
 func (p *Processor) goneAt(o *order) int64 {
 	if o.closed != 0 {
 		return o.closed + p.cfg.Retention.Milliseconds()
@@ -174,12 +179,28 @@ func (p *Processor) goneAt(o *order) int64 {
 	return o.touched + p.cfg.IdleTimeout.Milliseconds()
 }
 
+// droppable reports whether o's state can go: the watermark passed the
+// end of its life by more than the allowed lateness (Retention), so an
+// event that could still join it (timed before goneAt) is too late. Until
+// then an event timed before goneAt, arriving after the watermark passed
+// it, finds the order as it would have in event-time order; dropped any
+// sooner, it would start the order afresh in one arrival order and not in
+// another.
+func (p *Processor) droppable(s *State, o *order) bool {
+	return s.watermark > p.goneAt(o)+p.cfg.Retention.Milliseconds()
+}
+
+// horizonCap is the latest clock o's timers fire up to: 1 ms past the end
+// of its life.
+func (p *Processor) horizonCap(o *order) int64 { return p.goneAt(o) + 1 }
+
 // evictOrder drops order id from the state: its timers due by goneAt fire
 // first, each at its own time, then its open checks and delay notices
 // close at goneAt (+1 ms), and its changelog records are tombstoned. What
 // it emits depends on the order alone, not on what evicted it: the
-// watermark passing goneAt (evict, fireDue) or an event of the order
-// timed after it (Process), whichever arrives first.
+// watermark passing goneAt plus the allowed lateness (evict, fireDue) or
+// an event of the order timed after goneAt (Process), whichever arrives
+// first.
 func (p *Processor) evictOrder(s *State, id string, o *order, out *Output) {
 	gone := p.goneAt(o)
 	m := out.mark()

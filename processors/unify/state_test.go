@@ -97,19 +97,20 @@ func TestClosedOrdersAreEvictedAfterRetentionWithATombstone(t *testing.T) {
 		changes = append(changes, out.Changes...)
 		return out
 	}
+	feed("open", placed, 0) // (after the others, 30 hours late: too late)
 	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
 		feed("closed", s, i)
 	}
-	feed("open", placed, 0)
 	if st.Orders() != 2 || !st.orders["closed"].isClosedAt() {
 		t.Fatalf("orders %d", st.Orders())
 	}
 	closedAt := st.orders["closed"].closed
-	// Within retention: kept. A late event for it keeps it closed.
-	if out := feed("other", ev("storefront", "PLACED", 54*h).arrives(30*h+time.Second+24*h), 1); out.Evicted != 0 {
-		t.Fatalf("evicted within retention")
+	// Within retention and the allowed lateness after it (Retention
+	// again): kept, for a late event that may still join it.
+	if out := feed("other", ev("storefront", "PLACED", 78*h).arrives(30*h+time.Second+48*h), 1); out.Evicted != 0 {
+		t.Fatalf("evicted within retention and the allowed lateness")
 	}
-	out := feed("other", ev("oms", "CONFIRMED", 55*h).arrives(30*h+time.Second+24*h+time.Millisecond), 2)
+	out := feed("other", ev("oms", "CONFIRMED", 79*h).arrives(30*h+time.Second+48*h+time.Millisecond), 2)
 	if out.Evicted != 1 || st.orders["closed"] != nil {
 		t.Fatalf("evicted %d at watermark %d (closed at %d)", out.Evicted, st.watermark, closedAt)
 	}
@@ -122,8 +123,9 @@ func TestClosedOrdersAreEvictedAfterRetentionWithATombstone(t *testing.T) {
 	if tomb == nil || tomb.Value != nil || out.Changes[len(out.Changes)-1].Key != WatermarkKey {
 		t.Errorf("changes %v: want the order's tombstone, then the watermark", out.Changes)
 	}
-	// An open order with no event for IdleTimeout is expired.
-	out = feed("late", ev("oms", "CONFIRMED", 13*24*h), 3)
+	// An open order with no event for IdleTimeout and the allowed
+	// lateness is expired.
+	out = feed("late", ev("oms", "CONFIRMED", 15*24*h), 3)
 	if out.Expired != 2 || st.orders["open"] != nil || st.orders["other"] != nil {
 		t.Errorf("expired %d; open %v", out.Expired, st.orders["open"])
 	}
@@ -453,8 +455,8 @@ func TestOrderStateShowsViewsShipmentsAndPromises(t *testing.T) {
 
 // TestRetentionRunsFromAClosedOrdersLatestEvent: a delivered order that
 // hears of a refund 20 hours later, without reopening, stays for Retention
-// after the refund, not after the delivery: it is not evicted on its own
-// late activity.
+// (and the allowed lateness, Retention again) after the refund, not after
+// the delivery: it is not evicted on its own late activity.
 func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
 	p, err := New(Config{Retention: 24 * time.Hour, IdleTimeout: 10 * 24 * time.Hour})
 	if err != nil {
@@ -468,12 +470,12 @@ func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
 		t.Fatal("the delivered order is not closed")
 	}
 	p.Process(st, ev("oms", "REFUNDED", 50*h).input("o-1", 10))
-	// Past delivery + Retention, within refund + Retention: kept.
-	if out := p.Process(st, ev("oms", "CONFIRMED", 60*h).input("other", 0)); out.Evicted != 0 || st.orders["o-1"] == nil {
-		t.Fatalf("evicted %d a day after delivery, though refunded 10 hours before", out.Evicted)
+	// Past delivery + 2 × Retention, within refund + 2 × Retention: kept.
+	if out := p.Process(st, ev("oms", "CONFIRMED", 80*h).input("other", 0)); out.Evicted != 0 || st.orders["o-1"] == nil {
+		t.Fatalf("evicted %d two days after delivery, though refunded 20 hours after it", out.Evicted)
 	}
-	if out := p.Process(st, ev("oms", "CONFIRMED", 76*h).input("other", 1)); out.Evicted != 1 || st.orders["o-1"] != nil {
-		t.Fatalf("evicted %d a day after the refund, want the order", out.Evicted)
+	if out := p.Process(st, ev("oms", "CONFIRMED", 99*h).input("other", 1)); out.Evicted != 1 || st.orders["o-1"] != nil {
+		t.Fatalf("evicted %d two days after the refund, want the order", out.Evicted)
 	}
 }
 
@@ -553,5 +555,72 @@ func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
 		if !reflect.DeepEqual(otherFirst[id], v) {
 			t.Errorf("without the other order, record %v is %v; with it, %v", id, v, otherFirst[id])
 		}
+	}
+}
+
+// An event timed before its order's life ended, arriving after the
+// watermark passed that end (another order's later event came first) but
+// within the allowed lateness, joins the order as it would have in
+// event-time order; dropped at the end of its life, the order would start
+// afresh with that event in one arrival order and not in the other. Past
+// the allowed lateness the event is too late: rejected, nothing changes.
+func TestAnOrderTakesLateEventsUntilTheAllowedLatenessPassed(t *testing.T) {
+	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type in struct {
+		order string
+		s     step
+		i     int
+	}
+	var delivered []in
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		delivered = append(delivered, in{"o-a", s, i})
+	}
+	// Delivered (closed) at 30 h: its life ends at 54 h, its state may go
+	// once the watermark passes 78 h.
+	late := in{"o-a", ev("storefront", "DELIVERED", 50*h), 50}
+	feed := func(inputs []in) (recs map[outputID]map[string]any, state map[string]any, rejected []error) {
+		st := NewState()
+		var outs []Output
+		for _, x := range inputs {
+			out := p.Process(st, x.s.input(x.order, x.i))
+			if out.Rejected != nil {
+				rejected = append(rejected, out.Rejected)
+				continue
+			}
+			outs = append(outs, out)
+			if out.State != nil && out.State.Key == "o-a" {
+				state = out.State.Value
+			}
+		}
+		recs = finalRecords(outs)
+		for _, v := range recs {
+			delete(v, "processed_at")
+		}
+		return recs, state, rejected
+	}
+	withinLateness := in{"o-b", ev("oms", "CONFIRMED", 60*h), 0}
+	inOrder, inOrderState, _ := feed(append(slices.Clone(delivered), late, withinLateness))
+	afterEnd, afterEndState, rejected := feed(append(slices.Clone(delivered), withinLateness, late))
+	if len(rejected) != 0 {
+		t.Fatalf("an event 10 h behind the watermark, allowed lateness 24 h: rejected %v", rejected)
+	}
+	if !reflect.DeepEqual(inOrder, afterEnd) {
+		t.Errorf("the late event arriving after the order's life ended ends with other records than in event-time order:\n in order:  %v\n after end: %v", inOrder, afterEnd)
+	}
+	if !reflect.DeepEqual(inOrderState, afterEndState) {
+		t.Errorf("order states differ:\n in order:  %v\n after end: %v", inOrderState, afterEndState)
+	}
+
+	pastLateness := in{"o-b", ev("oms", "CONFIRMED", 90*h), 0}
+	before, beforeState, _ := feed(append(slices.Clone(delivered), pastLateness))
+	after, afterState, rejected := feed(append(slices.Clone(delivered), pastLateness, late))
+	if len(rejected) != 1 || !errors.Is(rejected[0], ErrTooLate) {
+		t.Fatalf("an event 40 h behind the watermark, allowed lateness 24 h: rejected %v, want ErrTooLate", rejected)
+	}
+	if !reflect.DeepEqual(before, after) || !reflect.DeepEqual(beforeState, afterState) {
+		t.Errorf("a too-late event changed the results:\n without it: %v %v\n with it:    %v %v", before, beforeState, after, afterState)
 	}
 }

@@ -17,11 +17,16 @@ type Config struct {
 	// Authority says which system is the source of truth for which
 	// canonical status (DefaultAuthority when nil).
 	Authority *Authority
-	// Retention is how long a closed order stays in memory: it is evicted
-	// once the partition watermark passes the time it closed (or of its
-	// latest event since, when later) plus Retention. Longer keeps late events (a return requested weeks after
-	// delivery, a straggling scan) attached to their order's history at
-	// the cost of memory.
+	// Retention is how long after it closed (or after its latest event
+	// since, when later), in event time, a closed order takes events into
+	// its history: an event of the order timed later starts it afresh.
+	// It is also the allowed lateness: an event timed more than Retention
+	// behind its partition's watermark is too late (ErrTooLate), and an
+	// order's state is dropped once the watermark passes the end of its
+	// life plus Retention, when no event that could still join it can
+	// come. Longer keeps late events (a return requested weeks after
+	// delivery, a straggling scan, a backfill of one system) attached to
+	// their order's history at the cost of memory.
 	Retention time.Duration
 	// IdleTimeout evicts an order that is still open but has had no event
 	// for this long of watermark time (a parcel lost with no refund
@@ -170,8 +175,9 @@ type Output struct {
 	// Changes are the changelog records to write, in order.
 	Changes []Change
 	// Rejected is set when the input is invalid (no order ID, an
-	// unparseable time, an unknown status or system); nothing else is set
-	// and the state is untouched. The pipeline dead-letters the input.
+	// unparseable time, an unknown status or system; ErrInvalid) or too
+	// late (ErrTooLate); nothing else is set and the state is untouched.
+	// The pipeline dead-letters the input.
 	Rejected error
 	// Duplicate is set when the order has seen this (source_system,
 	// source_event_id) before: the event changes nothing and emits nothing.
@@ -237,6 +243,10 @@ func (p *Processor) Process(st *State, in Input) Output {
 	entry, err := historyEntry(&ev, in.Plain)
 	if err != nil {
 		return Output{Rejected: err}
+	}
+	if late := st.watermark - ev.recorded; late > p.cfg.Retention.Milliseconds() {
+		return Output{Rejected: fmt.Errorf("%w: %s/%s of order %q recorded at %s, %s behind the partition's watermark; the allowed lateness (--retention) is %s",
+			ErrTooLate, ev.system, ev.eventID, ev.orderID, time.UnixMilli(ev.recorded).UTC().Format(time.RFC3339), time.Duration(late)*time.Millisecond, p.cfg.Retention)}
 	}
 	var out Output
 	p.prepare(st)
@@ -326,6 +336,12 @@ func (p *Processor) settle(st *State, id string, o *order) {
 
 // Errors of invalid input wrap ErrInvalid.
 var ErrInvalid = errors.New("invalid canonical event")
+
+// ErrTooLate is the error of an event timed more than the allowed lateness
+// (Config.Retention) behind its partition's watermark: its order may have
+// left the state already, so what it would change depends on when it
+// arrived. It changes nothing; the stage dead-letters and counts it.
+var ErrTooLate = errors.New("event too late")
 
 func parseEvent(in Input) (event, error) {
 	p := in.Plain
