@@ -479,6 +479,29 @@ func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
 	}
 }
 
+// orderInput is one input of a test that interleaves orders' events.
+type orderInput struct {
+	order string
+	s     step
+	i     int
+}
+
+// deliveredAt30h is a processor with checks, delays and a one-day
+// retention, and order o-a's events up to its delivery at 30 h, where it
+// closes (its life ends at 54 h).
+func deliveredAt30h(t *testing.T) (*Processor, []orderInput) {
+	t.Helper()
+	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delivered []orderInput
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		delivered = append(delivered, orderInput{"o-a", s, i})
+	}
+	return p, delivered
+}
+
 // TestEvictionDependsOnEventTimeNotOnArrival: a delivered order hears of a
 // storefront update 40 hours after delivery (past its 24-hour retention),
 // and another order of the partition has an event at 45 hours. Whether the
@@ -491,22 +514,10 @@ func TestRetentionRunsFromAClosedOrdersLatestEvent(t *testing.T) {
 // evicting it first, and so must the same events with the other order's
 // absent (the eviction then happens on the update itself).
 func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
-	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	type in struct {
-		order string
-		s     step
-		i     int
-	}
-	var delivered []in
-	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
-		delivered = append(delivered, in{"o-a", s, i})
-	}
-	update := in{"o-a", ev("storefront", "DELIVERED", 70*h), 50}
-	other := in{"o-b", ev("oms", "CONFIRMED", 75*h), 0}
-	feed := func(inputs []in) (map[outputID]map[string]any, map[string]map[string]any, int) {
+	p, delivered := deliveredAt30h(t)
+	update := orderInput{"o-a", ev("storefront", "DELIVERED", 70*h), 50}
+	other := orderInput{"o-b", ev("oms", "CONFIRMED", 75*h), 0}
+	feed := func(inputs []orderInput) (map[outputID]map[string]any, map[string]map[string]any, int) {
 		st := NewState()
 		var outs []Output
 		var changes []Change
@@ -565,23 +576,11 @@ func TestEvictionDependsOnEventTimeNotOnArrival(t *testing.T) {
 // afresh with that event in one arrival order and not in the other. Past
 // the allowed lateness the event is too late: rejected, nothing changes.
 func TestAnOrderTakesLateEventsUntilTheAllowedLatenessPassed(t *testing.T) {
-	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	type in struct {
-		order string
-		s     step
-		i     int
-	}
-	var delivered []in
-	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
-		delivered = append(delivered, in{"o-a", s, i})
-	}
+	p, delivered := deliveredAt30h(t)
 	// Delivered (closed) at 30 h: its life ends at 54 h, its state may go
 	// once the watermark passes 78 h.
-	late := in{"o-a", ev("storefront", "DELIVERED", 50*h), 50}
-	feed := func(inputs []in) (recs map[outputID]map[string]any, state map[string]any, rejected []error) {
+	late := orderInput{"o-a", ev("storefront", "DELIVERED", 50*h), 50}
+	feed := func(inputs []orderInput) (recs map[outputID]map[string]any, state map[string]any, rejected []error) {
 		st := NewState()
 		var outs []Output
 		for _, x := range inputs {
@@ -601,7 +600,7 @@ func TestAnOrderTakesLateEventsUntilTheAllowedLatenessPassed(t *testing.T) {
 		}
 		return recs, state, rejected
 	}
-	withinLateness := in{"o-b", ev("oms", "CONFIRMED", 60*h), 0}
+	withinLateness := orderInput{"o-b", ev("oms", "CONFIRMED", 60*h), 0}
 	inOrder, inOrderState, _ := feed(append(slices.Clone(delivered), late, withinLateness))
 	afterEnd, afterEndState, rejected := feed(append(slices.Clone(delivered), withinLateness, late))
 	if len(rejected) != 0 {
@@ -614,7 +613,7 @@ func TestAnOrderTakesLateEventsUntilTheAllowedLatenessPassed(t *testing.T) {
 		t.Errorf("order states differ:\n in order:  %v\n after end: %v", inOrderState, afterEndState)
 	}
 
-	pastLateness := in{"o-b", ev("oms", "CONFIRMED", 90*h), 0}
+	pastLateness := orderInput{"o-b", ev("oms", "CONFIRMED", 90*h), 0}
 	before, beforeState, _ := feed(append(slices.Clone(delivered), pastLateness))
 	after, afterState, rejected := feed(append(slices.Clone(delivered), pastLateness, late))
 	if len(rejected) != 1 || !errors.Is(rejected[0], ErrTooLate) {
