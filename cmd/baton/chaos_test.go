@@ -484,11 +484,12 @@ func rssMiB(t *testing.T, pid int) float64 {
 // resident memory, and requires every source record stored once and the
 // tables of a clean replay. Memory must level off: the last quarter's
 // peak at most 10% (and 32 MiB) above the third quarter's. unify's
-// defaults bound orders by 30 days of event time after they closed,
-// while the simulator's orders, paced at 300 events/s, cover about 16
-// days of event time per hour; so the soak bounds closed orders to 10
-// days of event time after their latest event (reached about 40 minutes
-// in) and open ones to 40, and links live as long. Dedupe keys and held
+// defaults keep a closed order 60 days of event time (30 of life after it
+// closed, 30 of allowed lateness), while the simulator's orders, paced at
+// 300 events/s, cover about 16 days of event time per hour; so the soak
+// ends closed orders' lives 10 days of event time after their latest
+// event and keeps their state 10 more (20 days: reached about 75 minutes
+// in), open ones 40 and 10, and links live 10. Dedupe keys and held
 // scans keep their default day (about 5 minutes of the soak): a 2-hour
 // soak with 10 minutes (2 s of wall time at this pace, less than the
 // skew between the partitions' arrival) dead-lettered 6 carrier scans
