@@ -64,8 +64,8 @@ determinism: dev-up ## the determinism harness at ORDERS orders (SEED): every ta
 chaos: dev-up ## the long chaos suite: ClickHouse stopped 60 s, the broker SIGKILLed 30 s, the registry stopped 30 s, a webhook burst through a broker kill (own services), five SIGKILLs of baton during a CHAOS_ORDERS-order run (default 20,000)
 	BATON_CHAOS_LONG=1 BATON_CHAOS_ORDERS=$(or $(CHAOS_ORDERS),20000) $(GO) test -count=1 -timeout 2h -run 'TestRunRidesThroughOutages|TestIngestBurstThroughABrokerKill|TestUnifyTimelineSurvivesFiveSIGKILLsExactlyOnce' -v ./cmd/baton/
 
-soak: dev-up ## baton run live at SOAK_PACE events/s (default 300) for SOAK_MINUTES (default 120), RSS sampled; it must level off, and the tables equal a clean replay
-	BATON_SOAK_MINUTES=$(or $(SOAK_MINUTES),120) BATON_SOAK_PACE=$(or $(SOAK_PACE),300) $(GO) test -count=1 -timeout 6h -run TestSoak -v ./cmd/baton/
+soak: dev-up ## baton run live at SOAK_PACE events/s (default 1500) for SOAK_MINUTES (default 120), RSS sampled; it must level off, and the tables equal a clean replay
+	BATON_SOAK_MINUTES=$(or $(SOAK_MINUTES),120) BATON_SOAK_PACE=$(or $(SOAK_PACE),1500) $(GO) test -count=1 -timeout 6h -run TestSoak -v ./cmd/baton/
 
 clean:
 	rm -rf bin

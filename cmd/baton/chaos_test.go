@@ -479,28 +479,28 @@ func rssMiB(t *testing.T, pid int) float64 {
 }
 
 // TestSoak runs `baton run` live under a steady pace (BATON_SOAK_PACE
-// events/s, default 300) for BATON_SOAK_MINUTES (1 in `make test`, 120 for
-// `make soak`), sampling its
-// resident memory, and requires every source record stored once and the
-// tables of a clean replay. Memory must level off: the last quarter's
-// peak at most 10% (and 32 MiB) above the third quarter's. unify's
-// defaults keep a closed order 60 days of event time (30 of life after it
-// closed, 30 of allowed lateness), while the simulator's orders, paced at
-// 300 events/s, cover about 16 days of event time per hour; so the soak
-// ends closed orders' lives 10 days of event time after their latest
-// event and keeps their state 10 more (20 days: reached about 75 minutes
-// in), open ones 40 and 10, and links live 10. Dedupe keys and held
-// scans keep their default day (about 5 minutes of the soak): a 2-hour
-// soak with 10 minutes (2 s of wall time at this pace, less than the
-// skew between the partitions' arrival) dead-lettered 6 carrier scans
-// live that its replay placed. Not shorter retentions either: an order
-// event that arrives later than the order's eviction, timed before it
-// (the simulator holds some events back past their key's next one, which
-// may be days later), finds the order gone or not depending on arrival,
-// and the live run then differs from its replay. With --retention 24h
-// --idle-timeout 72h a one-minute soak differed by two sync checks that
-// way; see the README's allowed lateness. The samples are logged for the
-// note.
+// events/s, default 300; `make soak` 1,500) for BATON_SOAK_MINUTES (1 in
+// `make test`, 120 for `make soak`), sampling its resident memory, and
+// requires every source record stored once and the tables of a clean
+// replay. Memory must level off: the last quarter's peak at most 10% (and
+// 32 MiB) above the third quarter's.
+//
+// The soak keeps the default allowed lateness (--retention, 30 days):
+// the simulator holds some events back past their key's next one, up to
+// 24 days of event time behind their partition (20,000 orders, seed 7),
+// and an event later than the allowed lateness is too late, which a live
+// run and its replay can judge differently (their batches differ). With
+// --retention 240h a one-minute soak dead-lettered one notification
+// event too_late that the replay took. So the state's bounds are the
+// defaults' in event time: a closed order's state about 60 days (30 of
+// life, 30 of lateness), an open one's --idle-timeout (40 days here)
+// plus 30. The simulator covers about 16 days of event time per hour at
+// 300 events/s, 80 at 1,500: at `make soak`'s pace the state is full
+// after about 55 minutes, and a 2-hour soak shows whether it levels off.
+// Dedupe keys and held scans keep their default day too: 10 minutes (2 s
+// of wall time at 300 events/s, less than the partitions' arrival skew)
+// dead-lettered 6 carrier scans live that the replay placed. The samples
+// are logged for the note.
 func TestSoak(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -525,7 +525,7 @@ func TestSoak(t *testing.T) {
 	s := newStack(t)
 	s.mustRunFast("topics")
 	metrics := freeAddr(t)
-	bounded := []string{"--retention", "240h", "--idle-timeout", "960h"}
+	bounded := []string{"--idle-timeout", "960h"}
 	run, runLog, runExited := s.startLiveRun(t, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
 	simLog, simExited := s.startFast(t, "simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z",
 		"--pace", strconv.FormatFloat(pace, 'f', -1, 64))
