@@ -149,7 +149,7 @@ func (s *stack) runUntilCaughtUp(env []string, flags ...string) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	timer := time.AfterFunc(untilCaughtUpLimit(), func() { cmd.Process.Signal(syscall.SIGQUIT) }) // a hang fails with every goroutine
+	timer := time.AfterFunc(untilCaughtUpLimit(s.totalProduced()), func() { cmd.Process.Signal(syscall.SIGQUIT) }) // a hang fails with every goroutine
 	defer timer.Stop()
 	if err := cmd.Wait(); err != nil {
 		s.t.Fatalf("baton run --until-caught-up: %v\n%s", err, lastLines(log.String(), 40))
@@ -157,12 +157,14 @@ func (s *stack) runUntilCaughtUp(env []string, flags ...string) {
 }
 
 // untilCaughtUpLimit is how long one `baton run --until-caught-up` of the
-// harness may take before it counts as hung: 5 minutes, or 90 ms per order
+// harness may take before it counts as hung: 5 minutes, 90 ms per order
 // of a large `make determinism` backlog (a starved run of 20,000 orders —
-// one core shared with a CPU hog, 100-row inserts — takes over 5 minutes).
-func untilCaughtUpLimit() time.Duration {
+// one core shared with a CPU hog, 100-row inserts — takes over 5
+// minutes), or 0.5 ms per source record of the stack (2,000 records/s: a
+// 2-hour soak's replay of millions).
+func untilCaughtUpLimit(sourceRecords int64) time.Duration {
 	n, _ := strconv.Atoi(os.Getenv("BATON_DETERMINISM_ORDERS"))
-	return max(5*time.Minute, time.Duration(n)*90*time.Millisecond)
+	return max(5*time.Minute, time.Duration(n)*90*time.Millisecond, time.Duration(sourceRecords)*500*time.Microsecond)
 }
 
 func lastLines(s string, n int) string {
