@@ -10,13 +10,16 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -47,7 +50,17 @@ type BrokerConfig struct {
 	// Logf receives the broker's warnings and errors (for example a
 	// failed flush to DataDir on shutdown); nil discards them.
 	Logf func(format string, args ...any)
+	// MaxOpenFiles is the process's open-file limit; 0 sets it as high
+	// as the process may (see setOpenFileLimit). The broker needs two
+	// per partition holding records.
+	MaxOpenFiles uint64
 }
+
+// Intervals of the broker's file-descriptor check (watchOpenFiles).
+const (
+	openFilesCheckEvery  = 30 * time.Second
+	openFilesWarnAgainIn = 10 * time.Minute
+)
 
 // RunBroker runs a single-broker Kafka cluster until ctx is done, then closes
 // it, which flushes its state to DataDir, and returns nil. ready, if not nil,
@@ -60,6 +73,11 @@ type BrokerConfig struct {
 // when they time out, and accepts clients only then (see
 // broker_recovery.go): kfake aborts them in memory only.
 func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) error {
+	logf := brokerLogf(cfg.Logf)
+	fileLimit, err := setOpenFileLimit(cfg.MaxOpenFiles)
+	if err != nil {
+		logf("set the open-file limit: %v", err)
+	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.Ports(cfg.Port),
@@ -70,16 +88,32 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 	// After a crash, transactions left open need ABORT markers before
 	// clients come in; see broker_recovery.go.
 	var held *heldListener
-	if cfg.DataDir != "" && crashedLastRun(cfg.DataDir) {
+	crashed := cfg.DataDir != "" && crashedLastRun(cfg.DataDir)
+	if cfg.DataDir != "" {
+		// This run may crash: only its clean end writes the marker again.
+		if err := os.Remove(filepath.Join(cfg.DataDir, cleanShutdownMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("broker data dir %q: %w", cfg.DataDir, err)
+		}
+	}
+	if crashed {
 		if err := dropPartitionSnapshots(cfg.DataDir); err != nil {
 			return fmt.Errorf("broker data dir %q: %w", cfg.DataDir, err)
 		}
-		opts = append(opts, kfake.ListenFn(func(network, addr string) (net.Listener, error) {
-			l, err := newHeldListener(network, addr)
-			held = l
-			return l, err
-		}))
 	}
+	opts = append(opts, kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+		var l net.Listener
+		var err error
+		if crashed {
+			held, err = newHeldListener(network, addr)
+			l = held
+		} else {
+			l, err = net.Listen(network, addr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &patientListener{Listener: l, logf: logf}, nil
+	}))
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
 		// kfake loads every partition from DataDir at once, each in a
@@ -98,7 +132,7 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 	}
 	cluster.ControlKey(int16(kmsg.Fetch), keepAbortedIndex)
 	if held != nil {
-		if err := recoverFromCrash(ctx, held, cfg); err != nil {
+		if err := recoverFromCrash(ctx, held, logf); err != nil {
 			cluster.Close()
 			// Close wrote session_state.json: without it the
 			// next start takes this one's place and repairs.
@@ -113,8 +147,15 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(addr string)) e
 	if ready != nil {
 		ready(cluster.ListenAddrs()[0])
 	}
+	logf("open-file limit %d", fileLimit)
+	go watchOpenFiles(ctx, fileLimit, openFilesCheckEvery, openFilesWarnAgainIn, logf)
 	<-ctx.Done()
 	cluster.Close()
+	if cfg.DataDir != "" {
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, cleanShutdownMarker), nil, 0o644); err != nil {
+			logf("mark the clean shutdown (the next start will check the logs as after a crash): %v", err)
+		}
+	}
 	return nil
 }
 
@@ -142,17 +183,22 @@ func keepAbortedIndex(req kmsg.Request) (kmsg.Response, error, bool) {
 
 // recoverFromCrash aborts the transactions the crashed last run left open
 // (abortTransactionsLeftOpen), through a client of held's private port.
-func recoverFromCrash(ctx context.Context, held *heldListener, cfg BrokerConfig) error {
+func recoverFromCrash(ctx context.Context, held *heldListener, logf func(format string, args ...any)) error {
 	cl, err := held.privateClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	logf := cfg.Logf
+	return abortTransactionsLeftOpen(ctx, cl, logf)
+}
+
+// brokerLogf prefixes the broker's own log lines with "broker: ";
+// a nil logf discards them.
+func brokerLogf(logf func(format string, args ...any)) func(format string, args ...any) {
 	if logf == nil {
-		logf = func(string, ...any) {}
+		return func(string, ...any) {}
 	}
-	return abortTransactionsLeftOpen(ctx, cl, func(format string, args ...any) { logf("broker: "+format, args...) })
+	return func(format string, args ...any) { logf("broker: "+format, args...) }
 }
 
 // brokerLogger adapts a printf-style function to kfake's Logger, keeping

@@ -58,11 +58,11 @@ import (
 // then, which dropPartitionSnapshots is for.
 
 // kfakeSessionState and kfakeSnapshot are files kfake keeps in its data
-// directory. kfake writes session_state.json in Close and deletes it when
-// it loads it at the next start, so a data directory without it (but with
-// kfake's meta.json) was last left by a crash. A partition's snapshot.json
-// is the partition's state at the last Close; kfake replays the log
-// instead when the log no longer matches it.
+// directory. kfake writes session_state.json in Close when it has groups,
+// open transactions or fetch sessions to carry over, and deletes it when it
+// loads it at the next start. A partition's snapshot.json is the
+// partition's state at the last Close; kfake replays the log instead when
+// the log no longer matches it.
 const (
 	kfakeMeta         = "meta.json"
 	kfakeSessionState = "session_state.json"
@@ -70,14 +70,27 @@ const (
 	kfakePartitions   = "partitions"
 )
 
+// cleanShutdownMarker is the file RunBroker writes in its data directory
+// once kfake's Close returned and removes when it starts. kfake's own
+// session_state.json cannot tell a clean stop: it is not written when
+// there was nothing to carry over, so every stop of an idle broker looked
+// like a crash.
+const cleanShutdownMarker = "baton_clean_shutdown"
+
 // crashedLastRun reports whether the broker's last run on dir ended without
-// Close (see kfakeSessionState). A new directory did not crash.
+// a clean Close: neither the marker nor kfake's session state is there (a
+// directory of a version without the marker has the session state when it
+// had something to carry over). A new directory did not crash.
 func crashedLastRun(dir string) bool {
 	if _, err := os.Stat(filepath.Join(dir, kfakeMeta)); err != nil {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(dir, kfakeSessionState))
-	return errors.Is(err, fs.ErrNotExist)
+	for _, name := range []string{cleanShutdownMarker, kfakeSessionState} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // dropPartitionSnapshots deletes every partition's snapshot.json in dir, so
@@ -144,6 +157,9 @@ func (l *heldListener) Accept() (net.Conn, error) {
 		c, err := l.private.Accept()
 		if err == nil {
 			return c, nil
+		}
+		if !errors.Is(err, net.ErrClosed) {
+			return nil, err // e.g. out of file descriptors: patientListener retries
 		}
 		// Released, or kfake closes the listener: either way the
 		// public listener answers now.

@@ -253,6 +253,8 @@ func TestReadCommittedSkipsAbortedTransactionsAtTheFetchLimit(t *testing.T) {
 const (
 	envBrokerProcessDir  = "DEVSTACK_TEST_BROKER_DIR"
 	envBrokerProcessPort = "DEVSTACK_TEST_BROKER_PORT"
+	// envBrokerMaxOpenFiles, if set, is the process's BrokerConfig.MaxOpenFiles.
+	envBrokerMaxOpenFiles = "DEVSTACK_TEST_BROKER_MAX_OPEN_FILES"
 )
 
 // TestMain runs RunBroker until SIGTERM when started by startBrokerProcess,
@@ -270,7 +272,14 @@ func TestMain(m *testing.M) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	if err := RunBroker(ctx, BrokerConfig{Port: port, DataDir: dir, Logf: logf}, func(addr string) {
+	cfg := BrokerConfig{Port: port, DataDir: dir, Logf: logf}
+	if v := os.Getenv(envBrokerMaxOpenFiles); v != "" {
+		if cfg.MaxOpenFiles, err = strconv.ParseUint(v, 10, 64); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	if err := RunBroker(ctx, cfg, func(addr string) {
 		fmt.Println("listening on", addr)
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -284,14 +293,17 @@ type brokerProcess struct {
 	cmd    *exec.Cmd
 	addr   string
 	exited chan struct{}
+	log    *testenv.SyncBuffer // its stderr
 }
 
-// startBrokerProcess runs a broker on port with dir in a child process and
-// waits until it accepts clients. Its log is shown if the test fails.
-func startBrokerProcess(t *testing.T, port int, dir string) *brokerProcess {
+// startBrokerProcess runs a broker on port with dir in a child process,
+// with env added to its environment, and waits until it accepts clients.
+// Its log is shown if the test fails.
+func startBrokerProcess(t *testing.T, port int, dir string, env ...string) *brokerProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envBrokerProcessDir+"="+dir, envBrokerProcessPort+"="+strconv.Itoa(port))
+	cmd.Env = append(cmd.Env, env...)
 	log := &testenv.SyncBuffer{}
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
@@ -301,7 +313,7 @@ func startBrokerProcess(t *testing.T, port int, dir string) *brokerProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	b := &brokerProcess{cmd: cmd, exited: make(chan struct{})}
+	b := &brokerProcess{cmd: cmd, exited: make(chan struct{}), log: log}
 	addrs := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -513,4 +525,26 @@ func TestBrokerAbortsTransactionOfAGoneProducer(t *testing.T) {
 	}
 	produceInTxn(t, b.addr, topic, "stage", 2*time.Second, values("open-", 20)...).Close()
 	assertRecords(t, "after the transaction timeout", readToEnd(t, b.addr, topic), values("committed-", 5))
+}
+
+// The broker tells a clean stop from a crash, whatever it held: an idle
+// broker's SIGTERM used to look like a crash (kfake saves no session
+// state when there is nothing to carry over), so every start after
+// `make dev-down` ran the crash recovery.
+func TestBrokerTellsACleanStopFromACrash(t *testing.T) {
+	port, dir := freePort(t), t.TempDir()
+	b := startBrokerProcess(t, port, dir)
+	createTopic(t, b.addr, "idle")
+	b.signal(t, syscall.SIGTERM)
+	if crashedLastRun(dir) {
+		t.Error("after SIGTERM of an idle broker: crashedLastRun is true")
+	}
+	b = startBrokerProcess(t, port, dir)
+	if strings.Contains(b.log.String(), "crash recovery") {
+		t.Errorf("the start after a clean stop ran the crash recovery; log:\n%s", b.log.String())
+	}
+	b.signal(t, syscall.SIGKILL)
+	if !crashedLastRun(dir) {
+		t.Error("after SIGKILL: crashedLastRun is false")
+	}
 }

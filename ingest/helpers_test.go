@@ -52,6 +52,7 @@ type harness struct {
 func newHarness(t testing.TB, brokers []string, registryURL string, mutate func(*ingest.GatewayConfig), extra ...ingest.Adapter) *harness {
 	t.Helper()
 	h := &harness{t: t, brokers: brokers, registry: registryURL, topics: pipelines.NewTopics(testenv.Unique("ingest") + ".")}
+	testenv.DeleteTopicsAtCleanup(t, brokers, h.topics.Prefix)
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, ingest.ProducerOpts(30*time.Second)...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 func TestRecordBytesAgreesWithTheProducer(t *testing.T) {
 	testenv.Require(t, "kafka")
 	topic := testenv.Unique("record-bytes")
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topic)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.DefaultProduceTopic(topic),
 		kgo.ProducerBatchMaxBytes(pipelines.MaxRecordBytes))
 	if err != nil {

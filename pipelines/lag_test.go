@@ -22,6 +22,7 @@ import (
 func TestLagExporterReadsCommittedOffsetsWhateverTheStageFetches(t *testing.T) {
 	testenv.Require(t, "kafka")
 	topic, group := testenv.Unique("lag"), testenv.Unique("lag-group")
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topic)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 func TestARestoreHeldByAnOpenTransactionIsReportedStalled(t *testing.T) {
 	testenv.Require(t, "kafka")
 	topic := testenv.Unique("restore-held")
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topic)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	plain, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.DefaultProduceTopic(topic))

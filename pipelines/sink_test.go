@@ -31,6 +31,7 @@ func TestSourceSinkStopsWhileItsBatchWaitsForTheRegistry(t *testing.T) {
 	defer cancel()
 	prefix := testenv.Unique("sinkstop")
 	topics := NewTopics(prefix + ".")
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topics.Prefix)
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: prefix})
 	if err != nil {
 		t.Fatal(err)

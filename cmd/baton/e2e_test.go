@@ -82,7 +82,11 @@ type stack struct {
 func newStack(t testing.TB) *stack {
 	t.Helper()
 	testenv.Require(t, "kafka", "registry", "clickhouse")
-	return newStackOn(t, devServices())
+	s := newStackOn(t, devServices())
+	// A stack of its own services keeps its topics in the test's
+	// temporary directory; the shared dev broker must be cleaned up.
+	testenv.DeleteTopicsAtCleanup(t, s.svc.brokers, s.prefix)
+	return s
 }
 
 // newStackOn is newStack on the given services.
@@ -103,7 +107,7 @@ func newStackOn(t testing.TB, svc services) *stack {
 	}
 	t.Cleanup(func() {
 		if t.Failed() && os.Getenv("BATON_KEEP_FAILED") != "" {
-			t.Logf("BATON_KEEP_FAILED: kept database %s and topics %s* for inspection", s.database, s.prefix)
+			t.Logf("BATON_KEEP_FAILED: kept database %s for inspection", s.database)
 		} else {
 			s.ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.database)
 		}

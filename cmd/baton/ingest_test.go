@@ -35,6 +35,7 @@ func TestIngestCommand(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "kafka", "registry")
 	prefix := testenv.Unique("ingestcmd") + "."
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), prefix)
 	topics := pipelines.NewTopics(prefix)
 	cdcTopic := prefix + "cdc.public.orders"
 	listen, metrics := freeAddr(t), freeAddr(t)

@@ -88,6 +88,7 @@ func setup(t *testing.T, values ...[]byte) (topic string, adm *kadm.Client, time
 	testenv.Require(t, "kafka")
 	ctx := context.Background()
 	topic = testenv.Unique("debezium_test")
+	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topic)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...))
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,6 @@ func setup(t *testing.T, values ...[]byte) (topic string, adm *kadm.Client, time
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
-	t.Cleanup(func() { adm.DeleteTopics(context.Background(), topic) })
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	produce = func(v []byte) {
 		ts := base.Add(time.Duration(len(times)) * time.Second)

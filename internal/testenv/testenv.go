@@ -7,6 +7,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func envOr(name, def string) string {
@@ -75,6 +79,60 @@ var seq atomic.Int64
 // databases, so tests sharing one broker and one ClickHouse never collide.
 func Unique(prefix string) string {
 	return fmt.Sprintf("%s_%d_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1_000_000, seq.Add(1))
+}
+
+// DeleteTopicsAtCleanup deletes, when t ends, every topic on brokers whose
+// name starts with prefix: the topics the test created, its stages'
+// changelogs and repartition topics included. With BATON_KEEP_FAILED set,
+// a failed test's topics are kept for inspection instead.
+//
+// Why: the dev broker keeps two files open per partition of every topic it
+// holds, and one end-to-end test creates about a hundred partitions; a dev
+// stack that kept every test's topics ran out of file descriptors after a
+// few CI runs and stopped accepting connections.
+func DeleteTopicsAtCleanup(t testing.TB, brokers []string, prefix string) {
+	t.Helper()
+	if prefix == "" {
+		t.Fatal("testenv: DeleteTopicsAtCleanup needs a prefix")
+	}
+	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("BATON_KEEP_FAILED") != "" {
+			t.Logf("BATON_KEEP_FAILED: kept topics %s*", prefix)
+			return
+		}
+		if err := deleteTopicsWithPrefix(brokers, prefix); err != nil {
+			t.Logf("testenv: delete topics %s*: %v", prefix, err)
+		}
+	})
+}
+
+func deleteTopicsWithPrefix(brokers []string, prefix string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listed, err := adm.ListTopics(ctx)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, name := range listed.Names() {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	deleted, err := adm.DeleteTopics(ctx, names...)
+	if err != nil {
+		return err
+	}
+	return deleted.Error()
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writes and reads: a log
