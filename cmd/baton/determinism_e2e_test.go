@@ -27,6 +27,7 @@ import (
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
 // The determinism harness (issue 14): one simulated backlog through the
@@ -71,8 +72,11 @@ var notComparable = map[string]bool{
 	"value_base64": true, "error": true,
 }
 
-// comparedTables are read with FINAL, or through their *_latest view.
+// comparedTables are read with FINAL, or through their *_latest view;
+// orderPages is what `baton serve` shows of every order (order_rows, read
+// as the server reads it).
 var comparedTables = []struct{ table, from string }{
+	{orderPages, ""},
 	{"source_events", "source_events FINAL"}, {"canonical_events", "canonical_events FINAL"}, {"dead_letters", "dead_letters FINAL"},
 	{"order_states", "order_states FINAL"}, {"order_transitions", "order_transitions_latest"}, {"sync_checks", "sync_checks_latest"},
 	{"failed_syncs", "failed_syncs_latest"}, {"delay_notices", "delay_notices_latest"}, {"wismo_tickets", "wismo_tickets_latest"},
@@ -97,11 +101,17 @@ func chHTTPOn(t testing.TB, addr, query string) string {
 	return string(b)
 }
 
+// orderPages names the snapshot's rendering of order_rows.
+const orderPages = "order_rows"
+
 // snapshot is every compared table's rows, sorted, as text.
 func (s *stack) snapshot() map[string][]string {
 	s.t.Helper()
-	out := map[string][]string{}
+	out := map[string][]string{orderPages: s.orderPages()}
 	for _, tb := range comparedTables {
+		if tb.table == orderPages {
+			continue
+		}
 		var cols []string
 		for _, c := range strings.Fields(chHTTPOn(s.t, s.svc.chHTTP, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+tb.table+"' ORDER BY name FORMAT TabSeparated")) {
 			if !notComparable[c] {
@@ -114,6 +124,33 @@ func (s *stack) snapshot() map[string][]string {
 		list := strings.Join(cols, ", ")
 		rows := strings.Split(strings.TrimRight(chHTTPOn(s.t, s.svc.chHTTP, "SELECT "+list+" FROM "+s.database+"."+tb.from+" ORDER BY "+list+" FORMAT TabSeparated"), "\n"), "\n")
 		out[tb.table] = append([]string{list}, rows...)
+	}
+	return out
+}
+
+// orderPages renders every order's record as `baton serve` reads it, one
+// line per order (its ID, then its JSON), after a header line, without
+// what differs between runs of the same events by design (notComparable:
+// when a transition was processed, how many versions a notice took).
+func (s *stack) orderPages() []string {
+	s.t.Helper()
+	out := []string{"order_id, record"}
+	err := s.ch.EachOrder(context.Background(), func(id string, rec clickhouse.OrderRecord) error {
+		for i := range rec.Transitions {
+			rec.Transitions[i].ProcessedAt = time.Time{}
+		}
+		for i := range rec.Notices {
+			rec.Notices[i].Version = 0
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		out = append(out, id+"\t"+string(b))
+		return nil
+	})
+	if err != nil {
+		s.t.Fatalf("read order_rows of %s: %v", s.database, err)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +73,11 @@ func splitStatements(sql string) []string {
 
 // Migrate creates the database and applies every migration not yet recorded
 // in schema_migrations, in order. Safe to run at every start.
-func (c *Client) Migrate(ctx context.Context) error {
+func (c *Client) Migrate(ctx context.Context) error { return c.migrateTo(ctx, math.MaxInt) }
+
+// migrateTo applies the migrations up to version last (tests stop short of
+// the newest to check what a migration does to existing data).
+func (c *Client) migrateTo(ctx context.Context, last int) error {
 	bootstrap := []string{
 		"CREATE DATABASE IF NOT EXISTS " + c.db,
 		"CREATE TABLE IF NOT EXISTS " + c.table("schema_migrations") +
@@ -102,7 +108,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 	}
 migrations:
 	for _, m := range migrations {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > last {
 			continue
 		}
 		for _, stmt := range m.Statements {
@@ -114,8 +120,61 @@ migrations:
 				return fmt.Errorf("clickhouse migration %s: %w\n%s", m.Name, err, stmt)
 			}
 		}
+		if after := afterMigration[m.Version]; after != nil {
+			if err := after(c, ctx); err != nil {
+				return fmt.Errorf("clickhouse migration %s: %w", m.Name, err)
+			}
+		}
 		if err := c.recordMigration(ctx, m); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// afterMigration holds the steps a migration's SQL cannot state, run once
+// right after its statements.
+var afterMigration = map[int]func(*Client, context.Context) error{
+	8: (*Client).backfillOrderRows,
+}
+
+// materializedSelect finds the SELECT of a materialized view's DDL as
+// system.tables.create_table_query gives it ("CREATE MATERIALIZED VIEW …
+// TO … (columns) AS SELECT …").
+var materializedSelect = regexp.MustCompile(`(?s)\)\s+AS\s+(SELECT\b.*)$`)
+
+// backfillOrderRows copies into order_rows what the tables held before
+// migration 0008 created the views that fill it, by running each view's
+// own SELECT over its whole table: a view copies only what is inserted
+// after it exists. The views exist first, so a row the sink inserts
+// meanwhile is copied by its view, the backfill, or both; Order keeps one
+// of identical copies.
+func (c *Client) backfillOrderRows(ctx context.Context) error {
+	type view struct{ name, ddl string }
+	var views []view
+	err := c.scanEach(ctx, "order_rows views", "SELECT name, create_table_query FROM system.tables WHERE database = '"+c.db+
+		"' AND name LIKE 'order_rows_from_%' ORDER BY name",
+		func(scan func(...any) error) error {
+			var v view
+			if err := scan(&v.name, &v.ddl); err != nil {
+				return err
+			}
+			views = append(views, v)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	if len(views) == 0 {
+		return fmt.Errorf("backfill order_rows: no order_rows_from_* view in %s", c.db)
+	}
+	for _, v := range views {
+		m := materializedSelect.FindStringSubmatch(strings.TrimSpace(v.ddl))
+		if m == nil {
+			return fmt.Errorf("backfill order_rows: no SELECT in the definition of %s: %s", v.name, v.ddl)
+		}
+		if err := c.conn.Exec(ctx, "INSERT INTO "+c.table("order_rows")+" "+m[1]); err != nil {
+			return fmt.Errorf("backfill order_rows from %s: %w", v.name, err)
 		}
 	}
 	return nil

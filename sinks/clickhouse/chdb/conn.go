@@ -12,8 +12,8 @@
 // Build with -tags chdb. Loading the package dlopens the library at init
 // (chdb-go's choice) and panics when it is missing, so a test binary built
 // with the tag fails, never skips, on a machine without it. It is a test
-// backend: one embedded server per process, queries serialised, no query
-// parameters, no streaming.
+// backend: one embedded server per process, queries serialised, query
+// parameters bound on the client (strings and integers), no streaming.
 package chdb
 
 import (
@@ -57,8 +57,9 @@ func Open(dir string) (*Conn, error) {
 // query runs one statement and returns its output in format ("" for
 // statements without a result).
 func (c *Conn) query(q, format string, args []any) ([]byte, error) {
-	if len(args) > 0 {
-		return nil, fmt.Errorf("chdb: query parameters are not supported (%d given)", len(args))
+	q, err := bind(q, args)
+	if err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -74,6 +75,55 @@ func (c *Conn) query(q, format string, args []any) ([]byte, error) {
 		return nil, fmt.Errorf("chdb: %w", err)
 	}
 	return bytes.Clone(res.Buf()), nil
+}
+
+// bind replaces each ? outside a string literal with the next argument as
+// a literal, as clickhouse-go binds positional parameters on the client.
+// Strings are quoted with backslash escapes; integers are written as is.
+func bind(q string, args []any) (string, error) {
+	if len(args) == 0 {
+		return q, nil
+	}
+	var b strings.Builder
+	inString, n := false, 0
+	for i := 0; i < len(q); i++ {
+		ch := q[i]
+		switch {
+		case inString && ch == '\\' && i+1 < len(q):
+			b.WriteByte(ch)
+			i++
+			ch = q[i]
+		case ch == '\'':
+			inString = !inString
+		case ch == '?' && !inString:
+			if n == len(args) {
+				return "", fmt.Errorf("chdb: more ? than the %d arguments in %q", len(args), q)
+			}
+			lit, err := literal(args[n])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(lit)
+			n++
+			continue
+		}
+		b.WriteByte(ch)
+	}
+	if n != len(args) {
+		return "", fmt.Errorf("chdb: %d arguments for %d ? in %q", len(args), n, q)
+	}
+	return b.String(), nil
+}
+
+// literal writes v as a ClickHouse literal.
+func literal(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'", nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(v), nil
+	}
+	return "", fmt.Errorf("chdb: a query parameter of type %T is not supported", v)
 }
 
 // Exec runs a statement.
