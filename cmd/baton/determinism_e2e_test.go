@@ -152,6 +152,7 @@ func (s *stack) orderPages() []string {
 	if err != nil {
 		s.t.Fatalf("read order_rows of %s: %v", s.database, err)
 	}
+	slices.Sort(out[1:])
 	return out
 }
 

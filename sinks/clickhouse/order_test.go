@@ -108,6 +108,18 @@ func TestOrderRowsReadsWhatTheTablesHold(t *testing.T) {
 			t.Errorf("Order(%s) from order_rows:\n%+v\nfrom the tables:\n%+v", id, got, want)
 		}
 	}
+	each := map[string]clickhouse.OrderRecord{}
+	if err := c.EachOrder(ctx, func(id string, rec clickhouse.OrderRecord) error { each[id] = rec; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(each) != 8 {
+		t.Errorf("EachOrder gave %d orders, want 8", len(each))
+	}
+	for id, rec := range each {
+		if one, err := c.Order(ctx, id); err != nil || !reflect.DeepEqual(normalized(one), normalized(rec)) {
+			t.Errorf("EachOrder's %s differs from Order's (err %v)", id, err)
+		}
+	}
 	if _, err := c.Order(ctx, "o404"); !errors.Is(err, clickhouse.ErrNoOrder) {
 		t.Errorf("Order of an unknown order: %v, want ErrNoOrder", err)
 	}
