@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-e2e bench-latency determinism chaos soak clean
+.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-compare bench-latency determinism chaos soak clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -47,13 +47,13 @@ alert-test: ## a firing rule reaches a webhook: Prometheus (deploy/prometheus/ru
 lint: ## gofmt, go vet, go.mod tidy, docker-compose.yml against the Compose specification
 	scripts/lint.sh
 
-bench: build dev-up bench-go bench-e2e ## Go benchmarks plus the end-to-end throughput run (latency: make bench-latency)
+bench: build dev-up bench-go bench-compare ## Go benchmarks plus the end-to-end comparison with the machine's ceilings (latency: make bench-latency)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-e2e:
-	scripts/bench-e2e.sh $(BENCH_ORDERS)
+bench-compare: build dev-up ## baton against the broker's and ClickHouse's ceilings on one BENCH_ORDERS-order backlog (default 20,000), BENCH_ROUNDS interleaved rounds (default 3): records/s, ratios, peak RSS, CPU per record
+	$(GO) run ./scripts/benchcompare -orders $(or $(BENCH_ORDERS),20000) -rounds $(or $(BENCH_ROUNDS),3)
 
 bench-latency: ## pipeline latency p50/p95/p99 per stage, live at a steady BENCH_RATE events/s for BENCH_SECONDS s
 	scripts/bench-latency.sh $(BENCH_RATE) $(BENCH_SECONDS)

@@ -65,7 +65,8 @@ Flags:`)
 	prefix := topicFlag(fs)
 	listen := fs.String("listen", envOr("BATON_INGEST_LISTEN", defaultIngestListen), "address the webhook endpoints listen on (env BATON_INGEST_LISTEN)")
 	fs.Var(&maxBody, "max-body", "largest webhook body accepted, e.g. 1MiB, 512KiB, 2000000 (413 above it)")
-	metricsAddr := fs.String("metrics-addr", envOr("BATON_INGEST_METRICS_ADDR", defaultIngestMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_INGEST_METRICS_ADDR)")
+	var metricsAt metricsFlags
+	metricsAt.register(fs, "BATON_INGEST_METRICS_ADDR", defaultIngestMetricsAddr)
 	produceTimeout := fs.Duration("produce-timeout", ingest.DefaultProduceTimeout, "how long a delivery waits for Kafka's acknowledgement before answering 503 (keep below the vendors' webhook timeouts, Shopify's is 5s)")
 	retryAfter := fs.Duration("retry-after", ingest.DefaultRetryAfter, "Retry-After advertised with a 503")
 	shutdownTimeout := fs.Duration("shutdown-timeout", ingest.DefaultShutdownTimeout, "how long a stop request waits for deliveries in flight")
@@ -132,7 +133,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
+	stopMetrics, err := startMetrics(metricsAt, promReg, log)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,8 @@ func runPipeline(ctx context.Context, args []string) error {
 	kf.register(fs)
 	chf.register(fs)
 	prefix := topicFlag(fs)
-	metricsAddr := fs.String("metrics-addr", envOr("BATON_METRICS_ADDR", defaultMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_METRICS_ADDR)")
+	var metricsAt metricsFlags
+	metricsAt.register(fs, "BATON_METRICS_ADDR", defaultMetricsAddr)
 	appID := fs.String("app-id", envOr("BATON_APP_ID", pipelines.DefaultAppID), "deployment name: every process with the same ID shares the work; the consumer groups are <app-id>-normalize, <app-id>-unify and <app-id>-sink (env BATON_APP_ID)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 20000, "records per ClickHouse insert, at most")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
@@ -85,7 +86,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	stalls.After = *stallAfter
 	lag := &pipelines.LagExporter{Metrics: metrics, Stalls: stalls, Interval: *lagInterval, Logger: log}
 	health := &runHealth{stalls: stalls, lag: lag, lagInterval: *lagInterval}
-	stopMetrics, err := startMetrics(*metricsAddr, promReg, log, health.routes()...)
+	stopMetrics, err := startMetrics(metricsAt, promReg, log, health.routes()...)
 	if err != nil {
 		return err
 	}
@@ -256,22 +257,52 @@ type route struct {
 	handler http.HandlerFunc
 }
 
-// startMetrics serves reg at addr's /metrics, and the routes, until the
-// returned stop is called; an empty addr serves nothing (stop does nothing
-// then).
-func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, routes ...route) (stop func(), err error) {
-	if addr == "" {
+// metricsFlags say where a command serves its metrics, and whether Go's
+// profiler is served there too.
+type metricsFlags struct {
+	addr  string
+	pprof bool
+}
+
+// register adds --metrics-addr (default from env, then dflt) and --pprof
+// to fs.
+func (m *metricsFlags) register(fs *flag.FlagSet, env, dflt string) {
+	fs.StringVar(&m.addr, "metrics-addr", envOr(env, dflt), "serve Prometheus metrics on this address at /metrics; empty disables (env "+env+")")
+	fs.BoolVar(&m.pprof, "pprof", false, "also serve Go's profiler at /debug/pprof/ on the metrics address (off by default: profiles show the process's internals, and taking one costs CPU)")
+}
+
+// startMetrics serves reg at /metrics on m's address, and the routes,
+// until the returned stop is called; an empty address serves nothing (stop
+// does nothing then).
+func startMetrics(m metricsFlags, reg *prometheus.Registry, log *slog.Logger, routes ...route) (stop func(), err error) {
+	if m.addr == "" {
 		return func() {}, nil
 	}
-	if stop, err = serveMetrics(addr, reg, routes...); err != nil {
+	if m.pprof {
+		routes = append(routes, profilerRoutes()...)
+	}
+	if stop, err = serveMetrics(m.addr, reg, routes...); err != nil {
 		return nil, err
 	}
-	log.Info("serving metrics", "url", "http://"+addr+"/metrics")
+	log.Info("serving metrics", "url", "http://"+m.addr+"/metrics", "pprof", m.pprof)
 	return stop, nil
 }
 
-// serveMetrics serves reg at /metrics, and Go's profiles at /debug/pprof/,
-// until the returned stop is called.
+// profilerRoutes serve Go's profiles (go tool pprof
+// http://ADDR/debug/pprof/profile): where a stage's CPU goes is the first
+// question of a throughput problem, answered without a rebuild.
+func profilerRoutes() []route {
+	return []route{
+		{"/debug/pprof/", pprof.Index},
+		{"/debug/pprof/cmdline", pprof.Cmdline},
+		{"/debug/pprof/profile", pprof.Profile},
+		{"/debug/pprof/symbol", pprof.Symbol},
+		{"/debug/pprof/trace", pprof.Trace},
+	}
+}
+
+// serveMetrics serves reg at /metrics, and the routes, until the returned
+// stop is called.
 func serveMetrics(addr string, reg *prometheus.Registry, routes ...route) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -279,12 +310,6 @@ func serveMetrics(addr string, reg *prometheus.Registry, routes ...route) (stop 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	// Go's profiler on the same (by default loopback) address: where a
-	// stage's CPU goes is the first question of a throughput problem.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	for _, r := range routes {
 		mux.Handle(r.pattern, r.handler)
 	}

@@ -42,7 +42,8 @@ func runServe(ctx context.Context, args []string) error {
 	token := fs.String("token", envOr("BATON_SERVE_TOKEN", ""), "token every request must carry; prefer the environment variable, flags show in process listings (env BATON_SERVE_TOKEN)")
 	zendesk := fs.String("zendesk-subdomain", envOr("BATON_ZENDESK_SUBDOMAIN", ""), "the Zendesk subdomain (acme for acme.zendesk.com) whose ticket sidebar may frame the pages; empty: no framing (env BATON_ZENDESK_SUBDOMAIN)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (SLAs, statuses each viewer must show), as baton run's; default: the embedded one (env BATON_VIEWERS_FILE)")
-	metricsAddr := fs.String("metrics-addr", envOr("BATON_SERVE_METRICS_ADDR", defaultServeMetricsAddr), "serve Prometheus metrics on this address at /metrics; empty disables (env BATON_SERVE_METRICS_ADDR)")
+	var metricsAt metricsFlags
+	metricsAt.register(fs, "BATON_SERVE_METRICS_ADDR", defaultServeMetricsAddr)
 	log, err := parseLogged(fs, args)
 	if err != nil {
 		return err
@@ -66,7 +67,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := startMetrics(*metricsAddr, promReg, log)
+	stopMetrics, err := startMetrics(metricsAt, promReg, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,615 @@
+// Command benchcompare measures baton against the ceilings of the machine it
+// runs on, in one run and interleaved, so that every throughput figure comes
+// with the ratio to what the same broker and ClickHouse can do at the same
+// moment (`make bench-compare`).
+//
+//	go run ./scripts/benchcompare [-orders 20000] [-rounds 3] [-baton bin/baton]
+//
+// It simulates one backlog of source records into fresh topics, then, per
+// round and back to back:
+//
+//   - raw: franz-go copies every source record to another topic (acks=all,
+//     idempotent), the broker's pass-through ceiling;
+//   - transactional: the same copy consumed by a group inside Kafka
+//     transactions (GroupTransactSession, one transaction per poll of at most
+//     4,000 records), the ceiling of an exactly-once stage;
+//   - caught-up: `baton run --until-caught-up` on the backlog, with a fresh
+//     app ID and database: source records ÷ wall time, each stage's own rate,
+//     peak RSS and baton's CPU per source record;
+//   - insert ceiling: clickhouse-go inserting the source_events rows that run
+//     stored, into a table of the same DDL, 20,000 rows per batch;
+//   - live: `baton run` with every stage at once on the same backlog, until
+//     each stage's consumer group has committed its inputs' end offsets.
+//
+// It prints each figure's min / median / max over the rounds and each
+// round's ratios, then drops its databases and topics (-keep keeps them).
+// It needs the dev stack (make dev-up) and a built bin/baton.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/baton-pipeline/baton/pipelines"
+)
+
+func main() {
+	var b bench
+	flag.IntVar(&b.orders, "orders", 20000, "orders in the simulated backlog")
+	flag.IntVar(&b.rounds, "rounds", 3, "rounds of every measurement")
+	flag.StringVar(&b.baton, "baton", "bin/baton", "the baton binary")
+	flag.StringVar(&b.brokers, "brokers", cmp.Or(os.Getenv("BATON_BROKERS"), "127.0.0.1:9092"), "Kafka bootstrap brokers")
+	flag.StringVar(&b.clickhouse, "clickhouse-addr", cmp.Or(os.Getenv("BATON_CLICKHOUSE_ADDR"), "127.0.0.1:9000"), "ClickHouse native-protocol address")
+	flag.IntVar(&b.batch, "batch", 20000, "rows per insert of the ClickHouse ceiling")
+	flag.BoolVar(&b.keep, "keep", false, "keep the topics and databases afterwards")
+	flag.Parse()
+	b.name = fmt.Sprintf("benchcmp_%d", time.Now().Unix())
+	ctx := context.Background()
+	if err := b.run(ctx); err != nil {
+		log.Fatalf("benchcompare: %v", err)
+	}
+}
+
+type bench struct {
+	orders, rounds, batch int
+	baton, brokers        string
+	clickhouse            string
+	keep                  bool
+	name                  string // prefix of every topic, group and database
+
+	sources []string // source topics of the backlog
+	records int64    // source records in the backlog
+	rows    [][]any  // source_events rows for the insert ceiling
+	columns string   // their column list
+	created []string // databases to drop
+}
+
+// round is one round's figures; zero where not measured.
+type round struct {
+	raw, txn, ceiling     float64 // records/s, records/s, rows/s
+	caughtUp, live        float64 // source records/s
+	normalize, unify      float64 // the caught-up run's stage rates, records/s
+	sink                  float64 // rows/s while the sink ran alone
+	rssCaughtUp, rssLive  float64 // MiB
+	cpuCaughtUp, cpuLive  float64 // baton's CPU µs per source record
+	rowsStored            int64
+	caughtUpSec, liveSecs float64
+}
+
+func (b *bench) run(ctx context.Context) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(b.brokers, ",")...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if !b.keep {
+		defer b.cleanup(adm)
+	}
+	topics := pipelines.NewTopics(b.name + ".")
+	for _, t := range topics.Sources() {
+		b.sources = append(b.sources, t.Name)
+	}
+	log.Printf("simulating %d orders into %s*", b.orders, topics.Prefix)
+	if _, err := b.runBaton(ctx, b.name+"_sim", "", "simulate", "--orders", strconv.Itoa(b.orders), "--seed", "1"); err != nil {
+		return err
+	}
+	ends, err := adm.ListEndOffsets(ctx, b.sources...)
+	if err != nil {
+		return err
+	}
+	ends.Each(func(o kadm.ListedOffset) { b.records += o.Offset })
+	log.Printf("backlog: %d source records in %d topics", b.records, len(b.sources))
+	copies := &pipelines.Topics{Prefix: b.name + ".copy.", Partitions: topics.Partitions}
+	if err := pipelines.EnsureTopics(ctx, adm, pipelines.Topic{Name: copies.Prefix + "raw", Partitions: topics.Partitions},
+		pipelines.Topic{Name: copies.Prefix + "txn", Partitions: topics.Partitions}); err != nil {
+		return err
+	}
+
+	var rounds []round
+	for i := 1; i <= b.rounds; i++ {
+		var r round
+		if r.raw, err = b.copyRaw(ctx, copies.Prefix+"raw"); err != nil {
+			return fmt.Errorf("round %d, raw copy: %w", i, err)
+		}
+		if r.txn, err = b.copyTransactional(ctx, copies.Prefix+"txn", fmt.Sprintf("%s_txn_%d", b.name, i)); err != nil {
+			return fmt.Errorf("round %d, transactional copy: %w", i, err)
+		}
+		db := fmt.Sprintf("%s_caughtup_%d", b.name, i)
+		if err := b.caughtUp(ctx, db, &r); err != nil {
+			return fmt.Errorf("round %d, baton --until-caught-up: %w", i, err)
+		}
+		if r.ceiling, err = b.insertCeiling(ctx, db, i); err != nil {
+			return fmt.Errorf("round %d, insert ceiling: %w", i, err)
+		}
+		if err := b.live(ctx, fmt.Sprintf("%s_live_%d", b.name, i), adm, &r); err != nil {
+			return fmt.Errorf("round %d, baton live: %w", i, err)
+		}
+		log.Printf("round %d: raw %.0f/s, transactional %.0f/s, insert ceiling %.0f rows/s, caught-up %.0f/s, live %.0f/s",
+			i, r.raw, r.txn, r.ceiling, r.caughtUp, r.live)
+		rounds = append(rounds, r)
+	}
+	b.report(os.Stdout, rounds)
+	return nil
+}
+
+// copyRaw copies the backlog to topic with an idempotent acks=all producer
+// and returns records/s.
+func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(b.brokers, ",")...), kgo.ConsumeTopics(b.sources...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	start := time.Now()
+	var copied int64
+	var failed error
+	var mu sync.Mutex
+	for copied < b.records {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			return 0, err
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			copied++
+			cl.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					failed = cmp.Or(failed, err)
+					mu.Unlock()
+				}
+			})
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return 0, err
+	}
+	if failed != nil {
+		return 0, failed
+	}
+	return float64(b.records) / time.Since(start).Seconds(), nil
+}
+
+// copyTransactional copies the backlog to topic as an exactly-once stage
+// does: a group consumes, and each poll's copies commit in one transaction
+// with the group's offsets. It returns records/s.
+func (b *bench) copyTransactional(ctx context.Context, topic, group string) (float64, error) {
+	s, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(strings.Split(b.brokers, ",")...), kgo.ConsumeTopics(b.sources...),
+		kgo.ConsumerGroup(group), kgo.TransactionalID(group), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	start := time.Now()
+	var copied int64
+	for copied < b.records {
+		fs := s.PollRecords(ctx, 4000)
+		if err := fs.Err0(); err != nil {
+			return 0, err
+		}
+		if err := s.Begin(); err != nil {
+			return 0, err
+		}
+		var failed error
+		var mu sync.Mutex
+		n := 0
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			s.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					failed = cmp.Or(failed, err)
+					mu.Unlock()
+				}
+			})
+		})
+		committed, err := s.End(ctx, kgo.TransactionEndTry(failed == nil))
+		if err != nil {
+			return 0, err
+		}
+		if failed != nil {
+			return 0, failed
+		}
+		if committed {
+			copied += int64(n)
+		}
+	}
+	return float64(b.records) / time.Since(start).Seconds(), nil
+}
+
+// caughtUp runs `baton run --until-caught-up` on the backlog into database
+// db and fills r with its figures.
+func (b *bench) caughtUp(ctx context.Context, db string, r *round) error {
+	b.created = append(b.created, db)
+	start := time.Now()
+	res, err := b.runBaton(ctx, db, db, "run", "--until-caught-up", "--metrics-addr", "", "--log-format", "json")
+	if err != nil {
+		return err
+	}
+	r.caughtUpSec = time.Since(start).Seconds()
+	r.caughtUp = float64(b.records) / r.caughtUpSec
+	r.cpuCaughtUp = res.cpu.Seconds() * 1e6 / float64(b.records)
+	var unifyDone, stopped time.Time
+	for _, l := range res.lines {
+		switch {
+		case l.Msg == "normalize caught up with its inputs":
+			r.normalize = l.float("records_per_second")
+		case l.Msg == "unify caught up with its inputs":
+			r.unify, unifyDone = l.float("records_per_second"), l.Time
+		case l.Msg == "pipeline stopped":
+			r.rssCaughtUp, stopped = l.float("peak_rss_mib"), l.Time
+			r.rowsStored = int64(l.float("rows_stored"))
+		}
+	}
+	if unifyDone.IsZero() || stopped.IsZero() || r.rowsStored == 0 {
+		return fmt.Errorf("the run's log lacks its caught-up and stopped lines:\n%s", res.tail())
+	}
+	r.sink = float64(r.rowsStored) / stopped.Sub(unifyDone).Seconds()
+	return nil
+}
+
+// live runs `baton run` with every stage at once on the backlog, into
+// database db, until every stage's group has committed the end offsets of
+// its inputs, and fills r with its figures.
+func (b *bench) live(ctx context.Context, db string, adm *kadm.Client, r *round) error {
+	b.created = append(b.created, db)
+	cmd := b.batonCommand(db, db, "run", "--metrics-addr", "", "--log-format", "json")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	groups := []string{pipelines.StageGroup(db, "normalize"), pipelines.StageGroup(db, "unify"), pipelines.StageGroup(db, "sink")}
+	var hwm float64
+	lastSaid := start
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("baton run exited before it caught up (%v):\n%s", err, tailOf(out.String(), 30))
+		case <-tick.C:
+		}
+		hwm = max(hwm, peakRSS(cmd.Process.Pid))
+		var waitingFor string
+		var err error
+		if done, waitingFor, err = b.everyGroupCaughtUp(ctx, adm, groups); err != nil {
+			return err
+		}
+		if !done && time.Since(lastSaid) > 30*time.Second {
+			log.Printf("live: %s after %s", waitingFor, time.Since(start).Round(time.Second))
+			lastSaid = time.Now()
+		}
+	}
+	r.liveSecs = time.Since(start).Seconds()
+	r.live = float64(b.records) / r.liveSecs
+	r.rssLive = hwm
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-exited
+	}
+	if ps := cmd.ProcessState; ps != nil {
+		r.cpuLive = (ps.UserTime() + ps.SystemTime()).Seconds() * 1e6 / float64(b.records)
+	}
+	return nil
+}
+
+// everyGroupCaughtUp reports whether each group has committed offsets and
+// none lags its inputs' end offsets, and the first (normalize) has
+// committed every source record; if not, what it waits for.
+func (b *bench) everyGroupCaughtUp(ctx context.Context, adm *kadm.Client, groups []string) (bool, string, error) {
+	lags, err := adm.Lag(ctx, groups...)
+	if err != nil {
+		return false, "", err
+	}
+	for i, g := range groups {
+		l, ok := lags[g]
+		switch {
+		case !ok:
+			return false, g + " is not described", nil
+		case l.Error() != nil:
+			return false, fmt.Sprintf("%s: %v", g, l.Error()), nil
+		case len(l.Lag) == 0:
+			return false, g + " has no partitions yet", nil
+		}
+		for _, ps := range l.Lag {
+			for _, p := range ps {
+				if p.Err != nil || p.Lag != 0 {
+					return false, fmt.Sprintf("%s lags %s/%d by %d (%v)", g, p.Topic, p.Partition, p.Lag, p.Err), nil
+				}
+			}
+		}
+		if i == 0 {
+			var committed int64
+			for _, ps := range l.Lag {
+				for _, p := range ps {
+					if slices.Contains(b.sources, p.Topic) {
+						committed += max(p.Commit.At, 0) // -1: an empty partition never committed
+					}
+				}
+			}
+			if committed != b.records {
+				return false, fmt.Sprintf("%s committed %d of %d source records", g, committed, b.records), nil
+			}
+		}
+	}
+	return true, "", nil
+}
+
+// insertCeiling inserts the source_events rows of database from into a
+// fresh table of the same DDL, b.batch rows per insert, and returns rows/s.
+// The rows are read once (not timed).
+func (b *bench) insertCeiling(ctx context.Context, from string, i int) (float64, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{b.clickhouse}, Auth: clickhouse.Auth{Database: from}})
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	if b.rows == nil {
+		if err := b.loadRows(ctx, conn); err != nil {
+			return 0, err
+		}
+	}
+	db := fmt.Sprintf("%s_ceiling_%d", b.name, i)
+	b.created = append(b.created, db)
+	if err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		return 0, err
+	}
+	if err := conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s.source_events AS %s.source_events", db, from)); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for lo := 0; lo < len(b.rows); lo += b.batch {
+		batch, err := conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s.source_events (%s)", db, b.columns))
+		if err != nil {
+			return 0, err
+		}
+		for _, row := range b.rows[lo:min(lo+b.batch, len(b.rows))] {
+			if err := batch.Append(row...); err != nil {
+				return 0, err
+			}
+		}
+		if err := batch.Send(); err != nil {
+			return 0, err
+		}
+	}
+	return float64(len(b.rows)) / time.Since(start).Seconds(), nil
+}
+
+// loadRows reads every source_events row baton stored, each column into a
+// value of the Go type clickhouse-go scans it to.
+func (b *bench) loadRows(ctx context.Context, conn driver.Conn) error {
+	rows, err := conn.Query(ctx, "SELECT * FROM source_events")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	b.columns = strings.Join(rows.Columns(), ", ")
+	for rows.Next() {
+		row := make([]any, len(types))
+		for i, t := range types {
+			row[i] = newOf(t)
+		}
+		if err := rows.Scan(row...); err != nil {
+			return err
+		}
+		for i := range row {
+			row[i] = deref(row[i])
+		}
+		b.rows = append(b.rows, row)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b.rows) == 0 {
+		return errors.New("source_events is empty")
+	}
+	log.Printf("insert ceiling: %d source_events rows loaded", len(b.rows))
+	return nil
+}
+
+// result is a finished baton command: its log lines and CPU time.
+type result struct {
+	lines []logLine
+	cpu   time.Duration
+	out   string
+}
+
+func (r result) tail() string { return tailOf(r.out, 30) }
+
+type logLine struct {
+	Time  time.Time      `json:"time"`
+	Msg   string         `json:"msg"`
+	Attrs map[string]any `json:"-"`
+}
+
+func (l logLine) float(key string) float64 {
+	switch v := l.Attrs[key].(type) {
+	case float64:
+		return v
+	case string:
+		f, _ := strconv.ParseFloat(v, 64)
+		return f
+	}
+	return 0
+}
+
+// batonCommand is bin/baton args with the bench's topics, app ID and
+// database.
+func (b *bench) batonCommand(appID, db string, args ...string) *exec.Cmd {
+	cmd := exec.Command(b.baton, args...)
+	cmd.Env = append(os.Environ(), "BATON_TOPIC_PREFIX="+b.name+".", "BATON_APP_ID="+appID, "BATON_BROKERS="+b.brokers,
+		"BATON_CLICKHOUSE_ADDR="+b.clickhouse, "BATON_METRICS_ADDR=")
+	if db != "" {
+		cmd.Env = append(cmd.Env, "BATON_CLICKHOUSE_DATABASE="+db)
+	}
+	return cmd
+}
+
+// runBaton runs bin/baton args to its end.
+func (b *bench) runBaton(ctx context.Context, appID, db string, args ...string) (result, error) {
+	cmd := b.batonCommand(appID, db, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	res := result{out: out.String()}
+	if cmd.ProcessState != nil {
+		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return res, fmt.Errorf("baton %s: %v\n%s", strings.Join(args, " "), err, res.tail())
+	}
+	sc := bufio.NewScanner(strings.NewReader(res.out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l logLine
+		if json.Unmarshal(sc.Bytes(), &l) == nil && json.Unmarshal(sc.Bytes(), &l.Attrs) == nil {
+			res.lines = append(res.lines, l)
+		}
+	}
+	return res, ctx.Err()
+}
+
+// peakRSS is a process's peak resident set size in MiB (VmHWM), 0 if it
+// cannot be read.
+func peakRSS(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func tailOf(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+func (b *bench) cleanup(adm *kadm.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{b.clickhouse}}); err == nil {
+		for _, db := range b.created {
+			if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+				log.Printf("drop database %s: %v", db, err)
+			}
+		}
+		conn.Close()
+	}
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		log.Printf("list topics to delete: %v", err)
+		return
+	}
+	var mine []string
+	for _, t := range topics.Names() {
+		if strings.HasPrefix(t, b.name) {
+			mine = append(mine, t)
+		}
+	}
+	if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
+		log.Printf("delete topics: %v", err)
+	}
+}
+
+// report prints the figures' min / median / max over the rounds, then
+// each round's ratios to the ceilings.
+func (b *bench) report(w io.Writer, rs []round) {
+	fmt.Fprintf(w, "\n%d orders, %d source records, %d rounds; rows stored per round: %v\n\n", b.orders, b.records, len(rs), col(rs, func(r round) float64 { return float64(r.rowsStored) }))
+	fmt.Fprintln(w, "| what | min | median | max |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	row := func(name string, f func(round) float64) {
+		v := col(rs, f)
+		slices.Sort(v)
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, num(v[0]), num(v[len(v)/2]), num(v[len(v)-1]))
+	}
+	row("franz-go copy, acks=all, idempotent (records/s)", func(r round) float64 { return r.raw })
+	row("the same in transactions, one per poll of ≤ 4,000 (records/s)", func(r round) float64 { return r.txn })
+	row("clickhouse-go inserting source_events rows, "+strconv.Itoa(b.batch)+" per batch (rows/s)", func(r round) float64 { return r.ceiling })
+	row("baton run --until-caught-up (source records/s)", func(r round) float64 { return r.caughtUp })
+	row("  normalize alone (records/s)", func(r round) float64 { return r.normalize })
+	row("  unify alone (records/s)", func(r round) float64 { return r.unify })
+	row("  sink alone (rows/s)", func(r round) float64 { return r.sink })
+	row("  peak RSS (MiB)", func(r round) float64 { return r.rssCaughtUp })
+	row("  baton CPU per source record (µs)", func(r round) float64 { return r.cpuCaughtUp })
+	row("baton run live, until every stage committed (source records/s)", func(r round) float64 { return r.live })
+	row("  peak RSS (MiB)", func(r round) float64 { return r.rssLive })
+	row("  baton CPU per source record (µs)", func(r round) float64 { return r.cpuLive })
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| round | caught-up ÷ transactional copy | live ÷ transactional copy | sink rows/s ÷ insert ceiling |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for i, r := range rs {
+		fmt.Fprintf(w, "| %d | %.3f | %.3f | %.2f |\n", i+1, r.caughtUp/r.txn, r.live/r.txn, r.sink/r.ceiling)
+	}
+}
+
+func col(rs []round, f func(round) float64) []float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	return v
+}
+
+func num(v float64) string {
+	if v >= 1000 {
+		return withCommas(int64(v + 0.5))
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+func withCommas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// newOf is a pointer to a new value of the Go type ClickHouse scans the
+// column to.
+func newOf(t driver.ColumnType) any { return reflect.New(t.ScanType()).Interface() }
+
+// deref is the value p points to.
+func deref(p any) any { return reflect.ValueOf(p).Elem().Interface() }
