@@ -398,3 +398,53 @@ func TestRuntimeRestoreWaitsOutACrashedOwnersOpenTransaction(t *testing.T) {
 	t.Logf("the second run took %v (the open transaction's timeout is 3 s)", time.Since(start).Round(time.Millisecond))
 	assertExactlyOnce(t, brokers, want)
 }
+
+// TestRuntimeUntilCaughtUpWaitsForItsUpstream: a stage run until caught up
+// behind a stage still writing its input (StageConfig.Upstream) processes
+// what comes but does not stop while the upstream runs, even when it has
+// caught up with what its input holds so far; once the upstream closes it
+// takes its target then and stops with everything processed.
+func TestRuntimeUntilCaughtUpWaitsForItsUpstream(t *testing.T) {
+	brokers := brokersOf(runtimeCluster(t))
+	upstream := make(chan struct{})
+	s := counterStage(t, brokers, 0)
+	s.cfg.upstream = upstream
+	first := produceInput(t, brokers, 5, 40)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.run(ctx) }()
+	waitForOutputs(t, brokers, 40)
+	select {
+	case err := <-stopped:
+		t.Fatalf("the stage stopped (err %v) while its upstream still ran", err)
+	case <-time.After(3 * time.Second): // several quiet polls, each caught up with the input so far
+	}
+	second := produceInput(t, brokers, 5, 60) // the upstream's last records
+	close(upstream)
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the stage did not stop within a minute of its upstream's end")
+	}
+	for k, n := range second {
+		first[k] += n
+	}
+	assertExactlyOnce(t, brokers, first)
+}
+
+// waitForOutputs waits until the counter stage's output topic holds n
+// committed records.
+func waitForOutputs(t *testing.T, brokers []string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(readCommitted(t, brokers, runtimeOut)) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d outputs after 30 s", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -41,6 +41,11 @@ type SourceSinkConfig struct {
 	// (transaction markers count: the sink consumes them too) and a poll
 	// finds nothing more.
 	UntilCaughtUp bool
+	// Upstream, optional with UntilCaughtUp, closes when the stages before
+	// the sink in the same run have caught up: the end offsets are taken
+	// then, and the sink stores what comes meanwhile (see
+	// StageConfig.Upstream).
+	Upstream <-chan struct{}
 	// Stalls, optional, learns when the sink runs (see Stalls).
 	Stalls *Stalls
 	Logger *slog.Logger
@@ -100,7 +105,7 @@ type SourceSink struct {
 	metrics *Metrics
 	tables  []sinkTable
 	// caughtUpTarget holds the input topics' end offsets when Run
-	// started, when UntilCaughtUp is set.
+	// started (or Upstream closed), when UntilCaughtUp is set.
 	caughtUpTarget kadm.ListedOffsets
 	stats          SinkStats
 
@@ -348,14 +353,14 @@ func (s *SourceSink) Run(ctx context.Context) error {
 	defer s.kcl.AllowRebalance()
 	s.cfg.Stalls.Running("sink", true)
 	defer s.cfg.Stalls.Running("sink", false)
-	if s.cfg.UntilCaughtUp {
+	start := time.Now()
+	s.caughtUpTarget = nil
+	if s.cfg.UntilCaughtUp && s.cfg.Upstream == nil {
 		// Taken now, not at construction: an earlier stage of the same
 		// run may have produced since.
-		ends, err := listEndOffsets(ctx, s.cfg.Logger, s.adm, "source sink", s.inputs()...)
-		if err != nil {
+		if err := s.takeTarget(ctx); err != nil {
 			return nil // ctx ended
 		}
-		s.caughtUpTarget = ends
 	}
 	for {
 		b, err := s.collect(ctx)
@@ -382,6 +387,16 @@ func (s *SourceSink) Run(ctx context.Context) error {
 			s.cfg.Logger.Info("source sink stopped: batch in flight written and committed")
 			return nil
 		}
+		if s.cfg.UntilCaughtUp && b.n == 0 && s.caughtUpTarget == nil {
+			select {
+			case <-s.cfg.Upstream:
+				if err := s.takeTarget(ctx); err != nil {
+					return nil // ctx ended
+				}
+			default:
+				continue // the stages before still write our inputs
+			}
+		}
 		if s.cfg.UntilCaughtUp && b.n == 0 {
 			var done bool
 			if err := retry(ctx, s.cfg.Logger, "source sink: fetch committed offsets", func() (err error) {
@@ -391,7 +406,9 @@ func (s *SourceSink) Run(ctx context.Context) error {
 				return nil // ctx ended
 			}
 			if done {
-				s.cfg.Logger.Info("source sink caught up with its input topics")
+				elapsed := time.Since(start)
+				s.cfg.Logger.Info("source sink caught up with its input topics", "rows", s.stats.Rows,
+					"seconds", fmt.Sprintf("%.2f", elapsed.Seconds()), "rows_per_second", fmt.Sprintf("%.0f", float64(s.stats.Rows)/elapsed.Seconds()))
 				return nil
 			}
 		}
@@ -540,9 +557,20 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	return nil
 }
 
+// takeTarget records the input topics' end offsets as the caught-up
+// target; an error means ctx ended.
+func (s *SourceSink) takeTarget(ctx context.Context) error {
+	ends, err := listEndOffsets(ctx, s.cfg.Logger, s.adm, "source sink", s.inputs()...)
+	if err != nil {
+		return err
+	}
+	s.caughtUpTarget = ends
+	return nil
+}
+
 // caughtUp reports whether, for every input partition, the group's
 // committed offset (or the offset it resumed at after what ClickHouse
-// already held) reached the end offset recorded when Run started.
+// already held) reached the end offset recorded as the target.
 func (s *SourceSink) caughtUp(ctx context.Context) (bool, error) {
 	committed, err := s.adm.FetchOffsets(ctx, s.cfg.Group)
 	if err != nil {

@@ -57,8 +57,13 @@ type StageConfig struct {
 	StageMetrics   *StageMetrics
 	SessionTimeout time.Duration
 	// UntilCaughtUp stops the stage once it has processed everything its
-	// inputs held when it started.
+	// inputs held when it started, or, with Upstream, when Upstream closed.
 	UntilCaughtUp bool
+	// Upstream, optional with UntilCaughtUp, closes when the stage before
+	// this one in the same run has caught up: until then the stage's
+	// inputs still grow, so it processes what comes and takes its target
+	// only then. Stages run at once this way, instead of one after another.
+	Upstream <-chan struct{}
 	// Stalls, optional, learns which of the stage's restores make no
 	// progress, and that the stage is running.
 	Stalls *Stalls
@@ -82,7 +87,7 @@ func newStatefulConfig[S any](c *StageConfig, stage, changelog string, inputs []
 	}
 	return statefulConfig[S]{
 		stage: stage, brokers: c.Brokers, group: c.Group, inputs: inputs, changelog: changelog,
-		sessionTimeout: c.SessionTimeout, partitioner: routePartitioner{changelog: changelog},
+		sessionTimeout: c.SessionTimeout, upstream: c.Upstream, partitioner: routePartitioner{changelog: changelog},
 		metrics: c.Metrics, stageMetrics: c.StageMetrics, stalls: c.Stalls, logger: c.Logger,
 	}
 }
@@ -95,9 +100,10 @@ type statefulConfig[S any] struct {
 	inputs         []string
 	changelog      string // compacted; partition p holds the state of input partition number p
 	sessionTimeout time.Duration
-	// caughtUpTopics are the inputs whose end offsets at start define
-	// "caught up" (empty: run until cancelled).
+	// caughtUpTopics are the inputs whose end offsets at start (or when
+	// upstream closes) define "caught up" (empty: run until cancelled).
 	caughtUpTopics []string
+	upstream       <-chan struct{}
 	partitioner    kgo.Partitioner
 	metrics        *Metrics
 	stageMetrics   *StageMetrics
@@ -598,14 +604,13 @@ func (s *stateful[S]) run(ctx context.Context) error {
 	s.cfg.stalls.Running(s.cfg.stage, true)
 	defer s.cfg.stalls.Running(s.cfg.stage, false)
 	untilCaughtUp := len(s.cfg.caughtUpTopics) > 0
-	if untilCaughtUp {
+	s.target = nil
+	if untilCaughtUp && s.cfg.upstream == nil {
 		// Taken now, not at construction: an earlier stage of the same
 		// run may have produced since.
-		ends, err := listEndOffsets(ctx, s.cfg.logger, s.adm, s.cfg.stage, s.cfg.caughtUpTopics...)
-		if err != nil {
+		if err := s.takeTarget(ctx); err != nil {
 			return nil // ctx ended
 		}
-		s.target = ends
 	}
 	progressed := false
 	start, records := time.Now(), 0
@@ -665,6 +670,16 @@ func (s *stateful[S]) run(ctx context.Context) error {
 		}
 		if !untilCaughtUp {
 			continue
+		}
+		if s.target == nil {
+			select {
+			case <-s.cfg.upstream:
+				if err := s.takeTarget(ctx); err != nil {
+					return nil // ctx ended
+				}
+			default:
+				continue // the stage before still writes our inputs
+			}
 		}
 		done, err := s.caughtUp(ctx)
 		if err != nil {
@@ -1085,8 +1100,19 @@ func (s *stateful[S]) updateGauge() {
 	s.cfg.stageMetrics.EventTime.SetWatermark(s.cfg.stage, least)
 }
 
+// takeTarget records the caught-up topics' end offsets as the target; an
+// error means ctx ended.
+func (s *stateful[S]) takeTarget(ctx context.Context) error {
+	ends, err := listEndOffsets(ctx, s.cfg.logger, s.adm, s.cfg.stage, s.cfg.caughtUpTopics...)
+	if err != nil {
+		return err
+	}
+	s.target, s.fedTarget = ends, nil
+	return nil
+}
+
 // caughtUp reports whether the group's committed offsets reached the end
-// offsets of the caught-up topics recorded at start, and then those of the
+// offsets of the caught-up topics recorded as the target, and then those of the
 // inputs the stage feeds itself (normalize's links), taken when the first
 // were reached: the links and progress announcements that the last source
 // records produced are processed too. (One more quiet poll, which stood

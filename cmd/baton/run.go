@@ -46,7 +46,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest wait before a partial batch is written")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop request waits for the batch in flight")
 	fs.DurationVar(&cfg.SessionTimeout, "session-timeout", 45*time.Second, "consumer group session timeout: how long a crashed process's partitions wait before moving")
-	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized, unified and stored")
+	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit 0 once everything in the source topics at start is normalized, unified and stored (the stages run at once, each finishing after the one before it; no idle advance)")
 	mapsDir := fs.String("statusmap-dir", envOr("BATON_STATUSMAP_DIR", ""), "directory of status map files overriding the embedded ones (env BATON_STATUSMAP_DIR)")
 	var normCfg normalize.Config
 	fs.DurationVar(&normCfg.HoldTimeout, "hold-timeout", normalize.DefaultHoldTimeout, "how long, in event time, a carrier scan or a help-desk event without an order waits for its link (its tracking number's, its ticket's) before it is dead-lettered as unlinked")
@@ -61,7 +61,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.BoolVar(&unifyCfg.Delays, "delay-notices", true, "detect delays (a missed ship-by, an estimate past the promised delivery, a carrier problem), emit FTC-style delay notices and check the customer was told in time")
 	fs.BoolVar(&unifyCfg.Wismo, "wismo", true, "classify help-desk tickets as WISMO (\"where is my order?\") and attribute each to the cause visible when the customer asked (a viewer out of sync, a delay not notified, a carrier exception, none)")
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
-	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never)")
+	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never; off with --until-caught-up)")
 	lagInterval := fs.Duration("lag-interval", pipelines.DefaultLagInterval, "how often baton_consumer_lag_records is refreshed from the groups' committed offsets and the end offsets")
 	stallAfter := fs.Duration("stall-after", pipelines.DefaultStallAfter, "how long a partition with records to process (or a state restore) may make no progress before it counts as stalled: logged, in baton_stage_stalled_seconds, and /readyz answers 503")
 	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
@@ -156,14 +156,24 @@ func runPipeline(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if *idleAdvance == 0 {
+	if *idleAdvance == 0 || cfg.UntilCaughtUp {
+		// Off until caught up: a backlog has no quiet periods, only
+		// partitions that wait for normalize, and the wall clock must
+		// not move a replay's event time.
 		*idleAdvance = -1 // UnifyConfig: negative is off, zero the default
 	}
 	unifier, err := unify.New(unifyCfg)
 	if err != nil {
 		return err
 	}
-	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{StageConfig: stage("unify"), Processor: unifier, UnifyMetrics: pipelines.NewUnifyMetrics(promReg), IdleAdvance: *idleAdvance})
+	// Until caught up, the stages run at once: each takes its target when
+	// the one before it has caught up (its inputs stop growing then).
+	normalized, unified := make(chan struct{}), make(chan struct{})
+	uniStage := stage("unify")
+	if cfg.UntilCaughtUp {
+		uniStage.Upstream, cfg.Upstream = normalized, unified
+	}
+	uni, err := pipelines.NewUnify(pipelines.UnifyConfig{StageConfig: uniStage, Processor: unifier, UnifyMetrics: pipelines.NewUnifyMetrics(promReg), IdleAdvance: *idleAdvance})
 	if err != nil {
 		return err
 	}
@@ -180,13 +190,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	log.Info("pipeline running", "brokers", kf.brokers, "clickhouse", chf.addr, "database", chf.database, "app_id", *appID)
 	start := time.Now()
 	if cfg.UntilCaughtUp {
-		// Stage by stage: each stage's catch-up target must include what
-		// the stage before it produced.
-		for _, run := range []func(context.Context) error{norm.Run, uni.Run, sink.Run} {
-			if err = run(ctx); err != nil || ctx.Err() != nil {
-				break
-			}
-		}
+		err = runConcurrently(ctx, closeAfter(norm.Run, normalized), closeAfter(uni.Run, unified), sink.Run)
 	} else {
 		err = runConcurrently(ctx, norm.Run, uni.Run, sink.Run)
 	}
@@ -215,6 +219,14 @@ func runConcurrently(ctx context.Context, stages ...func(context.Context) error)
 		}
 	}
 	return first
+}
+
+// closeAfter is run that closes done when it returns.
+func closeAfter(run func(context.Context) error, done chan<- struct{}) func(context.Context) error {
+	return func(ctx context.Context) error {
+		defer close(done)
+		return run(ctx)
+	}
 }
 
 // loadStatusMaps returns the embedded status maps, or those in dir.
