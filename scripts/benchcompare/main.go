@@ -3,7 +3,7 @@
 // with the ratio to what the same broker and ClickHouse can do at the same
 // moment (`make bench-compare`).
 //
-//	go run ./scripts/benchcompare [-orders 20000] [-rounds 3] [-baton bin/baton]
+//	go run ./scripts/benchcompare [-orders 20000] [-rounds 3] [-baton bin/baton[,other/baton...]]
 //
 // It simulates one backlog of source records into fresh topics, then, per
 // round and back to back:
@@ -21,8 +21,11 @@
 //   - live: `baton run` with every stage at once on the same backlog, until
 //     each stage's consumer group has committed its inputs' end offsets.
 //
-// It prints each figure's min / median / max over the rounds and each
-// round's ratios, then drops its databases and topics (-keep keeps them).
+// With several binaries (-baton before,after) each round runs the two baton
+// measurements of each in turn, so that a change is measured back to back
+// against the same ceilings. It prints each figure's min / median / max
+// over the rounds and each round's ratios, then drops its databases and
+// topics (-keep keeps them).
 // It needs the dev stack (make dev-up) and a built bin/baton.
 package main
 
@@ -59,12 +62,13 @@ func main() {
 	var b bench
 	flag.IntVar(&b.orders, "orders", 20000, "orders in the simulated backlog")
 	flag.IntVar(&b.rounds, "rounds", 3, "rounds of every measurement")
-	flag.StringVar(&b.baton, "baton", "bin/baton", "the baton binary")
+	batons := flag.String("baton", "bin/baton", "the baton binary, or comma-separated binaries to compare")
 	flag.StringVar(&b.brokers, "brokers", cmp.Or(os.Getenv("BATON_BROKERS"), "127.0.0.1:9092"), "Kafka bootstrap brokers")
 	flag.StringVar(&b.clickhouse, "clickhouse-addr", cmp.Or(os.Getenv("BATON_CLICKHOUSE_ADDR"), "127.0.0.1:9000"), "ClickHouse native-protocol address")
 	flag.IntVar(&b.batch, "batch", 20000, "rows per insert of the ClickHouse ceiling")
 	flag.BoolVar(&b.keep, "keep", false, "keep the topics and databases afterwards")
 	flag.Parse()
+	b.batons = strings.Split(*batons, ",")
 	b.name = fmt.Sprintf("benchcmp_%d", time.Now().Unix())
 	ctx := context.Background()
 	if err := b.run(ctx); err != nil {
@@ -74,7 +78,8 @@ func main() {
 
 type bench struct {
 	orders, rounds, batch int
-	baton, brokers        string
+	batons                []string
+	brokers               string
 	clickhouse            string
 	keep                  bool
 	name                  string // prefix of every topic, group and database
@@ -86,16 +91,20 @@ type bench struct {
 	created []string // databases to drop
 }
 
-// round is one round's figures; zero where not measured.
+// round is one round's figures.
 type round struct {
-	raw, txn, ceiling     float64 // records/s, records/s, rows/s
-	caughtUp, live        float64 // source records/s
-	normalize, unify      float64 // the caught-up run's stage rates, records/s
-	sink                  float64 // rows/s over the sink's own run
-	rssCaughtUp, rssLive  float64 // MiB
-	cpuCaughtUp, cpuLive  float64 // baton's CPU µs per source record
-	rowsStored            int64
-	caughtUpSec, liveSecs float64
+	raw, txn, ceiling float64 // records/s, records/s, rows/s
+	baton             []batonFigures
+}
+
+// batonFigures are one binary's figures in one round.
+type batonFigures struct {
+	caughtUp, live       float64 // source records/s
+	normalize, unify     float64 // the caught-up run's stage rates, records/s
+	sink                 float64 // rows/s over the sink's own run
+	rssCaughtUp, rssLive float64 // MiB
+	cpuCaughtUp, cpuLive float64 // baton's CPU µs per source record
+	rowsStored           int64
 }
 
 func (b *bench) run(ctx context.Context) error {
@@ -113,7 +122,7 @@ func (b *bench) run(ctx context.Context) error {
 		b.sources = append(b.sources, t.Name)
 	}
 	log.Printf("simulating %d orders into %s*", b.orders, topics.Prefix)
-	if _, err := b.runBaton(ctx, b.name+"_sim", "", "simulate", "--orders", strconv.Itoa(b.orders), "--seed", "1"); err != nil {
+	if _, err := b.runBaton(ctx, b.batons[0], b.name+"_sim", "", "simulate", "--orders", strconv.Itoa(b.orders), "--seed", "1"); err != nil {
 		return err
 	}
 	ends, err := adm.ListEndOffsets(ctx, b.sources...)
@@ -137,18 +146,24 @@ func (b *bench) run(ctx context.Context) error {
 		if r.txn, err = b.copyTransactional(ctx, copies.Prefix+"txn", fmt.Sprintf("%s_txn_%d", b.name, i)); err != nil {
 			return fmt.Errorf("round %d, transactional copy: %w", i, err)
 		}
-		db := fmt.Sprintf("%s_caughtup_%d", b.name, i)
-		if err := b.caughtUp(ctx, db, &r); err != nil {
-			return fmt.Errorf("round %d, baton --until-caught-up: %w", i, err)
+		r.baton = make([]batonFigures, len(b.batons))
+		for j, bin := range b.batons {
+			f := &r.baton[j]
+			db := fmt.Sprintf("%s_caughtup_%d_%d", b.name, i, j)
+			if err := b.caughtUp(ctx, bin, db, f); err != nil {
+				return fmt.Errorf("round %d, %s --until-caught-up: %w", i, bin, err)
+			}
+			if j == 0 {
+				if r.ceiling, err = b.insertCeiling(ctx, db, i); err != nil {
+					return fmt.Errorf("round %d, insert ceiling: %w", i, err)
+				}
+			}
+			if err := b.live(ctx, bin, fmt.Sprintf("%s_live_%d_%d", b.name, i, j), adm, f); err != nil {
+				return fmt.Errorf("round %d, %s live: %w", i, bin, err)
+			}
+			log.Printf("round %d, %s: caught-up %.0f/s, live %.0f/s", i, bin, f.caughtUp, f.live)
 		}
-		if r.ceiling, err = b.insertCeiling(ctx, db, i); err != nil {
-			return fmt.Errorf("round %d, insert ceiling: %w", i, err)
-		}
-		if err := b.live(ctx, fmt.Sprintf("%s_live_%d", b.name, i), adm, &r); err != nil {
-			return fmt.Errorf("round %d, baton live: %w", i, err)
-		}
-		log.Printf("round %d: raw %.0f/s, transactional %.0f/s, insert ceiling %.0f rows/s, caught-up %.0f/s, live %.0f/s",
-			i, r.raw, r.txn, r.ceiling, r.caughtUp, r.live)
+		log.Printf("round %d: raw %.0f/s, transactional %.0f/s, insert ceiling %.0f rows/s", i, r.raw, r.txn, r.ceiling)
 		rounds = append(rounds, r)
 	}
 	b.report(os.Stdout, rounds)
@@ -243,15 +258,14 @@ func (b *bench) copyTransactional(ctx context.Context, topic, group string) (flo
 
 // caughtUp runs `baton run --until-caught-up` on the backlog into database
 // db and fills r with its figures.
-func (b *bench) caughtUp(ctx context.Context, db string, r *round) error {
+func (b *bench) caughtUp(ctx context.Context, bin, db string, r *batonFigures) error {
 	b.created = append(b.created, db)
 	start := time.Now()
-	res, err := b.runBaton(ctx, db, db, "run", "--until-caught-up", "--metrics-addr", "", "--log-format", "json")
+	res, err := b.runBaton(ctx, bin, db, db, "run", "--until-caught-up", "--metrics-addr", "", "--log-format", "json")
 	if err != nil {
 		return err
 	}
-	r.caughtUpSec = time.Since(start).Seconds()
-	r.caughtUp = float64(b.records) / r.caughtUpSec
+	r.caughtUp = float64(b.records) / time.Since(start).Seconds()
 	r.cpuCaughtUp = res.cpu.Seconds() * 1e6 / float64(b.records)
 	var unifyDone, stopped time.Time
 	for _, l := range res.lines {
@@ -279,9 +293,9 @@ func (b *bench) caughtUp(ctx context.Context, db string, r *round) error {
 // live runs `baton run` with every stage at once on the backlog, into
 // database db, until every stage's group has committed the end offsets of
 // its inputs, and fills r with its figures.
-func (b *bench) live(ctx context.Context, db string, adm *kadm.Client, r *round) error {
+func (b *bench) live(ctx context.Context, bin, db string, adm *kadm.Client, r *batonFigures) error {
 	b.created = append(b.created, db)
-	cmd := b.batonCommand(db, db, "run", "--metrics-addr", "", "--log-format", "json")
+	cmd := b.batonCommand(bin, db, db, "run", "--metrics-addr", "", "--log-format", "json")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -312,8 +326,7 @@ func (b *bench) live(ctx context.Context, db string, adm *kadm.Client, r *round)
 			lastSaid = time.Now()
 		}
 	}
-	r.liveSecs = time.Since(start).Seconds()
-	r.live = float64(b.records) / r.liveSecs
+	r.live = float64(b.records) / time.Since(start).Seconds()
 	r.rssLive = hwm
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -469,10 +482,10 @@ func (l logLine) float(key string) float64 {
 	return 0
 }
 
-// batonCommand is bin/baton args with the bench's topics, app ID and
-// database.
-func (b *bench) batonCommand(appID, db string, args ...string) *exec.Cmd {
-	cmd := exec.Command(b.baton, args...)
+// batonCommand is the baton binary bin with args, the bench's topics, app
+// ID and database.
+func (b *bench) batonCommand(bin, appID, db string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "BATON_TOPIC_PREFIX="+b.name+".", "BATON_APP_ID="+appID, "BATON_BROKERS="+b.brokers,
 		"BATON_CLICKHOUSE_ADDR="+b.clickhouse, "BATON_METRICS_ADDR=")
 	if db != "" {
@@ -481,9 +494,9 @@ func (b *bench) batonCommand(appID, db string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// runBaton runs bin/baton args to its end.
-func (b *bench) runBaton(ctx context.Context, appID, db string, args ...string) (result, error) {
-	cmd := b.batonCommand(appID, db, args...)
+// runBaton runs the baton binary bin with args to its end.
+func (b *bench) runBaton(ctx context.Context, bin, appID, db string, args ...string) (result, error) {
+	cmd := b.batonCommand(bin, appID, db, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -556,7 +569,7 @@ func (b *bench) cleanup(adm *kadm.Client) {
 // report prints the figures' min / median / max over the rounds, then
 // each round's ratios to the ceilings.
 func (b *bench) report(w io.Writer, rs []round) {
-	fmt.Fprintf(w, "\n%d orders, %d source records, %d rounds; rows written per caught-up round (every version): %v\n\n", b.orders, b.records, len(rs), col(rs, func(r round) float64 { return float64(r.rowsStored) }))
+	fmt.Fprintf(w, "\n%d orders, %d source records, %d rounds\n\n", b.orders, b.records, len(rs))
 	fmt.Fprintln(w, "| what | min | median | max |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	row := func(name string, f func(round) float64) {
@@ -567,20 +580,28 @@ func (b *bench) report(w io.Writer, rs []round) {
 	row("franz-go copy, acks=all, idempotent (records/s)", func(r round) float64 { return r.raw })
 	row("the same in transactions, one per poll of ≤ 4,000 (records/s)", func(r round) float64 { return r.txn })
 	row("clickhouse-go inserting source_events rows, "+strconv.Itoa(b.batch)+" per batch (rows/s)", func(r round) float64 { return r.ceiling })
-	row("baton run --until-caught-up (source records/s)", func(r round) float64 { return r.caughtUp })
-	row("  normalize, over its own run (records/s)", func(r round) float64 { return r.normalize })
-	row("  unify, over its own run (records/s)", func(r round) float64 { return r.unify })
-	row("  sink, over its own run (rows/s)", func(r round) float64 { return r.sink })
-	row("  peak RSS (MiB)", func(r round) float64 { return r.rssCaughtUp })
-	row("  baton CPU per source record (µs)", func(r round) float64 { return r.cpuCaughtUp })
-	row("baton run live, until every stage committed (source records/s)", func(r round) float64 { return r.live })
-	row("  peak RSS (MiB)", func(r round) float64 { return r.rssLive })
-	row("  baton CPU per source record (µs)", func(r round) float64 { return r.cpuLive })
+	for j, bin := range b.batons {
+		of := func(f func(batonFigures) float64) func(round) float64 {
+			return func(r round) float64 { return f(r.baton[j]) }
+		}
+		row(bin+" run --until-caught-up (source records/s)", of(func(f batonFigures) float64 { return f.caughtUp }))
+		row("  normalize, over its own run (records/s)", of(func(f batonFigures) float64 { return f.normalize }))
+		row("  unify, over its own run (records/s)", of(func(f batonFigures) float64 { return f.unify }))
+		row("  sink, over its own run (rows/s)", of(func(f batonFigures) float64 { return f.sink }))
+		row("  rows written, every version", of(func(f batonFigures) float64 { return float64(f.rowsStored) }))
+		row("  peak RSS (MiB)", of(func(f batonFigures) float64 { return f.rssCaughtUp }))
+		row("  baton CPU per source record (µs)", of(func(f batonFigures) float64 { return f.cpuCaughtUp }))
+		row(bin+" run live, until every stage committed (source records/s)", of(func(f batonFigures) float64 { return f.live }))
+		row("  peak RSS (MiB)", of(func(f batonFigures) float64 { return f.rssLive }))
+		row("  baton CPU per source record (µs)", of(func(f batonFigures) float64 { return f.cpuLive }))
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| round | caught-up ÷ transactional copy | live ÷ transactional copy | sink rows/s ÷ insert ceiling |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "| round | baton | caught-up ÷ transactional copy | live ÷ transactional copy | sink rows/s ÷ insert ceiling |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for i, r := range rs {
-		fmt.Fprintf(w, "| %d | %.3f | %.3f | %.2f |\n", i+1, r.caughtUp/r.txn, r.live/r.txn, r.sink/r.ceiling)
+		for j, f := range r.baton {
+			fmt.Fprintf(w, "| %d | %s | %.3f | %.3f | %.2f |\n", i+1, b.batons[j], f.caughtUp/r.txn, f.live/r.txn, f.sink/r.ceiling)
+		}
 	}
 }
 
