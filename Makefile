@@ -52,8 +52,8 @@ bench: build dev-up bench-go bench-compare ## Go benchmarks plus the end-to-end 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-compare: build dev-up ## baton against the broker's and ClickHouse's ceilings on one BENCH_ORDERS-order backlog (default 20,000), BENCH_ROUNDS interleaved rounds (default 3): records/s, ratios, peak RSS, CPU per record; BENCH_BATONS=old/baton,bin/baton compares binaries back to back
-	$(GO) run ./scripts/benchcompare -orders $(or $(BENCH_ORDERS),20000) -rounds $(or $(BENCH_ROUNDS),3) -baton $(or $(BENCH_BATONS),bin/baton)
+bench-compare: build dev-up ## baton against the broker's and ClickHouse's ceilings on one BENCH_ORDERS-order backlog (default 20,000), BENCH_ROUNDS interleaved rounds (default 3): records/s, ratios, peak RSS, CPU per record; BENCH_BATONS=old/baton,bin/baton compares binaries back to back; CPU profiles in .dev/profiles
+	$(GO) run ./scripts/benchcompare -orders $(or $(BENCH_ORDERS),20000) -rounds $(or $(BENCH_ROUNDS),3) -baton $(or $(BENCH_BATONS),bin/baton) -profiles .dev/profiles
 
 bench-latency: ## pipeline latency p50/p95/p99 per stage, live at a steady BENCH_RATE events/s for BENCH_SECONDS s
 	scripts/bench-latency.sh $(BENCH_RATE) $(BENCH_SECONDS)

@@ -40,8 +40,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -67,6 +70,7 @@ func main() {
 	flag.StringVar(&b.clickhouse, "clickhouse-addr", cmp.Or(os.Getenv("BATON_CLICKHOUSE_ADDR"), "127.0.0.1:9000"), "ClickHouse native-protocol address")
 	flag.IntVar(&b.batch, "batch", 20000, "rows per insert of the ClickHouse ceiling")
 	flag.BoolVar(&b.keep, "keep", false, "keep the topics and databases afterwards")
+	flag.StringVar(&b.profiles, "profiles", "", "save a CPU profile of each binary's first caught-up run in this `directory` and print its top entries")
 	flag.Parse()
 	b.batons = strings.Split(*batons, ",")
 	b.name = fmt.Sprintf("benchcmp_%d", time.Now().Unix())
@@ -82,6 +86,7 @@ type bench struct {
 	brokers               string
 	clickhouse            string
 	keep                  bool
+	profiles              string
 	name                  string // prefix of every topic, group and database
 
 	sources []string // source topics of the backlog
@@ -150,7 +155,11 @@ func (b *bench) run(ctx context.Context) error {
 		for j, bin := range b.batons {
 			f := &r.baton[j]
 			db := fmt.Sprintf("%s_caughtup_%d_%d", b.name, i, j)
-			if err := b.caughtUp(ctx, bin, db, f); err != nil {
+			profile := ""
+			if i == 1 && b.profiles != "" {
+				profile = filepath.Join(b.profiles, fmt.Sprintf("%d-%s.pprof", j, filepath.Base(bin)))
+			}
+			if err := b.caughtUp(ctx, bin, db, profile, f); err != nil {
 				return fmt.Errorf("round %d, %s --until-caught-up: %w", i, bin, err)
 			}
 			if j == 0 {
@@ -258,12 +267,35 @@ func (b *bench) copyTransactional(ctx context.Context, topic, group string) (flo
 
 // caughtUp runs `baton run --until-caught-up` on the backlog into database
 // db and fills r with its figures.
-func (b *bench) caughtUp(ctx context.Context, bin, db string, r *batonFigures) error {
+func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, r *batonFigures) error {
 	b.created = append(b.created, db)
+	args := []string{"run", "--until-caught-up", "--log-format", "json", "--metrics-addr", ""}
+	var profiled chan error
+	if profile != "" {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		args[len(args)-1] = addr
+		if help, _ := exec.Command(bin, "run", "--help").CombinedOutput(); bytes.Contains(help, []byte("-pprof")) {
+			args = append(args, "--pprof") // older binaries serve profiles unasked
+		}
+		profiled = make(chan error, 1)
+		go func() { profiled <- saveProfile(ctx, addr, profile) }()
+	}
 	start := time.Now()
-	res, err := b.runBaton(ctx, bin, db, db, "run", "--until-caught-up", "--metrics-addr", "", "--log-format", "json")
+	res, err := b.runBaton(ctx, bin, db, db, args...)
 	if err != nil {
 		return err
+	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			log.Printf("CPU profile of %s: %v", bin, err)
+		} else if top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "30", bin, profile).CombinedOutput(); err != nil {
+			log.Printf("CPU profile of %s: go tool pprof: %v\n%s", bin, err, top)
+		} else {
+			log.Printf("CPU profile of %s --until-caught-up (%s):\n%s", bin, profile, top)
+		}
 	}
 	r.caughtUp = float64(b.records) / time.Since(start).Seconds()
 	r.cpuCaughtUp = res.cpu.Seconds() * 1e6 / float64(b.records)
@@ -339,6 +371,51 @@ func (b *bench) live(ctx context.Context, bin, db string, adm *kadm.Client, r *b
 		r.cpuLive = (ps.UserTime() + ps.SystemTime()).Seconds() * 1e6 / float64(b.records)
 	}
 	return nil
+}
+
+// profileSeconds is how long a caught-up run is profiled, from
+// profileAfter after its start: within the stages' work on a 20,000-order
+// backlog, after the restores and the first fetches.
+const profileSeconds, profileAfter = 30, 5 * time.Second
+
+// saveProfile takes a CPU profile from the pprof endpoint at addr into
+// file.
+func saveProfile(ctx context.Context, addr, file string) error {
+	select {
+	case <-time.After(profileAfter):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, profileSeconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET profile: %s", resp.Status)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // everyGroupCaughtUp reports whether each group has committed offsets and
