@@ -190,8 +190,7 @@ func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
 	defer cl.Close()
 	start := time.Now()
 	var copied int64
-	var failed error
-	var mu sync.Mutex
+	var failed firstError
 	for copied < b.records {
 		fs := cl.PollFetches(ctx)
 		if err := fs.Err0(); err != nil {
@@ -199,22 +198,39 @@ func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			copied++
-			cl.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}, func(_ *kgo.Record, err error) {
-				if err != nil {
-					mu.Lock()
-					failed = cmp.Or(failed, err)
-					mu.Unlock()
-				}
-			})
+			cl.Produce(ctx, copyOf(r), failed.produced)
 		})
 	}
 	if err := cl.Flush(ctx); err != nil {
 		return 0, err
 	}
-	if failed != nil {
-		return 0, failed
+	if err := failed.get(); err != nil {
+		return 0, err
 	}
 	return float64(b.records) / time.Since(start).Seconds(), nil
+}
+
+// copyOf is r to be produced to the copy topic, same partition.
+func copyOf(r *kgo.Record) *kgo.Record {
+	return &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}
+}
+
+// firstError keeps the first error of produce callbacks.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) produced(_ *kgo.Record, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = cmp.Or(f.err, err)
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // copyTransactional copies the backlog to topic as an exactly-once stage
@@ -238,25 +254,18 @@ func (b *bench) copyTransactional(ctx context.Context, topic, group string) (flo
 		if err := s.Begin(); err != nil {
 			return 0, err
 		}
-		var failed error
-		var mu sync.Mutex
+		var failed firstError
 		n := 0
 		fs.EachRecord(func(r *kgo.Record) {
 			n++
-			s.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}, func(_ *kgo.Record, err error) {
-				if err != nil {
-					mu.Lock()
-					failed = cmp.Or(failed, err)
-					mu.Unlock()
-				}
-			})
+			s.Produce(ctx, copyOf(r), failed.produced)
 		})
-		committed, err := s.End(ctx, kgo.TransactionEndTry(failed == nil))
+		committed, err := s.End(ctx, kgo.TransactionEndTry(failed.get() == nil))
 		if err != nil {
 			return 0, err
 		}
-		if failed != nil {
-			return 0, failed
+		if err := failed.get(); err != nil {
+			return 0, err
 		}
 		if committed {
 			copied += int64(n)
