@@ -442,8 +442,9 @@ func (p *Processor) inTime(ev Source, l Link) bool {
 // time, by its link clock rounded down to it), drops dedupe keys past
 // DedupeWindow (every DedupeWindow/16 of a dedupe clock, by their
 // system's dedupe clock) and saves the watermarks (every DedupeWindow/16
-// of event time, or with a sweep). Each sweep finds its entries by a scan
-// and sorts only what it drops: the changelog a sweep writes does not
+// of event time, or with a sweep). Dedupe keys come off per-system heaps
+// (see State.sweepSeen); held events and links are found by a scan. Each
+// sweep sorts only what it drops: the changelog a sweep writes does not
 // depend on map order.
 func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	if at.After(st.Watermark) {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/baton-pipeline/baton/processors/internal/timers"
 )
 
 // State is one partition's normalize state. Partition p of every input
@@ -47,12 +49,18 @@ type State struct {
 	// (weeks of event time delivered within minutes) a sweep scheduled by
 	// event time found nothing to drop, thousands of times over.
 	seenSweptAt map[string]time.Time
+	// seenBySystem holds, per system, every Seen entry's window start as
+	// it was set (later resets and deletions leave stale entries behind,
+	// skipped when they come up): a sweep pops what expired instead of
+	// scanning every remembered key, about 16 times per key over its
+	// window. Rebuilt by a restore as Seen is.
+	seenBySystem map[string]*timers.Heap[string]
 }
 
 // NewState returns an empty state.
 func NewState() *State {
 	return &State{Scans: newHolds(scanKind), Tickets: newHolds(ticketKind), Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
-		seenSweptAt: map[string]time.Time{}}
+		seenSweptAt: map[string]time.Time{}, seenBySystem: map[string]*timers.Heap[string]{}}
 }
 
 // holds are the state's kinds, in the order their sweeps run.
@@ -86,6 +94,14 @@ func (s *State) setSeen(sys, key string, from time.Time) {
 	if from.After(s.dedupeClock[sys]) {
 		s.dedupeClock[sys] = from
 	}
+	// Filed under the system the key names, which is the one a sweep
+	// expires it by.
+	h := s.seenBySystem[seenSystem(key)]
+	if h == nil {
+		h = &timers.Heap[string]{}
+		s.seenBySystem[seenSystem(key)] = h
+	}
+	h.Push(from.UnixNano(), key)
 }
 
 // seen reports whether key, an event of system sys delivered (again) at
@@ -119,13 +135,20 @@ func (s *State) seenSweepDue(every time.Duration) bool {
 // (so that the changelog a sweep writes does not depend on map order).
 func (s *State) sweepSeen(window time.Duration) []string {
 	var dropped []string
-	for k, from := range s.Seen {
-		if s.expired(seenSystem(k), from, window) {
-			dropped = append(dropped, k)
+	var due []timers.Entry[string]
+	for sys, h := range s.seenBySystem {
+		c, ok := s.dedupeClock[sys]
+		if !ok || c.IsZero() {
+			continue
 		}
-	}
-	for _, k := range dropped {
-		delete(s.Seen, k)
+		// Expired: more than window behind the clock (see expired).
+		due = h.PopDue(c.Add(-window).UnixNano(), due[:0])
+		for _, e := range due {
+			if from, ok := s.Seen[e.Key]; ok && from.UnixNano() == e.Due {
+				delete(s.Seen, e.Key)
+				dropped = append(dropped, e.Key)
+			} // else stale: deleted, or set again since
+		}
 	}
 	for sys, c := range s.dedupeClock {
 		s.seenSweptAt[sys] = c
