@@ -127,7 +127,7 @@ func (b *bench) run(ctx context.Context) error {
 		b.sources = append(b.sources, t.Name)
 	}
 	log.Printf("simulating %d orders into %s*", b.orders, topics.Prefix)
-	if _, err := b.runBaton(ctx, b.batons[0], b.name+"_sim", "", "simulate", "--orders", strconv.Itoa(b.orders), "--seed", "1"); err != nil {
+	if _, err := b.runBaton(ctx, b.batons[0], b.name, "", "simulate", "--orders", strconv.Itoa(b.orders), "--seed", "1"); err != nil {
 		return err
 	}
 	ends, err := adm.ListEndOffsets(ctx, b.sources...)
@@ -145,7 +145,7 @@ func (b *bench) run(ctx context.Context) error {
 	var rounds []round
 	for i := 1; i <= b.rounds; i++ {
 		var r round
-		if r.raw, err = b.copyRaw(ctx, copies.Prefix+"raw"); err != nil {
+		if r.raw, err = b.copyRecords(ctx, func(string) string { return copies.Prefix + "raw" }); err != nil {
 			return fmt.Errorf("round %d, raw copy: %w", i, err)
 		}
 		if r.txn, err = b.copyTransactional(ctx, copies.Prefix+"txn", fmt.Sprintf("%s_txn_%d", b.name, i)); err != nil {
@@ -159,7 +159,7 @@ func (b *bench) run(ctx context.Context) error {
 			if i == 1 && b.profiles != "" {
 				profile = filepath.Join(b.profiles, fmt.Sprintf("%d-%s.pprof", j, filepath.Base(bin)))
 			}
-			if err := b.caughtUp(ctx, bin, db, profile, f); err != nil {
+			if err := b.caughtUp(ctx, bin, db, profile, adm, f); err != nil {
 				return fmt.Errorf("round %d, %s --until-caught-up: %w", i, bin, err)
 			}
 			if j == 0 {
@@ -179,11 +179,12 @@ func (b *bench) run(ctx context.Context) error {
 	return nil
 }
 
-// copyRaw copies the backlog to topic with an idempotent acks=all producer
-// and returns records/s.
-func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
+// copyRecords copies the backlog, each record to topic to(its topic) and
+// the same partition, with an idempotent acks=all producer, and returns
+// records/s.
+func (b *bench) copyRecords(ctx context.Context, to func(topic string) string) (float64, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(b.brokers, ",")...), kgo.ConsumeTopics(b.sources...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return 0, err
 	}
@@ -198,7 +199,9 @@ func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			copied++
-			cl.Produce(ctx, copyOf(r), failed.produced)
+			c := copyOf(r)
+			c.Topic = to(r.Topic)
+			cl.Produce(ctx, c, failed.produced)
 		})
 	}
 	if err := cl.Flush(ctx); err != nil {
@@ -210,7 +213,7 @@ func (b *bench) copyRaw(ctx context.Context, topic string) (float64, error) {
 	return float64(b.records) / time.Since(start).Seconds(), nil
 }
 
-// copyOf is r to be produced to the copy topic, same partition.
+// copyOf is r to be produced to a copy topic, same partition.
 func copyOf(r *kgo.Record) *kgo.Record {
 	return &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition, Timestamp: r.Timestamp}
 }
@@ -276,8 +279,12 @@ func (b *bench) copyTransactional(ctx context.Context, topic, group string) (flo
 
 // caughtUp runs `baton run --until-caught-up` on the backlog into database
 // db and fills r with its figures.
-func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, r *batonFigures) error {
+func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, adm *kadm.Client, r *batonFigures) error {
 	b.created = append(b.created, db)
+	if _, err := b.seedRun(ctx, adm, db); err != nil {
+		return err
+	}
+	defer b.dropTopics(adm, db+".")
 	args := []string{"run", "--until-caught-up", "--log-format", "json", "--metrics-addr", ""}
 	var profiled chan error
 	if profile != "" {
@@ -336,6 +343,11 @@ func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, r *batonF
 // its inputs, and fills r with its figures.
 func (b *bench) live(ctx context.Context, bin, db string, adm *kadm.Client, r *batonFigures) error {
 	b.created = append(b.created, db)
+	sources, err := b.seedRun(ctx, adm, db)
+	if err != nil {
+		return err
+	}
+	defer b.dropTopics(adm, db+".")
 	cmd := b.batonCommand(bin, db, db, "run", "--metrics-addr", "", "--log-format", "json")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -359,7 +371,7 @@ func (b *bench) live(ctx context.Context, bin, db string, adm *kadm.Client, r *b
 		hwm = max(hwm, peakRSS(cmd.Process.Pid))
 		var waitingFor string
 		var err error
-		if done, waitingFor, err = b.everyGroupCaughtUp(ctx, adm, groups); err != nil {
+		if done, waitingFor, err = b.everyGroupCaughtUp(ctx, adm, groups, sources); err != nil {
 			return err
 		}
 		if !done && time.Since(lastSaid) > 30*time.Second {
@@ -430,7 +442,7 @@ func freeAddr() (string, error) {
 // everyGroupCaughtUp reports whether each group has committed offsets and
 // none lags its inputs' end offsets, and the first (normalize) has
 // committed every source record; if not, what it waits for.
-func (b *bench) everyGroupCaughtUp(ctx context.Context, adm *kadm.Client, groups []string) (bool, string, error) {
+func (b *bench) everyGroupCaughtUp(ctx context.Context, adm *kadm.Client, groups, sources []string) (bool, string, error) {
 	lags, err := adm.Lag(ctx, groups...)
 	if err != nil {
 		return false, "", err
@@ -456,7 +468,7 @@ func (b *bench) everyGroupCaughtUp(ctx context.Context, adm *kadm.Client, groups
 			var committed int64
 			for _, ps := range l.Lag {
 				for _, p := range ps {
-					if slices.Contains(b.sources, p.Topic) {
+					if slices.Contains(sources, p.Topic) {
 						committed += max(p.Commit.At, 0) // -1: an empty partition never committed
 					}
 				}
@@ -572,7 +584,7 @@ func (l logLine) float(key string) float64 {
 // ID and database.
 func (b *bench) batonCommand(bin, appID, db string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "BATON_TOPIC_PREFIX="+b.name+".", "BATON_APP_ID="+appID, "BATON_BROKERS="+b.brokers,
+	cmd.Env = append(os.Environ(), "BATON_TOPIC_PREFIX="+appID+".", "BATON_APP_ID="+appID, "BATON_BROKERS="+b.brokers,
 		"BATON_CLICKHOUSE_ADDR="+b.clickhouse, "BATON_METRICS_ADDR=")
 	if db != "" {
 		cmd.Env = append(cmd.Env, "BATON_CLICKHOUSE_DATABASE="+db)
@@ -636,6 +648,33 @@ func (b *bench) cleanup(adm *kadm.Client) {
 		}
 		conn.Close()
 	}
+	b.dropTopics(adm, b.name)
+}
+
+// seedRun gives the baton run appID topics of its own (prefix appID.),
+// its source topics holding a copy of the backlog (not timed): runs must
+// not read each other's canonical events, transitions or dead letters.
+// It returns the source topics' names.
+func (b *bench) seedRun(ctx context.Context, adm *kadm.Client, appID string) ([]string, error) {
+	base, run := pipelines.NewTopics(b.name+"."), pipelines.NewTopics(appID+".")
+	if err := pipelines.EnsureTopics(ctx, adm, run.Sources()...); err != nil {
+		return nil, err
+	}
+	to := map[string]string{}
+	var names []string
+	for i, t := range run.Sources() {
+		to[base.Sources()[i].Name] = t.Name
+		names = append(names, t.Name)
+	}
+	_, err := b.copyRecords(ctx, func(topic string) string { return to[topic] })
+	return names, err
+}
+
+// dropTopics deletes the topics whose names start with prefix: a dev
+// broker keeps files open for each partition holding records.
+func (b *bench) dropTopics(adm *kadm.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	topics, err := adm.ListTopics(ctx)
 	if err != nil {
 		log.Printf("list topics to delete: %v", err)
@@ -643,7 +682,7 @@ func (b *bench) cleanup(adm *kadm.Client) {
 	}
 	var mine []string
 	for _, t := range topics.Names() {
-		if strings.HasPrefix(t, b.name) {
+		if strings.HasPrefix(t, prefix) {
 			mine = append(mine, t)
 		}
 	}
