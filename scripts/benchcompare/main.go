@@ -314,6 +314,7 @@ func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, adm *kadm
 		}
 	}
 	r.caughtUp = float64(b.records) / time.Since(start).Seconds()
+	r.rssCaughtUp = res.peakRSS
 	r.cpuCaughtUp = res.cpu.Seconds() * 1e6 / float64(b.records)
 	var unifyDone, stopped time.Time
 	for _, l := range res.lines {
@@ -325,7 +326,7 @@ func (b *bench) caughtUp(ctx context.Context, bin, db, profile string, adm *kadm
 		case "source sink caught up with its input topics":
 			r.sink = l.float("rows_per_second")
 		case "pipeline stopped":
-			r.rssCaughtUp, stopped = l.float("peak_rss_mib"), l.Time
+			stopped = l.Time
 			r.rowsStored = int64(l.float("rows_stored"))
 		}
 	}
@@ -554,11 +555,13 @@ func (b *bench) loadRows(ctx context.Context, conn driver.Conn) error {
 	return nil
 }
 
-// result is a finished baton command: its log lines and CPU time.
+// result is a finished baton command: its log lines, CPU time and peak
+// RSS (MiB).
 type result struct {
-	lines []logLine
-	cpu   time.Duration
-	out   string
+	lines   []logLine
+	cpu     time.Duration
+	out     string
+	peakRSS float64
 }
 
 func (r result) tail() string { return tailOf(r.out, 30) }
@@ -597,8 +600,25 @@ func (b *bench) runBaton(ctx context.Context, bin, appID, db string, args ...str
 	cmd := b.batonCommand(bin, appID, db, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	res := result{out: out.String()}
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	// VmHWM sampled while it runs: the process's own getrusage peak (its
+	// log's peak_rss_mib) counts this program's memory too, which the
+	// child shares until exec.
+	var hwm float64
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var err error
+	for running := true; running; {
+		select {
+		case err = <-exited:
+			running = false
+		case <-time.After(250 * time.Millisecond):
+			hwm = max(hwm, peakRSS(cmd.Process.Pid))
+		}
+	}
+	res := result{out: out.String(), peakRSS: hwm}
 	if cmd.ProcessState != nil {
 		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
