@@ -321,7 +321,7 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 			res.moves = append(res.moves, truthMove{status: u.truth, t: u.truthAt, p: it.p})
 			j.truth(u.truth, u.truthAt, u.truthAuth, carrier)
 			if trace != nil {
-				*trace = append(*trace, CheckCall{Watermark: time.UnixMilli(it.p).UTC(), Status: u.truth.name(),
+				*trace = append(*trace, CheckCall{Watermark: time.UnixMilli(it.p).UTC(), Status: u.truth.Status(),
 					At: time.UnixMilli(u.truthAt).UTC(), Authority: u.truthAuth, Carrier: carrier})
 			}
 		}
@@ -351,7 +351,7 @@ func (x *gtOrder) runTraced(v variant, trace *[]CheckCall) *gtResult {
 			j.view(in.viewer, in.status, rec.recorded.UnixMilli(), it.i, u.truth, u.truthAt, u.truthAuth, parcel)
 			if trace != nil {
 				*trace = append(*trace, CheckCall{Watermark: time.UnixMilli(it.p).UTC(), Viewer: rec.system,
-					Status: in.status.name(), At: rec.recorded.UTC(), ParcelOfMany: parcel})
+					Status: in.status.Status(), At: rec.recorded.UTC(), ParcelOfMany: parcel})
 			}
 		}
 		ev := in.dev

@@ -138,17 +138,17 @@ type dOrder struct {
 }
 
 func dShipped(s cst) bool {
-	return s != 0 && s.name() != canonical.Refunded && s.name().AtLeast(canonical.Shipped)
+	return s != 0 && s.Status() != canonical.Refunded && s.Status().AtLeast(canonical.Shipped)
 }
 
 func dDelivered(s cst) bool {
-	return s != 0 && s.name() != canonical.Refunded && s.name().AtLeast(canonical.Delivered)
+	return s != 0 && s.Status() != canonical.Refunded && s.Status().AtLeast(canonical.Delivered)
 }
 
-func dOver(s cst) bool { return s.name() == canonical.Cancelled || s.name() == canonical.Refunded }
+func dOver(s cst) bool { return s.Status() == canonical.Cancelled || s.Status() == canonical.Refunded }
 
 func dProblemReason(s cst) dReason {
-	switch s.name() {
+	switch s.Status() {
 	case canonical.Exception:
 		return drException
 	case canonical.DeliveryAttemptFailed:
@@ -317,7 +317,7 @@ func (o *dOrder) problem(ev *dEvent, at, known int64) {
 }
 
 func (o *dOrder) deliverOpen() bool {
-	return !dDelivered(o.truth) && !dOver(o.truth) && o.truth.name() != canonical.ReturnToSender
+	return !dDelivered(o.truth) && !dOver(o.truth) && o.truth.Status() != canonical.ReturnToSender
 }
 
 func (o *dOrder) checkEstimate(ev *dEvent, known, prev int64) {

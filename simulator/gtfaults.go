@@ -234,7 +234,7 @@ func (x *gtOrder) drop(c jOut, vi int) bool {
 // inFlight are the truths a contradiction is injected into: the order is
 // on its way.
 func inFlight(s cst) bool {
-	switch s.name() {
+	switch s.Status() {
 	case canonical.Shipped, canonical.PartiallyShipped, canonical.InTransit, canonical.OutForDelivery, canonical.PartiallyDelivered:
 		return true
 	}

@@ -189,7 +189,7 @@ func (x *gtOrder) facts(j *judge, u *uOrder, d *dOrder) wFacts {
 const wMaxFailures = 4
 
 func carrierProblem(s cst) bool {
-	switch s.name() {
+	switch s.Status() {
 	case canonical.Exception, canonical.DeliveryAttemptFailed, canonical.ReturnToSender:
 		return true
 	}
@@ -349,9 +349,9 @@ func (x *gtOrder) wismoWindows(final *gtResult, faults []faultDone) [nWismoAims]
 		switch {
 		case aim == wiProblem && carrierProblem(status):
 			add(wiProblem, t+10*minute, min(next, t+24*hour)-m)
-		case aim == wiQuestion && status.name() == canonical.Delivered:
+		case aim == wiQuestion && status.Status() == canonical.Delivered:
 			add(wiQuestion, t+hour, min(next, t+36*hour)-m)
-		case aim == wiQuestion && (inFlight(status) || status.name() == canonical.Confirmed):
+		case aim == wiQuestion && (inFlight(status) || status.Status() == canonical.Confirmed):
 			add(wiQuestion, t+10*minute, min(next, t+36*hour)-m)
 		}
 	}
@@ -515,7 +515,7 @@ func (x *gtOrder) addWismoTruth(final *gtResult) []TicketTruth {
 	st := x.st
 	placed := int64(-1)
 	for _, rec := range x.rc.recs {
-		if in := x.infoOf(rec); in.reaches && in.status.name() == canonical.Placed {
+		if in := x.infoOf(rec); in.reaches && in.status.Status() == canonical.Placed {
 			if t := rec.occurred.UnixMilli(); placed < 0 || t < placed {
 				placed = t
 			}

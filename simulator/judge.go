@@ -14,21 +14,11 @@ import (
 // events, and checking each viewer against it. The statuses, authorities
 // and viewer rules themselves come from Rules.
 
-// cst is a canonical status as an index into canonical.All() plus one (0:
-// none), the order unify and synccheck use to break ties.
-type cst uint8
+// cst is a canonical status as its canonical.Index: the order unify and
+// synccheck use to break ties.
+type cst = canonical.Index
 
-type cclass uint8
-
-const (
-	ccNone cclass = iota
-	ccStage
-	ccProblem
-	ccReturn
-	ccAggregate
-	ccBranch
-)
-
+// crole is what a status means to the truth's derivation.
 type crole uint8
 
 const (
@@ -38,56 +28,25 @@ const (
 	crHint
 )
 
-var (
-	cInfos  = []canonical.Info{{}}
-	cByName = map[canonical.Status]cst{}
-	cClass  []cclass
-	cRole   []crole
-)
-
-func init() {
-	for _, in := range canonical.All() {
-		cByName[in.Status] = cst(len(cInfos))
-		cInfos = append(cInfos, in)
-	}
-	cClass = make([]cclass, len(cInfos))
-	cRole = make([]crole, len(cInfos))
-	for i := 1; i < len(cInfos); i++ {
-		in := cInfos[i]
-		switch in.Kind {
-		case canonical.Stage:
-			cClass[i] = ccStage
-		case canonical.Side:
-			cClass[i] = ccProblem
-			if in.Rank >= canonical.ReturnRequested.Rank() {
-				cClass[i] = ccReturn
-			}
-		case canonical.Aggregate:
-			cClass[i] = ccAggregate
-		case canonical.Branch:
-			cClass[i] = ccBranch
-		}
-		switch in.Status {
+// cRole is each status's role, by cst.
+var cRole = func() []crole {
+	out := make([]crole, canonical.Indexes())
+	for i := 1; i < len(out); i++ {
+		switch s := cst(i); s.Status() {
 		case canonical.Placed, canonical.OnHold, canonical.Confirmed:
-			cRole[i] = crBase
+			out[i] = crBase
 		case canonical.Cancelled, canonical.ReturnRequested, canonical.Refunded:
-			cRole[i] = crFlag
+			out[i] = crFlag
 		default:
-			if cClass[i] == ccAggregate {
-				cRole[i] = crHint
+			if s.Aggregate() {
+				out[i] = crHint
 			}
 		}
 	}
-}
+	return out
+}()
 
-func cs(s canonical.Status) cst { return cByName[s] }
-
-func (s cst) name() canonical.Status { return cInfos[s].Status }
-func (s cst) rank() int              { return cInfos[s].Rank }
-func (s cst) stage() bool            { return s != 0 && cClass[s] == ccStage }
-func (s cst) problem() bool          { return s != 0 && cClass[s] == ccProblem }
-func (s cst) onLine() bool           { return s != 0 && (cClass[s] == ccStage || cClass[s] == ccReturn) }
-func (s cst) preShip() bool          { return s.stage() && s.rank() < cs(canonical.Shipped).rank() }
+func cs(s canonical.Status) cst { x, _ := canonical.IndexOf(s); return x }
 
 // gtRules is Rules compiled for the judge.
 type gtRules struct {
@@ -112,16 +71,16 @@ type gtViewer struct {
 }
 
 func compileRules(r Rules) *gtRules {
-	n := len(cInfos)
+	n := canonical.Indexes()
 	g := &gtRules{auth: make([]schemas.System, n), floor: make([]cst, n), hint: r.HintSystem(),
 		missingAfter: r.MissingAfter().Milliseconds(), reflects: make([][]bool, n)}
 	for s := cst(1); int(s) < n; s++ {
-		if y, ok := r.Authority(s.name()); ok {
+		if y, ok := r.Authority(s.Status()); ok {
 			g.auth[s] = y
 		}
 		g.reflects[s] = make([]bool, n)
 		for x := cst(1); int(x) < n; x++ {
-			g.reflects[s][x] = r.Reflects(s.name(), x.name())
+			g.reflects[s][x] = r.Reflects(s.Status(), x.Status())
 		}
 	}
 	g.reflects[0] = make([]bool, n)
@@ -133,18 +92,18 @@ func compileRules(r Rules) *gtRules {
 		}
 	}
 	for c := cst(1); int(c) < n; c++ {
-		if !c.problem() {
+		if !c.Problem() {
 			continue
 		}
 		var f cst
 		for s := cst(1); int(s) < n; s++ {
-			if s.stage() && g.auth[s] == g.auth[c] && g.auth[c] != "" && (f == 0 || s.rank() < f.rank()) {
+			if s.Stage() && g.auth[s] == g.auth[c] && g.auth[c] != "" && (f == 0 || s.Rank() < f.Rank()) {
 				f = s
 			}
 		}
 		if f == 0 {
 			for s := cst(1); int(s) < n; s++ {
-				if s.stage() && s.rank() <= c.rank() && (f == 0 || s.rank() > f.rank()) {
+				if s.Stage() && s.Rank() <= c.Rank() && (f == 0 || s.Rank() > f.Rank()) {
 					f = s
 				}
 			}
@@ -178,12 +137,12 @@ func compileRules(r Rules) *gtRules {
 // a report is no conflict.
 func coversBehind(x, s cst) bool {
 	switch {
-	case x.problem():
-		return s.stage() && s.rank() <= x.rank()
-	case x.name() == canonical.Cancelled:
-		return s.stage() || cClass[s] == ccAggregate || s.name() == canonical.Refunded
-	case x.name() == canonical.Refunded:
-		return s.name() == canonical.Cancelled
+	case x.Problem():
+		return s.Stage() && s.Rank() <= x.Rank()
+	case x.Status() == canonical.Cancelled:
+		return s.Stage() || s.Aggregate() || s.Status() == canonical.Refunded
+	case x.Status() == canonical.Refunded:
+		return s.Status() == canonical.Cancelled
 	}
 	return false
 }
@@ -238,15 +197,15 @@ const (
 
 func trackRank(s cst, ret bool) int {
 	if ret && s == cs(canonical.Delivered) {
-		return (cs(canonical.ReturnInTransit).rank() + cs(canonical.Returned).rank()) / 2
+		return (cs(canonical.ReturnInTransit).Rank() + cs(canonical.Returned).Rank()) / 2
 	}
-	return s.rank()
+	return s.Rank()
 }
 
-func terminal(s cst) bool { return s == cs(canonical.Delivered) || cClass[s] == ccReturn }
+func terminal(s cst) bool { return s == cs(canonical.Delivered) || s.ReturnBranch() }
 
 func forReturn(s cst) cst {
-	switch s.name() {
+	switch s.Status() {
 	case canonical.Shipped, canonical.InTransit, canonical.OutForDelivery, canonical.DeliveryAttemptFailed,
 		canonical.AvailableForPickup, canonical.Exception, canonical.ReturnToSender:
 		return cs(canonical.ReturnInTransit)
@@ -264,22 +223,22 @@ func (u *uOrder) decide(tr *uTrack, s cst, y schemas.System, t int64, ret bool) 
 	}
 	rs, rc := trackRank(s, ret), trackRank(c, ret)
 	if t < tr.clock {
-		if s.onLine() && c.onLine() && rs > rc {
+		if s.OnLine() && c.OnLine() && rs > rc {
 			return dAdvance
 		}
 		return dLate
 	}
 	switch {
 	case rs > rc:
-		if c.problem() && s.stage() {
+		if c.Problem() && s.Stage() {
 			return dRecovery
 		}
 		return dAdvance
-	case s.problem():
+	case s.Problem():
 		if !terminal(c) {
 			return dAdvance
 		}
-	case c.problem() && s.stage() && rs >= u.r.floor[c].rank():
+	case c.Problem() && s.Stage() && rs >= u.r.floor[c].Rank():
 		return dRecovery
 	}
 	if y == tr.auth {
@@ -315,7 +274,7 @@ func (u *uOrder) apply(s cst, y schemas.System, t int64, ship int) bool {
 		sh := &u.ships[ship]
 		ret := sh.ret
 		if !sh.seen {
-			ret = s == cs(canonical.Returned) || (s.rank() > cs(canonical.Shipped).rank() && (u.returnReq != 0 || u.allDelivered()))
+			ret = s == cs(canonical.Returned) || (s.Rank() > cs(canonical.Shipped).Rank() && (u.returnReq != 0 || u.allDelivered()))
 		}
 		if ret {
 			s = forReturn(s)
@@ -336,7 +295,7 @@ func (u *uOrder) apply(s cst, y schemas.System, t int64, ship int) bool {
 			break
 		}
 		f := &u.cancelled
-		switch s.name() {
+		switch s.Status() {
 		case canonical.ReturnRequested:
 			f = &u.returnReq
 		case canonical.Refunded:
@@ -438,7 +397,7 @@ func (u *uOrder) aggregate() cst {
 		case sh.status == cs(canonical.Returned):
 			returned++
 			continue
-		case sh.status.preShip():
+		case sh.status.PreShip():
 			pre++
 		}
 		if least == 0 || lessAdvanced(sh.status, least) {
@@ -461,11 +420,11 @@ func (u *uOrder) aggregate() cst {
 }
 
 func lessAdvanced(a, b cst) bool {
-	if a.rank() != b.rank() {
-		return a.rank() < b.rank()
+	if a.Rank() != b.Rank() {
+		return a.Rank() < b.Rank()
 	}
-	if a.problem() != b.problem() {
-		return a.problem()
+	if a.Problem() != b.Problem() {
+		return a.Problem()
 	}
 	return a < b
 }

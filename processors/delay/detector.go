@@ -158,7 +158,7 @@ func (d *Detector) Observe(o *Order, orderID string, ev Event, t Truth, w int64)
 	case schemas.Notifications:
 		o.remember(ev)
 	}
-	if x, ok := stByName[t.Status]; ok && x != o.truth {
+	if x, ok := canonical.IndexOf(t.Status); ok && x != o.truth {
 		o.truth = x
 		e.truthMoved(ev, t, known)
 	}
@@ -255,7 +255,7 @@ func (d *Detector) shipOriginal(o *Order) int64 {
 // neither cancelled nor shipped by it.
 func (d *Detector) shipTimer(o *Order) (int64, bool) {
 	at := d.shipInForce(o)
-	if at == 0 || at < o.seen || o.ship.covers(at) || o.truth.over() {
+	if at == 0 || at < o.seen || o.ship.covers(at) || over(o.truth) {
 		return 0, false
 	}
 	if o.shippedAt != 0 && o.shippedAt <= at {
@@ -339,8 +339,8 @@ func (o *Order) remember(ev Event) {
 	m := message{at: ev.RecordedAt, revised: ev.RevisedDate}
 	switch {
 	case ev.MessageType == MessageDelayNotice:
-	case stByName[ev.Status].problem():
-		m.status = stByName[ev.Status]
+	case carrierProblem(stOf(ev.Status)):
+		m.status = stOf(ev.Status)
 		m.revised = 0
 	default:
 		return
@@ -402,7 +402,7 @@ func (e *emitter) finish() Output {
 func (e *emitter) truthMoved(ev Event, t Truth, known int64) {
 	o, x := e.o, e.o.truth
 	switch {
-	case x.shipped():
+	case shipped(x):
 		if o.shippedAt == 0 {
 			o.shippedAt = t.At
 		}
@@ -414,7 +414,7 @@ func (e *emitter) truthMoved(ev Event, t Truth, known int64) {
 				e.close(n, outWithdrawn)
 			}
 		}
-	case !x.over():
+	case !over(x):
 		// Back before SHIPPED: a parcel more than the order knew of (the
 		// OMS announced it, or the warehouse released it).
 		o.shippedAt = 0
@@ -436,14 +436,14 @@ func (e *emitter) truthMoved(ev Event, t Truth, known int64) {
 			}
 		}
 	}
-	if x.problem() {
+	if carrierProblem(x) {
 		e.problem(ev, t, known)
 	}
 }
 
 // problem applies a truth move into a carrier problem.
 func (e *emitter) problem(ev Event, t Truth, known int64) {
-	o, r := e.o, e.o.truth.delayReason()
+	o, r := e.o, delayReason(e.o.truth)
 	missed := o.deliver.inForce()
 	if r == reasonReturnToSender {
 		// The parcel goes back: the order is flagged for refund. When the
@@ -539,7 +539,7 @@ func (e *emitter) reviseCovered() {
 // delivered (nor on the return branch), cancelled or refunded, nor
 // returning to the sender.
 func (o *Order) deliverOpen() bool {
-	return !o.truth.delivered() && !o.truth.over() && o.truth != stRTS
+	return !delivered(o.truth) && !over(o.truth) && o.truth != stRTS
 }
 
 func (e *emitter) fromEvent(n *notice, ev Event) {

@@ -229,7 +229,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		return append(b, headerEmpty)
 	}
 	b = append(b, headerFull)
-	b = binfmt.AppendString(b, o.truth.name())
+	b = binfmt.AppendString(b, o.truth.String())
 	b = binary.AppendVarint(b, o.placed)
 	b = binary.AppendVarint(b, o.seen)
 	b = binary.AppendVarint(b, o.shippedAt)
@@ -249,7 +249,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 	for _, m := range o.messages {
 		b = binary.AppendVarint(b, m.at)
 		b = binary.AppendVarint(b, m.revised)
-		b = binfmt.AppendString(b, m.status.name())
+		b = binfmt.AppendString(b, m.status.String())
 	}
 	b = binary.AppendUvarint(b, uint64(len(o.notices)))
 	for i := range o.notices {
@@ -258,7 +258,7 @@ func (o *Order) AppendBinary(b []byte) []byte {
 		b = binary.LittleEndian.AppendUint64(b, n.renews)
 		b = append(b, byte(n.reason), byte(n.kind), n.flags, byte(n.outcome), byte(n.refundWhy))
 		b = binary.AppendUvarint(b, uint64(n.version))
-		for _, s := range [...]string{n.via.name(), n.shipment, n.carrier, n.cause, n.authority} {
+		for _, s := range [...]string{n.via.String(), n.shipment, n.carrier, n.cause, n.authority} {
 			b = binfmt.AppendString(b, s)
 		}
 		for _, v := range n.times() {
@@ -297,7 +297,7 @@ func (d *decoder) status(what string) st {
 	if d.Err != nil || name == "" {
 		return 0
 	}
-	s, ok := stByName[canonical.Status(name)]
+	s, ok := canonical.IndexOf(canonical.Status(name))
 	if !ok {
 		d.Fail("%s: unknown status %q", what, name)
 	}
@@ -359,8 +359,8 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 			m.at = d.Varint("message at")
 			m.revised = d.Varint("revised")
 			m.status = d.status("message status")
-			if d.Err == nil && m.status != 0 && !m.status.problem() {
-				d.Fail("message status %s is no carrier problem", m.status.name())
+			if d.Err == nil && m.status != 0 && !carrierProblem(m.status) {
+				d.Fail("message status %s is no carrier problem", m.status.String())
 			}
 			if d.Err == nil && i > 0 && o.messages[i-1].at > m.at {
 				d.Fail("messages out of order")
@@ -432,8 +432,8 @@ func (d *decoder) notice(n *notice) {
 		d.Fail("inconsistent telling")
 	case (n.flags&fRefundDue != 0) != (n.refundWhy != 0):
 		d.Fail("inconsistent refund flag")
-	case n.via != 0 && !n.via.problem():
-		d.Fail("told via %s", n.via.name())
+	case n.via != 0 && !carrierProblem(n.via):
+		d.Fail("told via %s", n.via.String())
 	case n.authority != "" && !validSystem(n.authority):
 		d.Fail("unknown system %q", n.authority)
 	}

@@ -136,7 +136,7 @@ func TestDecodeFormat2(t *testing.T) {
 	}
 	// Format 3 is format 2 with the first sight after the placement.
 	enc := got.AppendBinary(nil)
-	if enc[0] != headerFull || !bytes.Equal(enc[1:], slices.Insert(bytes.Clone(b[1:]), len(binary.AppendVarint(binfmt.AppendString(nil, want.truth.name()), want.placed)), 0)) {
+	if enc[0] != headerFull || !bytes.Equal(enc[1:], slices.Insert(bytes.Clone(b[1:]), len(binary.AppendVarint(binfmt.AppendString(nil, want.truth.String()), want.placed)), 0)) {
 		t.Errorf("re-encoded, not format 2's body with first seen 0: %x", enc)
 	}
 }

@@ -133,7 +133,7 @@ func noticeRecord(orderID string, n *notice) Record {
 	if told {
 		via = MessageDelayNotice
 		if n.via != 0 {
-			via = n.via.name()
+			via = n.via.String()
 		}
 	}
 	if n.refundWhy != 0 {

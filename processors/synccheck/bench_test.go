@@ -83,7 +83,7 @@ func BenchmarkTruth(b *testing.B) {
 		var o Order
 		shown := tmpl
 		shown.views = append([]view(nil), tmpl.views...)
-		shown.views[0].shown, shown.views[1].shown = stByName["OUT_FOR_DELIVERY"], stByName["OUT_FOR_DELIVERY"]
+		shown.views[0].shown, shown.views[1].shown = stOf("OUT_FOR_DELIVERY"), stOf("OUT_FOR_DELIVERY")
 		b.ReportAllocs()
 		for b.Loop() {
 			restore(&o, &shown)

@@ -82,12 +82,12 @@ type Output struct {
 // the new truth now reflects. w is the partition watermark.
 func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 	e := emitter{orderID: orderID, o: o}
-	x := stByName[t.Status]
+	x := stOf(t.Status)
 	if x != 0 && len(o.views) > 0 {
 		o.filter(func(k *check) bool {
 			v := &o.views[k.view]
 			if k.by == byReport {
-				if !x.covers(k.shown) {
+				if !covers(x, k.shown) {
 					return true // still contradicted
 				}
 				if t.At > k.deadline {
@@ -102,7 +102,7 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 				}
 				return false // otherwise withdrawn: the viewer was racing the truth
 			}
-			if !k.failed && t.At <= k.deadline && !x.reflects(k.status) {
+			if !k.failed && t.At <= k.deadline && !reflects(x, k.status) {
 				e.check(v, k, Superseded, 0, 0, w)
 				return false
 			}
@@ -112,7 +112,7 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 		for vi := range o.views {
 			v := &o.views[vi]
 			conf := c.v.conf(v.sys)
-			if conf.expects&x.bit() == 0 || o.hasOpen(vi, x) {
+			if conf.expects&x.Bit() == 0 || o.hasOpen(vi, x) {
 				continue
 			}
 			k := check{status: x, auth: auth, carrier: t.Carrier, view: uint8(vi), by: byTruth, t: t.At}
@@ -121,10 +121,10 @@ func (c *Checker) Truth(o *Order, orderID string, t Truth, w int64) Output {
 				// the viewer is checked from its first sight — once per
 				// status: the truth returning to x (its events reaching
 				// baton late) is the same check, which has its record.
-				if v.sighted&x.bit() != 0 {
+				if v.sighted&x.Bit() != 0 {
 					continue
 				}
-				v.sighted |= x.bit()
+				v.sighted |= x.Bit()
 				k.by, k.t = byFirstSight, v.first
 			}
 			k.deadline = satAdd(k.t, conf.sla)
@@ -155,12 +155,12 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 		return Output{NextDue: c.NextDue(o)}
 	}
 	e := emitter{orderID: orderID, o: o}
-	s, x := stByName[r.Status], stByName[t.Status]
+	s, x := stOf(r.Status), stOf(t.Status)
 	vi := o.viewIndex(y)
 	if vi < 0 {
 		vi = len(o.views)
 		o.views = append(o.views, view{sys: y, first: r.At})
-		if x != 0 && conf.expects&x.bit() != 0 && !s.reflects(x) {
+		if x != 0 && conf.expects&x.Bit() != 0 && !reflects(s, x) {
 			k := check{status: x, auth: sysByName[t.Authority], carrier: t.Carrier, view: uint8(vi), by: byFirstSight, t: r.At}
 			if r.At < t.At {
 				// The viewer was seen before the truth moved: an ordinary
@@ -170,7 +170,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 			k.deadline = satAdd(k.t, conf.sla)
 			k.id = checkID(orderID, y, x, k.by, t.TransitionID, k.t)
 			if k.by == byFirstSight {
-				o.views[vi].sighted |= x.bit()
+				o.views[vi].sighted |= x.Bit()
 			}
 			o.checks = append(o.checks, k)
 		}
@@ -180,7 +180,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 	// now; an older one that arrives late still closes checks.
 	latest := s != 0 && (v.shown == 0 || r.At >= v.shownAt)
 	judged := latest && !r.ParcelOfMany // a report judged for conflicts
-	conflicting := judged && x != 0 && !x.covers(s)
+	conflicting := judged && x != 0 && !covers(x, s)
 	pending := false
 	o.filter(func(k *check) bool {
 		if int(k.view) != vi {
@@ -204,7 +204,7 @@ func (c *Checker) View(o *Order, orderID string, r Report, t Truth, w int64) Out
 			}
 			return false // withdrawn: the viewer corrected itself in time
 		}
-		if s.reflects(k.status) {
+		if reflects(s, k.status) {
 			e.reflected(v, k, s, r.At, w)
 			return false
 		}

@@ -72,17 +72,17 @@ func (o *Order) AppendLags(dst []Lag) []Lag {
 	for i := range o.checks {
 		k := &o.checks[i]
 		v := &o.views[k.view]
-		l := Lag{Viewer: v.sys.system(), CheckID: id(), Expected: k.status.name(), Shown: v.shown.name(),
+		l := Lag{Viewer: v.sys.system(), CheckID: id(), Expected: k.status.Status(), Shown: v.shown.Status(),
 			Authority: k.auth.system(), Since: k.t, Deadline: k.deadline}
 		if k.by == byReport {
-			l.Conflict, l.Shown = true, k.shown.name()
+			l.Conflict, l.Shown = true, k.shown.Status()
 		}
 		dst = append(dst, l)
 	}
 	for i := range o.failures {
 		f := &o.failures[i]
 		dst = append(dst, Lag{Viewer: o.views[f.view].sys.system(), CheckID: id(), Conflict: f.outcome == failConflict,
-			Expected: f.status.name(), Shown: f.shown.name(), Authority: f.auth.system(), Since: f.t,
+			Expected: f.status.Status(), Shown: f.shown.Status(), Authority: f.auth.system(), Since: f.t,
 			Deadline: f.deadline, Until: f.until})
 	}
 	return dst
@@ -116,11 +116,11 @@ func (v *view) before(t int64) st {
 // that the truth x covers (it stopped contradicting x); 0: none.
 func (v *view) uncontradicted(x st, from int64) int64 {
 	for _, r := range v.earlier {
-		if r.at > from && x.covers(r.status) {
+		if r.at > from && covers(x, r.status) {
 			return r.at
 		}
 	}
-	if v.shown != 0 && v.shownAt > from && x.covers(v.shown) {
+	if v.shown != 0 && v.shownAt > from && covers(x, v.shown) {
 		return v.shownAt
 	}
 	return 0
@@ -139,11 +139,11 @@ func (o *Order) reportCorrects(vi int, s st, r int64, x st, judged bool) {
 		}
 		switch f.outcome {
 		case failMissing:
-			if r >= f.t && (s.reflects(f.status) || s.reflects(x)) {
+			if r >= f.t && (reflects(s, f.status) || reflects(s, x)) {
 				f.until = r
 			}
 		case failConflict:
-			if judged && r > f.t && x.covers(s) {
+			if judged && r > f.t && covers(x, s) {
 				f.until = r
 			}
 		}
@@ -163,11 +163,11 @@ func (o *Order) truthCorrects(x st, t int64) {
 		}
 		switch f.outcome {
 		case failMissing:
-			if v.shown.reflects(x) {
+			if reflects(v.shown, x) {
 				f.until = max(t, v.shownAt, f.t)
 			}
 		case failConflict:
-			if x.covers(v.shown) {
+			if covers(x, v.shown) {
 				f.until = max(t, v.shownAt, f.t)
 			}
 		}

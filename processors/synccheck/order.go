@@ -85,11 +85,11 @@ func (v *view) reflecting(x st, t int64) (s st, at int64, ok bool) {
 			asOf = i
 		}
 	}
-	if asOf >= 0 && all[asOf].status.reflects(x) {
+	if asOf >= 0 && reflects(all[asOf].status, x) {
 		return all[asOf].status, all[asOf].at, true
 	}
 	for _, r := range all[asOf+1:] {
-		if r.status.reflects(x) {
+		if reflects(r.status, x) {
 			return r.status, r.at, true
 		}
 	}
@@ -299,7 +299,7 @@ func (d *decoder) status(what string, optional bool) st {
 	if len(name) == 0 && optional {
 		return 0
 	}
-	s, ok := stByName[canonical.Status(name)] // no allocation: the conversion is only a map key
+	s, ok := canonical.IndexOfBytes(name)
 	if !ok {
 		d.Fail("%s: unknown status %q", what, name)
 	}
@@ -366,11 +366,11 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 		}
 		if !v3 {
 			ns := d.Uvarint("first-sight status count")
-			if d.Err == nil && ns >= uint64(len(stInfos)) {
+			if d.Err == nil && ns >= uint64(canonical.Indexes()) {
 				d.Fail("first-sight status count %d out of range", ns)
 			}
 			for j := uint64(0); j < ns && d.Err == nil; j++ {
-				v.sighted |= d.status("first-sight status", false).bit()
+				v.sighted |= d.status("first-sight status", false).Bit()
 			}
 		}
 		if d.Err != nil {
@@ -431,7 +431,7 @@ func DecodeOrder(b []byte) (Order, []byte, error) {
 		if v3 && c.by == byFirstSight && c.t == o.views[vi].first {
 			// Format 3 kept no first-sight statuses: the open first_sight
 			// checks are those known.
-			o.views[vi].sighted |= c.status.bit()
+			o.views[vi].sighted |= c.status.Bit()
 		}
 	}
 	if v3 {

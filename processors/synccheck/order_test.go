@@ -98,7 +98,7 @@ func TestDecodeFormat3(t *testing.T) {
 	if enc := got.AppendBinary(nil); enc[0] != headerFull {
 		t.Errorf("re-encoded with header %x", enc[0])
 	}
-	if got.views[2].sighted != stByName["IN_TRANSIT"].bit() {
+	if got.views[2].sighted != stOf("IN_TRANSIT").Bit() {
 		t.Errorf("first-sight statuses %b", got.views[2].sighted)
 	}
 }

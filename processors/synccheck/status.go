@@ -5,70 +5,43 @@ import (
 	"github.com/baton-pipeline/baton/schemas"
 )
 
-// st is a canonical status as a one-byte index (0: none), so that an
-// order's checks stay small in memory. The index is internal: the binary
-// state and every record spell statuses by name.
-type st uint8
+// st is a canonical status as a one-byte index (canonical.Index), so that
+// an order's checks stay small in memory.
+type st = canonical.Index
 
-// class is canonical.Class, short for the rules here.
-type class = canonical.Class
-
-const (
-	classStage     = canonical.ClassStage
-	classProblem   = canonical.ClassProblem
-	classReturn    = canonical.ClassReturn
-	classAggregate = canonical.ClassAggregate
-)
-
-type stInfo struct {
-	name  canonical.Status
-	rank  int
-	class class
-}
-
-var (
-	stInfos  = []stInfo{{}} // by st; [0] is none
-	stByName = map[canonical.Status]st{}
-	// reflectsBy[s] has bit x set when a viewer showing s reflects x.
-	reflectsBy []uint32
-)
-
-func init() {
-	for _, in := range canonical.All() {
-		i := stInfo{name: in.Status, rank: in.Rank, class: in.Class()}
-		stByName[in.Status] = st(len(stInfos))
-		stInfos = append(stInfos, i)
-	}
-	if len(stInfos) > 32 {
-		panic("synccheck: more than 31 canonical statuses do not fit a uint32 mask")
-	}
-	reflectsBy = make([]uint32, len(stInfos))
-	for s := 1; s < len(stInfos); s++ {
-		for x := 1; x < len(stInfos); x++ {
-			if reflects(stInfos[s], stInfos[x]) {
-				reflectsBy[s] |= 1 << x
+// reflectsBy[s] has bit x set when a viewer showing s reflects x.
+var reflectsBy = func() []uint32 {
+	out := make([]uint32, canonical.Indexes())
+	for s := 1; s < len(out); s++ {
+		for x := 1; x < len(out); x++ {
+			if reflectsRule(st(s), st(x)) {
+				out[s] |= 1 << x
 			}
 		}
 	}
-}
+	return out
+}()
 
-// reflects is the rule of Reflects over two known statuses.
-func reflects(s, x stInfo) bool {
+// reflectsRule is the rule of Reflects over two known statuses.
+func reflectsRule(s, x st) bool {
 	switch {
-	case s.name == x.name:
+	case s == x:
 		return true
-	case x.class != classStage && x.class != classAggregate && x.class != classReturn:
+	case !x.Stage() && !x.Aggregate() && !x.ReturnBranch():
 		// Problem statuses and CANCELLED are reflected only by themselves.
 		return false
-	case !s.name.AtLeast(x.name):
+	case !s.Status().AtLeast(x.Status()):
 		return false
-	case s.class == classProblem:
+	case s.Problem():
 		// A problem implies the stages before it, not the one it sits
 		// beside: a stale EXCEPTION does not show the recovered IN_TRANSIT.
-		return x.rank < s.rank
+		return x.Rank() < s.Rank()
 	}
 	return true
 }
+
+// stOf is the index of a canonical status; 0 for an unknown one.
+func stOf(s canonical.Status) st { x, _ := canonical.IndexOf(s); return x }
 
 // Reflects reports whether a viewer showing shown is showing truth, or a
 // status that implies it:
@@ -83,12 +56,11 @@ func reflects(s, x stInfo) bool {
 // A problem truth is reflected only by itself. Unknown and empty statuses
 // reflect nothing and are reflected by nothing.
 func Reflects(shown, truth canonical.Status) bool {
-	s, ok1 := stByName[shown]
-	x, ok2 := stByName[truth]
-	return ok1 && ok2 && s.reflects(x)
+	return reflects(stOf(shown), stOf(truth))
 }
 
-func (s st) reflects(x st) bool { return s != 0 && x != 0 && reflectsBy[s]&(1<<x) != 0 }
+// reflects is Reflects over indexes; false when either is 0.
+func reflects(s, x st) bool { return s != 0 && x != 0 && reflectsBy[s]&x.Bit() != 0 }
 
 // covers reports whether a viewer showing s while the truth is x is merely
 // behind the truth (or at it), which a check measures, rather than
@@ -98,28 +70,26 @@ func (s st) reflects(x st) bool { return s != 0 && x != 0 && reflectsBy[s]&(1<<x
 // yet); or x is CANCELLED and s a stage or aggregate (the viewer has not
 // heard of the cancellation) or REFUNDED (the money went back for it); or
 // x is REFUNDED and s CANCELLED.
-func (x st) covers(s st) bool {
-	if x.reflects(s) {
+func covers(x, s st) bool {
+	if reflects(x, s) {
 		return true
 	}
 	if x == 0 || s == 0 {
 		return false
 	}
-	xi, si := stInfos[x], stInfos[s]
 	switch {
-	case xi.class == classProblem:
-		return si.class == classStage && si.rank <= xi.rank
-	case xi.name == canonical.Cancelled:
+	case x.Problem():
+		return s.Stage() && s.Rank() <= x.Rank()
+	case x.Status() == canonical.Cancelled:
 		// Not heard of the cancellation yet, or refunded for it.
-		return si.class == classStage || si.class == classAggregate || si.name == canonical.Refunded
-	case xi.name == canonical.Refunded:
-		return si.name == canonical.Cancelled
+		return s.Stage() || s.Aggregate() || s.Status() == canonical.Refunded
+	case x.Status() == canonical.Refunded:
+		return s.Status() == canonical.Cancelled
 	}
 	return false
 }
-func (s st) String() string          { return string(stInfos[s].name) }
-func (s st) bit() uint32             { return 1 << s }
-func parseSt(name string) (st, bool) { s, ok := stByName[canonical.Status(name)]; return s, ok }
+
+func parseSt(name string) (st, bool) { return canonical.IndexOf(canonical.Status(name)) }
 
 // sys is a source system as a one-byte index into schemas.Systems (0:
 // none). Like st, it never leaves memory as a number.

@@ -131,12 +131,12 @@ func ParseViewers(file string, data []byte) (*Viewers, error) {
 				report(n, "%s: unknown canonical status %q (valid: %s)", system, name, canonical.Names())
 				continue
 			}
-			if mask&s.bit() != 0 {
+			if mask&s.Bit() != 0 {
 				report(n, "%s: duplicate status %s", system, s)
 				continue
 			}
-			mask |= s.bit()
-			row.Statuses = append(row.Statuses, s.name())
+			mask |= s.Bit()
+			row.Statuses = append(row.Statuses, s.Status())
 		}
 		v.by[y] = viewerConf{on: true, sla: sla.Milliseconds(), expects: mask}
 		v.list = append(v.list, row)
@@ -170,8 +170,6 @@ func viewerNames() string {
 	}
 	return strings.Join(names, ", ")
 }
-
-func (s st) name() canonical.Status { return stInfos[s].name }
 
 // Source names where the rules came from (a path, or viewers.map for the
 // embedded default).
@@ -207,8 +205,8 @@ func (v *Viewers) Viewer(system schemas.System) (Viewer, bool) {
 // Expects reports whether viewer is configured and expected to reflect
 // status.
 func (v *Viewers) Expects(viewer schemas.System, status canonical.Status) bool {
-	s, ok := stByName[status]
-	return ok && v.conf(sysByName[viewer]).expects&s.bit() != 0
+	s, ok := canonical.IndexOf(status)
+	return ok && v.conf(sysByName[viewer]).expects&s.Bit() != 0
 }
 
 func (v *Viewers) conf(y sys) viewerConf {

@@ -27,7 +27,7 @@ func (a *applier) apply() {
 		a.view()
 	}
 	a.promises()
-	switch a.ev.status.info().role {
+	switch roles[a.ev.status] {
 	case roleShipment:
 		a.shipment()
 	case roleBase:
@@ -91,7 +91,7 @@ func (a *applier) shipment() {
 		// parcel is delivered (its tracking number can be no outbound
 		// parcel's: none is waiting to ship or announced); otherwise
 		// outbound.
-		ret = s == sReturned || (s.rank() > sShipped.rank() && (o.returnReq != 0 || a.p.allDelivered(o)))
+		ret = s == sReturned || (s.Rank() > sShipped.Rank() && (o.returnReq != 0 || a.p.allDelivered(o)))
 	}
 	if ret {
 		s = forReturn(s)
@@ -118,7 +118,7 @@ func (a *applier) shipment() {
 		skipped := sh.move(s, ev.system, ev.occurred, ret)
 		a.emit(i, kind, from, s, skipped)
 	case dLate:
-		sh.reached |= s.bit() // reported, if late: not skipped
+		sh.reached |= s.Bit() // reported, if late: not skipped
 		a.emit(i, KindLate, sh.status, s, nil)
 		return
 	case dRegression:
@@ -145,7 +145,7 @@ func (a *applier) base() {
 	case dAdvance, dRecovery:
 		o.base.move(s, ev.system, ev.occurred, false)
 	case dLate:
-		o.base.reached |= s.bit()
+		o.base.reached |= s.Bit()
 		a.emit(-1, KindLate, o.truth, s, nil)
 	case dRegression:
 		a.out.Regressions++
@@ -183,17 +183,17 @@ func (a *applier) truth() {
 		return
 	}
 	var skipped []st
-	if from != 0 && from != sCancelled && to.stage() && to.rank() > from.rank() {
+	if from != 0 && from != sCancelled && to.Stage() && to.Rank() > from.Rank() {
 		reached := o.reached
 		for i := range o.ships {
 			if !o.ships[i].ret {
 				reached |= o.ships[i].reached
 			}
 		}
-		skipped = skippedStages(from.rank(), to.rank(), reached|o.base.reached)
+		skipped = skippedStages(from.Rank(), to.Rank(), reached|o.base.reached)
 	}
 	o.truth, o.truthAuth, o.truthSince = to, ev.system, ev.occurred
-	o.reached |= to.bit()
+	o.reached |= to.Bit()
 	a.emit(-1, orderKind(from, to, a.grew), from, to, skipped)
 	a.checkTruth(to, a.out.Transitions[len(a.out.Transitions)-1].Value["transition_id"].(string))
 }

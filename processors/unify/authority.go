@@ -110,8 +110,8 @@ func ParseAuthority(file string, data []byte) (*Authority, error) {
 		report(0, "empty: want the header %q and one row per status", strings.Join(authorityHeader, " "))
 	}
 	var missing []string
-	for s := st(1); int(s) < len(stInfos); s++ {
-		if !s.aggregate() && a.by[s] == 0 && a.line[s] == 0 {
+	for s := st(1); s <= lastSt; s++ {
+		if !s.Aggregate() && a.by[s] == 0 && a.line[s] == 0 {
 			missing = append(missing, s.String())
 		}
 	}
@@ -146,7 +146,7 @@ func (a *Authority) Source() string { return a.source }
 // Of returns the authority for status; ok is false for an unknown status
 // and for the aggregates (whose PARTIALLY_SHIPPED hint is HintSystem).
 func (a *Authority) Of(status canonical.Status) (system schemas.System, ok bool) {
-	s, known := stByName[status]
+	s, known := canonical.IndexOf(status)
 	if !known || a.by[s] == 0 {
 		return "", false
 	}
@@ -167,13 +167,13 @@ func (a *Authority) HintSystem() schemas.System {
 func (a *Authority) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-24s %s\n", authorityHeader[0], authorityHeader[1])
-	rows := make([]st, 0, len(stInfos))
-	for s := st(1); int(s) < len(stInfos); s++ {
+	rows := make([]st, 0, lastSt)
+	for s := st(1); s <= lastSt; s++ {
 		if a.system(s) != 0 {
 			rows = append(rows, s)
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].rank() < rows[j].rank() })
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Rank() < rows[j].Rank() })
 	for _, s := range rows {
 		fmt.Fprintf(&b, "%-24s %s\n", s, a.system(s))
 	}

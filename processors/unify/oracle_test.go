@@ -192,7 +192,7 @@ func TestSimulatedOrdersEndInTheTruthTheSimulatorPlanned(t *testing.T) {
 		truth[id] = to
 		f, _ := parseSt(from)
 		s, _ := parseSt(to)
-		backward := f != 0 && f != sCancelled && s != sCancelled && !s.problem() && s.rank() < f.rank()
+		backward := f != 0 && f != sCancelled && s != sCancelled && !s.Problem() && s.Rank() < f.Rank()
 		if backward && kind != KindRecovery && kind != KindReopened {
 			t.Errorf("%s moved backward as %s: %s", id, kind, describe(tr))
 		}
@@ -260,7 +260,7 @@ func TestSimulatedOrdersEndInTheTruthTheSimulatorPlanned(t *testing.T) {
 			}
 		case len(f.shipped) > 0 && len(f.delivered) == len(f.shipped):
 			delivered++
-			if !s.onLine() || s.rank() < sDelivered.rank() {
+			if !s.OnLine() || s.Rank() < sDelivered.Rank() {
 				t.Errorf("%s: every parcel delivered; truth %s", id, got)
 			}
 		}

@@ -97,23 +97,23 @@ func (p *Processor) decide(tr *track, s st, y sys, t int64, ret bool) decision {
 	}
 	rs, rc := trackRank(s, ret), trackRank(c, ret)
 	if t < tr.clock {
-		if s.onLine() && c.onLine() && rs > rc {
+		if s.OnLine() && c.OnLine() && rs > rc {
 			return dAdvance // an older report of further progress: progress does not un-happen
 		}
 		return dLate
 	}
 	switch {
 	case rs > rc:
-		if c.problem() && s.stage() {
+		if c.Problem() && s.Stage() {
 			return dRecovery
 		}
 		return dAdvance
-	case s.problem():
+	case s.Problem():
 		if terminal(c) {
 			break
 		}
 		return dAdvance
-	case c.problem() && s.stage() && rs >= p.floor[c].rank():
+	case c.Problem() && s.Stage() && rs >= p.floor[c].Rank():
 		return dRecovery
 	}
 	if y == tr.auth {
@@ -126,23 +126,23 @@ func (p *Processor) decide(tr *track, s st, y sys, t int64, ret bool) decision {
 // back at the warehouse) comes after RETURN_IN_TRANSIT and before RETURNED.
 func trackRank(s st, ret bool) int {
 	if ret && s == sDelivered {
-		return (sReturnInTransit.rank() + sReturned.rank()) / 2
+		return (sReturnInTransit.Rank() + sReturned.Rank()) / 2
 	}
-	return s.rank()
+	return s.Rank()
 }
 
 // terminal statuses end an outbound parcel's main line: no problem state
 // follows them.
-func terminal(s st) bool { return s == sDelivered || s.class() == classReturn }
+func terminal(s st) bool { return s == sDelivered || s.ReturnBranch() }
 
 // move puts tr in s on an event at t, reporting the main-line stages between
 // the old and the new status the track never reached.
 func (tr *track) move(s st, y sys, t int64, ret bool) (skipped []st) {
-	if tr.status != 0 && s.stage() && trackRank(s, ret) > trackRank(tr.status, ret) {
-		skipped = skippedStages(tr.status.rank(), s.rank(), tr.reached)
+	if tr.status != 0 && s.Stage() && trackRank(s, ret) > trackRank(tr.status, ret) {
+		skipped = skippedStages(tr.status.Rank(), s.Rank(), tr.reached)
 	}
 	tr.status, tr.auth, tr.since = s, y, t
-	tr.reached |= s.bit()
+	tr.reached |= s.Bit()
 	tr.clock = max(tr.clock, t)
 	return skipped
 }
@@ -151,8 +151,8 @@ func (tr *track) move(s st, y sys, t int64, ret bool) (skipped []st) {
 // to that are not in reached.
 func skippedStages(from, to int, reached uint32) []st {
 	var out []st
-	for s := st(1); int(s) < len(stInfos); s++ {
-		if s.stage() && s.rank() > from && s.rank() < to && reached&s.bit() == 0 {
+	for s := st(1); s <= lastSt; s++ {
+		if s.Stage() && s.Rank() > from && s.Rank() < to && reached&s.Bit() == 0 {
 			out = append(out, s)
 		}
 	}
@@ -303,7 +303,7 @@ func (p *Processor) aggregate(o *order) st {
 		case sh.status == sReturned:
 			returned++
 			continue
-		case sh.status.preShip():
+		case sh.status.PreShip():
 			pre++
 		}
 		if least == 0 || lessAdvanced(sh.status, least) {
@@ -328,11 +328,11 @@ func (p *Processor) aggregate(o *order) st {
 // lessAdvanced orders parcels for the order's status: lower rank first; at
 // equal rank a problem state first, so the order shows it.
 func lessAdvanced(a, b st) bool {
-	if a.rank() != b.rank() {
-		return a.rank() < b.rank()
+	if a.Rank() != b.Rank() {
+		return a.Rank() < b.Rank()
 	}
-	if a.problem() != b.problem() {
-		return a.problem()
+	if a.Problem() != b.Problem() {
+		return a.Problem()
 	}
 	return a < b
 }
@@ -358,7 +358,7 @@ func (p *Processor) allDelivered(o *order) bool {
 // inFlight reports whether an outbound parcel is with the carrier and not
 // yet settled (delivered or back at the warehouse).
 func inFlight(sh *shipment) bool {
-	return !sh.ret && sh.status != 0 && !sh.status.preShip() && sh.status != sDelivered && sh.status != sReturned
+	return !sh.ret && sh.status != 0 && !sh.status.PreShip() && sh.status != sDelivered && sh.status != sReturned
 }
 
 // isClosed reports whether the order reached an end (see the package doc,
@@ -396,18 +396,18 @@ func orderKind(from, to st, grew bool) string {
 	if from == 0 || from == sCancelled || to == sCancelled {
 		return KindAdvance
 	}
-	rt, rf := to.rank(), from.rank()
+	rt, rf := to.Rank(), from.Rank()
 	switch {
-	case rt > rf || (rt == rf && !to.problem()):
-		if from.problem() && (to.stage() || to.aggregate()) {
+	case rt > rf || (rt == rf && !to.Problem()):
+		if from.Problem() && (to.Stage() || to.Aggregate()) {
 			return KindRecovery
 		}
 		return KindAdvance
-	case to.problem():
+	case to.Problem():
 		return KindAdvance
 	case grew:
 		return KindReopened
-	case from.problem():
+	case from.Problem():
 		return KindRecovery
 	}
 	return KindAdvance

@@ -421,12 +421,12 @@ type orderEncoder struct {
 func appendOrder(b []byte, o *order) []byte {
 	var e orderEncoder
 	// The status table: every status the record names, in st order.
-	used := o.truth.bit() | o.reached | o.base.status.bit() | o.base.reached
+	used := o.truth.Bit() | o.reached | o.base.status.Bit() | o.base.reached
 	for i := range o.views {
-		used |= o.views[i].status.bit()
+		used |= o.views[i].status.Bit()
 	}
 	for i := range o.ships {
-		used |= o.ships[i].status.bit() | o.ships[i].reached
+		used |= o.ships[i].status.Bit() | o.ships[i].reached
 	}
 	used &^= 1 // st 0: none
 	b = append(b, changelogFormat)
@@ -783,7 +783,7 @@ func (d *orderDecoder) set(field string) uint32 {
 	}
 	var out uint32
 	for ; m != 0; m &= m - 1 {
-		out |= d.stTab[bits.TrailingZeros64(m)].bit()
+		out |= d.stTab[bits.TrailingZeros64(m)].Bit()
 	}
 	return out
 }
@@ -806,7 +806,7 @@ func (s *State) decodeOrder(id string, b []byte) (*order, error) {
 	}
 	for i := 0; i < d.nst && d.err == nil; i++ {
 		name := d.bytes("status table")
-		x, ok := stByName[canonical.Status(name)]
+		x, ok := canonical.IndexOfBytes(name)
 		if !ok && d.err == nil {
 			d.fail("status table", "unknown status %q", name)
 		}

@@ -113,8 +113,8 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Wismo {
 		p.attributor = wismo.New(cfg.WismoRules)
 	}
-	for c := st(1); int(c) < len(stInfos); c++ {
-		if c.problem() {
+	for c := st(1); c <= lastSt; c++ {
+		if c.Problem() {
 			p.floor[c] = p.recoveryFloor(c)
 		}
 	}
@@ -127,16 +127,16 @@ func New(cfg Config) (*Processor, error) {
 // that authority decides no stage, the highest stage at or below c's rank.
 func (p *Processor) recoveryFloor(c st) st {
 	var floor st
-	for s := st(1); int(s) < len(stInfos); s++ {
-		if s.stage() && p.auth.by[s] == p.auth.by[c] && (floor == 0 || s.rank() < floor.rank()) {
+	for s := st(1); s <= lastSt; s++ {
+		if s.Stage() && p.auth.by[s] == p.auth.by[c] && (floor == 0 || s.Rank() < floor.Rank()) {
 			floor = s
 		}
 	}
 	if floor != 0 {
 		return floor
 	}
-	for s := st(1); int(s) < len(stInfos); s++ {
-		if s.stage() && s.rank() <= c.rank() && (floor == 0 || s.rank() > floor.rank()) {
+	for s := st(1); s <= lastSt; s++ {
+		if s.Stage() && s.Rank() <= c.Rank() && (floor == 0 || s.Rank() > floor.Rank()) {
 			floor = s
 		}
 	}
