@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
@@ -125,7 +125,7 @@ func failuresChart(hours []clickhouse.HourFailures) chart {
 }
 
 // wismoChart is WISMO tickets per 1,000 orders per month, as bars.
-func wismoChart(months []wismo.TrendPoint) chart {
+func wismoChart(months []wismoreview.TrendPoint) chart {
 	c := chart{id: "wismo", title: "WISMO tickets per 1,000 orders per month", bars: true}
 	s := series{name: "per 1,000 orders"}
 	for _, m := range months {

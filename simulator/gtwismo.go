@@ -587,7 +587,7 @@ type WismoMonthTruth struct {
 }
 
 // WismoRowTruth is one cause and link's tickets in a month, as the report
-// groups them (wismo.Row).
+// groups them (wismoreview.Row).
 type WismoRowTruth struct {
 	Cause   string `json:"cause"`
 	Link    string `json:"link"`

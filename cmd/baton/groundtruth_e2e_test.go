@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 	"github.com/baton-pipeline/baton/simulator"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
@@ -144,7 +144,7 @@ func assertWismoReviewsEqual(t *testing.T, s *stack, gt simulator.WismoTruth) {
 		if m.Tickets > 0 {
 			withTickets++
 		}
-		var review wismo.Review
+		var review wismoreview.Review
 		if err := json.Unmarshal([]byte(s.mustRun("report", "wismo", "--month", m.Month, "--months", "1", "--format", "json")), &review); err != nil {
 			t.Fatal(err)
 		}

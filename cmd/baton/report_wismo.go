@@ -10,7 +10,7 @@ import (
 	"strconv"
 
 	"github.com/baton-pipeline/baton/internal/textfmt"
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 )
 
@@ -34,7 +34,7 @@ func runReportWismo(ctx context.Context, args []string) error {
 	chf.register(fs)
 	month := fs.String("month", "", "the month to review, YYYY-MM (UTC); required")
 	previous := fs.Int("months", clickhouse.DefaultReviewMonths, fmt.Sprintf("previous months to compare with, 0–%d", clickhouse.MaxReviewMonths))
-	format := fs.String("format", "text", "output format: text or json (the review as wismo.Review)")
+	format := fs.String("format", "text", "output format: text or json (the review as wismoreview.Review)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func change(f *float64) string {
 
 // printWismoReview prints the review: the month's rate, its trend, the
 // causes, the links to fix first and the months compared.
-func printWismoReview(w io.Writer, r wismo.Review) error {
+func printWismoReview(w io.Writer, r wismoreview.Review) error {
 	fmt.Fprintf(w, "WISMO review of %s (UTC months: tickets by when the customer asked, orders by when placed)\n", r.Month)
 	switch {
 	case r.Orders == 0 && r.Tickets == 0:

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 	"github.com/baton-pipeline/baton/sinks/clickhouse/synctest"
 )
@@ -82,7 +82,7 @@ Trend
 	}
 }
 
-// TestReportWismoJSON: --format json is wismo.Review as is, with the same
+// TestReportWismoJSON: --format json is wismoreview.Review as is, with the same
 // numbers as the text.
 func TestReportWismoJSON(t *testing.T) {
 	c := wismoStack(t)
@@ -180,8 +180,8 @@ Trend
 // has tickets but no order placed (no NaN, no Inf), and the comparisons say
 // why there is none.
 func TestPrintWismoReviewWithTicketsButNoOrders(t *testing.T) {
-	r, err := wismo.NewReview(wismo.Month{Month: "2026-11", Rows: []wismo.Row{{Cause: "viewer_out_of_sync", Link: "carrier->storefront", Tickets: 2}}},
-		[]wismo.Month{{Month: "2026-10", Orders: 4, Rows: []wismo.Row{{Cause: "no_sync_problem", Tickets: 1}}}})
+	r, err := wismoreview.NewReview(wismoreview.Month{Month: "2026-11", Rows: []wismoreview.Row{{Cause: "viewer_out_of_sync", Link: "carrier->storefront", Tickets: 2}}},
+		[]wismoreview.Month{{Month: "2026-10", Orders: 4, Rows: []wismoreview.Row{{Cause: "no_sync_problem", Tickets: 1}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

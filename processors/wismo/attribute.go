@@ -10,18 +10,17 @@ import (
 )
 
 // The causes a WISMO ticket is attributed to (wismo_ticket.cause), in
-// precedence order (see the package doc, "Attribution").
+// precedence order (see the package doc, "Attribution"); the vocabulary is
+// canonical's, shared with the monthly review.
 const (
-	CauseViewerOutOfSync  = "viewer_out_of_sync"
-	CauseDelayNotNotified = "delay_not_notified"
-	CauseCarrierException = "carrier_exception"
-	CauseNoSyncProblem    = "no_sync_problem"
+	CauseViewerOutOfSync  = canonical.WISMOViewerOutOfSync
+	CauseDelayNotNotified = canonical.WISMODelayNotNotified
+	CauseCarrierException = canonical.WISMOCarrierException
+	CauseNoSyncProblem    = canonical.WISMONoSyncProblem
 )
 
 // Causes lists the causes in precedence order.
-func Causes() []string {
-	return []string{CauseViewerOutOfSync, CauseDelayNotNotified, CauseCarrierException, CauseNoSyncProblem}
-}
+func Causes() []string { return canonical.WISMOCauses() }
 
 // The failed_sync reasons an attribution points at
 // (wismo_ticket.failed_sync_reason): those of package synccheck and

@@ -112,13 +112,8 @@
 //
 // # Monthly review
 //
-// NewReview computes `baton report wismo --month YYYY-MM` from the month's
-// orders and its wismo_ticket rows grouped by cause and link (Row), and
-// the previous months': tickets per 1,000 orders (tickets by ticket_at
-// month, orders by placement month, as the scorecard counts them), each
-// cause's share (ByCause), the links ranked by tickets attributed
-// (FixFirst), and the trend (Trend; VsPrevious, VsAverage). The report and
-// its tests share these functions.
+// `baton report wismo --month YYYY-MM` reads these rows back grouped by
+// cause and link; its arithmetic is package reports/wismoreview's.
 //
 // # What the unify stage calls
 //

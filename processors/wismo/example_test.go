@@ -34,13 +34,7 @@ func Example() {
 	out = a.Ticket(&o, "order-1", wismo.Ticket{ID: "200014", Tags: []string{"wismo"}, At: t0 + 180*minute}, facts)
 	fmt.Println("again:", len(out.Tickets), "state bytes:", len(o.AppendBinary(nil)))
 
-	review, _ := wismo.NewReview(wismo.Month{Month: "2026-11", Orders: 3000, Rows: []wismo.Row{
-		{Cause: wismo.CauseViewerOutOfSync, Link: "carrier->storefront", Tickets: 9},
-		{Cause: wismo.CauseNoSyncProblem, Tickets: 6},
-	}}, []wismo.Month{{Month: "2026-10", Orders: 2000, Rows: []wismo.Row{{Cause: wismo.CauseNoSyncProblem, Tickets: 8}}}})
-	fmt.Printf("%.1f per 1,000 orders (%+.1f); fix first: %s\n", *review.Per1000Orders, *review.VsPrevious, review.FixFirst[0].Link)
 	// Output:
 	// 200014 tag order_status viewer_out_of_sync carrier->storefront EXCEPTION IN_TRANSIT
 	// again: 0 state bytes: 16
-	// 5.0 per 1,000 orders (+1.0); fix first: carrier->storefront
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 )
 
 // The arguments of the scorecard and of the monthly WISMO review, checked
@@ -60,7 +60,7 @@ func CheckReviewArgs(month string, previous int, prefix string) error {
 	if month == "" {
 		return fmt.Errorf("%smonth is required: the month to review, YYYY-MM (e.g. 2026-11)", prefix)
 	}
-	if _, _, err := wismo.MonthRange(month); err != nil {
+	if _, _, err := wismoreview.MonthRange(month); err != nil {
 		return fmt.Errorf("%smonth %q: want a month as YYYY-MM (e.g. 2026-11)", prefix, month)
 	}
 	if previous < 0 || previous > MaxReviewMonths {

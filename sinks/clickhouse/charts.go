@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 )
 
 // The series behind the scorecard page's charts (`baton serve`), over the
@@ -71,11 +71,11 @@ func (c *Client) FailedSyncsByHour(ctx context.Context, since, until time.Time) 
 // maxChartMonths bounds the months of the WISMO chart.
 const maxChartMonths = 24
 
-// WISMOByMonth is the monthly review's trend (wismo.Review.Trend: orders,
+// WISMOByMonth is the monthly review's trend (wismoreview.Review.Trend: orders,
 // tickets and WISMO tickets per 1,000 orders per UTC month) over the months
 // in which orders of the window were placed, the latest maxChartMonths at
 // most; empty when none was.
-func (c *Client) WISMOByMonth(ctx context.Context, since, until time.Time) ([]wismo.TrendPoint, error) {
+func (c *Client) WISMOByMonth(ctx context.Context, since, until time.Time) ([]wismoreview.TrendPoint, error) {
 	var first, last int64
 	var n uint64
 	q := `SELECT count(), min(placed_ms), max(placed_ms) FROM (` + c.ordersPlaced(window{since, until}) + `)`
@@ -83,7 +83,7 @@ func (c *Client) WISMOByMonth(ctx context.Context, since, until time.Time) ([]wi
 		return nil, fmt.Errorf("chart: wismo months: %w", err)
 	}
 	if n == 0 {
-		return []wismo.TrendPoint{}, nil
+		return []wismoreview.TrendPoint{}, nil
 	}
 	from, to := time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 	months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month())

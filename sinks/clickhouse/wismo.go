@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 )
 
 // The monthly WISMO review's input (`baton report wismo`): per month, the
@@ -13,13 +13,13 @@ import (
 // calendar months of Unix-ms times, so the bounds are exact.
 
 // WISMOReview reads month (YYYY-MM) and the previous months before it and
-// computes the review (wismo.NewReview).
-func (c *Client) WISMOReview(ctx context.Context, month string, previous int) (wismo.Review, error) {
+// computes the review (wismoreview.NewReview).
+func (c *Client) WISMOReview(ctx context.Context, month string, previous int) (wismoreview.Review, error) {
 	months, err := c.WISMOMonths(ctx, month, previous)
 	if err != nil {
-		return wismo.Review{}, err
+		return wismoreview.Review{}, err
 	}
-	return wismo.NewReview(months[len(months)-1], months[:len(months)-1])
+	return wismoreview.NewReview(months[len(months)-1], months[:len(months)-1])
 }
 
 // WISMOMonths returns the previous months before month and month itself,
@@ -34,28 +34,28 @@ func (c *Client) WISMOReview(ctx context.Context, month string, previous int) (w
 //     order's history (migration 0006).
 //
 // A month with neither has Orders 0 and empty Rows.
-func (c *Client) WISMOMonths(ctx context.Context, month string, previous int) ([]wismo.Month, error) {
+func (c *Client) WISMOMonths(ctx context.Context, month string, previous int) ([]wismoreview.Month, error) {
 	if previous < 0 {
 		return nil, fmt.Errorf("wismo review: %d previous months", previous)
 	}
-	names, err := wismo.PreviousMonths(month, previous)
+	names, err := wismoreview.PreviousMonths(month, previous)
 	if err != nil {
 		return nil, err
 	}
 	names = append(names, month)
-	since, _, err := wismo.MonthRange(names[0])
+	since, _, err := wismoreview.MonthRange(names[0])
 	if err != nil {
 		return nil, err
 	}
-	_, until, err := wismo.MonthRange(month)
+	_, until, err := wismoreview.MonthRange(month)
 	if err != nil {
 		return nil, err
 	}
 	w := window{time.UnixMilli(since), time.UnixMilli(until)}
-	out := make([]wismo.Month, len(names))
+	out := make([]wismoreview.Month, len(names))
 	index := map[string]int{}
 	for i, n := range names {
-		out[i] = wismo.Month{Month: n, Rows: []wismo.Row{}}
+		out[i] = wismoreview.Month{Month: n, Rows: []wismoreview.Row{}}
 		index[n] = i
 	}
 	// monthOf finds the month of the ms time a row was counted at; a month
@@ -89,7 +89,7 @@ func (c *Client) WISMOMonths(ctx context.Context, month string, previous int) ([
 		ORDER BY month, first_cause, first_link`,
 		func(scan func(...any) error) error {
 			var m uint32
-			var r wismo.Row
+			var r wismoreview.Row
 			if err := scan(&m, &r.Cause, &r.Link, &r.Tickets); err != nil {
 				return err
 			}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/reports/wismoreview"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 	"github.com/baton-pipeline/baton/sinks/clickhouse/synctest"
 )
@@ -124,14 +124,14 @@ func TestWISMOMonthsCountEachTicketOnceInItsFirstMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []wismo.Month{
-		{Month: "2026-08", Orders: 0, Rows: []wismo.Row{}},
-		{Month: "2026-09", Orders: 1, Rows: []wismo.Row{}},
-		{Month: "2026-10", Orders: 4, Rows: []wismo.Row{
+	want := []wismoreview.Month{
+		{Month: "2026-08", Orders: 0, Rows: []wismoreview.Row{}},
+		{Month: "2026-09", Orders: 1, Rows: []wismoreview.Row{}},
+		{Month: "2026-10", Orders: 4, Rows: []wismoreview.Row{
 			{Cause: "delay_not_notified", Link: "delay_notice->notifications", Tickets: 1},
 			{Cause: "viewer_out_of_sync", Link: "carrier->storefront", Tickets: 1},
 		}},
-		{Month: "2026-11", Orders: 5, Rows: []wismo.Row{
+		{Month: "2026-11", Orders: 5, Rows: []wismoreview.Row{
 			{Cause: "carrier_exception", Link: "", Tickets: 1},
 			{Cause: "delay_not_notified", Link: "delay_notice->notifications", Tickets: 1},
 			{Cause: "no_sync_problem", Link: "", Tickets: 1},
@@ -167,7 +167,7 @@ func TestWISMOMonthsCountEachTicketOnceInItsFirstMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dec) != 1 || dec[0].Orders != 1 || !reflect.DeepEqual(dec[0].Rows, []wismo.Row{{Cause: "no_sync_problem", Tickets: 1}}) {
+	if len(dec) != 1 || dec[0].Orders != 1 || !reflect.DeepEqual(dec[0].Rows, []wismoreview.Row{{Cause: "no_sync_problem", Tickets: 1}}) {
 		t.Errorf("December: %+v", dec)
 	}
 

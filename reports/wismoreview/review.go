@@ -1,15 +1,24 @@
-package wismo
+// Package wismoreview is the monthly WISMO review's arithmetic (`baton
+// report wismo --month YYYY-MM`, the serve charts): pure functions over
+// the rows the report reads from ClickHouse, so that the report, the web
+// view and their tests compute the same numbers. It depends on no stage:
+// the sink returns its rows in these types, and the cause vocabulary is
+// canonical's.
+//
+// The review: tickets per 1,000 orders (tickets by ticket_at month, orders
+// by placement month, as the scorecard counts them), each cause's share
+// (ByCause), the links ranked by tickets attributed (FixFirst), and the
+// trend (Trend; VsPrevious, VsAverage).
+package wismoreview
 
 import (
 	"cmp"
 	"fmt"
 	"slices"
 	"time"
-)
 
-// The monthly review's arithmetic (`baton report wismo --month YYYY-MM`):
-// pure functions over the rows the report reads from ClickHouse, so that
-// the report and its tests compute the same numbers.
+	"github.com/baton-pipeline/baton/canonical"
+)
 
 // monthLayout is the month's format: YYYY-MM.
 const monthLayout = "2006-01"
@@ -25,7 +34,7 @@ func MonthRange(month string) (since, until int64, err error) {
 
 // MonthOf returns the UTC month (YYYY-MM) of a Unix ms time: the month a
 // ticket counts in is its ticket_at's.
-func MonthOf(ms int64) string { return msTime(ms).Format(monthLayout) }
+func MonthOf(ms int64) string { return time.UnixMilli(ms).UTC().Format(monthLayout) }
 
 // PreviousMonths returns the n months before month, oldest first.
 func PreviousMonths(month string, n int) ([]string, error) {
@@ -105,7 +114,7 @@ func ByCause(rows []Row, orders uint64) []CauseShare {
 		counts[r.Cause] += r.Tickets
 		total += r.Tickets
 	}
-	causes := Causes()
+	causes := canonical.WISMOCauses()
 	var other []string
 	for c := range counts {
 		if !slices.Contains(causes, c) {

@@ -1,4 +1,4 @@
-package wismo
+package wismoreview
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/baton-pipeline/baton/canonical"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -60,17 +62,17 @@ func TestMonths(t *testing.T) {
 
 func TestByCause(t *testing.T) {
 	rows := []Row{
-		{CauseViewerOutOfSync, "carrier->storefront", 3},
-		{CauseNoSyncProblem, "", 4},
-		{CauseViewerOutOfSync, "wms->notifications", 1},
+		{canonical.WISMOViewerOutOfSync, "carrier->storefront", 3},
+		{canonical.WISMONoSyncProblem, "", 4},
+		{canonical.WISMOViewerOutOfSync, "wms->notifications", 1},
 		{"something_new", "", 2},
 	}
 	got := ByCause(rows, 2000)
 	want := []CauseShare{
-		{CauseViewerOutOfSync, 4, f64(0.4), f64(2)},
-		{CauseDelayNotNotified, 0, f64(0), f64(0)},
-		{CauseCarrierException, 0, f64(0), f64(0)},
-		{CauseNoSyncProblem, 4, f64(0.4), f64(2)},
+		{canonical.WISMOViewerOutOfSync, 4, f64(0.4), f64(2)},
+		{canonical.WISMODelayNotNotified, 0, f64(0), f64(0)},
+		{canonical.WISMOCarrierException, 0, f64(0), f64(0)},
+		{canonical.WISMONoSyncProblem, 4, f64(0.4), f64(2)},
 		{"something_new", 2, f64(0.2), f64(1)},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -85,26 +87,26 @@ func TestByCause(t *testing.T) {
 
 func TestFixFirst(t *testing.T) {
 	rows := []Row{
-		{CauseViewerOutOfSync, "carrier->storefront", 5},
-		{CauseDelayNotNotified, LinkDelayNotice, 5},
-		{CauseViewerOutOfSync, "carrier->notifications", 2},
-		{CauseCarrierException, "", 6},
-		{CauseViewerOutOfSync, "carrier->storefront", 3}, // the same link in another row
-		{CauseViewerOutOfSync, "wms->storefront", 0},
-		{CauseNoSyncProblem, "", 4},
+		{canonical.WISMOViewerOutOfSync, "carrier->storefront", 5},
+		{canonical.WISMODelayNotNotified, linkDelayNotice, 5},
+		{canonical.WISMOViewerOutOfSync, "carrier->notifications", 2},
+		{canonical.WISMOCarrierException, "", 6},
+		{canonical.WISMOViewerOutOfSync, "carrier->storefront", 3}, // the same link in another row
+		{canonical.WISMOViewerOutOfSync, "wms->storefront", 0},
+		{canonical.WISMONoSyncProblem, "", 4},
 	}
-	previous := []Row{{CauseViewerOutOfSync, "carrier->storefront", 9}, {CauseViewerOutOfSync, "oms->storefront", 1}}
+	previous := []Row{{canonical.WISMOViewerOutOfSync, "carrier->storefront", 9}, {canonical.WISMOViewerOutOfSync, "oms->storefront", 1}}
 	got := FixFirst(rows, previous)
 	want := []LinkRank{
-		{1, "carrier->storefront", CauseViewerOutOfSync, 8, f64(8.0 / 25), u64(9)},
-		{2, LinkDelayNotice, CauseDelayNotNotified, 5, f64(5.0 / 25), u64(0)},
-		{3, "carrier->notifications", CauseViewerOutOfSync, 2, f64(2.0 / 25), u64(0)},
+		{1, "carrier->storefront", canonical.WISMOViewerOutOfSync, 8, f64(8.0 / 25), u64(9)},
+		{2, linkDelayNotice, canonical.WISMODelayNotNotified, 5, f64(5.0 / 25), u64(0)},
+		{3, "carrier->notifications", canonical.WISMOViewerOutOfSync, 2, f64(2.0 / 25), u64(0)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %s\nwant %s", js(got), js(want))
 	}
 	// A tie is broken by the link's name; no previous month, no Previous.
-	tie := FixFirst([]Row{{CauseViewerOutOfSync, "wms->storefront", 2}, {CauseViewerOutOfSync, "carrier->storefront", 2}}, nil)
+	tie := FixFirst([]Row{{canonical.WISMOViewerOutOfSync, "wms->storefront", 2}, {canonical.WISMOViewerOutOfSync, "carrier->storefront", 2}}, nil)
 	if len(tie) != 2 || tie[0].Link != "carrier->storefront" || tie[1].Rank != 2 || tie[0].Previous != nil {
 		t.Errorf("%s", js(tie))
 	}
@@ -115,10 +117,10 @@ func TestFixFirst(t *testing.T) {
 
 func TestTrend(t *testing.T) {
 	got := Trend([]Month{
-		{Month: "2026-09", Orders: 1000, Rows: []Row{{CauseNoSyncProblem, "", 10}}},
+		{Month: "2026-09", Orders: 1000, Rows: []Row{{canonical.WISMONoSyncProblem, "", 10}}},
 		{Month: "2026-10", Orders: 0},
-		{Month: "2026-11", Orders: 2000, Rows: []Row{{CauseNoSyncProblem, "", 10}, {CauseViewerOutOfSync, "x", 6}}},
-		{Month: "2026-12", Orders: 4000, Rows: []Row{{CauseNoSyncProblem, "", 20}}},
+		{Month: "2026-11", Orders: 2000, Rows: []Row{{canonical.WISMONoSyncProblem, "", 10}, {canonical.WISMOViewerOutOfSync, "x", 6}}},
+		{Month: "2026-12", Orders: 4000, Rows: []Row{{canonical.WISMONoSyncProblem, "", 20}}},
 	})
 	want := []TrendPoint{
 		{"2026-09", 1000, 10, f64(10), nil},
@@ -133,15 +135,15 @@ func TestTrend(t *testing.T) {
 
 func TestNewReview(t *testing.T) {
 	previous := []Month{
-		{Month: "2026-09", Orders: 2000, Rows: []Row{{CauseViewerOutOfSync, "carrier->storefront", 10}, {CauseNoSyncProblem, "", 10}}},
-		{Month: "2026-10", Orders: 2500, Rows: []Row{{CauseViewerOutOfSync, "carrier->storefront", 8}, {CauseCarrierException, "", 7}}},
+		{Month: "2026-09", Orders: 2000, Rows: []Row{{canonical.WISMOViewerOutOfSync, "carrier->storefront", 10}, {canonical.WISMONoSyncProblem, "", 10}}},
+		{Month: "2026-10", Orders: 2500, Rows: []Row{{canonical.WISMOViewerOutOfSync, "carrier->storefront", 8}, {canonical.WISMOCarrierException, "", 7}}},
 	}
 	current := Month{Month: "2026-11", Orders: 3200, Rows: []Row{
-		{CauseViewerOutOfSync, "carrier->storefront", 6},
-		{CauseViewerOutOfSync, "wms->notifications", 2},
-		{CauseDelayNotNotified, LinkDelayNotice, 4},
-		{CauseCarrierException, "", 8},
-		{CauseNoSyncProblem, "", 12},
+		{canonical.WISMOViewerOutOfSync, "carrier->storefront", 6},
+		{canonical.WISMOViewerOutOfSync, "wms->notifications", 2},
+		{canonical.WISMODelayNotNotified, linkDelayNotice, 4},
+		{canonical.WISMOCarrierException, "", 8},
+		{canonical.WISMONoSyncProblem, "", 12},
 	}}
 	r, err := NewReview(current, previous)
 	if err != nil {
@@ -150,15 +152,15 @@ func TestNewReview(t *testing.T) {
 	want := Review{
 		Month: "2026-11", Orders: 3200, Tickets: 32, Per1000Orders: f64(10),
 		ByCause: []CauseShare{
-			{CauseViewerOutOfSync, 8, f64(0.25), f64(2.5)},
-			{CauseDelayNotNotified, 4, f64(0.125), f64(1.25)},
-			{CauseCarrierException, 8, f64(0.25), f64(2.5)},
-			{CauseNoSyncProblem, 12, f64(0.375), f64(3.75)},
+			{canonical.WISMOViewerOutOfSync, 8, f64(0.25), f64(2.5)},
+			{canonical.WISMODelayNotNotified, 4, f64(0.125), f64(1.25)},
+			{canonical.WISMOCarrierException, 8, f64(0.25), f64(2.5)},
+			{canonical.WISMONoSyncProblem, 12, f64(0.375), f64(3.75)},
 		},
 		FixFirst: []LinkRank{
-			{1, "carrier->storefront", CauseViewerOutOfSync, 6, f64(0.1875), u64(8)},
-			{2, LinkDelayNotice, CauseDelayNotNotified, 4, f64(0.125), u64(0)},
-			{3, "wms->notifications", CauseViewerOutOfSync, 2, f64(0.0625), u64(0)},
+			{1, "carrier->storefront", canonical.WISMOViewerOutOfSync, 6, f64(0.1875), u64(8)},
+			{2, linkDelayNotice, canonical.WISMODelayNotNotified, 4, f64(0.125), u64(0)},
+			{3, "wms->notifications", canonical.WISMOViewerOutOfSync, 2, f64(0.0625), u64(0)},
 		},
 		Trend: []TrendPoint{
 			{"2026-09", 2000, 20, f64(10), nil},
@@ -227,3 +229,7 @@ func js(v any) string {
 	}
 	return string(b)
 }
+
+// linkDelayNotice is a link as the attribution names a delay notice that
+// did not reach the customer (processors/wismo.LinkDelayNotice).
+const linkDelayNotice = "delay_notice->notifications"
