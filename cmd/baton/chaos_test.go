@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/baton-pipeline/baton/ingest/generic"
+	"github.com/baton-pipeline/baton/internal/procstat"
 	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/schemas"
 )
@@ -465,17 +466,11 @@ func TestIngestBurstThroughABrokerKill(t *testing.T) {
 // rssMiB is a process's resident set size, from /proc.
 func rssMiB(t *testing.T, pid int) float64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	mib, err := procstat.MiB(pid, procstat.RSS)
 	if err != nil {
-		return 0
+		t.Logf("RSS of process %d: %v", pid, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return mib
 }
 
 // TestSoak runs `baton run` live under a steady pace (BATON_SOAK_PACE

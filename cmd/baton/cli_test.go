@@ -63,6 +63,7 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 		{[]string{"run", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"run", "--log-format", "xml"}, 2, `baton run: --log-format "xml": want text or json`},
 		{[]string{"run", "--log-level", "loud"}, 2, `--log-level "loud"`},
+		{[]string{"run", "--one-stage-at-a-time"}, 2, "baton run: --one-stage-at-a-time: only with --until-caught-up"},
 		{[]string{"ingest", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"topics", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"simulate", "extra"}, 2, `unexpected argument "extra"`},

@@ -58,6 +58,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/internal/procstat"
 	"github.com/baton-pipeline/baton/pipelines"
 )
 
@@ -369,7 +370,9 @@ func (b *bench) live(ctx context.Context, bin, db string, adm *kadm.Client, r *b
 			return fmt.Errorf("baton run exited before it caught up (%v):\n%s", err, tailOf(out.String(), 30))
 		case <-tick.C:
 		}
-		hwm = max(hwm, peakRSS(cmd.Process.Pid))
+		if mib, err := procstat.MiB(cmd.Process.Pid, procstat.PeakRSS); err == nil {
+			hwm = max(hwm, mib)
+		}
 		var waitingFor string
 		var err error
 		if done, waitingFor, err = b.everyGroupCaughtUp(ctx, adm, groups, sources); err != nil {
@@ -603,9 +606,7 @@ func (b *bench) runBaton(ctx context.Context, bin, appID, db string, args ...str
 	if err := cmd.Start(); err != nil {
 		return result{}, err
 	}
-	// VmHWM sampled while it runs: the process's own getrusage peak (its
-	// log's peak_rss_mib) counts this program's memory too, which the
-	// child shares until exec.
+	// The peak sampled while it runs, also for runs that do not log theirs.
 	var hwm float64
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -615,7 +616,9 @@ func (b *bench) runBaton(ctx context.Context, bin, appID, db string, args ...str
 		case err = <-exited:
 			running = false
 		case <-time.After(250 * time.Millisecond):
-			hwm = max(hwm, peakRSS(cmd.Process.Pid))
+			if mib, err := procstat.MiB(cmd.Process.Pid, procstat.PeakRSS); err == nil {
+				hwm = max(hwm, mib)
+			}
 		}
 	}
 	res := result{out: out.String(), peakRSS: hwm}
@@ -634,22 +637,6 @@ func (b *bench) runBaton(ctx context.Context, bin, appID, db string, args ...str
 		}
 	}
 	return res, ctx.Err()
-}
-
-// peakRSS is a process's peak resident set size in MiB (VmHWM), 0 if it
-// cannot be read.
-func peakRSS(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func tailOf(s string, n int) string {
