@@ -10,8 +10,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // DeadLetterStage is the stage label of the gateway's dead letters.
@@ -47,7 +48,7 @@ var droppedHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Pro
 
 // deadLetter builds the dead-letter record of a rejected delivery. The body
 // is kept byte for byte in value (its first bytes, with its size and hash,
-// when it would not fit in a record: see pipelines.DeadLetters.Record); a
+// when it would not fit in a record: see records.DeadLetters.Record); a
 // consumed (trusted) delivery names its Kafka origin, an HTTP one the
 // pseudo-topic webhook:<vendor>.
 func (g *Gateway) deadLetter(vendor string, req Request, reason string, cause error) (*kgo.Record, error) {
@@ -85,9 +86,9 @@ func (g *Gateway) rejectWithDeadLetter(ctx context.Context, vendor string, req R
 	return Outcome{Status: status, Err: fmt.Errorf("%w (the body was kept in dead-letter topic %s with reason %s)", cause, g.dead.Topic, reason)}
 }
 
-// newDeadLetters is the pipelines dead-letter builder for the gateway,
+// newDeadLetters is the dead-letter builder (package records) for the gateway,
 // counting into the gateway's dead-letter counter.
-func newDeadLetters(topics pipelines.Topics, enc map[string]*schemas.Encoder, m *Metrics) *pipelines.DeadLetters {
-	t := topics.DeadLetter().Name
-	return &pipelines.DeadLetters{Stage: DeadLetterStage, Topic: t, Encoder: enc[t], Metrics: &pipelines.Metrics{DeadLetters: m.DeadLetters}}
+func newDeadLetters(topics topology.Topics, enc map[string]*schemas.Encoder, m *Metrics) *records.DeadLetters {
+	t := topics.Name(topology.DeadLetter)
+	return &records.DeadLetters{Stage: DeadLetterStage, Topic: t, Encoder: enc[t], Counter: m.DeadLetters}
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // Defaults of GatewayConfig.
@@ -37,7 +38,7 @@ type GatewayConfig struct {
 	// Registry is the schema registry the source and dead-letter schemas
 	// are registered with.
 	Registry *sr.Client
-	Topics   pipelines.Topics
+	Topics   topology.Topics
 	// Adapters are served at POST /webhooks/{Vendor()}; vendors must be
 	// unique.
 	Adapters []Adapter
@@ -87,14 +88,14 @@ const DefaultReadyInterval = 2 * time.Second
 // delivery waits for its acknowledgement, records that were never sent
 // failing after timeout instead of piling up while Kafka is away, and the
 // record limit the gateway checks events and dead letters against
-// (pipelines.MaxRecordBytes).
+// (records.MaxRecordBytes).
 func ProducerOpts(timeout time.Duration) []kgo.Opt {
 	if timeout <= 0 {
 		timeout = DefaultProduceTimeout
 	}
 	return []kgo.Opt{
 		kgo.ProducerLinger(0),
-		kgo.ProducerBatchMaxBytes(pipelines.MaxRecordBytes),
+		kgo.ProducerBatchMaxBytes(records.MaxRecordBytes),
 		kgo.RecordDeliveryTimeout(timeout),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ClientID("baton-ingest"),
@@ -108,8 +109,8 @@ func ProducerOpts(timeout time.Duration) []kgo.Opt {
 // counted and dropped. Handler (HTTP) and Serve expose it over HTTP.
 type Gateway struct {
 	cfg      GatewayConfig
-	source   *pipelines.SourceRecord
-	dead     *pipelines.DeadLetters
+	source   *records.SourceRecord
+	dead     *records.DeadLetters
 	metrics  *Metrics
 	log      *slog.Logger
 	adapters map[string]Adapter
@@ -145,7 +146,7 @@ func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
 		return nil, errors.New("ingest gateway: a Kafka client and a schema registry client are required")
 	}
 	if cfg.Topics.Prefix == "" {
-		cfg.Topics = pipelines.NewTopics("")
+		cfg.Topics = topology.New("")
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -184,7 +185,7 @@ func NewGateway(ctx context.Context, cfg GatewayConfig) (*Gateway, error) {
 		}
 		g.metrics.SignatureFailures.WithLabelValues(v)
 	}
-	src, err := pipelines.NewSourceRecord(cfg.Topics)
+	src, err := records.NewSourceRecord(cfg.Topics)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func (g *Gateway) start(ctx context.Context) error {
 	if err := g.source.Register(ctx, kadm.NewClient(g.cfg.Client), g.cfg.Registry); err != nil {
 		return fmt.Errorf("ingest gateway: register source schemas: %w", err)
 	}
-	enc, err := pipelines.RegisterSchemas(ctx, g.cfg.Registry, g.cfg.Topics.DeadLetter())
+	enc, err := topology.RegisterSchemas(ctx, g.cfg.Registry, g.cfg.Topics.Topic(topology.DeadLetter))
 	if err != nil {
 		return fmt.Errorf("ingest gateway: register dead-letter schema: %w", err)
 	}
@@ -366,9 +367,9 @@ func (g *Gateway) handle(ctx context.Context, a Adapter, req Request) (Outcome, 
 		}
 		// Kafka would refuse it (MESSAGE_TOO_LARGE) however often the
 		// vendor retried: a 503 would never end.
-		if n := pipelines.RecordBytes(rec); n > pipelines.MaxRecordBytes {
+		if n := records.RecordBytes(rec); n > records.MaxRecordBytes {
 			return g.rejectWithDeadLetter(ctx, vendor, req, http.StatusRequestEntityTooLarge, ReasonTooLarge,
-				fmt.Errorf("%s event %d of %d is %d bytes as a Kafka record, above the %d-byte record limit: it cannot be kept", vendor, i+1, len(events), n, pipelines.MaxRecordBytes)), OutcomeTooLarge
+				fmt.Errorf("%s event %d of %d is %d bytes as a Kafka record, above the %d-byte record limit: it cannot be kept", vendor, i+1, len(events), n, records.MaxRecordBytes)), OutcomeTooLarge
 		}
 		recs = append(recs, rec)
 	}

@@ -21,8 +21,9 @@ import (
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/ingest/shopify"
 	"github.com/baton-pipeline/baton/ingest/zendesk"
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // fakeAdapter is a wms adapter whose Adapt does what the test says: return
@@ -166,8 +167,8 @@ func TestGatewayRejections(t *testing.T) {
 	if ids := h.eventIDs(schemas.WMS, schemas.Storefront); len(ids) != 1 || ids["w-1"] != 1 {
 		t.Fatalf("source topics hold %v, want only w-1: rejected deliveries must produce nothing", ids)
 	}
-	dead := decode(t, h.registry, consume(t, h.brokers, h.topics.DeadLetter().Name))
-	recs := consume(t, h.brokers, h.topics.DeadLetter().Name)
+	dead := decode(t, h.registry, consume(t, h.brokers, h.topics.Name(topology.DeadLetter)))
+	recs := consume(t, h.brokers, h.topics.Name(topology.DeadLetter))
 	reasons := map[string]string{}
 	for i, d := range dead {
 		reasons[d["reason"].(string)] = d["source_topic"].(string)
@@ -293,7 +294,7 @@ func TestHandleRefusesEventsWithoutEventID(t *testing.T) {
 
 // TestGatewayRecordSizeLimits posts WMS events padded to bodies around the
 // limits: the gateway's (--max-body, 1 MiB) and Kafka's record limit
-// (pipelines.MaxRecordBytes, about 1,000,000 bytes). Every delivery ends:
+// (records.MaxRecordBytes, about 1,000,000 bytes). Every delivery ends:
 // accepted and kept, or 413 with its reason and, for an event too large
 // for a record, a dead letter that fits (the body's first bytes, its size
 // and hash). None gets a 503, which the vendor would retry for ever.
@@ -339,7 +340,7 @@ func TestGatewayRecordSizeLimits(t *testing.T) {
 		}
 	}
 	kept := h.eventIDs(schemas.WMS)
-	recs := consume(t, h.brokers, h.topics.DeadLetter().Name)
+	recs := consume(t, h.brokers, h.topics.Name(topology.DeadLetter))
 	dead := decode(t, h.registry, recs)
 	if len(dead) != len(tooLarge) {
 		t.Errorf("%d dead letters, want one per event too large for a record (%d)", len(dead), len(tooLarge))
@@ -358,8 +359,8 @@ func TestGatewayRecordSizeLimits(t *testing.T) {
 			if d["reason"] != ingest.ReasonTooLarge || !strings.Contains(d["error"].(string), fmt.Sprintf("truncated to its first %d of %d bytes", len(kept), len(b))) {
 				t.Errorf("dead letter of %s: reason %v, error %q", id, d["reason"], d["error"])
 			}
-			if n := pipelines.RecordBytes(recs[i]); n > pipelines.MaxRecordBytes || len(kept) < len(b)-64<<10 {
-				t.Errorf("dead letter of %s is %d bytes as a record (limit %d) and keeps %d of the body's %d", id, n, pipelines.MaxRecordBytes, len(kept), len(b))
+			if n := records.RecordBytes(recs[i]); n > records.MaxRecordBytes || len(kept) < len(b)-64<<10 {
+				t.Errorf("dead letter of %s is %d bytes as a record (limit %d) and keeps %d of the body's %d", id, n, records.MaxRecordBytes, len(kept), len(b))
 			}
 		}
 		if !found {

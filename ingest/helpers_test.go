@@ -22,8 +22,8 @@ import (
 	"github.com/baton-pipeline/baton/ingest/shopify"
 	"github.com/baton-pipeline/baton/ingest/zendesk"
 	"github.com/baton-pipeline/baton/internal/testenv"
-	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // Secrets of the test gateways' adapters.
@@ -39,7 +39,7 @@ type harness struct {
 	t        testing.TB
 	brokers  []string
 	registry string
-	topics   pipelines.Topics
+	topics   topology.Topics
 	gw       *ingest.Gateway
 	srv      *httptest.Server
 	metrics  *ingest.Metrics
@@ -51,7 +51,7 @@ type harness struct {
 // notifications) adapters plus extra ones, on its own topic prefix.
 func newHarness(t testing.TB, brokers []string, registryURL string, mutate func(*ingest.GatewayConfig), extra ...ingest.Adapter) *harness {
 	t.Helper()
-	h := &harness{t: t, brokers: brokers, registry: registryURL, topics: pipelines.NewTopics(testenv.Unique("ingest") + ".")}
+	h := &harness{t: t, brokers: brokers, registry: registryURL, topics: topology.New(testenv.Unique("ingest") + ".")}
 	testenv.DeleteTopicsAtCleanup(t, brokers, h.topics.Prefix)
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, ingest.ProducerOpts(30*time.Second)...)...)
 	if err != nil {

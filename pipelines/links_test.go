@@ -12,6 +12,7 @@ import (
 	"github.com/baton-pipeline/baton/internal/testenv"
 	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // releasedTrackingLink is the links topic's schema as first released:
@@ -46,8 +47,8 @@ func linksTestStage(t *testing.T) (*Normalize, *schemas.Decoder, *schemas.Encode
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := NewTopics(testenv.Unique("links") + ".")
-	subject := schemas.Subject(topics.Links().Name)
+	topics := topology.New(testenv.Unique("links") + ".")
+	subject := schemas.Subject(topics.Name(topology.Links))
 	released, err := schemas.Parse("tracking_link", releasedTrackingLink)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func linksTestStage(t *testing.T) (*Normalize, *schemas.Decoder, *schemas.Encode
 	if err != nil {
 		t.Fatalf("the links schema is not backward compatible with the released one: %v", err)
 	}
-	n := &Normalize{cfg: NormalizeConfig{StageConfig: StageConfig{Topics: topics, Encoders: map[string]*schemas.Encoder{topics.Links().Name: cur}}}}
+	n := &Normalize{cfg: NormalizeConfig{StageConfig: StageConfig{Topics: topics, Encoders: map[string]*schemas.Encoder{topics.Name(topology.Links): cur}}}}
 	return n, schemas.NewDecoder(cl), old
 }
 
@@ -104,7 +105,7 @@ func TestLinkSourceProgressKeepsItsIdleFlag(t *testing.T) {
 	if err := n.announce(sent, func(r *kgo.Record) { recs = append(recs, r) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(sent)*int(n.cfg.Topics.Links().Partitions) {
+	if len(recs) != len(sent)*int(n.cfg.Topics.Topic(topology.Links).Partitions) {
 		t.Fatalf("%d records for %d announcements", len(recs), len(sent))
 	}
 	got := map[normalize.SourceWatermark]bool{}
@@ -137,7 +138,7 @@ func TestLinkSourceProgressKeepsItsIdleFlag(t *testing.T) {
 // kind is keyed by what it links.
 func TestTicketLinksTravelTheLinksTopic(t *testing.T) {
 	n, dec, _ := linksTestStage(t)
-	enc := n.cfg.Encoders[n.cfg.Topics.Links().Name]
+	enc := n.cfg.Encoders[n.cfg.Topics.Name(topology.Links)]
 	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	for _, l := range []normalize.Link{
 		{TicketID: "35436", OrderID: "1001", SourceSystem: "helpdesk", SourcePartition: 2, SourceEventID: "zd-1", OccurredAt: at, RecordedAt: at.Add(time.Second)},

@@ -13,31 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
-
-// Canonical is the topic of canonical events (schema canonical_event),
-// keyed by order ID: the normalize stage's output, every later stage's
-// input.
-func (t Topics) Canonical() Topic {
-	return Topic{Name: t.Prefix + "canonical", Partitions: t.Partitions, Schema: "canonical_event"}
-}
-
-// Links is the normalize stage's repartition topic: tracking links re-keyed
-// by tracking number so they land in the partition number of that tracking
-// number's carrier scans (the carrier source topic is keyed the same way and
-// has as many partitions), ticket links re-keyed by ticket ID so they land
-// in that of the ticket's order-less help-desk events (keyed by ticket ID
-// in the help-desk topic), and the link sources' progress.
-func (t Topics) Links() Topic {
-	return Topic{Name: t.Prefix + "normalize.links", Partitions: t.Partitions, Schema: "tracking_link"}
-}
-
-// NormalizeChangelog is the compacted changelog of the normalize state:
-// partition p holds the state of input partition number p.
-func (t Topics) NormalizeChangelog() Topic {
-	return Topic{Name: t.Prefix + "normalize.changelog", Partitions: t.Partitions, Compacted: true}
-}
 
 // NormalizeMetrics are the normalize stage's own collectors (the state
 // and transaction ones are StageMetrics).
@@ -93,7 +72,7 @@ const DefaultAlignWindow = 30 * time.Second
 type Normalize struct {
 	cfg   NormalizeConfig
 	stage *stateful[*normalize.State]
-	dead  *DeadLetters
+	dead  *records.DeadLetters
 
 	mu sync.Mutex
 	// position is the next offset to process per link-source partition
@@ -126,12 +105,9 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
 	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, batchTime: map[string]time.Time{}, hadRecords: map[string]bool{}, emptySince: map[string]time.Time{},
-		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Links().Name)}
-	inputs := []string{cfg.Topics.Links().Name}
-	for _, t := range cfg.Topics.Sources() {
-		inputs = append(inputs, t.Name)
-	}
-	sc := newStatefulConfig[*normalize.State](&n.cfg.StageConfig, "normalize", cfg.Topics.NormalizeChangelog().Name, inputs)
+		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Name(topology.Links))}
+	sc := newStatefulConfig[*normalize.State](&n.cfg.StageConfig, topology.Normalize)
+	sources := sc.inputs[len(topology.Normalize.Inputs):] // after the declared inputs (links)
 	n.dead = n.cfg.deadLetters("normalize")
 	sc.newState = normalize.NewState
 	sc.apply = func(st *normalize.State, key string, value []byte) error {
@@ -140,9 +116,9 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	sc.watermark = func(st *normalize.State) time.Time { return st.Watermark }
 	sc.size = func(st *normalize.State) int { return st.Size() }
 	sc.process, sc.beginBatch, sc.endBatch, sc.idle, sc.revoked = n.process, n.beginBatch, n.endBatch, n.announceIdle, n.forgetPositions
-	sc.alignTopics, sc.alignWindow = inputs[1:], cfg.AlignWindow
+	sc.alignTopics, sc.alignWindow = sources, cfg.AlignWindow
 	if cfg.UntilCaughtUp {
-		sc.caughtUpTopics = inputs[1:] // the sources; links drain with them
+		sc.caughtUpTopics = sources // links drain with them
 	}
 	var err error
 	if n.stage, err = newStateful(sc); err != nil {
@@ -260,16 +236,16 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	in := normalize.Input{Ingested: r.Timestamp, Record: normalize.Original{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}}
 	dec, err := decode(ctx, n.cfg.Logger, n.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
-		return n.dead.Emit(r, ReasonUndecodable, err, produce)
+		return n.dead.Emit(r, records.ReasonUndecodable, err, produce)
 	}
 	if err != nil {
 		return err
 	}
 	plain := dec.Schema.Plain(dec.Native)
-	if r.Topic == n.cfg.Topics.Links().Name {
+	if r.Topic == n.cfg.Topics.Name(topology.Links) {
 		li, err := linksInput(plain)
 		if err != nil {
-			return n.dead.Emit(r, ReasonInvalidRecord, err, produce)
+			return n.dead.Emit(r, records.ReasonInvalidRecord, err, produce)
 		}
 		in.Link, in.Watermark = li.Link, li.Watermark
 		if in.Link != nil && hasHeader(r, appliedHeader) {
@@ -280,7 +256,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	} else {
 		sys, ok := n.cfg.Topics.SystemOf(r.Topic)
 		if !ok {
-			return n.dead.Emit(r, ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), produce)
+			return n.dead.Emit(r, records.ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), produce)
 		}
 		in.System, in.Plain = sys, plain
 	}
@@ -310,7 +286,7 @@ const appliedHeader = "baton-applied"
 // viewer reports of the same time would reach unify long before the scans
 // they copy. A state held elsewhere gets the link through the topic.
 func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, produce func(*kgo.Record)) error {
-	links := n.cfg.Topics.Links()
+	links := n.cfg.Topics.Topic(topology.Links)
 	q := int32(n.linkPartitioner.Partition(rec, int(links.Partitions)))
 	st, ok := n.stage.restoredState(q)
 	if !ok {
@@ -335,7 +311,7 @@ func hasHeader(r *kgo.Record, key string) bool {
 // emit encodes and produces a processor output, changelog included.
 func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(*kgo.Record)) error {
 	topics := n.cfg.Topics
-	canonEnc, linkEnc := n.cfg.Encoders[topics.Canonical().Name], n.cfg.Encoders[topics.Links().Name]
+	canonEnc, linkEnc := n.cfg.Encoders[topics.Name(topology.Canonical)], n.cfg.Encoders[topics.Name(topology.Links)]
 	for _, ev := range out.Events {
 		b, err := canonEnc.EncodePlain(ev.Value)
 		if err != nil {
@@ -344,7 +320,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		// Outputs carry their input's ingest time, not the wall clock: the
 		// links topic feeds the partition watermark, and a replay must see
 		// the same times.
-		produce(&kgo.Record{Topic: topics.Canonical().Name, Key: []byte(ev.Key), Value: b, Timestamp: in.Ingested})
+		produce(&kgo.Record{Topic: topics.Name(topology.Canonical), Key: []byte(ev.Key), Value: b, Timestamp: in.Ingested})
 		status := "none"
 		if s, ok := ev.Value["canonical_status"].(string); ok {
 			status = s
@@ -356,7 +332,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
-		rec := &kgo.Record{Topic: topics.Links().Name, Key: []byte(l.Key()), Value: b, Timestamp: in.Ingested}
+		rec := &kgo.Record{Topic: topics.Name(topology.Links), Key: []byte(l.Key()), Value: b, Timestamp: in.Ingested}
 		if err := n.applyLink(l, rec, produce); err != nil {
 			return err
 		}
@@ -374,7 +350,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 	if out.Duplicate {
 		n.cfg.NormMetrics.Duplicates.WithLabelValues(string(in.System)).Inc()
 	}
-	changelog := topics.NormalizeChangelog().Name
+	changelog := topics.Name(topology.NormalizeChangelog)
 	for _, c := range out.Changes {
 		produce(&kgo.Record{Topic: changelog, Partition: in.Record.Partition, Key: []byte(c.Key), Value: c.Value})
 	}
@@ -486,14 +462,14 @@ func (n *Normalize) emptyLongEnough(key string) bool {
 // link-producing source partition. It is produced after the batch's links,
 // so a links partition sees a source's links before its watermark.
 func (n *Normalize) announce(progress map[normalize.SourceWatermark]bool, produce func(*kgo.Record)) error {
-	enc := n.cfg.Encoders[n.cfg.Topics.Links().Name]
+	enc := n.cfg.Encoders[n.cfg.Topics.Name(topology.Links)]
 	for w := range progress {
 		b, err := enc.EncodePlain(map[string]any{"source_system": w.Source, "source_partition": int(w.Partition), "watermark": w.At, "idle": w.Idle})
 		if err != nil {
 			return fmt.Errorf("normalize: %w", err)
 		}
-		for p := int32(0); p < n.cfg.Topics.Links().Partitions; p++ {
-			produce(&kgo.Record{Topic: n.cfg.Topics.Links().Name, Partition: p, Value: b, Timestamp: w.At,
+		for p := int32(0); p < n.cfg.Topics.Topic(topology.Links).Partitions; p++ {
+			produce(&kgo.Record{Topic: n.cfg.Topics.Name(topology.Links), Partition: p, Value: b, Timestamp: w.At,
 				Headers: []kgo.RecordHeader{{Key: manualHeader}}})
 		}
 	}

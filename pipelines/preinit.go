@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/baton-pipeline/baton/processors/normalize"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 )
 
@@ -31,7 +32,7 @@ func (m *NormalizeMetrics) StartAtZero(pm *Metrics) {
 		m.Duplicates.WithLabelValues(string(sys))
 	}
 	for _, reason := range []string{normalize.ReasonMissingID, normalize.ReasonInvalidTime, normalize.ReasonFutureTime,
-		normalize.ReasonUnmappedStatus, normalize.ReasonUnlinked, ReasonUndecodable, ReasonInvalidRecord, ReasonUnknownTopic} {
+		normalize.ReasonUnmappedStatus, normalize.ReasonUnlinked, records.ReasonUndecodable, records.ReasonInvalidRecord, records.ReasonUnknownTopic} {
 		pm.DeadLetters.WithLabelValues("normalize", reason)
 	}
 }

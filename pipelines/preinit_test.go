@@ -6,12 +6,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/baton-pipeline/baton/topology"
 )
 
 func TestErrorCountersStartAtZero(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	m.startSinkTables(sinkTables(NewTopics("")))
+	m.startSinkTables(sinkTables(topology.New("")))
 	nm := NewNormalizeMetrics(reg)
 	nm.StartAtZero(m)
 	for name, want := range map[string]int{

@@ -11,8 +11,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // SourceSinkConfig configures the ClickHouse sink stage: every source
@@ -20,7 +22,7 @@ import (
 // into its table (sinkTables).
 type SourceSinkConfig struct {
 	Brokers []string
-	Topics  Topics
+	Topics  topology.Topics
 	// Group is the consumer group; processes sharing it share the partitions.
 	Group string
 	// BatchSize and FlushInterval bound a batch: it is written when it holds
@@ -101,7 +103,7 @@ type SourceSink struct {
 	adm     *kadm.Client
 	decoder *schemas.Decoder
 	ch      *clickhouse.Client
-	dead    *DeadLetters
+	dead    *records.DeadLetters
 	metrics *Metrics
 	tables  []sinkTable
 	// caughtUpTarget holds the input topics' end offsets when Run
@@ -131,10 +133,13 @@ type SinkStats struct {
 func (s *SourceSink) Stats() SinkStats { return s.stats }
 
 // NewSourceSink builds the stage and its Kafka client; Run starts it.
-func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *DeadLetters, m *Metrics) (*SourceSink, error) {
+func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *records.DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{},
 		fetchErrs: newFetchErrors(cfg.Logger, "sink", m.FetchErrors)}
+	if err := checkSinkTables(s.tables, cfg.Topics); err != nil {
+		return nil, err
+	}
 	m.startSinkTables(s.tables)
 	kcl, err := kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -267,19 +272,19 @@ func (t *rowsOf[R, P]) insert(ctx context.Context, ch *clickhouse.Client) error 
 func table[R any, P interface {
 	*R
 	SetPosition(string, int32, int64)
-}](name, topic string, project func(plain map[string]any) (R, error), write func(*clickhouse.Client, context.Context, []R) error) sinkTable {
-	return sinkTable{name: name, topic: topic, newRows: func() pendingRows {
+}](topic topology.Topic, project func(plain map[string]any) (R, error), write func(*clickhouse.Client, context.Context, []R) error) sinkTable {
+	return sinkTable{name: topic.Table, topic: topic.Name, newRows: func() pendingRows {
 		return &rowsOf[R, P]{project: func(_ *kgo.Record, _ schemas.Decoded, plain map[string]any) (R, error) { return project(plain) }, write: write}
 	}}
 }
 
 // tableDead is the dead-letter table: its malformed rows are skipped, not
 // dead-lettered again (that would loop).
-const tableDead = "dead_letters"
+var tableDead = topology.New("").Topic(topology.DeadLetter).Table
 
 // sinkTables lists the tables in insert order; [0] is source_events.
-func sinkTables(topics Topics) []sinkTable {
-	sources := sinkTable{name: "source_events", newRows: func() pendingRows {
+func sinkTables(topics topology.Topics) []sinkTable {
+	sources := sinkTable{name: topology.SourceTable, newRows: func() pendingRows {
 		return &rowsOf[clickhouse.SourceEvent, *clickhouse.SourceEvent]{
 			project: func(r *kgo.Record, dec schemas.Decoded, plain map[string]any) (clickhouse.SourceEvent, error) {
 				sys, ok := topics.SystemOf(r.Topic)
@@ -295,15 +300,38 @@ func sinkTables(topics Topics) []sinkTable {
 	}}
 	return []sinkTable{
 		sources,
-		table[clickhouse.CanonicalEvent]("canonical_events", topics.Canonical().Name, clickhouse.NewCanonicalEvent, (*clickhouse.Client).InsertCanonicalEvents),
-		table[clickhouse.DeadLetter](tableDead, topics.DeadLetter().Name, clickhouse.NewDeadLetter, (*clickhouse.Client).InsertDeadLetters),
-		table[clickhouse.OrderTransition]("order_transitions", topics.Transitions().Name, clickhouse.NewOrderTransition, (*clickhouse.Client).InsertOrderTransitions),
-		table[clickhouse.OrderState]("order_states", topics.OrderStates().Name, clickhouse.NewOrderState, (*clickhouse.Client).InsertOrderStates),
-		table[clickhouse.SyncCheck]("sync_checks", topics.SyncChecks().Name, clickhouse.NewSyncCheck, (*clickhouse.Client).InsertSyncChecks),
-		table[clickhouse.FailedSync]("failed_syncs", topics.FailedSyncs().Name, clickhouse.NewFailedSync, (*clickhouse.Client).InsertFailedSyncs),
-		table[clickhouse.DelayNotice]("delay_notices", topics.DelayNotices().Name, clickhouse.NewDelayNotice, (*clickhouse.Client).InsertDelayNotices),
-		table[clickhouse.WismoTicket]("wismo_tickets", topics.WismoTickets().Name, clickhouse.NewWismoTicket, (*clickhouse.Client).InsertWismoTickets),
+		table[clickhouse.CanonicalEvent](topics.Topic(topology.Canonical), clickhouse.NewCanonicalEvent, (*clickhouse.Client).InsertCanonicalEvents),
+		table[clickhouse.DeadLetter](topics.Topic(topology.DeadLetter), clickhouse.NewDeadLetter, (*clickhouse.Client).InsertDeadLetters),
+		table[clickhouse.OrderTransition](topics.Topic(topology.Transitions), clickhouse.NewOrderTransition, (*clickhouse.Client).InsertOrderTransitions),
+		table[clickhouse.OrderState](topics.Topic(topology.OrderStates), clickhouse.NewOrderState, (*clickhouse.Client).InsertOrderStates),
+		table[clickhouse.SyncCheck](topics.Topic(topology.SyncChecks), clickhouse.NewSyncCheck, (*clickhouse.Client).InsertSyncChecks),
+		table[clickhouse.FailedSync](topics.Topic(topology.FailedSyncs), clickhouse.NewFailedSync, (*clickhouse.Client).InsertFailedSyncs),
+		table[clickhouse.DelayNotice](topics.Topic(topology.DelayNotices), clickhouse.NewDelayNotice, (*clickhouse.Client).InsertDelayNotices),
+		table[clickhouse.WismoTicket](topics.Topic(topology.WismoTickets), clickhouse.NewWismoTicket, (*clickhouse.Client).InsertWismoTickets),
 	}
+}
+
+// checkSinkTables verifies that the sink stores exactly the topics the
+// topology declares stored, each in its declared table: a topic declared
+// with a table but not written here would otherwise be silently dropped.
+func checkSinkTables(tables []sinkTable, topics topology.Topics) error {
+	want := map[string]string{}
+	for _, t := range topics.Stored() {
+		want[t.Name] = t.Table
+	}
+	if tables[0].name != topology.SourceTable {
+		return fmt.Errorf("sink: first table %s, want %s", tables[0].name, topology.SourceTable)
+	}
+	for _, t := range tables[1:] {
+		if want[t.topic] != t.name {
+			return fmt.Errorf("sink: stores %s in %s; the topology declares table %q for it", t.topic, t.name, want[t.topic])
+		}
+		delete(want, t.topic)
+	}
+	for topic, table := range want {
+		return fmt.Errorf("sink: the topology declares %s stored in %s, but the sink has no writer for it", topic, table)
+	}
+	return nil
 }
 
 // tableOf is the index in s.tables of the table a topic's records are
@@ -467,7 +495,7 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 			b.track(r)
 			return nil
 		}
-		return s.reject(b, r, ReasonUndecodable, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
+		return s.reject(b, r, records.ReasonUndecodable, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}
 	if err != nil {
 		return err
@@ -478,9 +506,9 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 			b.track(r)
 			return nil
 		}
-		reason := ReasonInvalidRecord
+		reason := records.ReasonInvalidRecord
 		if _, ok := s.cfg.Topics.SystemOf(r.Topic); table == 0 && !ok {
-			reason = ReasonUnknownTopic
+			reason = records.ReasonUnknownTopic
 		}
 		return s.reject(b, r, reason, fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err))
 	}

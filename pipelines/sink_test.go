@@ -15,8 +15,10 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/baton-pipeline/baton/internal/testenv"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // TestSourceSinkStopsWhileItsBatchWaitsForTheRegistry: a stop that cuts
@@ -30,7 +32,7 @@ func TestSourceSinkStopsWhileItsBatchWaitsForTheRegistry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	prefix := testenv.Unique("sinkstop")
-	topics := NewTopics(prefix + ".")
+	topics := topology.New(prefix + ".")
 	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topics.Prefix)
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addr: testenv.ClickHouseAddr(), Database: prefix})
 	if err != nil {
@@ -47,7 +49,7 @@ func TestSourceSinkStopsWhileItsBatchWaitsForTheRegistry(t *testing.T) {
 	}
 	defer kcl.Close()
 	source := topics.Source(schemas.WMS)
-	if err := EnsureTopics(ctx, kadm.NewClient(kcl), append(topics.Sources(), topics.DeadLetter())...); err != nil {
+	if err := topology.EnsureTopics(ctx, kadm.NewClient(kcl), append(topics.Sources(), topics.Topic(topology.DeadLetter))...); err != nil {
 		t.Fatal(err)
 	}
 	// Confluent wire format with a schema ID the registry is asked for.
@@ -71,7 +73,7 @@ func TestSourceSinkStopsWhileItsBatchWaitsForTheRegistry(t *testing.T) {
 	m := NewMetrics(prometheus.NewRegistry())
 	cfg := SourceSinkConfig{Brokers: testenv.Brokers(), Topics: topics, Group: prefix + "-sink", FlushInterval: 100 * time.Millisecond,
 		SessionTimeout: 6 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	sink, err := NewSourceSink(ctx, cfg, schemas.NewDecoder(rcl), ch, &DeadLetters{Stage: "sink", Topic: topics.DeadLetter().Name, Metrics: m}, m)
+	sink, err := NewSourceSink(ctx, cfg, schemas.NewDecoder(rcl), ch, &records.DeadLetters{Stage: "sink", Topic: topics.Name(topology.DeadLetter), Counter: m.DeadLetters}, m)
 	if err != nil {
 		t.Fatal(err)
 	}

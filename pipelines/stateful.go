@@ -15,7 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // StageMetrics are the collectors every stateful stage shares, labelled by
@@ -45,7 +47,7 @@ func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
 // StageConfig is what every stateful stage is configured with.
 type StageConfig struct {
 	Brokers []string
-	Topics  Topics
+	Topics  topology.Topics
 	// Group is the stage's consumer group (StageGroup(appID, stage));
 	// every transactional ID derives from it.
 	Group string
@@ -71,14 +73,15 @@ type StageConfig struct {
 }
 
 // deadLetters is the stage's dead-letter producer.
-func (c *StageConfig) deadLetters(stage string) *DeadLetters {
-	return &DeadLetters{Stage: stage, Topic: c.Topics.DeadLetter().Name, Encoder: c.Encoders[c.Topics.DeadLetter().Name], Metrics: c.Metrics}
+func (c *StageConfig) deadLetters(stage string) *records.DeadLetters {
+	return &records.DeadLetters{Stage: stage, Topic: c.Topics.Name(topology.DeadLetter), Encoder: c.Encoders[c.Topics.Name(topology.DeadLetter)], Counter: c.Metrics.DeadLetters}
 }
 
 // newStatefulConfig fills c's defaults (group, logger) and returns the
-// stateful config of stage with the fields every stage shares; the caller
-// adds its processor hooks.
-func newStatefulConfig[S any](c *StageConfig, stage, changelog string, inputs []string) statefulConfig[S] {
+// stateful config of the declared stage (its name, inputs and changelog)
+// with the fields every stage shares; the caller adds its processor hooks.
+func newStatefulConfig[S any](c *StageConfig, decl topology.Stage) statefulConfig[S] {
+	stage, changelog, inputs := decl.Name, c.Topics.Name(decl.Changelog), decl.InputNames(c.Topics)
 	if c.Group == "" {
 		c.Group = StageGroup(DefaultAppID, stage)
 	}

@@ -16,55 +16,10 @@ import (
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
-
-// Transitions is the topic of order transitions (schema order_transition),
-// keyed by order ID: the canonical timeline, the unify stage's output.
-func (t Topics) Transitions() Topic {
-	return Topic{Name: t.Prefix + "transitions", Partitions: t.Partitions, Schema: "order_transition"}
-}
-
-// OrderStates is the compacted topic of unified order views (schema
-// order_state), keyed by order ID: its latest record per order is that
-// order's current truth, each system's view and its shipments.
-func (t Topics) OrderStates() Topic {
-	return Topic{Name: t.Prefix + "order-state", Partitions: t.Partitions, Schema: "order_state", Compacted: true}
-}
-
-// SyncChecks holds every closed viewer check (schema sync_check), keyed by
-// order ID: the unify stage's sync checker writes one record per check.
-func (t Topics) SyncChecks() Topic {
-	return Topic{Name: t.Prefix + "sync-checks", Partitions: t.Partitions, Schema: "sync_check"}
-}
-
-// FailedSyncs holds one record per check that breached its SLA or a
-// confirmed conflict (schema failed_sync), keyed by order ID: what on-call
-// alerting and the failed-sync dashboards read.
-func (t Topics) FailedSyncs() Topic {
-	return Topic{Name: t.Prefix + "failed-syncs", Partitions: t.Partitions, Schema: "failed_sync"}
-}
-
-// DelayNotices holds the delay notices (schema delay_notice), keyed by
-// order ID: every notice when it opens and again whenever it changes
-// (told, closed, flagged for refund), with a higher version.
-func (t Topics) DelayNotices() Topic {
-	return Topic{Name: t.Prefix + "delay-notices", Partitions: t.Partitions, Schema: "delay_notice"}
-}
-
-// WismoTickets holds the help-desk tickets classified as "where is my
-// order?" (schema wismo_ticket), keyed by order ID: one record per ticket,
-// attributed to the cause visible when the customer asked (package
-// wismo). The monthly review (`baton report wismo`) reads them.
-func (t Topics) WismoTickets() Topic {
-	return Topic{Name: t.Prefix + "wismo-tickets", Partitions: t.Partitions, Schema: "wismo_ticket"}
-}
-
-// UnifyChangelog is the compacted changelog of the unify state: partition p
-// holds the open orders of canonical partition p.
-func (t Topics) UnifyChangelog() Topic {
-	return Topic{Name: t.Prefix + "unify.changelog", Partitions: t.Partitions, Compacted: true}
-}
 
 // UnifyMetrics are the unify stage's own collectors.
 type UnifyMetrics struct {
@@ -144,7 +99,7 @@ const DefaultIdleAdvance = time.Minute
 type Unify struct {
 	cfg   UnifyConfig
 	stage *stateful[*unify.State]
-	dead  *DeadLetters
+	dead  *records.DeadLetters
 
 	// decoded holds the batch's canonical events, decoded to order the
 	// batch by event time (eventTimeOrder), for process.
@@ -165,8 +120,7 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 		cfg.IdleAdvance = DefaultIdleAdvance
 	}
 	u := &Unify{cfg: cfg, clock: map[int32]partitionClock{}}
-	canonical := cfg.Topics.Canonical().Name
-	sc := newStatefulConfig[*unify.State](&u.cfg.StageConfig, "unify", cfg.Topics.UnifyChangelog().Name, []string{canonical})
+	sc := newStatefulConfig[*unify.State](&u.cfg.StageConfig, topology.Unify)
 	u.dead = u.cfg.deadLetters("unify")
 	sc.newState = unify.NewState
 	sc.apply = func(st *unify.State, key string, value []byte) error {
@@ -185,7 +139,7 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 		}
 	}
 	if cfg.UntilCaughtUp {
-		sc.caughtUpTopics = []string{canonical}
+		sc.caughtUpTopics = sc.inputs
 	}
 	var err error
 	if u.stage, err = newStateful(sc); err != nil {
@@ -208,7 +162,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	if !ok {
 		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
 		if errors.Is(err, schemas.ErrUndecodable) {
-			return u.dead.Emit(r, ReasonUndecodable, err, produce)
+			return u.dead.Emit(r, records.ReasonUndecodable, err, produce)
 		}
 		if err != nil {
 			return err
@@ -217,9 +171,9 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	}
 	out := u.cfg.Processor.Process(st, unify.Input{Plain: plain, Ingested: r.Timestamp})
 	if out.Rejected != nil {
-		reason := ReasonInvalidRecord
+		reason := records.ReasonInvalidRecord
 		if errors.Is(out.Rejected, unify.ErrTooLate) {
-			reason = ReasonTooLate
+			reason = records.ReasonTooLate
 		}
 		return u.dead.Emit(r, reason, out.Rejected, produce)
 	}
@@ -341,7 +295,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 	}
 	topics := u.cfg.Topics
 	for _, t := range out.Transitions {
-		if err := u.produceValue(topics.Transitions().Name, t.Key, t.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.Transitions), t.Key, t.Value, at, produce); err != nil {
 			return err
 		}
 		kind, _ := t.Value["kind"].(string)
@@ -349,12 +303,12 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		m.Transitions.WithLabelValues(kind, to).Inc()
 	}
 	if out.State != nil {
-		if err := u.produceValue(topics.OrderStates().Name, out.State.Key, out.State.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.OrderStates), out.State.Key, out.State.Value, at, produce); err != nil {
 			return err
 		}
 	}
 	for _, c := range out.Checks {
-		if err := u.produceValue(topics.SyncChecks().Name, c.Key, c.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.SyncChecks), c.Key, c.Value, at, produce); err != nil {
 			return err
 		}
 		viewer, _ := c.Value["viewer"].(string)
@@ -365,7 +319,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		}
 	}
 	for _, f := range out.Failed {
-		if err := u.produceValue(topics.FailedSyncs().Name, f.Key, f.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.FailedSyncs), f.Key, f.Value, at, produce); err != nil {
 			return err
 		}
 		viewer, _ := f.Value["viewer"].(string)
@@ -373,7 +327,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		m.FailedSyncs.WithLabelValues(viewer, reason).Inc()
 	}
 	for _, n := range out.Notices {
-		if err := u.produceValue(topics.DelayNotices().Name, n.Key, n.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.DelayNotices), n.Key, n.Value, at, produce); err != nil {
 			return err
 		}
 		if v, _ := n.Value["version"].(int64); v == 1 {
@@ -382,13 +336,13 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		}
 	}
 	for _, t := range out.Tickets {
-		if err := u.produceValue(topics.WismoTickets().Name, t.Key, t.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.WismoTickets), t.Key, t.Value, at, produce); err != nil {
 			return err
 		}
 		cause, _ := t.Value["cause"].(string)
 		m.WismoTickets.WithLabelValues(cause).Inc()
 	}
-	changelog := topics.UnifyChangelog().Name
+	changelog := topics.Name(topology.UnifyChangelog)
 	for _, c := range out.Changes {
 		// A nil value is a tombstone: compaction then drops the order.
 		produce(&kgo.Record{Topic: changelog, Partition: partition, Key: []byte(c.Key), Value: c.Value, Timestamp: at})

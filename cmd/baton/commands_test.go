@@ -16,8 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/baton-pipeline/baton/internal/testenv"
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 const validWMS = `{"event_id":"w-1","order_id":"o-1","warehouse_id":"DC1","status":"packed","occurred_at":"2026-11-01T10:00:00Z","recorded_at":"2026-11-01T10:00:01Z"}
@@ -197,7 +198,7 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 	}
 	// Both stages read the source topic, and each reports the record it
 	// could not decode: one dead letter per stage, none more.
-	recs := s.consumeAll(topics.DeadLetter().Name, 2)
+	recs := s.consumeAll(topics.Name(topology.DeadLetter), 2)
 	stages := map[string]bool{}
 	for _, rec := range recs {
 		d, err := s.decoder().Decode(context.Background(), rec.Value)
@@ -206,7 +207,7 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 		}
 		dl := schemas.MustLoad("dead_letter").Plain(d.Native)
 		stage, _ := dl["stage"].(string)
-		if dl["reason"] != pipelines.ReasonUndecodable || dl["source_topic"] != garbage.Topic || stages[stage] {
+		if dl["reason"] != records.ReasonUndecodable || dl["source_topic"] != garbage.Topic || stages[stage] {
 			t.Errorf("dead letter = %v", dl)
 		}
 		stages[stage] = true
@@ -242,7 +243,7 @@ func TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate(t *testing.T) {
 	if err := s.ch.Conn().QueryRow(context.Background(), "SELECT stage, reason, error FROM "+s.database+".dead_letters FINAL").Scan(&stage, &reason, &reasonErr); err != nil {
 		t.Fatalf("the dead letter: %v", err)
 	}
-	if stage != "unify" || reason != pipelines.ReasonTooLate || !strings.Contains(reasonErr, "960h0m0s behind the partition's watermark") {
+	if stage != "unify" || reason != records.ReasonTooLate || !strings.Contains(reasonErr, "960h0m0s behind the partition's watermark") {
 		t.Errorf("dead letter %s/%s: %s; want unify/too_late saying how late", stage, reason, reasonErr)
 	}
 	if n := s.count("SELECT count() FROM " + s.database + ".canonical_events WHERE source_event_id = 'w-0'"); n != 1 {

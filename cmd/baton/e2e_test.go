@@ -25,6 +25,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // batonBin is built with the race detector, so the processes the tests
@@ -116,7 +117,7 @@ func newStackOn(t testing.TB, svc services) *stack {
 	return s
 }
 
-func (s *stack) topics() pipelines.Topics { return pipelines.NewTopics(s.prefix) }
+func (s *stack) topics() topology.Topics { return topology.New(s.prefix) }
 
 // command builds a baton invocation pointed at this test's slice.
 func (s *stack) command(args ...string) *exec.Cmd {
@@ -335,7 +336,7 @@ func (s *stack) count(query string) uint64 {
 func (s *stack) heldEvents() uint64 {
 	s.t.Helper()
 	var n uint64
-	for _, recs := range s.readTopic(s.topics().NormalizeChangelog().Name) {
+	for _, recs := range s.readTopic(s.topics().Name(topology.NormalizeChangelog)) {
 		st := normalize.NewState()
 		for _, r := range recs {
 			if err := st.Apply(normalize.Change{Key: string(r.Key), Value: r.Value}); err != nil {
@@ -379,7 +380,7 @@ func TestNormalizeEmitsEachSourceEventOnceAcrossSIGKILLWithHeldScans(t *testing.
 	}
 	defer func() {
 		if t.Failed() {
-			t.Logf("canonical topic end offsets %v\nlog of the final run:\n%s", s.endOffsets(s.topics().Canonical().Name), finalLog)
+			t.Logf("canonical topic end offsets %v\nlog of the final run:\n%s", s.endOffsets(s.topics().Name(topology.Canonical)), finalLog)
 		}
 	}()
 

@@ -17,8 +17,8 @@ import (
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/ingest/shopify"
 	"github.com/baton-pipeline/baton/ingest/zendesk"
-	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // Defaults of `baton ingest`. The metrics port differs from `baton run`'s
@@ -117,7 +117,7 @@ Flags:`)
 	gw, err := ingest.NewGateway(ctx, ingest.GatewayConfig{
 		Client:          cl,
 		Registry:        reg,
-		Topics:          pipelines.NewTopics(*prefix),
+		Topics:          topology.New(*prefix),
 		Adapters:        adapters,
 		Disabled:        disabled,
 		MaxBody:         int64(maxBody),

@@ -17,8 +17,8 @@ import (
 	"github.com/baton-pipeline/baton/devstack"
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/internal/testenv"
-	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // TestIngestStartsWithoutKafka starts `baton ingest` against a broker
@@ -84,7 +84,7 @@ func TestIngestStartsWithoutKafka(t *testing.T) {
 		acked = append(acked, id)
 	}
 
-	for _, id := range missingEvents(t, ctx, brokerAddr, pipelines.NewTopics(prefix).Source(schemas.WMS).Name, acked) {
+	for _, id := range missingEvents(t, ctx, brokerAddr, topology.New(prefix).Source(schemas.WMS).Name, acked) {
 		t.Errorf("delivery %s was answered 200 but is not in the topic", id)
 	}
 

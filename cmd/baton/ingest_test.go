@@ -20,8 +20,8 @@ import (
 	"github.com/baton-pipeline/baton/ingest/generic"
 	"github.com/baton-pipeline/baton/ingest/shopify"
 	"github.com/baton-pipeline/baton/internal/testenv"
-	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // freeAddr is a port nobody listens on.
@@ -36,7 +36,7 @@ func TestIngestCommand(t *testing.T) {
 	testenv.Require(t, "kafka", "registry")
 	prefix := testenv.Unique("ingestcmd") + "."
 	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), prefix)
-	topics := pipelines.NewTopics(prefix)
+	topics := topology.New(prefix)
 	cdcTopic := prefix + "cdc.public.orders"
 	listen, metrics := freeAddr(t), freeAddr(t)
 
@@ -47,7 +47,7 @@ func TestIngestCommand(t *testing.T) {
 	defer kcl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := pipelines.EnsureTopics(ctx, kadm.NewClient(kcl), pipelines.Topic{Name: cdcTopic, Partitions: 1}); err != nil {
+	if err := topology.EnsureTopics(ctx, kadm.NewClient(kcl), topology.Topic{Name: cdcTopic, Partitions: 1}); err != nil {
 		t.Fatal(err)
 	}
 	change, err := os.ReadFile("../../ingest/debezium/testdata/pg_update.json")

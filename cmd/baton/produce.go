@@ -15,8 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // maxReportedLines caps how many bad lines produce lists before giving up.
@@ -51,12 +52,12 @@ func runProduce(ctx context.Context, args []string) error {
 		defer f.Close()
 		in, name = f, fs.Arg(0)
 	}
-	topics := pipelines.NewTopics(*prefix)
-	src, err := pipelines.NewSourceRecord(topics)
+	topics := topology.New(*prefix)
+	src, err := records.NewSourceRecord(topics)
 	if err != nil {
 		return err
 	}
-	values, err := readJSONLines(in, name, func(v map[string]any) (pipelines.Validated, error) {
+	values, err := readJSONLines(in, name, func(v map[string]any) (records.Validated, error) {
 		return src.Validate(sys, v)
 	})
 	if err != nil {

@@ -24,9 +24,11 @@ import (
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
 	"github.com/baton-pipeline/baton/statusmap"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 func runPipeline(ctx context.Context, args []string) error {
@@ -70,6 +72,9 @@ func runPipeline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := topology.Check(); err != nil {
+		return fmt.Errorf("the topology's declarations: %w", err)
+	}
 	if *oneAtATime && !cfg.UntilCaughtUp {
 		return flagErrorf("--one-stage-at-a-time: only with --until-caught-up (a live run's stages never end)")
 	}
@@ -79,7 +84,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	cfg.Logger = log
 	cfg.Group = pipelines.StageGroup(*appID, "sink")
 	cfg.Brokers = kf.brokerList()
-	cfg.Topics = pipelines.NewTopics(*prefix)
+	cfg.Topics = topology.New(*prefix)
 
 	// Metrics, /healthz and /readyz first: a pipeline that waits for its
 	// dependencies is alive, says it is not ready, and shows why.
@@ -111,13 +116,13 @@ func runPipeline(ctx context.Context, args []string) error {
 	}
 	defer producer.Close()
 	if err := pipelines.WaitFor(ctx, log, "create topics", func() error {
-		return pipelines.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...)
+		return topology.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...)
 	}); err != nil {
 		return err
 	}
 	var enc map[string]*schemas.Encoder
 	if err := pipelines.WaitFor(ctx, log, "register schemas", func() (err error) {
-		enc, err = pipelines.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
+		enc, err = topology.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
 		return err
 	}); err != nil {
 		return err
@@ -182,7 +187,7 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Stalls = stalls
-	dead := &pipelines.DeadLetters{Stage: "sink", Topic: cfg.Topics.DeadLetter().Name, Encoder: enc[cfg.Topics.DeadLetter().Name], Metrics: metrics}
+	dead := &records.DeadLetters{Stage: "sink", Topic: cfg.Topics.Name(topology.DeadLetter), Encoder: enc[cfg.Topics.Name(topology.DeadLetter)], Counter: metrics.DeadLetters}
 	sink, err := pipelines.NewSourceSink(ctx, cfg, decoder, ch, dead, metrics)
 	if err != nil {
 		return err

@@ -14,10 +14,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/simulator"
 	"github.com/baton-pipeline/baton/simulator/simrules"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 func runSimulate(ctx context.Context, args []string) error {
@@ -69,8 +70,8 @@ func runSimulate(ctx context.Context, args []string) error {
 		}
 		cfg.Start = t
 	}
-	topics := pipelines.NewTopics(*prefix)
-	src, err := pipelines.NewSourceRecord(topics)
+	topics := topology.New(*prefix)
+	src, err := records.NewSourceRecord(topics)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runSimulate(ctx context.Context, args []string) error {
 	if err := src.Register(ctx, kadm.NewClient(cl), reg); err != nil {
 		return err
 	}
-	producer := pipelines.NewAsyncProducer(cl)
+	producer := records.NewAsyncProducer(cl)
 	bar := newProgressBar(os.Stderr, *progress, cfg)
 	var pc *pacer
 	if *pace > 0 {
@@ -178,7 +179,7 @@ func printGroundTruth(w io.Writer, gt *simulator.GroundTruth) {
 	}
 }
 
-func printSimulation(w io.Writer, st simulator.Stats, topics pipelines.Topics) {
+func printSimulation(w io.Writer, st simulator.Stats, topics topology.Topics) {
 	fmt.Fprintf(w, "simulated %d orders: %d events (%d duplicate deliveries, %d out of order)\n", st.Orders, st.Events, st.Duplicates, st.OutOfOrder)
 	for _, sys := range schemas.Systems {
 		fmt.Fprintf(w, "  %-14s %7d events -> %s\n", sys, st.BySystem[sys], topics.Source(sys).Name)

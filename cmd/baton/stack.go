@@ -9,14 +9,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // topicFlag registers --topic-prefix: every topic baton owns starts with
 // it, so several independent baton deployments (or tests) share a cluster.
 func topicFlag(fs *flag.FlagSet) *string {
-	return fs.String("topic-prefix", envOr("BATON_TOPIC_PREFIX", pipelines.DefaultTopicPrefix), "prefix of every topic baton owns (env BATON_TOPIC_PREFIX)")
+	return fs.String("topic-prefix", envOr("BATON_TOPIC_PREFIX", topology.DefaultPrefix), "prefix of every topic baton owns (env BATON_TOPIC_PREFIX)")
 }
 
 // kafkaClient returns a client for the brokers with extra options.
@@ -69,7 +69,7 @@ func runTopics(ctx context.Context, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	topics := pipelines.NewTopics(*prefix)
+	topics := topology.New(*prefix)
 	cl, err := kf.client()
 	if err != nil {
 		return err
@@ -79,10 +79,10 @@ func runTopics(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := pipelines.EnsureTopics(ctx, kadm.NewClient(cl), topics.All()...); err != nil {
+	if err := topology.EnsureTopics(ctx, kadm.NewClient(cl), topics.All()...); err != nil {
 		return err
 	}
-	enc, err := pipelines.RegisterSchemas(ctx, reg, topics.All()...)
+	enc, err := topology.RegisterSchemas(ctx, reg, topics.All()...)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/baton-pipeline/baton/pipelines"
 	"github.com/baton-pipeline/baton/processors/unify"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // readTopic returns every committed data record of topic, per partition in
@@ -120,7 +121,7 @@ func (s *stack) expectedReplay() replay {
 	}
 	dec := s.decoder()
 	transition := schemas.MustLoad("order_transition")
-	partitions := s.readTopic(s.topics().Canonical().Name)
+	partitions := s.readTopic(s.topics().Name(topology.Canonical))
 	all := replay{partitionOf: map[string]int32{}, emitted: map[string][]string{}}
 	for p, recs := range partitions {
 		for _, r := range recs {
@@ -344,7 +345,7 @@ func (s *stack) producedTransitions() []string {
 	s.t.Helper()
 	dec := s.decoder()
 	latest := map[string]string{}
-	for _, recs := range s.readTopic(s.topics().Transitions().Name) {
+	for _, recs := range s.readTopic(s.topics().Name(topology.Transitions)) {
 		for _, r := range recs {
 			d, err := dec.Decode(context.Background(), r.Value)
 			if err != nil {
@@ -449,7 +450,7 @@ func (s *stack) assertSameTimeline(withChecks bool) {
 func (s *stack) checkHistories(diff string, emitted map[string][]string) string {
 	inTopic := map[string][]string{}
 	dec := s.decoder()
-	for p, recs := range s.readTopic(s.topics().SyncChecks().Name) {
+	for p, recs := range s.readTopic(s.topics().Name(topology.SyncChecks)) {
 		for _, r := range recs {
 			d, err := dec.Decode(context.Background(), r.Value)
 			if err != nil {

@@ -60,6 +60,7 @@ import (
 
 	"github.com/baton-pipeline/baton/internal/procstat"
 	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 func main() {
@@ -123,7 +124,7 @@ func (b *bench) run(ctx context.Context) error {
 	if !b.keep {
 		defer b.cleanup(adm)
 	}
-	topics := pipelines.NewTopics(b.name + ".")
+	topics := topology.New(b.name + ".")
 	for _, t := range topics.Sources() {
 		b.sources = append(b.sources, t.Name)
 	}
@@ -137,9 +138,9 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	ends.Each(func(o kadm.ListedOffset) { b.records += o.Offset })
 	log.Printf("backlog: %d source records in %d topics", b.records, len(b.sources))
-	copies := &pipelines.Topics{Prefix: b.name + ".copy.", Partitions: topics.Partitions}
-	if err := pipelines.EnsureTopics(ctx, adm, pipelines.Topic{Name: copies.Prefix + "raw", Partitions: topics.Partitions},
-		pipelines.Topic{Name: copies.Prefix + "txn", Partitions: topics.Partitions}); err != nil {
+	copies := &topology.Topics{Prefix: b.name + ".copy.", Partitions: topics.Partitions}
+	if err := topology.EnsureTopics(ctx, adm, topology.Topic{Name: copies.Prefix + "raw", Partitions: topics.Partitions},
+		topology.Topic{Name: copies.Prefix + "txn", Partitions: topics.Partitions}); err != nil {
 		return err
 	}
 
@@ -663,8 +664,8 @@ func (b *bench) cleanup(adm *kadm.Client) {
 // not read each other's canonical events, transitions or dead letters.
 // It returns the source topics' names.
 func (b *bench) seedRun(ctx context.Context, adm *kadm.Client, appID string) ([]string, error) {
-	base, run := pipelines.NewTopics(b.name+"."), pipelines.NewTopics(appID+".")
-	if err := pipelines.EnsureTopics(ctx, adm, run.Sources()...); err != nil {
+	base, run := topology.New(b.name+"."), topology.New(appID+".")
+	if err := topology.EnsureTopics(ctx, adm, run.Sources()...); err != nil {
 		return nil, err
 	}
 	to := map[string]string{}

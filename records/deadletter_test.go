@@ -1,4 +1,4 @@
-package pipelines_test
+package records_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/internal/testenv"
-	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/records"
 )
 
 // TestRecordBytesAgreesWithTheProducer produces records whose RecordBytes
@@ -28,7 +28,7 @@ func TestRecordBytesAgreesWithTheProducer(t *testing.T) {
 	topic := testenv.Unique("record-bytes")
 	testenv.DeleteTopicsAtCleanup(t, testenv.Brokers(), topic)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerBatchMaxBytes(pipelines.MaxRecordBytes))
+		kgo.ProducerBatchMaxBytes(records.MaxRecordBytes))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,10 +40,10 @@ func TestRecordBytesAgreesWithTheProducer(t *testing.T) {
 	}
 	for _, headers := range [][]kgo.RecordHeader{nil, {{Key: "baton.vendor", Value: []byte("wms")}, {Key: "http.x-signature", Value: []byte(strings.Repeat("s", 300))}}} {
 		r := &kgo.Record{Key: []byte("o-1"), Headers: headers}
-		r.Value = make([]byte, pipelines.MaxRecordBytes-pipelines.RecordBytes(r))
-		r.Value = r.Value[:len(r.Value)-(pipelines.RecordBytes(r)-pipelines.MaxRecordBytes)] // the length varints grew
-		if got := pipelines.RecordBytes(r); got != pipelines.MaxRecordBytes {
-			t.Fatalf("padded record is %d bytes, want %d", got, pipelines.MaxRecordBytes)
+		r.Value = make([]byte, records.MaxRecordBytes-records.RecordBytes(r))
+		r.Value = r.Value[:len(r.Value)-(records.RecordBytes(r)-records.MaxRecordBytes)] // the length varints grew
+		if got := records.RecordBytes(r); got != records.MaxRecordBytes {
+			t.Fatalf("padded record is %d bytes, want %d", got, records.MaxRecordBytes)
 		}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 			t.Errorf("a record of exactly MaxRecordBytes (%d headers) was refused: %v", len(headers), err)

@@ -1,4 +1,4 @@
-package pipelines
+package records
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // SourceRecord turns a source system's value in JSON form into a Kafka
@@ -17,14 +18,14 @@ import (
 // by the system's key field, encoded in Confluent wire format. It needs no
 // broker, so callers can validate a whole input before producing any of it.
 type SourceRecord struct {
-	topics  Topics
+	topics  topology.Topics
 	schemas map[schemas.System]*schemas.Schema
 	// encoders are set once the schemas are registered (Connect).
 	encoders map[string]*schemas.Encoder
 }
 
 // NewSourceRecord loads the source schemas for a topic set.
-func NewSourceRecord(topics Topics) (*SourceRecord, error) {
+func NewSourceRecord(topics topology.Topics) (*SourceRecord, error) {
 	out := &SourceRecord{topics: topics, schemas: make(map[schemas.System]*schemas.Schema)}
 	for _, s := range schemas.Systems {
 		sch, err := schemas.Load(s.SchemaName())
@@ -64,10 +65,10 @@ func (s *SourceRecord) Validate(sys schemas.System, value map[string]any) (Valid
 // Register registers the source schemas (and creates the topics they need
 // if missing) so Record can encode.
 func (s *SourceRecord) Register(ctx context.Context, adm *kadm.Client, reg *sr.Client) error {
-	if err := EnsureTopics(ctx, adm, s.topics.All()...); err != nil {
+	if err := topology.EnsureTopics(ctx, adm, s.topics.All()...); err != nil {
 		return err
 	}
-	enc, err := RegisterSchemas(ctx, reg, s.topics.Sources()...)
+	enc, err := topology.RegisterSchemas(ctx, reg, s.topics.Sources()...)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package pipelines
+// Package records builds the Kafka records baton produces outside its
+// stages' own outputs, and that the gateway and the stages share: a source
+// system's records (validated and encoded for its source topic), dead
+// letters (any stage's or the gateway's rejected input, with its reason),
+// the size every record must fit, and a bulk producer.
+package records
 
 import (
 	"context"
@@ -7,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/baton-pipeline/baton/schemas"
@@ -28,7 +34,8 @@ type DeadLetters struct {
 	Stage   string
 	Topic   string
 	Encoder *schemas.Encoder
-	Metrics *Metrics
+	// Counter is baton_dead_letters_total{stage, reason}.
+	Counter *prometheus.CounterVec
 }
 
 // MaxRecordBytes is the largest record baton produces, measured as the
@@ -80,7 +87,7 @@ func (d *DeadLetters) Record(in *kgo.Record, reason string, cause error, headers
 			return nil, err
 		}
 	}
-	d.Metrics.DeadLetters.WithLabelValues(d.Stage, reason).Inc()
+	d.Counter.WithLabelValues(d.Stage, reason).Inc()
 	return rec, nil
 }
 
