@@ -201,6 +201,9 @@ type Rules interface {
 	MissingAfter() time.Duration
 	// Reflects reports whether a viewer showing shown reflects the truth.
 	Reflects(shown, truth canonical.Status) bool
+	// Covers reports whether a viewer showing shown while the truth is
+	// truth is merely behind it (no conflict).
+	Covers(truth, shown canonical.Status) bool
 }
 
 // WismoRules are the WISMO rules (package processors/wismo) the ground

@@ -88,7 +88,7 @@ func compileRules(r Rules) *gtRules {
 	for x := range cst(n) {
 		g.covers[x] = make([]bool, n)
 		for s := range cst(n) {
-			g.covers[x][s] = x != 0 && s != 0 && (g.reflects[x][s] || coversBehind(x, s))
+			g.covers[x][s] = x != 0 && s != 0 && r.Covers(x.Status(), s.Status())
 		}
 	}
 	for c := cst(1); int(c) < n; c++ {
@@ -127,24 +127,6 @@ func compileRules(r Rules) *gtRules {
 		g.attrRank[i] = slices.Index(attr, v.sys)
 	}
 	return g
-}
-
-// coversBehind is synccheck's rule for a viewer that shows s while the
-// truth is x and has merely not heard of x yet (or of what followed it),
-// beyond x reflecting s: a stage of no higher rank than a problem truth
-// (IN_TRANSIT while EXCEPTION, PLACED while ON_HOLD); a stage, an aggregate
-// or REFUNDED while the truth is CANCELLED; CANCELLED while REFUNDED. Such
-// a report is no conflict.
-func coversBehind(x, s cst) bool {
-	switch {
-	case x.Problem():
-		return s.Stage() && s.Rank() <= x.Rank()
-	case x.Status() == canonical.Cancelled:
-		return s.Stage() || s.Aggregate() || s.Status() == canonical.Refunded
-	case x.Status() == canonical.Refunded:
-		return s.Status() == canonical.Cancelled
-	}
-	return false
 }
 
 func (g *gtRules) viewer(sys schemas.System) int {

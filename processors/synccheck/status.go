@@ -59,6 +59,12 @@ func Reflects(shown, truth canonical.Status) bool {
 	return reflects(stOf(shown), stOf(truth))
 }
 
+// Covers reports whether a viewer showing shown while the truth is truth
+// is behind the truth (or at it), which a check measures, rather than
+// contradicting it, a conflict (see covers). Unknown and empty statuses
+// cover nothing.
+func Covers(truth, shown canonical.Status) bool { return covers(stOf(truth), stOf(shown)) }
+
 // reflects is Reflects over indexes; false when either is 0.
 func reflects(s, x st) bool { return s != 0 && x != 0 && reflectsBy[s]&x.Bit() != 0 }
 

@@ -108,6 +108,9 @@ func (r *Rules) MissingAfter() time.Duration { return r.viewers.MissingAfter() }
 // Reflects is synccheck.Reflects.
 func (r *Rules) Reflects(shown, truth canonical.Status) bool { return synccheck.Reflects(shown, truth) }
 
+// Covers is synccheck.Covers.
+func (r *Rules) Covers(truth, shown canonical.Status) bool { return synccheck.Covers(truth, shown) }
+
 // AttributeViewers is the WISMO rules' attribute_viewers.
 func (r *Rules) AttributeViewers() []schemas.System { return r.wismo.Viewers() }
 
