@@ -250,14 +250,30 @@ type rowsOf[R any, P interface {
 	rows    []R
 	project func(r *kgo.Record, dec schemas.Decoded, plain map[string]any) (R, error)
 	write   func(c *clickhouse.Client, ctx context.Context, rows []R) error
+	// latest, for a compacted topic's table, is the index in rows of each
+	// key's row: a later record of the key replaces it (see add).
+	latest map[string]int
 }
 
+// add projects r and keeps its row. In a compacted topic's table (a
+// ReplacingMergeTree by Kafka offset) a record supersedes the earlier
+// records of its key, which travel the same partition before it: the row
+// replaces the batch's earlier row of the key, so a batch inserts one row
+// per key, the one a FINAL read would keep of what the batch holds. A
+// record that cannot be projected replaces nothing.
 func (t *rowsOf[R, P]) add(r *kgo.Record, dec schemas.Decoded, plain map[string]any) error {
 	row, err := t.project(r, dec, plain)
 	if err != nil {
 		return err
 	}
 	P(&row).SetPosition(r.Topic, r.Partition, r.Offset)
+	if t.latest != nil {
+		if i, ok := t.latest[string(r.Key)]; ok {
+			t.rows[i] = row
+			return nil
+		}
+		t.latest[string(r.Key)] = len(t.rows)
+	}
 	t.rows = append(t.rows, row)
 	return nil
 }
@@ -274,7 +290,11 @@ func table[R any, P interface {
 	SetPosition(string, int32, int64)
 }](topic topology.Topic, project func(plain map[string]any) (R, error), write func(*clickhouse.Client, context.Context, []R) error) sinkTable {
 	return sinkTable{name: topic.Table, topic: topic.Name, newRows: func() pendingRows {
-		return &rowsOf[R, P]{project: func(_ *kgo.Record, _ schemas.Decoded, plain map[string]any) (R, error) { return project(plain) }, write: write}
+		rows := &rowsOf[R, P]{project: func(_ *kgo.Record, _ schemas.Decoded, plain map[string]any) (R, error) { return project(plain) }, write: write}
+		if topic.Compacted {
+			rows.latest = map[string]int{}
+		}
+		return rows
 	}}
 }
 
