@@ -529,6 +529,15 @@ func TestSoak(t *testing.T) {
 		"--pace", strconv.FormatFloat(pace, 'f', -1, 64))
 	start := time.Now()
 	var samples []float64
+	// Beside each RSS sample, what the state holds: why memory grows, or
+	// that it has stopped growing (evictions keeping pace).
+	var states []string
+	sampleState := func() {
+		states = append(states, fmt.Sprintf("%s: RSS %.0f MiB, heap %.0f MiB, normalize %.0f entries, unify %.0f orders, %.0f closed evicted",
+			time.Since(start).Round(time.Second), samples[len(samples)-1], metricValue(t, metrics, "go_memstats_heap_alloc_bytes")/(1<<20),
+			metricValue(t, metrics, `baton_state_entries{stage="normalize"}`), metricValue(t, metrics, `baton_state_entries{stage="unify"}`),
+			metricValue(t, metrics, `baton_unify_evicted_orders_total{reason="closed"}`)))
+	}
 	every := max(5*time.Second, time.Duration(minutes*float64(time.Minute))/24)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -543,13 +552,15 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("baton run exited during the soak: %v\n%s", err, lastLines(runLog.String(), 40))
 		case <-tick.C:
 			samples = append(samples, rssMiB(t, run.Process.Pid))
+			sampleState()
 		}
 	}
 	waitFor(t, 5*time.Minute, "the run to store every source record", func() bool {
 		return s.rowsIn("source_events") >= uint64(s.totalProduced())
 	})
 	samples = append(samples, rssMiB(t, run.Process.Pid))
-	t.Logf("%d orders at %v events/s for %s: RSS MiB every %s: %.0f", orders, pace, time.Since(start).Round(time.Second), every, samples)
+	sampleState()
+	t.Logf("%d orders at %v events/s for %s: RSS MiB every %s: %.0f\n%s", orders, pace, time.Since(start).Round(time.Second), every, samples, strings.Join(states, "\n"))
 	stopLiveRun(t, run, runExited)
 	if q := len(samples) / 4; minutes >= 10 && q > 0 {
 		third, last := slices.Max(samples[2*q:3*q]), slices.Max(samples[3*q:])
