@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -107,34 +110,44 @@ const orderPages = "order_rows"
 // snapshot is every compared table's rows, sorted, as text.
 func (s *stack) snapshot() map[string][]string {
 	s.t.Helper()
-	out := map[string][]string{orderPages: s.orderPages()}
+	pages := []string{"order_id, record"}
+	s.eachOrderPage(func(line string) { pages = append(pages, line) })
+	slices.Sort(pages[1:])
+	out := map[string][]string{orderPages: pages}
 	for _, tb := range comparedTables {
 		if tb.table == orderPages {
 			continue
 		}
-		var cols []string
-		for _, c := range strings.Fields(chHTTPOn(s.t, s.svc.chHTTP, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+tb.table+"' ORDER BY name FORMAT TabSeparated")) {
-			if !notComparable[c] {
-				cols = append(cols, c)
-			}
-		}
-		if len(cols) == 0 {
-			s.t.Fatalf("table %s.%s has no columns", s.database, tb.table)
-		}
-		list := strings.Join(cols, ", ")
-		rows := strings.Split(strings.TrimRight(chHTTPOn(s.t, s.svc.chHTTP, "SELECT "+list+" FROM "+s.database+"."+tb.from+" ORDER BY "+list+" FORMAT TabSeparated"), "\n"), "\n")
+		list, query := s.comparedQuery(tb.table, tb.from)
+		rows := strings.Split(strings.TrimRight(chHTTPOn(s.t, s.svc.chHTTP, query), "\n"), "\n")
 		out[tb.table] = append([]string{list}, rows...)
 	}
 	return out
 }
 
-// orderPages renders every order's record as `baton serve` reads it, one
-// line per order (its ID, then its JSON), after a header line, without
-// what differs between runs of the same events by design (notComparable:
-// when a transition was processed, how many versions a notice took).
-func (s *stack) orderPages() []string {
+// comparedQuery is the query of a compared table's rows, sorted, without
+// the columns that are not comparable, and the list of its columns.
+func (s *stack) comparedQuery(table, from string) (list, query string) {
 	s.t.Helper()
-	out := []string{"order_id, record"}
+	var cols []string
+	for _, c := range strings.Fields(chHTTPOn(s.t, s.svc.chHTTP, "SELECT name FROM system.columns WHERE database = '"+s.database+"' AND table = '"+table+"' ORDER BY name FORMAT TabSeparated")) {
+		if !notComparable[c] {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 {
+		s.t.Fatalf("table %s.%s has no columns", s.database, table)
+	}
+	list = strings.Join(cols, ", ")
+	return list, "SELECT " + list + " FROM " + s.database + "." + from + " ORDER BY " + list + " FORMAT TabSeparated"
+}
+
+// eachOrderPage renders every order's record as `baton serve` reads it, one
+// line per order (its ID, then its JSON), without what differs between
+// runs of the same events by design (notComparable: when a transition was
+// processed, how many versions a notice took).
+func (s *stack) eachOrderPage(line func(string)) {
+	s.t.Helper()
 	err := s.ch.EachOrder(context.Background(), func(id string, rec clickhouse.OrderRecord) error {
 		for i := range rec.Transitions {
 			rec.Transitions[i].ProcessedAt = time.Time{}
@@ -146,14 +159,76 @@ func (s *stack) orderPages() []string {
 		if err != nil {
 			return err
 		}
-		out = append(out, id+"\t"+string(b))
+		line(id + "\t" + string(b))
 		return nil
 	})
 	if err != nil {
 		s.t.Fatalf("read order_rows of %s: %v", s.database, err)
 	}
-	slices.Sort(out[1:])
+}
+
+// tableDigest is a table's snapshot in constant memory: its columns, its
+// row count and the sum of its rows' SHA-256 prefixes (row order does not
+// matter).
+type tableDigest struct {
+	columns string
+	rows    int
+	sum     uint64
+}
+
+func (d *tableDigest) add(line string) {
+	h := sha256.Sum256([]byte(line))
+	d.rows++
+	d.sum += binary.LittleEndian.Uint64(h[:8])
+}
+
+// digests is what snapshot holds, as one tableDigest per table, read as a
+// stream: a 2-hour soak stores tens of millions of rows, too many to hold
+// as text twice.
+func (s *stack) digests() map[string]tableDigest {
+	s.t.Helper()
+	out := map[string]tableDigest{}
+	pages := tableDigest{columns: "order_id, record"}
+	s.eachOrderPage(pages.add)
+	out[orderPages] = pages
+	for _, tb := range comparedTables {
+		if tb.table == orderPages {
+			continue
+		}
+		list, query := s.comparedQuery(tb.table, tb.from)
+		d := tableDigest{columns: list}
+		resp, err := http.Post("http://"+s.svc.chHTTP+"/?"+url.Values{"query": {query}}.Encode(), "text/plain", nil)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 64<<20)
+		for sc.Scan() {
+			d.add(sc.Text())
+		}
+		resp.Body.Close()
+		if err := sc.Err(); err != nil || resp.StatusCode != http.StatusOK {
+			s.t.Fatalf("clickhouse %q: %v (HTTP %d)", query, err, resp.StatusCode)
+		}
+		out[tb.table] = d
+	}
 	return out
+}
+
+// assertSameTables compares two stacks' tables by digest, and only when
+// they differ reads both snapshots to show the rows that do.
+func assertSameTables(t *testing.T, what string, want, got *stack) {
+	t.Helper()
+	wd, gd := want.digests(), got.digests()
+	for _, tb := range comparedTables {
+		if wd[tb.table].rows == 0 {
+			t.Fatalf("%s: the reference run stored nothing in %s", what, tb.table)
+		}
+	}
+	if !maps.Equal(wd, gd) {
+		assertSameSnapshot(t, what, want.snapshot(), got.snapshot())
+		t.Errorf("%s: the tables' digests differ:\nwant %v\n got %v", what, wd, gd)
+	}
 }
 
 // assertSameSnapshot fails with the first differing rows of each table.
@@ -632,4 +707,25 @@ func metricValue(t *testing.T, addr, series string) float64 {
 		}
 	}
 	return -1
+}
+
+// TestTableDigestIsAMultisetOfRows: the same rows in any order give the
+// same digest; one changed, missing or repeated row changes it.
+func TestTableDigestIsAMultisetOfRows(t *testing.T) {
+	of := func(lines ...string) tableDigest {
+		d := tableDigest{columns: "a, b"}
+		for _, l := range lines {
+			d.add(l)
+		}
+		return d
+	}
+	base := of("1\tx", "2\ty", "3\tz")
+	if of("3\tz", "1\tx", "2\ty") != base {
+		t.Error("row order changed the digest")
+	}
+	for _, other := range []tableDigest{of("1\tx", "2\ty", "3\tZ"), of("1\tx", "2\ty"), of("1\tx", "2\ty", "3\tz", "3\tz")} {
+		if other == base {
+			t.Errorf("%v equals %v", other, base)
+		}
+	}
 }
