@@ -1,6 +1,8 @@
 package simulator
 
 import (
+	"slices"
+
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/schemas"
 )
@@ -54,37 +56,66 @@ const (
 	dkDeliverBy = 1
 )
 
+// dPromise is a promised date as the ground truth reads it: it keeps every
+// date the order stated, every date a delay message or a fresh estimate
+// moved the promise to, and every date a notice told the customer about,
+// and answers from them when asked. (Delay detection folds each into a
+// running value as it comes; keeping them all lets the two disagree.)
 type dPromise struct {
-	promised, promisedAt int64
-	original, originalAt int64
-	revised              int64
-	cover                int64
-	covered              bool
+	stated []dStatement // in processing order
+	moved  []int64
+	told   []int64
 }
 
-func (p *dPromise) inForce() int64 { return max(p.promised, p.revised) }
+// dStatement is a promised date stated by an event at event time at.
+type dStatement struct{ date, at int64 }
 
-func (p *dPromise) promise(date, at int64) {
-	if date == 0 {
-		return
-	}
-	if p.promised == 0 || at >= p.promisedAt {
-		p.promised, p.promisedAt = date, at
-	}
-	if p.original == 0 || at < p.originalAt {
-		p.original, p.originalAt = date, at
+// state records a statement of the date (none when it is 0).
+func (p *dPromise) state(date, at int64) {
+	if date != 0 {
+		p.stated = append(p.stated, dStatement{date, at})
 	}
 }
 
-func (p *dPromise) covers(at int64) bool { return p.covered && at <= p.cover }
-
-func (p *dPromise) coverAt(at int64) {
-	if !p.covered || at > p.cover {
-		p.cover, p.covered = at, true
+// promised is the date of the statement of the latest event time, the one
+// processed last among equals; 0 when none was made.
+func (p *dPromise) promised() int64 {
+	latest := -1
+	for i, st := range p.stated {
+		if latest < 0 || st.at >= p.stated[latest].at {
+			latest = i
+		}
 	}
+	if latest < 0 {
+		return 0
+	}
+	return p.stated[latest].date
 }
 
-func (p *dPromise) revise(at int64) { p.revised = max(p.revised, at) }
+// movedTo is the latest date the promise was moved to; 0 when never moved.
+func (p *dPromise) movedTo() int64 { return maxOf(p.moved) }
+
+// inForce is the date the customer can hold the retailer to: the later of
+// the promise and where it was moved.
+func (p *dPromise) inForce() int64 { return max(p.promised(), p.movedTo()) }
+
+// move records that a message or an estimate moved the promise to date.
+func (p *dPromise) move(date int64) { p.moved = append(p.moved, date) }
+
+// tell records that a notice told the customer the date at was missed.
+func (p *dPromise) tell(at int64) { p.told = append(p.told, at) }
+
+// covers reports whether a notice already told of a date at or after at.
+func (p *dPromise) covers(at int64) bool {
+	return slices.ContainsFunc(p.told, func(t int64) bool { return at <= t })
+}
+
+func maxOf(dates []int64) int64 {
+	if len(dates) == 0 {
+		return 0
+	}
+	return slices.Max(dates)
+}
 
 type dParcel struct {
 	key     string
@@ -147,17 +178,17 @@ func dDelivered(s cst) bool {
 
 func dOver(s cst) bool { return s.Status() == canonical.Cancelled || s.Status() == canonical.Refunded }
 
-func dProblemReason(s cst) dReason {
-	switch s.Status() {
-	case canonical.Exception:
-		return drException
-	case canonical.DeliveryAttemptFailed:
-		return drAttemptFailed
-	case canonical.ReturnToSender:
-		return drReturnToSender
-	}
-	return 0
+// dProblemReasons: the carrier problems a delay notice is about, by the
+// status the truth moves into.
+var dProblemReasons = map[canonical.Status]dReason{
+	canonical.Exception:             drException,
+	canonical.DeliveryAttemptFailed: drAttemptFailed,
+	canonical.ReturnToSender:        drReturnToSender,
 }
+
+// dProblemReason is the reason of the notice a move into s opens; 0 when s
+// is no carrier problem.
+func dProblemReason(s cst) dReason { return dProblemReasons[s.Status()] }
 
 // observe applies one event of the order, with the order's truth after it
 // (truth, since truthAt), at watermark w.
@@ -176,8 +207,8 @@ func (o *dOrder) observe(ev *dEvent, truth cst, truthAt int64) {
 		if ev.occurred != 0 && (o.placed == 0 || ev.occurred < o.placed) {
 			o.placed = ev.occurred
 		}
-		o.ship.promise(ev.shipBy, ev.occurred)
-		o.deliver.promise(ev.deliverBy, ev.occurred)
+		o.ship.state(ev.shipBy, ev.occurred)
+		o.deliver.state(ev.deliverBy, ev.occurred)
 	case schemas.Carrier:
 		if ev.eta != 0 {
 			prev, moved = o.estimate(ev.parcel, ev.eta, ev.occurred)
@@ -312,7 +343,7 @@ func (o *dOrder) problem(ev *dEvent, at, known int64) {
 		n.problemSince = o.shippedAt
 	}
 	if r != drReturnToSender && fresh > missed {
-		o.deliver.revise(fresh)
+		o.deliver.move(fresh)
 	}
 }
 
@@ -331,7 +362,7 @@ func (o *dOrder) checkEstimate(ev *dEvent, known, prev int64) {
 	if o.open(drETA, dkDeliverBy, missed, known) == nil {
 		return
 	}
-	o.deliver.revise(o.eta())
+	o.deliver.move(o.eta())
 }
 
 func (o *dOrder) reviseCovered() {
@@ -339,7 +370,7 @@ func (o *dOrder) reviseCovered() {
 		return
 	}
 	if at := o.deliver.inForce(); at != 0 && o.deliver.covers(at) && o.eta() > at {
-		o.deliver.revise(o.eta())
+		o.deliver.move(o.eta())
 	}
 }
 
@@ -351,11 +382,11 @@ func (o *dOrder) promiseOf(k int) *dPromise {
 }
 
 func (o *dOrder) shipInForce() int64 {
-	base := o.ship.promised
+	base := o.ship.promised()
 	if base == 0 && o.placed != 0 {
 		base = satAdd(o.placed, dShipWindow)
 	}
-	return max(base, o.ship.revised)
+	return max(base, o.ship.movedTo())
 }
 
 func (o *dOrder) shipTimer() (int64, bool) {
@@ -452,7 +483,7 @@ func (o *dOrder) open(r dReason, k int, missed, known int64) *dNotice {
 			break
 		}
 	}
-	o.promiseOf(k).coverAt(missed)
+	o.promiseOf(k).tell(missed)
 	o.notices = append(o.notices, n)
 	return &o.notices[len(o.notices)-1]
 }
@@ -473,7 +504,7 @@ func (o *dOrder) tell(n *dNotice) {
 		}
 		n.told, n.toldAt = true, m.at
 		if m.revised != 0 {
-			o.promiseOf(n.kind).revise(m.revised)
+			o.promiseOf(n.kind).move(m.revised)
 		}
 		if m.at <= n.notifyBy {
 			n.outcome = doNotified

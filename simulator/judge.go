@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -195,38 +196,49 @@ func forReturn(s cst) cst {
 	return s
 }
 
+// trackMove is what the track rules read of an authoritative event for
+// status s on a track in status c.
+type trackMove struct {
+	c, s     cst
+	rs, rc   int  // their ranks on the track (trackRank)
+	older    bool // the event is older than the track's clock
+	sameAuth bool // from the system that set c
+	floor    cst  // c's recovery floor
+}
+
+// trackRules are unify's track rules as its package doc lists them
+// ("Tracks"), in order: the first that applies decides. A table of the
+// documented cases rather than unify's switch, so that the two can
+// disagree.
+var trackRules = []struct {
+	applies func(m trackMove) bool
+	then    decision
+}{
+	{func(m trackMove) bool { return m.c == 0 }, dAdvance},
+	{func(m trackMove) bool { return m.s == m.c }, dSame},
+	{func(m trackMove) bool { return m.older && m.s.OnLine() && m.c.OnLine() && m.rs > m.rc }, dAdvance}, // progress does not un-happen
+	{func(m trackMove) bool { return m.older }, dLate},
+	{func(m trackMove) bool { return m.rs > m.rc && m.c.Problem() && m.s.Stage() }, dRecovery},
+	{func(m trackMove) bool { return m.rs > m.rc }, dAdvance},
+	{func(m trackMove) bool { return m.s.Problem() && !terminal(m.c) }, dAdvance},
+	{func(m trackMove) bool { return m.c.Problem() && m.s.Stage() && m.rs >= m.floor.Rank() }, dRecovery},
+	{func(m trackMove) bool { return m.sameAuth }, dRegression},
+	{func(trackMove) bool { return true }, dAbsorbed},
+}
+
+// decide: the first of trackRules that applies to s from y at t on tr.
 func (u *uOrder) decide(tr *uTrack, s cst, y schemas.System, t int64, ret bool) decision {
-	c := tr.status
-	switch {
-	case c == 0:
-		return dAdvance
-	case s == c:
-		return dSame
+	m := trackMove{c: tr.status, s: s, rs: trackRank(s, ret), rc: trackRank(tr.status, ret),
+		older: t < tr.clock, sameAuth: y == tr.auth}
+	if tr.status != 0 {
+		m.floor = u.r.floor[tr.status]
 	}
-	rs, rc := trackRank(s, ret), trackRank(c, ret)
-	if t < tr.clock {
-		if s.OnLine() && c.OnLine() && rs > rc {
-			return dAdvance
+	for _, rule := range trackRules {
+		if rule.applies(m) {
+			return rule.then
 		}
-		return dLate
 	}
-	switch {
-	case rs > rc:
-		if c.Problem() && s.Stage() {
-			return dRecovery
-		}
-		return dAdvance
-	case s.Problem():
-		if !terminal(c) {
-			return dAdvance
-		}
-	case c.Problem() && s.Stage() && rs >= u.r.floor[c].Rank():
-		return dRecovery
-	}
-	if y == tr.auth {
-		return dRegression
-	}
-	return dAbsorbed
+	panic("unreachable: the last track rule always applies")
 }
 
 func (u *uOrder) track(tr *uTrack, s cst, y schemas.System, t int64, ret bool) {
@@ -362,53 +374,57 @@ func (u *uOrder) derive() cst {
 	return u.base.status
 }
 
+// aggregate is the order's status read off its outbound parcels, as
+// DESIGN.md states it for split shipments; 0 while it knows none:
+//   - every parcel came back: returned;
+//   - every parcel delivered and no more announced: delivered;
+//   - any parcel delivered: partially_delivered;
+//   - any parcel on its way while another waits in the warehouse or more
+//     are announced: partially_shipped;
+//   - otherwise the least advanced of the parcels still out (byAdvance).
+//
+// It reads the rule as predicates over the set of parcels, not as unify's
+// counting loop, so that the two can disagree.
 func (u *uOrder) aggregate() cst {
-	var n, delivered, returned, pre int
-	var least cst
-	more := u.expectMore()
-	for i := range u.ships {
-		sh := &u.ships[i]
-		if !sh.seen || sh.ret || sh.status == 0 {
-			continue
-		}
-		n++
-		switch {
-		case sh.status == cs(canonical.Delivered):
-			delivered++
-			continue
-		case sh.status == cs(canonical.Returned):
-			returned++
-			continue
-		case sh.status.PreShip():
-			pre++
-		}
-		if least == 0 || lessAdvanced(sh.status, least) {
-			least = sh.status
+	var parcels []cst
+	for _, sh := range u.ships {
+		if sh.seen && !sh.ret && sh.status != 0 {
+			parcels = append(parcels, sh.status)
 		}
 	}
-	switch {
-	case n == 0:
+	if len(parcels) == 0 {
 		return 0
-	case returned == n:
+	}
+	some := func(p func(cst) bool) bool { return slices.ContainsFunc(parcels, p) }
+	every := func(p func(cst) bool) bool { return !some(func(s cst) bool { return !p(s) }) }
+	is := func(want canonical.Status) func(cst) bool { return func(s cst) bool { return s.Status() == want } }
+	waiting := func(s cst) bool { return s.PreShip() }
+	underway := func(s cst) bool { return !s.PreShip() && !is(canonical.Delivered)(s) && !is(canonical.Returned)(s) }
+	switch {
+	case every(is(canonical.Returned)):
 		return cs(canonical.Returned)
-	case delivered > 0 && delivered == n && !more:
+	case every(is(canonical.Delivered)) && !u.expectMore():
 		return cs(canonical.Delivered)
-	case delivered > 0:
+	case some(is(canonical.Delivered)):
 		return cs(canonical.PartiallyDelivered)
-	case n-returned-pre > 0 && (pre > 0 || more):
+	case some(underway) && (some(waiting) || u.expectMore()):
 		return cs(canonical.PartiallyShipped)
 	}
-	return least
+	out := slices.DeleteFunc(parcels, is(canonical.Returned))
+	return slices.MinFunc(out, byAdvance)
 }
 
-func lessAdvanced(a, b cst) bool {
-	if a.Rank() != b.Rank() {
-		return a.Rank() < b.Rank()
+// byAdvance orders parcels from the least advanced: by rank, a problem
+// state before a plain one of the same rank (the order shows the problem),
+// then by the status index so that the order is total.
+func byAdvance(a, b cst) int {
+	plainLast := func(s cst) int {
+		if s.Problem() {
+			return 0
+		}
+		return 1
 	}
-	if a.Problem() != b.Problem() {
-		return a.Problem()
-	}
-	return a < b
+	return cmp.Or(cmp.Compare(a.Rank(), b.Rank()), cmp.Compare(plainLast(a), plainLast(b)), cmp.Compare(a, b))
 }
 
 // ---- The viewer checks (synccheck's rules, over one order) ----
@@ -678,30 +694,9 @@ func (j *judge) view(vi int, s cst, r int64, rec int, x cst, tAt int64, tAuth sc
 			if !judged || x == 0 {
 				return true
 			}
-			switch {
-			case r > k.deadline:
-				// A report past the deadline settles nothing: only the
-				// clock (due) or the truth does, and the viewer repeating
-				// the contradiction is the same conflict, not a second one.
-				// In arrival order the watermark has passed the deadline
-				// before such a report arrives (due confirmed the conflict,
-				// and a conflicting report opens a new one); when it moves
-				// only with the order's own events (variant.sparse: no
-				// other traffic on the partition, as near the end of a run)
-				// it has not, and a conflicting report joins the pending
-				// conflict. The count then depends on other orders'
-				// traffic: gtOrder.tick adds an event of the order's own
-				// just after each conflict's deadline, and an order whose
-				// report comes before that tick is redrawn (the variants
-				// differ).
-				pending = pending || conflicting
-				return true
-			case conflicting:
-				pending = true // a newer conflicting report: same conflict, new shown status
-				k.shown = s
-				return true
-			}
-			return false // withdrawn: the viewer corrected itself in time
+			keep, same := reportOnConflict(k, s, r, conflicting)
+			pending = pending || same
+			return keep
 		}
 		if ref[s][k.status] {
 			j.reflected(k, s, r, rec)
@@ -715,6 +710,32 @@ func (j *judge) view(vi int, s cst, r int64, rec int, x cst, tAt int64, tAuth sc
 	if s != 0 {
 		v.remember(s, r, rec)
 	}
+}
+
+// reportOnConflict is what a judged report (s at r, conflicting or not)
+// does to a conflict k the viewer already has open by an earlier report.
+// keep: k stays open; same: the report is k's conflict, so no new one
+// opens.
+//
+//	report           in time (r <= deadline)      past the deadline
+//	conflicting      same conflict, shows s       same conflict
+//	agreeing         k withdrawn                  k stays, nothing settled
+//
+// Past the deadline only the clock (due) or the truth settles k. In
+// arrival order the watermark has passed the deadline before such a
+// report arrives (due confirmed the conflict, and a conflicting report
+// opens a new one); when it moves only with the order's own events
+// (variant.sparse: no other traffic on the partition, as near the end of a
+// run) it has not, and a conflicting report joins the open conflict. The
+// count then depends on other orders' traffic: gtOrder.tick adds an event
+// of the order's own just after each conflict's deadline, and an order
+// whose report comes before that tick is redrawn (the variants differ).
+func reportOnConflict(k *jCheck, s cst, r int64, conflicting bool) (keep, same bool) {
+	late := r > k.deadline
+	if conflicting && !late {
+		k.shown = s
+	}
+	return late || conflicting, conflicting
 }
 
 // due: the watermark passed w.
