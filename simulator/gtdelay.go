@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/baton-pipeline/baton/canonical"
@@ -117,10 +118,9 @@ func maxOf(dates []int64) int64 {
 	return slices.Max(dates)
 }
 
-type dParcel struct {
-	key     string
-	eta, at int64
-}
+// dEstimate is a parcel's latest estimated delivery and the event time
+// the carrier gave it.
+type dEstimate struct{ eta, at int64 }
 
 type dMessage struct {
 	at, revised int64
@@ -163,7 +163,7 @@ type dOrder struct {
 	ship      dPromise
 	deliver   dPromise
 	truth     cst
-	parcels   []dParcel
+	parcels   map[string]dEstimate // by tracking number, else shipment ID
 	messages  []dMessage
 	notices   []dNotice
 }
@@ -195,18 +195,11 @@ func dProblemReason(s cst) dReason { return dProblemReasons[s.Status()] }
 func (o *dOrder) observe(ev *dEvent, truth cst, truthAt int64) {
 	var prev int64
 	var moved bool
-	known := ev.recorded
-	if known == 0 {
-		known = ev.occurred
-	}
-	if known != 0 && (o.seen == 0 || known < o.seen) {
-		o.seen = known
-	}
+	known := cmp.Or(ev.recorded, ev.occurred) // when the system knew it
+	o.seen = earliest(o.seen, known)
 	switch ev.sys {
 	case schemas.Storefront, schemas.OMS:
-		if ev.occurred != 0 && (o.placed == 0 || ev.occurred < o.placed) {
-			o.placed = ev.occurred
-		}
+		o.placed = earliest(o.placed, ev.occurred)
 		o.ship.state(ev.shipBy, ev.occurred)
 		o.deliver.state(ev.deliverBy, ev.occurred)
 	case schemas.Carrier:
@@ -231,58 +224,64 @@ func (o *dOrder) observe(ev *dEvent, truth cst, truthAt int64) {
 	}
 }
 
+// earliest is the earlier of two times, 0 standing for none.
+func earliest(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// estimate records the carrier's estimate eta at event time at for the
+// parcel key: an older estimate than the one held changes nothing. It
+// returns the parcel's estimate before it and whether it changed. An
+// order's parcels beyond dMaxParcels are not followed.
 func (o *dOrder) estimate(key string, eta, at int64) (int64, bool) {
-	for i := range o.parcels {
-		p := &o.parcels[i]
-		if p.key == key {
-			if at < p.at || eta == p.eta {
-				return p.eta, false
-			}
-			prev := p.eta
-			p.eta, p.at = eta, at
-			return prev, true
-		}
-	}
-	if len(o.parcels) == dMaxParcels {
+	held, known := o.parcels[key]
+	switch {
+	case !known && len(o.parcels) == dMaxParcels:
 		return 0, false
+	case known && (at < held.at || eta == held.eta):
+		return held.eta, false
 	}
-	o.parcels = append(o.parcels, dParcel{key: key, eta: eta, at: at})
-	return 0, true
+	if o.parcels == nil {
+		o.parcels = make(map[string]dEstimate)
+	}
+	o.parcels[key] = dEstimate{eta, at}
+	return held.eta, true
 }
 
+// eta is the order's estimated delivery: the latest of its parcels'.
 func (o *dOrder) eta() int64 {
-	var eta int64
+	var latest int64
 	for _, p := range o.parcels {
-		eta = max(eta, p.eta)
+		latest = max(latest, p.eta)
 	}
-	return eta
+	return latest
 }
 
+// remember keeps a message that can tell a notice, a delay notice or one
+// showing a carrier problem, that reached the customer: in the order they
+// were sent (arrival order among equal times), the latest dMaxMessages.
 func (o *dOrder) remember(ev *dEvent) {
 	if ev.delivery != "sent" && ev.delivery != "delivered" {
-		return
+		return // bounced or failed: it told no one
 	}
-	m := dMessage{at: ev.recorded, revised: ev.revised}
+	m := dMessage{at: cmp.Or(ev.recorded, ev.occurred)}
 	switch {
 	case ev.msgType == "delay_notice":
+		m.revised = ev.revised
 	case dProblemReason(ev.status) != 0:
-		m.status, m.revised = ev.status, 0
+		m.status = ev.status
 	default:
 		return
 	}
-	if m.at == 0 {
-		m.at = ev.occurred
+	later := slices.IndexFunc(o.messages, func(k dMessage) bool { return k.at > m.at })
+	if later < 0 {
+		later = len(o.messages)
 	}
-	i := len(o.messages)
-	for i > 0 && o.messages[i-1].at > m.at {
-		i--
-	}
-	o.messages = append(o.messages, dMessage{})
-	copy(o.messages[i+1:], o.messages[i:])
-	o.messages[i] = m
-	if len(o.messages) > dMaxMessages {
-		o.messages = append(o.messages[:0], o.messages[len(o.messages)-dMaxMessages:]...)
-	}
+	o.messages = slices.Insert(o.messages, later, m)
+	o.messages = o.messages[max(0, len(o.messages)-dMaxMessages):]
 }
 
 func (o *dOrder) truthMoved(ev *dEvent, at, known int64) {
