@@ -9,7 +9,7 @@ BENCH_ORDERS ?= 20000
 BENCH_RATE   ?= 500
 BENCH_SECONDS ?= 120
 
-.PHONY: build demo test test-chdb test-go lint alert-test dev-up dev-down dev-purge bench bench-go bench-compare bench-latency determinism chaos soak clean
+.PHONY: build demo test test-chdb test-go docs lint alert-test dev-up dev-down dev-purge bench bench-go bench-compare bench-latency determinism chaos soak clean
 
 build: ## build bin/baton
 	$(GO) build -o $(BIN) ./cmd/baton
@@ -43,6 +43,9 @@ test-chdb: ## the sink, report, documented and Grafana query tests against curre
 alert-test: ## a firing rule reaches a webhook: Prometheus (deploy/prometheus/rules) → Alertmanager (deploy/alertmanager) → a local receiver
 	scripts/install-deps.sh
 	$(GO) test -count=1 -run 'TestFiringRuleReachesTheWebhook|TestAlertRoutes' -v ./deploy/
+
+docs: ## write docs/queries.md's SQL from sinks/clickhouse/queries/*.sql (the sink's tests fail while they differ)
+	$(GO) run ./scripts/docqueries docs/queries.md
 
 lint: ## gofmt, go vet, go.mod tidy, docker-compose.yml against the Compose specification
 	scripts/lint.sh

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,23 +16,35 @@ import (
 )
 
 // docQueries reads the queries of docs/queries.md: each ```sql fence right
-// after a <!-- query: NAME --> marker line.
+// after a <!-- query: NAME --> marker line. Each must be the file
+// queries/NAME.sql as the docs show it, and each file must be shown
+// (`make docs` writes the fences).
 func docQueries(t *testing.T) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile("../../docs/queries.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile("(?sm)^<!-- query: ([a-z0-9_]+) -->\\s*```sql\n(.*?)```")
-	out := map[string]string{}
-	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		if _, dup := out[m[1]]; dup {
-			t.Fatalf("docs/queries.md: two queries named %s", m[1])
-		}
-		out[m[1]] = m[2]
+	out, err := clickhouse.DocFences(string(b))
+	if err != nil {
+		t.Fatalf("docs/queries.md: %v", err)
 	}
-	if markers := len(regexp.MustCompile("(?m)^<!-- query:").FindAllIndex(b, -1)); markers != len(out) {
-		t.Fatalf("docs/queries.md: %d query markers but %d marked ```sql fences", markers, len(out))
+	for _, name := range clickhouse.QueryNames() {
+		want, err := clickhouse.DocQuery(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch got, ok := out[name]; {
+		case !ok:
+			t.Errorf("docs/queries.md does not show queries/%s.sql (make docs)", name)
+		case got != want:
+			t.Errorf("docs/queries.md shows query %s other than queries/%s.sql has it (make docs):\n%s", name, name, got)
+		}
+	}
+	for name := range out {
+		if _, err := clickhouse.DocQuery(name); err != nil {
+			t.Errorf("docs/queries.md: %v", err)
+		}
 	}
 	return out
 }
@@ -146,6 +157,18 @@ func TestDocumentedQueries(t *testing.T) {
 			"FedEx 1 [900000 900000 900000] 900000 900000 900000 0",
 			"UPS 4 [120000 200000 200000] 120000 200000 200000 1",
 		}}},
+		// The scorecard's failed syncs: storefront's LATE check and its
+		// still-open s6 out of its 4 counted checks plus s6.
+		"failed_syncs_by_viewer": {{d, dayAfter, []string{
+			"helpdesk 2 4 0.5 0",
+			"notifications 0 1 0 1",
+			"storefront 2 5 0.4 0",
+		}}},
+		"failed_syncs_by_viewer_reason": {{d, dayAfter, []string{
+			"helpdesk conflict 1",
+			"helpdesk sla_breached 1",
+			"storefront sla_breached 2",
+		}}},
 		// By detection hour; the day before's notifications failure is out.
 		"failed_syncs_by_viewer_reason_hour": {{d, dayAfter, []string{
 			"2026-11-02 10:00:00 storefront sla_breached 1",
@@ -173,10 +196,10 @@ func TestDocumentedQueries(t *testing.T) {
 		// ship_by_missed: d-1 in time, d-2 late; d-7 open; d-6 and d-8 had
 		// nothing to tell.
 		"delay_notices_told_in_time": {{date("2026-11-10"), date("2026-11-13"), []string{
-			"eta_past_promise 0 0 NULL 1",
-			"exception 0 1 0 0",
-			"return_to_sender 1 1 1 0",
-			"ship_by_missed 1 2 0.5 1",
+			"eta_past_promise 0 0 0 0 NULL 1",
+			"exception 0 0 1 1 0 0",
+			"return_to_sender 1 0 0 1 1 0",
+			"ship_by_missed 1 1 0 2 0.5 1",
 		}}},
 		// As of midnight on the 12th: d-3 (due 12:05 on the 10th) and d-4
 		// (08:05 on the 11th); a day later d-7 (due 11:00 on the 12th) too.
@@ -241,9 +264,44 @@ func TestDocumentedQueries(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, r := range cases[name] {
+			window := fmt.Sprintf("%s [%s, %s)", name, r.since.Format(time.DateTime), r.until.Format(time.DateTime))
 			got := runDocQuery(t, c, queries[name], r.since, r.until)
 			if strings.Join(got, "\n") != strings.Join(r.want, "\n") {
-				t.Errorf("%s [%s, %s):\n got %q\nwant %q", name, r.since.Format(time.DateTime), r.until.Format(time.DateTime), got, r.want)
+				t.Errorf("%s as documented:\n got %q\nwant %q", window, got, r.want)
+			}
+			// The same file as baton runs it: exact to the millisecond.
+			q, err := c.BoundQuery(name, r.since, r.until)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := queryCells(t, c, q); strings.Join(got, "\n") != strings.Join(r.want, "\n") {
+				t.Errorf("%s as baton runs it:\n got %q\nwant %q", window, got, r.want)
+			}
+		}
+	}
+}
+
+// TestQueryTargetsAreTheScorecards: the scorecard's verdicts come from the
+// queries' meets_target columns and its JSON states the targets from
+// constants; the two must name the same thresholds.
+func TestQueryTargetsAreTheScorecards(t *testing.T) {
+	latency := fmt.Sprintf("p95_ms < %d", clickhouse.LatencyTargetP95.Milliseconds())
+	failed := fmt.Sprintf("failed_rate < %v", clickhouse.FailedSyncRateTarget)
+	accuracy := fmt.Sprintf("accuracy > %v", clickhouse.AccuracyTarget)
+	for name, wants := range map[string][]string{
+		"latency_by_viewer":      {latency},
+		"latency_by_carrier":     {latency},
+		"failed_syncs_by_viewer": {failed},
+		"accuracy_by_viewer_day": {accuracy},
+		"scorecard":              {accuracy, latency, failed},
+	} {
+		q, err := clickhouse.DocQuery(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range wants {
+			if !strings.Contains(q, want) {
+				t.Errorf("queries/%s.sql does not say %q, the scorecard's target", name, want)
 			}
 		}
 	}

@@ -252,34 +252,26 @@ func ratio(n, d uint64, scale float64) *float64 {
 }
 
 func (c *Client) latencyScore(ctx context.Context, w window) (LatencyScore, error) {
-	target := LatencyTargetP95.Milliseconds()
-	score := LatencyScore{TargetP95Millis: target, ByViewer: []ViewerLatency{}, ByCarrier: []CarrierLatency{}}
+	score := LatencyScore{TargetP95Millis: LatencyTargetP95.Milliseconds(), ByViewer: []ViewerLatency{}, ByCarrier: []CarrierLatency{}}
 	var verdicts []*bool
 	for _, by := range []string{"viewer", "carrier"} {
-		err := c.scanEach(ctx, "scorecard: latency by "+by, `SELECT `+by+`, count(), quantilesExact(0.5, 0.95, 0.99)(assumeNotNull(latency_ms))
-			FROM `+c.table("sync_checks_latest")+`
-			WHERE truth_authority = 'carrier' AND outcome IN ('IN_SYNC', 'LATE') AND latency_ms IS NOT NULL AND `+w.on("truth_at")+`
-			GROUP BY `+by+` ORDER BY `+by,
-			func(scan func(...any) error) error {
-				var key string
-				var q LatencyQuantiles
-				var qs []int64
-				if err := scan(&key, &q.Checks, &qs); err != nil {
-					return err
-				}
-				if len(qs) != 3 {
-					return fmt.Errorf("%d quantiles, want 3", len(qs))
-				}
-				q.P50Millis, q.P95Millis, q.P99Millis = qs[0], qs[1], qs[2]
-				q.Pass = q.P95Millis < target
-				verdicts = append(verdicts, verdict(q.Pass))
-				if by == "viewer" {
-					score.ByViewer = append(score.ByViewer, ViewerLatency{key, q})
-				} else {
-					score.ByCarrier = append(score.ByCarrier, CarrierLatency{key, q})
-				}
-				return nil
-			})
+		err := c.scanQuery(ctx, "latency_by_"+by, w, func(scan func(...any) error) error {
+			var key string
+			var q LatencyQuantiles
+			var qs []int64
+			var meets uint8
+			if err := scan(&key, &q.Checks, &qs, &q.P50Millis, &q.P95Millis, &q.P99Millis, &meets); err != nil {
+				return err
+			}
+			q.Pass = meets == 1
+			verdicts = append(verdicts, verdict(q.Pass))
+			if by == "viewer" {
+				score.ByViewer = append(score.ByViewer, ViewerLatency{key, q})
+			} else {
+				score.ByCarrier = append(score.ByCarrier, CarrierLatency{key, q})
+			}
+			return nil
+		})
 		if err != nil {
 			return score, err
 		}
@@ -288,87 +280,103 @@ func (c *Client) latencyScore(ctx context.Context, w window) (LatencyScore, erro
 	return score, nil
 }
 
+// accuracyScore pivots outcomes_by_viewer (rows sorted by viewer).
 func (c *Client) accuracyScore(ctx context.Context, w window) (AccuracyScore, error) {
 	score := AccuracyScore{Target: AccuracyTarget, ByViewer: []ViewerAccuracy{}}
+	err := c.scanQuery(ctx, "outcomes_by_viewer", w, func(scan func(...any) error) error {
+		var viewer, outcome string
+		var n uint64
+		if err := scan(&viewer, &outcome, &n); err != nil {
+			return err
+		}
+		if len(score.ByViewer) == 0 || score.ByViewer[len(score.ByViewer)-1].Viewer != viewer {
+			score.ByViewer = append(score.ByViewer, ViewerAccuracy{Viewer: viewer})
+		}
+		a := &score.ByViewer[len(score.ByViewer)-1]
+		counts := map[string]*uint64{"IN_SYNC": &a.InSync, "LATE": &a.Late, "MISSING": &a.Missing, "CONFLICT": &a.Conflict, "SUPERSEDED": &a.Superseded}
+		count, ok := counts[outcome]
+		if !ok {
+			return fmt.Errorf("viewer %s: unknown outcome %q", viewer, outcome)
+		}
+		*count += n
+		if outcome != "SUPERSEDED" {
+			a.Checks += n
+		}
+		return nil
+	})
 	var verdicts []*bool
-	err := c.scanEach(ctx, "scorecard: accuracy", `SELECT viewer,
-		countIf(outcome = 'IN_SYNC'), countIf(outcome = 'LATE'), countIf(outcome = 'MISSING'),
-		countIf(outcome = 'CONFLICT'), countIf(outcome = 'SUPERSEDED'), countIf(outcome != 'SUPERSEDED')
-		FROM `+c.table("sync_checks_latest")+` WHERE `+w.on("truth_at")+`
-		GROUP BY viewer ORDER BY viewer`,
-		func(scan func(...any) error) error {
-			var a ViewerAccuracy
-			if err := scan(&a.Viewer, &a.InSync, &a.Late, &a.Missing, &a.Conflict, &a.Superseded, &a.Checks); err != nil {
-				return err
-			}
-			if a.Accuracy = ratio(a.InSync, a.Checks, 1); a.Accuracy != nil {
-				a.Pass = verdict(*a.Accuracy > AccuracyTarget)
-			}
-			verdicts = append(verdicts, a.Pass)
-			score.ByViewer = append(score.ByViewer, a)
-			return nil
-		})
+	for i := range score.ByViewer {
+		a := &score.ByViewer[i]
+		if a.Accuracy = ratio(a.InSync, a.Checks, 1); a.Accuracy != nil {
+			a.Pass = verdict(*a.Accuracy > AccuracyTarget)
+		}
+		verdicts = append(verdicts, a.Pass)
+	}
 	score.Pass = allPass(verdicts...)
 	return score, err
 }
 
 func (c *Client) failedSyncScore(ctx context.Context, w window) (FailedSyncScore, error) {
 	score := FailedSyncScore{TargetRate: FailedSyncRateTarget, ByViewer: []ViewerFailedSyncs{}}
-	err := c.scanEach(ctx, "scorecard: failed syncs per viewer", `SELECT viewer, uniqExactIf(check_id, failed = 1), uniqExact(check_id)
-		FROM (
-			SELECT viewer, check_id, 0 AS failed FROM `+c.table("sync_checks_latest")+` WHERE outcome != 'SUPERSEDED' AND `+w.on("truth_at")+`
-			UNION ALL
-			SELECT viewer, check_id, 1 AS failed FROM `+c.table("failed_syncs_latest")+` WHERE `+w.on("truth_at")+`
-		)
-		GROUP BY viewer ORDER BY viewer`,
-		func(scan func(...any) error) error {
-			v := ViewerFailedSyncs{Reasons: []ReasonCount{}}
-			if err := scan(&v.Viewer, &v.Failed, &v.Checks); err != nil {
-				return err
-			}
-			if v.Rate = ratio(v.Failed, v.Checks, 1); v.Rate != nil {
-				v.Pass = verdict(*v.Rate < FailedSyncRateTarget)
-			}
-			score.ByViewer = append(score.ByViewer, v)
-			return nil
-		})
+	var verdicts []*bool
+	err := c.scanQuery(ctx, "failed_syncs_by_viewer", w, func(scan func(...any) error) error {
+		v := ViewerFailedSyncs{Reasons: []ReasonCount{}}
+		var rate float64
+		var meets uint8
+		if err := scan(&v.Viewer, &v.Failed, &v.Checks, &rate, &meets); err != nil {
+			return err
+		}
+		v.Rate, v.Pass = &rate, verdict(meets == 1)
+		verdicts = append(verdicts, v.Pass)
+		score.ByViewer = append(score.ByViewer, v)
+		return nil
+	})
 	if err != nil {
 		return score, err
-	}
-	index := map[string]int{}
-	var verdicts []*bool
-	for i, v := range score.ByViewer {
-		index[v.Viewer] = i
-		verdicts = append(verdicts, v.Pass)
 	}
 	score.Pass = allPass(verdicts...)
-	return score, c.scanEach(ctx, "scorecard: failed syncs per reason", `SELECT viewer, reason, uniqExact(check_id)
-		FROM `+c.table("failed_syncs_latest")+` WHERE `+w.on("truth_at")+`
-		GROUP BY viewer, reason ORDER BY viewer, reason`,
-		func(scan func(...any) error) error {
-			var viewer string
-			var r ReasonCount
-			if err := scan(&viewer, &r.Reason, &r.Failed); err != nil {
-				return err
-			}
-			if i, ok := index[viewer]; ok {
-				score.ByViewer[i].Reasons = append(score.ByViewer[i].Reasons, r)
-			}
-			return nil
-		})
+	index := map[string]int{}
+	for i, v := range score.ByViewer {
+		index[v.Viewer] = i
+	}
+	return score, c.scanQuery(ctx, "failed_syncs_by_viewer_reason", w, func(scan func(...any) error) error {
+		var viewer string
+		var r ReasonCount
+		if err := scan(&viewer, &r.Reason, &r.Failed); err != nil {
+			return err
+		}
+		if i, ok := index[viewer]; ok {
+			score.ByViewer[i].Reasons = append(score.ByViewer[i].Reasons, r)
+		}
+		return nil
+	})
 }
 
+// wismoScore reads wismo_per_1000_orders: one row per period (current,
+// previous) that has tickets or orders. The previous window is the one of
+// the same length before; an unbounded window has none.
 func (c *Client) wismoScore(ctx context.Context, w window) (WISMOScore, error) {
-	score := WISMOScore{Target: WISMOTarget}
-	var err error
-	if score.Current, err = c.wismoWindow(ctx, w); err != nil {
-		return score, err
+	bounded := !w.since.IsZero() && !w.until.IsZero()
+	score := WISMOScore{Target: WISMOTarget, Current: WISMOWindow{Since: optTime(w.since), Until: optTime(w.until)}}
+	prev := WISMOWindow{}
+	if bounded {
+		prev.Since, prev.Until = optTime(w.since.Add(-w.until.Sub(w.since))), optTime(w.since)
 	}
-	if w.since.IsZero() || w.until.IsZero() {
-		return score, nil
-	}
-	prev, err := c.wismoWindow(ctx, window{w.since.Add(-w.until.Sub(w.since)), w.since})
-	if err != nil {
+	err := c.scanQuery(ctx, "wismo_per_1000_orders", w, func(scan func(...any) error) error {
+		var period string
+		var tickets, orders uint64
+		var per1000 *float64
+		if err := scan(&period, &tickets, &orders, &per1000); err != nil {
+			return err
+		}
+		into := map[string]*WISMOWindow{"current": &score.Current, "previous": &prev}[period]
+		if into == nil {
+			return fmt.Errorf("unknown period %q", period)
+		}
+		into.Tickets, into.Orders, into.Per1000Orders = tickets, orders, per1000
+		return nil
+	})
+	if err != nil || !bounded {
 		return score, err
 	}
 	score.Previous = &prev
@@ -376,25 +384,6 @@ func (c *Client) wismoScore(ctx context.Context, w window) (WISMOScore, error) {
 		score.Pass = verdict(*cur <= *was)
 	}
 	return score, nil
-}
-
-// wismoWindow counts WISMO tickets opened and orders placed in w (see
-// WISMOWindow for the definitions; docs/queries.md has the same query).
-func (c *Client) wismoWindow(ctx context.Context, w window) (WISMOWindow, error) {
-	out := WISMOWindow{Since: optTime(w.since), Until: optTime(w.until)}
-	q := `SELECT
-		(SELECT count() FROM (
-			SELECT ticket_id, min(occurred_at_ms) AS opened_ms
-			FROM ` + c.table("canonical_events") + `
-			WHERE source_system = 'helpdesk' AND ticket_id != ''
-			GROUP BY ticket_id
-			HAVING max(has(tags, 'wismo')) = 1 AND ` + w.msIn("opened_ms") + `)) AS tickets,
-		(SELECT count() FROM (` + c.ordersPlaced(w) + `)) AS orders`
-	if err := c.conn.QueryRow(ctx, q).Scan(&out.Tickets, &out.Orders); err != nil {
-		return out, fmt.Errorf("scorecard: wismo: %w", err)
-	}
-	out.Per1000Orders = ratio(out.Tickets, out.Orders, 1000)
-	return out, nil
 }
 
 // ordersPlaced selects order_id and placed_ms of the orders placed in w:
@@ -411,16 +400,25 @@ func (c *Client) ordersPlaced(w window) string {
 			HAVING ` + w.msIn("placed_ms")
 }
 
-// delayScore counts the delay notices due (notify_by) in w by outcome.
+// delayScore sums delay_notices_told_in_time over the reasons: the
+// notices due (notify_by) in w by outcome.
 func (c *Client) delayScore(ctx context.Context, w window) (DelayScore, error) {
 	score := DelayScore{Target: DelayNoticeTarget}
-	q := `SELECT countIf(outcome = 'NOTIFIED'), countIf(outcome = 'LATE'), countIf(outcome = 'NOT_NOTIFIED'), countIf(state = 'open')
-		FROM ` + c.table("delay_notices_latest") + ` WHERE ` + w.on("notify_by")
-	if err := c.conn.QueryRow(ctx, q).Scan(&score.Notified, &score.Late, &score.NotNotified, &score.Open); err != nil {
-		return score, fmt.Errorf("scorecard: delay notices: %w", err)
-	}
+	err := c.scanQuery(ctx, "delay_notices_told_in_time", w, func(scan func(...any) error) error {
+		var reason string
+		var told, late, never, closed, open uint64
+		var share *float64
+		if err := scan(&reason, &told, &late, &never, &closed, &share, &open); err != nil {
+			return err
+		}
+		score.Notified += told
+		score.Late += late
+		score.NotNotified += never
+		score.Open += open
+		return nil
+	})
 	if score.ToldInTime = ratio(score.Notified, score.Notified+score.Late+score.NotNotified, 1); score.ToldInTime != nil {
 		score.Pass = verdict(score.Late+score.NotNotified == 0)
 	}
-	return score, nil
+	return score, err
 }
