@@ -23,21 +23,18 @@ type DayAccuracy struct {
 }
 
 // AccuracyByDay is the status sync accuracy per viewer per day, by viewer
-// then day.
+// then day (accuracy_by_viewer_day).
 func (c *Client) AccuracyByDay(ctx context.Context, since, until time.Time) ([]DayAccuracy, error) {
 	out := []DayAccuracy{}
-	err := c.scanEach(ctx, "chart: accuracy per day", `SELECT viewer, toDate(truth_at, 'UTC') AS day, countIf(outcome = 'IN_SYNC'), countIf(outcome != 'SUPERSEDED')
-		FROM `+c.table("sync_checks_latest")+` WHERE `+window{since, until}.on("truth_at")+`
-		GROUP BY viewer, day ORDER BY viewer, day`,
-		func(scan func(...any) error) error {
-			var d DayAccuracy
-			if err := scan(&d.Viewer, &d.Day, &d.InSync, &d.Checks); err != nil {
-				return err
-			}
-			d.Accuracy = ratio(d.InSync, d.Checks, 1)
-			out = append(out, d)
-			return nil
-		})
+	err := c.scanQuery(ctx, "accuracy_by_viewer_day", window{since, until}, func(scan func(...any) error) error {
+		var d DayAccuracy
+		var meets *uint8
+		if err := scan(&d.Viewer, &d.Day, &d.InSync, &d.Checks, &d.Accuracy, &meets); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
 	return out, err
 }
 
@@ -51,20 +48,17 @@ type HourFailures struct {
 
 // FailedSyncsByHour counts the failed syncs of the window (by truth_at, as
 // the scorecard) per reason and hour they were detected, by reason then
-// hour.
+// hour (failed_syncs_by_reason_hour).
 func (c *Client) FailedSyncsByHour(ctx context.Context, since, until time.Time) ([]HourFailures, error) {
 	out := []HourFailures{}
-	err := c.scanEach(ctx, "chart: failed syncs per hour", `SELECT reason, toStartOfHour(detected_at, 'UTC') AS hour, uniqExact(check_id)
-		FROM `+c.table("failed_syncs_latest")+` WHERE `+window{since, until}.on("truth_at")+`
-		GROUP BY reason, hour ORDER BY reason, hour`,
-		func(scan func(...any) error) error {
-			var h HourFailures
-			if err := scan(&h.Reason, &h.Hour, &h.Failed); err != nil {
-				return err
-			}
-			out = append(out, h)
-			return nil
-		})
+	err := c.scanQuery(ctx, "failed_syncs_by_reason_hour", window{since, until}, func(scan func(...any) error) error {
+		var h HourFailures
+		if err := scan(&h.Reason, &h.Hour, &h.Failed); err != nil {
+			return err
+		}
+		out = append(out, h)
+		return nil
+	})
 	return out, err
 }
 
@@ -76,18 +70,25 @@ const maxChartMonths = 24
 // in which orders of the window were placed, the latest maxChartMonths at
 // most; empty when none was.
 func (c *Client) WISMOByMonth(ctx context.Context, since, until time.Time) ([]wismoreview.TrendPoint, error) {
-	var first, last int64
-	var n uint64
-	q := `SELECT count(), min(placed_ms), max(placed_ms) FROM (` + c.ordersPlaced(window{since, until}) + `)`
-	if err := c.conn.QueryRow(ctx, q).Scan(&n, &first, &last); err != nil {
+	var months []uint32 // YYYYMM, in order
+	err := c.scanQuery(ctx, "orders_placed_by_month", window{since, until}, func(scan func(...any) error) error {
+		var m uint32
+		var n uint64
+		if err := scan(&m, &n); err != nil {
+			return err
+		}
+		months = append(months, m)
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("chart: wismo months: %w", err)
 	}
-	if n == 0 {
+	if len(months) == 0 {
 		return []wismoreview.TrendPoint{}, nil
 	}
-	from, to := time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
-	months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month())
-	review, err := c.WISMOReview(ctx, to.Format("2006-01"), min(months, maxChartMonths-1))
+	first, last := months[0], months[len(months)-1]
+	span := int(last/100-first/100)*12 + int(last%100) - int(first%100)
+	review, err := c.WISMOReview(ctx, fmt.Sprintf("%04d-%02d", last/100, last%100), min(span, maxChartMonths-1))
 	if err != nil {
 		return nil, err
 	}

@@ -169,6 +169,14 @@ func TestDocumentedQueries(t *testing.T) {
 			"helpdesk sla_breached 1",
 			"storefront sla_breached 2",
 		}}},
+		// The serve page's chart: the day's four failed checks (the
+		// scorecard's), by reason and the hour they were detected.
+		"failed_syncs_by_reason_hour": {{d, dayAfter, []string{
+			"conflict 2026-11-02 11:00:00 1",
+			"sla_breached 2026-11-02 10:00:00 1",
+			"sla_breached 2026-11-02 11:00:00 1",
+			"sla_breached 2026-11-02 12:00:00 1",
+		}}},
 		// By detection hour; the day before's notifications failure is out.
 		"failed_syncs_by_viewer_reason_hour": {{d, dayAfter, []string{
 			"2026-11-02 10:00:00 storefront sla_breached 1",
@@ -215,22 +223,31 @@ func TestDocumentedQueries(t *testing.T) {
 			"d-5 return_to_sender 1 2026-11-11 09:00:00",
 			"d-6 cancelled_before_shipping 1 2026-11-11 10:00:00",
 		}}},
+		// synctest.Insert's o1–o8 (1–3 November) and synctest.WismoRows'
+		// w-o0 (September), w-o1–w-o4 (October: w-o4's canonical event on
+		// the 31st comes before its transition) and w-o5–w-o9 (November;
+		// w-o10 is December's).
+		"orders_placed_by_month": {{date("2026-09-01"), date("2026-12-01"), []string{
+			"202609 1", "202610 4", "202611 13",
+		}}, {date("2026-10-01"), date("2026-11-01"), []string{
+			"202610 4",
+		}}},
 		// synctest.WismoRows: k2, repeated in November, counts in October
 		// only; k9 is December's.
 		"wismo_tickets_by_cause_link_month": {{date("2026-10-01"), date("2026-12-01"), []string{
-			"2026-10-01 delay_not_notified delay_notice->notifications 1",
-			"2026-10-01 viewer_out_of_sync carrier->storefront 1",
-			"2026-11-01 carrier_exception NULL 1",
-			"2026-11-01 delay_not_notified delay_notice->notifications 1",
-			"2026-11-01 no_sync_problem NULL 1",
-			"2026-11-01 viewer_out_of_sync carrier->storefront 2",
-			"2026-11-01 viewer_out_of_sync oms->storefront 1",
+			"202610 delay_not_notified delay_notice->notifications 1",
+			"202610 viewer_out_of_sync carrier->storefront 1",
+			"202611 carrier_exception NULL 1",
+			"202611 delay_not_notified delay_notice->notifications 1",
+			"202611 no_sync_problem NULL 1",
+			"202611 viewer_out_of_sync carrier->storefront 2",
+			"202611 viewer_out_of_sync oms->storefront 1",
 		}}, {date("2026-11-01"), date("2026-12-01"), []string{
-			"2026-11-01 carrier_exception NULL 1",
-			"2026-11-01 delay_not_notified delay_notice->notifications 1",
-			"2026-11-01 no_sync_problem NULL 1",
-			"2026-11-01 viewer_out_of_sync carrier->storefront 2",
-			"2026-11-01 viewer_out_of_sync oms->storefront 1",
+			"202611 carrier_exception NULL 1",
+			"202611 delay_not_notified delay_notice->notifications 1",
+			"202611 no_sync_problem NULL 1",
+			"202611 viewer_out_of_sync carrier->storefront 2",
+			"202611 viewer_out_of_sync oms->storefront 1",
 		}}},
 		// November's 6 tickets: the links of 4.
 		"wismo_fix_first": {{date("2026-11-01"), date("2026-12-01"), []string{

@@ -386,20 +386,6 @@ func (c *Client) wismoScore(ctx context.Context, w window) (WISMOScore, error) {
 	return score, nil
 }
 
-// ordersPlaced selects order_id and placed_ms of the orders placed in w:
-// an order is placed the first time any system reported it PLACED (an
-// order-level PLACED transition, or a canonical event with status PLACED,
-// which covers orders the unify stage has not seen). The scorecard's WISMO
-// figure and the monthly WISMO review count orders with it.
-func (c *Client) ordersPlaced(w window) string {
-	return `SELECT order_id, min(at_ms) AS placed_ms FROM (
-				SELECT order_id, event_time_ms AS at_ms FROM ` + c.table("order_transitions_latest") + ` WHERE to_status = 'PLACED' AND shipment_id = ''
-				UNION ALL
-				SELECT order_id, occurred_at_ms AS at_ms FROM ` + c.table("canonical_events") + ` WHERE canonical_status = 'PLACED')
-			GROUP BY order_id
-			HAVING ` + w.msIn("placed_ms")
-}
-
 // delayScore sums delay_notices_told_in_time over the reasons: the
 // notices due (notify_by) in w by outcome.
 func (c *Client) delayScore(ctx context.Context, w window) (DelayScore, error) {

@@ -1,6 +1,6 @@
 SELECT
     viewer,
-    toDate(truth_at) AS day,
+    toDate(truth_at, 'UTC') AS day,
     countIf(outcome = 'IN_SYNC') AS in_sync,
     countIf(outcome != 'SUPERSEDED') AS checks,
     if(checks = 0, NULL, in_sync / checks) AS accuracy,

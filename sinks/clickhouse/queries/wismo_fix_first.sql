@@ -17,13 +17,13 @@ FROM
         (
             SELECT
                 ticket_id,
-                min(ticket_at) AS first_at,
+                min(ticket_at_ms) AS first_ms,
                 argMin(cause, (ticket_at_ms, order_id)) AS first_cause,
                 argMin(link, (ticket_at_ms, order_id)) AS first_link
             FROM {db}.wismo_tickets_latest
-            WHERE ticket_at < toDateTime({until})
+            WHERE ticket_at_ms < {until_ms} AND ticket_at <= toDateTime({until})
             GROUP BY ticket_id
-            HAVING first_at >= toDateTime({since})
+            HAVING first_ms >= {since_ms}
         )
         GROUP BY link_
     )
