@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -84,88 +83,72 @@ const ReportHours = 24
 // statuses, dead letters, orders by truth and transitions per hour.
 func (c *Client) Report(ctx context.Context) (Report, error) {
 	var rep Report
+	all := window{}
 	// One line per system with source records; the orders come from
 	// canonical_events, whose source_system names the same systems (a
 	// system none of whose records became canonical has 0). Both sides
 	// are aliased subqueries: ClickHouse 26.x refuses ANY LEFT JOIN …
 	// USING on an unaliased one, which 18.16 accepts.
-	err := c.scanEach(ctx, "report: events per system", `SELECT system, events, unique_events, orders, tracking_numbers,
-		first_occurred, last_occurred
-		FROM (SELECT system, count() AS events, uniqExact(event_id) AS unique_events,
-			uniqExactIf(tracking_number, tracking_number != '') AS tracking_numbers,
-			min(occurred_at) AS first_occurred, max(occurred_at) AS last_occurred
-			FROM `+c.table("source_events")+` FINAL GROUP BY system) AS sources
-		ANY LEFT JOIN (SELECT source_system AS system, uniqExactIf(order_id, order_id != '') AS orders
-			FROM `+c.table("canonical_events")+` FINAL GROUP BY system) AS resolved USING system
-		ORDER BY system`,
-		func(scan func(...any) error) error {
-			var s SystemSummary
-			if err := scan(&s.System, &s.Events, &s.UniqueEvents, &s.Orders, &s.TrackingNumbers, &s.FirstOccurred, &s.LastOccurred); err != nil {
-				return err
-			}
-			rep.TotalEvents += s.Events
-			rep.Systems = append(rep.Systems, s)
-			return nil
-		})
+	err := c.scanQuery(ctx, "stored_events_by_system", all, func(scan func(...any) error) error {
+		var s SystemSummary
+		if err := scan(&s.System, &s.Events, &s.UniqueEvents, &s.Orders, &s.TrackingNumbers, &s.FirstOccurred, &s.LastOccurred); err != nil {
+			return err
+		}
+		rep.TotalEvents += s.Events
+		rep.Systems = append(rep.Systems, s)
+		return nil
+	})
 	if err != nil {
 		return rep, err
 	}
-	row := c.conn.QueryRow(ctx, "SELECT uniqExactIf(order_id, order_id != '') FROM "+c.table("source_events"))
-	if err := row.Scan(&rep.OrdersSeen); err != nil {
-		return rep, fmt.Errorf("report: orders seen: %w", err)
-	}
-	err = c.scanEach(ctx, "report: canonical statuses", `SELECT canonical_status, count(), uniqExact(order_id)
-		FROM `+c.table("canonical_events")+` FINAL GROUP BY canonical_status ORDER BY canonical_status`,
-		func(scan func(...any) error) error {
-			var s StatusCount
-			if err := scan(&s.Status, &s.Events, &s.Orders); err != nil {
-				return err
-			}
-			rep.CanonicalEvents += s.Events
-			rep.Statuses = append(rep.Statuses, s)
-			return nil
-		})
+	err = c.scanQuery(ctx, "stored_orders_seen", all, func(scan func(...any) error) error {
+		return scan(&rep.OrdersSeen)
+	})
 	if err != nil {
 		return rep, err
 	}
-	err = c.scanEach(ctx, "report: dead letters", `SELECT stage, reason, count()
-		FROM `+c.table("dead_letters")+` FINAL GROUP BY stage, reason ORDER BY stage, reason`,
-		func(scan func(...any) error) error {
-			var d DeadLetterCount
-			if err := scan(&d.Stage, &d.Reason, &d.Records); err != nil {
-				return err
-			}
-			rep.DeadLetters = append(rep.DeadLetters, d)
-			return nil
-		})
+	err = c.scanQuery(ctx, "stored_canonical_statuses", all, func(scan func(...any) error) error {
+		var s StatusCount
+		if err := scan(&s.Status, &s.Events, &s.Orders); err != nil {
+			return err
+		}
+		rep.CanonicalEvents += s.Events
+		rep.Statuses = append(rep.Statuses, s)
+		return nil
+	})
 	if err != nil {
 		return rep, err
 	}
-	err = c.scanEach(ctx, "report: orders by truth", `SELECT truth, count()
-		FROM `+c.table("order_states")+` FINAL GROUP BY truth ORDER BY truth`,
-		func(scan func(...any) error) error {
-			var t TruthCount
-			if err := scan(&t.Truth, &t.Orders); err != nil {
-				return err
-			}
-			rep.Truths = append(rep.Truths, t)
-			return nil
-		})
+	err = c.scanQuery(ctx, "stored_dead_letters", all, func(scan func(...any) error) error {
+		var d DeadLetterCount
+		if err := scan(&d.Stage, &d.Reason, &d.Records); err != nil {
+			return err
+		}
+		rep.DeadLetters = append(rep.DeadLetters, d)
+		return nil
+	})
 	if err != nil {
 		return rep, err
 	}
-	err = c.scanEach(ctx, "report: transitions per hour", `SELECT hour, n FROM (
-		SELECT toStartOfHour(event_time) AS hour, count() AS n
-		FROM `+c.table("order_transitions_latest")+` GROUP BY hour ORDER BY hour DESC LIMIT `+strconv.Itoa(ReportHours)+`)
-		ORDER BY hour`,
-		func(scan func(...any) error) error {
-			var h HourCount
-			if err := scan(&h.Hour, &h.Transitions); err != nil {
-				return err
-			}
-			rep.TransitionsPerHour = append(rep.TransitionsPerHour, h)
-			return nil
-		})
+	err = c.scanQuery(ctx, "stored_orders_by_truth", all, func(scan func(...any) error) error {
+		var t TruthCount
+		if err := scan(&t.Truth, &t.Orders); err != nil {
+			return err
+		}
+		rep.Truths = append(rep.Truths, t)
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	err = c.scanQuery(ctx, "stored_transitions_per_hour", all, func(scan func(...any) error) error {
+		var h HourCount
+		if err := scan(&h.Hour, &h.Transitions); err != nil {
+			return err
+		}
+		rep.TransitionsPerHour = append(rep.TransitionsPerHour, h)
+		return nil
+	})
 	return rep, err
 }
 

@@ -1,0 +1,4 @@
+SELECT truth, count() AS orders
+FROM {db}.order_states FINAL
+GROUP BY truth
+ORDER BY truth
