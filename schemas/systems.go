@@ -22,6 +22,60 @@ const (
 // Systems lists every source system in a stable order.
 var Systems = []System{Storefront, OMS, WMS, Carrier, Helpdesk, Notifications}
 
+// Spec is what the pipeline needs to know of a source system's records,
+// stated once here: every stage and the sink read it from Spec instead of
+// keeping a list of its own, so a system missing here fails loudly
+// (ParseSystem, Spec) instead of reading as empty fields downstream.
+type Spec struct {
+	// Schema is the embedded Avro schema of the source topic's value.
+	Schema string
+	// KeyFields are the value fields whose first non-empty one is the
+	// record key.
+	KeyFields []string
+	// RequiredIDs are the ID fields without which an event cannot be
+	// placed on an order's timeline (normalize dead-letters it
+	// missing_id).
+	RequiredIDs []string
+	// StatusField holds the source's own status code, DetailField its
+	// detail code ("" when it has none): the source_events table's status
+	// and sub_status columns.
+	StatusField, DetailField string
+}
+
+// specs, one per System.
+var specs = map[System]Spec{
+	// Storefront (Shopify orders and fulfillments): status_type says which
+	// of Shopify's status fields the status came from.
+	Storefront: {Schema: "storefront_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
+		StatusField: "status", DetailField: "status_type"},
+	// OMS (Debezium change events): op is the row operation.
+	OMS: {Schema: "oms_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
+		StatusField: "status", DetailField: "op"},
+	WMS: {Schema: "wms_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
+		StatusField: "status"},
+	// Carrier scans are keyed and linked by tracking number: their order
+	// ID is usually unknown until resolved.
+	Carrier: {Schema: "carrier_event", KeyFields: []string{"tracking_number"}, RequiredIDs: []string{"event_id", "tracking_number"},
+		StatusField: "status", DetailField: "sub_status"},
+	// Help-desk tickets without an order reference fall back to the
+	// ticket ID (normalize requires one of the two).
+	Helpdesk: {Schema: "helpdesk_event", KeyFields: []string{"order_id", "ticket_id"}, RequiredIDs: []string{"event_id"},
+		StatusField: "ticket_status", DetailField: "order_status_shown"},
+	Notifications: {Schema: "notification_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
+		StatusField: "status", DetailField: "delivery_status"},
+}
+
+// Spec returns the system's description. It panics on a System not
+// declared here: a programming error, since ParseSystem admits only
+// declared ones.
+func (s System) Spec() Spec {
+	spec, ok := specs[s]
+	if !ok {
+		panic(fmt.Sprintf("schemas: system %q has no Spec", s))
+	}
+	return spec
+}
+
 // ParseSystem turns a name into a System, rejecting unknown names with the
 // list of valid ones.
 func ParseSystem(name string) (System, error) {
@@ -38,29 +92,13 @@ func ParseSystem(name string) (System, error) {
 }
 
 // SchemaName is the embedded schema of the system's source topic value.
-func (s System) SchemaName() string {
-	switch s {
-	case Notifications:
-		return "notification_event"
-	default:
-		return string(s) + "_event"
-	}
-}
+func (s System) SchemaName() string { return s.Spec().Schema }
 
 // KeyFields are the value fields whose first non-empty one is the record
 // key: the order ID everywhere, except that carrier scans are keyed by
 // tracking number (their order ID is usually unknown until resolved) and
 // help-desk tickets without an order reference fall back to the ticket ID.
-func (s System) KeyFields() []string {
-	switch s {
-	case Carrier:
-		return []string{"tracking_number"}
-	case Helpdesk:
-		return []string{"order_id", "ticket_id"}
-	default:
-		return []string{"order_id"}
-	}
-}
+func (s System) KeyFields() []string { return s.Spec().KeyFields }
 
 // Key returns the record key of a plain (JSON-form) value of this system.
 func (s System) Key(plain map[string]any) (string, error) {

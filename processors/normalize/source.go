@@ -45,28 +45,16 @@ type rejectError struct {
 
 func (e *rejectError) Error() string { return e.err.Error() }
 
-// requiredIDs are, per system, the ID fields without which an event cannot
-// be placed: carrier scans are linked by their tracking number, help-desk
-// events by the order they carry or else their ticket (see
-// Processor.ticket).
-var requiredIDs = map[schemas.System][]string{
-	schemas.Storefront:    {"event_id", "order_id"},
-	schemas.OMS:           {"event_id", "order_id"},
-	schemas.WMS:           {"event_id", "order_id"},
-	schemas.Carrier:       {"event_id", "tracking_number"},
-	schemas.Helpdesk:      {"event_id"},
-	schemas.Notifications: {"event_id", "order_id"},
-}
-
 // parseSource reads the fields the canonical event needs from a source
 // value in JSON form.
 func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (Source, error) {
 	str := func(f string) string { s, _ := plain[f].(string); return s }
-	ids, ok := requiredIDs[sys]
-	if !ok {
-		return Source{}, fmt.Errorf("unknown system %q", sys)
+	if _, err := schemas.ParseSystem(string(sys)); err != nil {
+		return Source{}, err
 	}
-	for _, f := range ids {
+	// Carrier scans are linked by their tracking number, help-desk events
+	// by the order they carry or else their ticket (Processor.ticket).
+	for _, f := range sys.Spec().RequiredIDs {
 		if str(f) == "" {
 			return Source{}, &rejectError{ReasonMissingID, errors.New(f + " is missing")}
 		}

@@ -31,17 +31,6 @@ type SourceEvent struct {
 	Payload        string
 }
 
-// statusFields names, per system, the field holding the source's own status
-// code and the field holding its detail code (empty when it has none).
-var statusFields = map[schemas.System][2]string{
-	schemas.Storefront:    {"status", "status_type"},
-	schemas.OMS:           {"status", "op"},
-	schemas.WMS:           {"status", ""},
-	schemas.Carrier:       {"status", "sub_status"},
-	schemas.Helpdesk:      {"ticket_status", "order_status_shown"},
-	schemas.Notifications: {"status", "delivery_status"},
-}
-
 // NewSourceEvent projects a decoded source record (in plain JSON form, see
 // schemas.(*Schema).Plain) onto a source_events row. Fields a system's
 // schema lacks are left empty. It fails only when the record lacks the
@@ -60,7 +49,10 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 	if err != nil {
 		return SourceEvent{}, fmt.Errorf("%s record: encode payload: %w", sys, err)
 	}
-	sf := statusFields[sys]
+	if _, err := schemas.ParseSystem(string(sys)); err != nil {
+		return SourceEvent{}, err
+	}
+	spec := sys.Spec()
 	return SourceEvent{
 		System:         string(sys),
 		EventID:        str("event_id"),
@@ -68,8 +60,8 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 		ShipmentID:     str("shipment_id"),
 		TrackingNumber: str("tracking_number"),
 		TicketID:       str("ticket_id"),
-		Status:         str(sf[0]),
-		SubStatus:      str(sf[1]),
+		Status:         str(spec.StatusField),
+		SubStatus:      str(spec.DetailField),
 		OccurredAt:     occurred,
 		RecordedAt:     recorded,
 		Payload:        string(payload),
