@@ -20,6 +20,7 @@ import (
 // A file is ClickHouse SQL (the subset both Debian's 18.16 and current
 // releases run) with these placeholders:
 //
+//	{part:NAME}       alone on a line: queries/parts/NAME.sql, in place
 //	{db}              baton's database
 //	{in_window:COL}   COL (a DateTime with a COL_ms twin) is in the window
 //	{since_ms}        the window's start, epoch milliseconds (inclusive)
@@ -32,7 +33,7 @@ import (
 // DateTime conditions only let ClickHouse skip partitions) and an open side
 // has no bound.
 
-//go:embed queries/*.sql
+//go:embed queries/*.sql queries/parts/*.sql
 var queryFiles embed.FS
 
 // QueryNames lists the queries of queries/*.sql, sorted.
@@ -46,13 +47,42 @@ func QueryNames() []string {
 	return names
 }
 
-// querySource is the text of queries/name.sql.
+// querySource is the text of queries/name.sql with its parts in place.
 func querySource(name string) (string, error) {
 	b, err := queryFiles.ReadFile("queries/" + name + ".sql")
 	if err != nil {
 		return "", fmt.Errorf("no query %q in sinks/clickhouse/queries", name)
 	}
-	return string(b), nil
+	return expandParts(name, string(b))
+}
+
+// partLine is a line that is only {part:NAME}: a definition several
+// queries share (which orders were placed when, which ticket counts once
+// where), written once in queries/parts/NAME.sql.
+var partLine = regexp.MustCompile(`(?m)^([ \t]*)\{part:([a-z0-9_]+)\}[ \t]*$`)
+
+// expandParts puts each part in place, indented as its line, without the
+// part's leading comment lines (they explain the part to its reader; the
+// docs explain the query).
+func expandParts(name, q string) (string, error) {
+	var failed error
+	out := partLine.ReplaceAllStringFunc(q, func(line string) string {
+		m := partLine.FindStringSubmatch(line)
+		b, err := queryFiles.ReadFile("queries/parts/" + m[2] + ".sql")
+		if err != nil {
+			failed = fmt.Errorf("query %s: no part %q in sinks/clickhouse/queries/parts", name, m[2])
+			return line
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if len(lines) == 0 && strings.HasPrefix(l, "--") {
+				continue
+			}
+			lines = append(lines, m[1]+l)
+		}
+		return strings.Join(lines, "\n")
+	})
+	return out, failed
 }
 
 var inWindow = regexp.MustCompile(`\{in_window:([a-z_]+)\}`)

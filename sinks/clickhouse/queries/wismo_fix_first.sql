@@ -15,15 +15,7 @@ FROM
         SELECT first_link AS link_, any(first_cause) AS cause_, count() AS tickets_
         FROM
         (
-            SELECT
-                ticket_id,
-                min(ticket_at_ms) AS first_ms,
-                argMin(cause, (ticket_at_ms, order_id)) AS first_cause,
-                argMin(link, (ticket_at_ms, order_id)) AS first_link
-            FROM {db}.wismo_tickets_latest
-            WHERE ticket_at_ms < {until_ms} AND ticket_at <= toDateTime({until})
-            GROUP BY ticket_id
-            HAVING first_ms >= {since_ms}
+            {part:first_attributions}
         )
         GROUP BY link_
     )

@@ -6,43 +6,28 @@ SELECT
 FROM
 (
     SELECT
-        'ticket' AS what,
-        multiIf(opened_ms >= {since_ms}
-                    AND opened_ms < {until_ms}, 'current',
-                opened_ms >= 2 * {since_ms} - {until_ms}
-                    AND opened_ms < {since_ms}, 'previous',
+        what,
+        multiIf(at_ms >= {since_ms}
+                    AND at_ms < {until_ms}, 'current',
+                at_ms >= 2 * {since_ms} - {until_ms}
+                    AND at_ms < {since_ms}, 'previous',
                 '') AS period,
         count() AS n
     FROM
     (
-        SELECT ticket_id, min(occurred_at_ms) AS opened_ms
-        FROM {db}.canonical_events
-        WHERE source_system = 'helpdesk' AND ticket_id != ''
-        GROUP BY ticket_id
-        HAVING max(has(tags, 'wismo')) = 1
-    )
-    GROUP BY period
-    UNION ALL
-    SELECT
-        'order' AS what,
-        multiIf(placed_ms >= {since_ms}
-                    AND placed_ms < {until_ms}, 'current',
-                placed_ms >= 2 * {since_ms} - {until_ms}
-                    AND placed_ms < {since_ms}, 'previous',
-                '') AS period,
-        count() AS n
-    FROM
-    (
-        SELECT order_id, min(at_ms) AS placed_ms
+        SELECT 'ticket' AS what, opened_ms AS at_ms
         FROM
         (
-            SELECT order_id, event_time_ms AS at_ms FROM {db}.order_transitions_latest WHERE to_status = 'PLACED' AND shipment_id = ''
-            UNION ALL
-            SELECT order_id, occurred_at_ms AS at_ms FROM {db}.canonical_events WHERE canonical_status = 'PLACED'
+            {part:wismo_tickets_opened}
         )
-        GROUP BY order_id
+        UNION ALL
+        SELECT 'order' AS what, placed_ms AS at_ms
+        FROM
+        (
+            {part:orders_placed}
+        )
     )
-    GROUP BY period
+    GROUP BY what, period
 )
 WHERE period != ''
 GROUP BY period
