@@ -43,11 +43,7 @@ ANY LEFT JOIN
         if(all_checks = 0, NULL, failed / all_checks) AS failed_rate
     FROM
     (
-        SELECT viewer, check_id, 0 AS is_failed FROM {db}.sync_checks_latest
-        WHERE outcome != 'SUPERSEDED' AND {in_window:truth_at}
-        UNION ALL
-        SELECT viewer, check_id, 1 AS is_failed FROM {db}.failed_syncs_latest
-        WHERE {in_window:truth_at}
+        {part:failed_sync_checks}
     )
     GROUP BY viewer
 ) AS failed_by_viewer USING viewer
