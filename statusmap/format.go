@@ -3,6 +3,7 @@ package statusmap
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/baton-pipeline/baton/canonical"
@@ -271,4 +272,16 @@ func splitFields(line string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// LoadFile reads a rules file in the format of the status maps (the
+// authority, viewers and WISMO rules files) and parses it with parse; a
+// file that cannot be read is an error naming what it was to hold.
+func LoadFile[T any](what, path string, parse func(file string, data []byte) (T, error)) (T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return parse(path, b)
 }

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -54,11 +53,7 @@ func DefaultViewers() (*Viewers, error) {
 // LoadViewers reads a viewers file in the embedded file's format. Errors
 // name file:line; every problem is reported, not only the first.
 func LoadViewers(path string) (*Viewers, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("viewers: %w", err)
-	}
-	return ParseViewers(path, b)
+	return statusmap.LoadFile("viewers", path, ParseViewers)
 }
 
 const missingAfterKey = "missing_after"

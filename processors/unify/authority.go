@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -37,11 +36,7 @@ func DefaultAuthority() (*Authority, error) {
 // LoadAuthority reads an authority file in the embedded file's format.
 // Errors name file:line; every problem is reported, not only the first.
 func LoadAuthority(path string) (*Authority, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("authority: %w", err)
-	}
-	return ParseAuthority(path, b)
+	return statusmap.LoadFile("authority", path, ParseAuthority)
 }
 
 // authorityHeader is the file's first non-comment line.

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,11 +53,7 @@ func DefaultRules() (*Rules, error) {
 // LoadRules reads a rules file in the embedded file's format. Errors name
 // file:line; every problem is reported, not only the first.
 func LoadRules(path string) (*Rules, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("wismo rules: %w", err)
-	}
-	return ParseRules(path, b)
+	return statusmap.LoadFile("wismo rules", path, ParseRules)
 }
 
 // ParseRules parses WISMO rules from data; file names it in errors, each a
