@@ -429,7 +429,8 @@ func byAdvance(a, b cst) int {
 
 // ---- The viewer checks (synccheck's rules, over one order) ----
 
-// Outcomes and reasons, as indexes.
+// Outcomes and reasons, as indexes (outcomes in canonical.CheckOutcomes
+// order).
 const (
 	oInSync = iota
 	oLate
@@ -445,7 +446,7 @@ const (
 	nReasons
 )
 
-var outcomeNames = [nOutcomes]string{"IN_SYNC", "LATE", "MISSING", "CONFLICT", "SUPERSEDED"}
+var outcomeNames = [nOutcomes]string(canonical.CheckOutcomes())
 
 type opener uint8
 

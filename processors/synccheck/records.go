@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"strconv"
 	"time"
+
+	"github.com/baton-pipeline/baton/canonical"
 )
 
 // Record is one output value in baton's JSON form (what
@@ -14,13 +16,13 @@ type Record struct {
 	Value map[string]any
 }
 
-// The outcomes of a SyncCheck.
+// The outcomes of a SyncCheck (canonical's vocabulary).
 const (
-	InSync     = "IN_SYNC"
-	Late       = "LATE"
-	Missing    = "MISSING"
-	Conflict   = "CONFLICT"
-	Superseded = "SUPERSEDED"
+	InSync     = canonical.CheckInSync
+	Late       = canonical.CheckLate
+	Missing    = canonical.CheckMissing
+	Conflict   = canonical.CheckConflict
+	Superseded = canonical.CheckSuperseded
 )
 
 // The reasons of a FailedSync.

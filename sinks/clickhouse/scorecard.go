@@ -293,13 +293,14 @@ func (c *Client) accuracyScore(ctx context.Context, w window) (AccuracyScore, er
 			score.ByViewer = append(score.ByViewer, ViewerAccuracy{Viewer: viewer})
 		}
 		a := &score.ByViewer[len(score.ByViewer)-1]
-		counts := map[string]*uint64{"IN_SYNC": &a.InSync, "LATE": &a.Late, "MISSING": &a.Missing, "CONFLICT": &a.Conflict, "SUPERSEDED": &a.Superseded}
+		counts := map[string]*uint64{OutcomeInSync: &a.InSync, OutcomeLate: &a.Late, OutcomeMissing: &a.Missing,
+			OutcomeConflict: &a.Conflict, OutcomeSuperseded: &a.Superseded}
 		count, ok := counts[outcome]
 		if !ok {
 			return fmt.Errorf("viewer %s: unknown outcome %q", viewer, outcome)
 		}
 		*count += n
-		if outcome != "SUPERSEDED" {
+		if outcome != OutcomeSuperseded {
 			a.Checks += n
 		}
 		return nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/canonical"
 )
 
 // SyncCheck is one row of sync_checks (see migration 0004): one closed
@@ -22,13 +24,13 @@ type SyncCheck struct {
 	Revision
 }
 
-// The outcomes of a sync check (sync_check.avsc).
+// The outcomes of a sync check (sync_check.avsc; canonical's vocabulary).
 const (
-	OutcomeInSync     = "IN_SYNC"
-	OutcomeLate       = "LATE"
-	OutcomeMissing    = "MISSING"
-	OutcomeConflict   = "CONFLICT"
-	OutcomeSuperseded = "SUPERSEDED"
+	OutcomeInSync     = canonical.CheckInSync
+	OutcomeLate       = canonical.CheckLate
+	OutcomeMissing    = canonical.CheckMissing
+	OutcomeConflict   = canonical.CheckConflict
+	OutcomeSuperseded = canonical.CheckSuperseded
 )
 
 // NewSyncCheck projects a decoded sync_check (plain JSON form).
