@@ -3,6 +3,8 @@ package delay
 import (
 	"testing"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // TestDetection runs one scenario per rule. The order is placed at t0 with
@@ -387,7 +389,7 @@ func TestNoticeRecord(t *testing.T) {
 	}
 }
 
-func msTimeAt(d time.Duration) time.Time { return msTime(at(d)) }
+func msTimeAt(d time.Duration) time.Time { return schemas.PlainTime(at(d)) }
 
 func TestNewRejectsNegativeDurations(t *testing.T) {
 	for _, cfg := range []Config{{NotifySLA: -1}, {MissingAfter: -1}, {DefaultShipWindow: -1}} {

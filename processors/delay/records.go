@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/processors/synccheck"
@@ -65,22 +64,6 @@ const ReasonDelayNotNotified = "delay_not_notified"
 // (canonical_event.message_type).
 const MessageDelayNotice = "delay_notice"
 
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func optTime(ms int64) any {
-	if ms == 0 {
-		return nil
-	}
-	return msTime(ms)
-}
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // noticeID is notice_id: 64-bit FNV-1a over the order ID, the reason, the
 // promise kind and the date in force it says is missed (decimal ms), each
 // followed by a NUL; 16 hex digits. An order has at most one notice per
@@ -120,7 +103,7 @@ func idString(id uint64) string {
 func noticeRecord(orderID string, n *notice) Record {
 	state, outcome, closed := StateOpen, any(nil), any(nil)
 	if n.outcome != open {
-		state, outcome, closed = StateClosed, outcomeNames[n.outcome], msTime(n.closedAt)
+		state, outcome, closed = StateClosed, outcomeNames[n.outcome], schemas.PlainTime(n.closedAt)
 	}
 	var renews, noRevised, via, refund any
 	if n.renews != 0 {
@@ -141,7 +124,7 @@ func noticeRecord(orderID string, n *notice) Record {
 	}
 	var toldAt any
 	if told {
-		toldAt = msTime(n.toldAt)
+		toldAt = schemas.PlainTime(n.toldAt)
 	}
 	return Record{Key: orderID, Value: map[string]any{
 		"notice_id":              idString(n.id),
@@ -149,19 +132,19 @@ func noticeRecord(orderID string, n *notice) Record {
 		"reason":                 reasonNames[n.reason],
 		"promise":                kindNames[n.kind],
 		"renews":                 renews,
-		"original_promise":       optTime(n.original),
+		"original_promise":       schemas.PlainOptionalTime(n.original),
 		"promise_is_default":     n.flags&fDefault != 0,
-		"missed_promise":         optTime(n.missed),
-		"revised_date":           optTime(n.revised),
+		"missed_promise":         schemas.PlainOptionalTime(n.missed),
+		"revised_date":           schemas.PlainOptionalTime(n.revised),
 		"no_revised_date_reason": noRevised,
-		"shipment_id":            optString(n.shipment),
-		"carrier":                optString(n.carrier),
-		"cause_id":               optString(n.cause),
+		"shipment_id":            schemas.PlainOptionalString(n.shipment),
+		"carrier":                schemas.PlainOptionalString(n.carrier),
+		"cause_id":               schemas.PlainOptionalString(n.cause),
 		"cause_authority":        n.authority,
-		"cause_at":               msTime(n.causeAt),
-		"known_at":               msTime(n.knownAt),
-		"notify_by":              msTime(n.notifyBy),
-		"detected_at":            msTime(n.detectedAt),
+		"cause_at":               schemas.PlainTime(n.causeAt),
+		"known_at":               schemas.PlainTime(n.knownAt),
+		"notify_by":              schemas.PlainTime(n.notifyBy),
+		"detected_at":            schemas.PlainTime(n.detectedAt),
 		"may_cancel":             n.flags&fMayCancel != 0,
 		"refund_due":             n.flags&fRefundDue != 0,
 		"refund_due_reason":      refund,
@@ -173,7 +156,7 @@ func noticeRecord(orderID string, n *notice) Record {
 		"failed_sync_emitted":    n.failed(),
 		"closed_at":              closed,
 		"version":                int64(n.version),
-		"updated_at":             msTime(n.updatedAt),
+		"updated_at":             schemas.PlainTime(n.updatedAt),
 		"retracted":              false,
 	}}
 }
@@ -188,11 +171,11 @@ func failedSync(orderID string, n *notice, w int64) Record {
 		"reason":          ReasonDelayNotNotified,
 		"expected_status": MessageDelayNotice,
 		"shown_status":    nil,
-		"truth_at":        msTime(n.knownAt),
-		"deadline":        msTime(n.notifyBy),
-		"detected_at":     msTime(w),
+		"truth_at":        schemas.PlainTime(n.knownAt),
+		"deadline":        schemas.PlainTime(n.notifyBy),
+		"detected_at":     schemas.PlainTime(w),
 		"truth_authority": n.authority,
-		"carrier":         optString(n.carrier),
+		"carrier":         schemas.PlainOptionalString(n.carrier),
 		"version":         int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
 	}}
 }

@@ -113,7 +113,7 @@ func TestAgreesWithTheSimulator(t *testing.T) {
 			if o.next != tm.at {
 				continue
 			}
-			o.log = append(o.log, fmt.Sprintf("  due w=%s", tfmt(msTime(w))))
+			o.log = append(o.log, fmt.Sprintf("  due w=%s", tfmt(schemas.PlainOptionalTime(w))))
 			collect(tm.id, o, det.Due(&o.d, tm.id, w))
 		}
 	}
@@ -184,9 +184,9 @@ func TestAgreesWithTheSimulator(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				o.log = append(o.log, fmt.Sprintf("%s %-13s %-24s %-22s occ=%s rec=%s eta=%s sb=%s db=%s rev=%s ds=%s truth=%s", tfmt(msTime(in.Ingested.UnixMilli())), ev.System, ev.Status, ev.MessageType,
-					tfmt(msTime(ev.OccurredAt)), tfmt(msTime(ev.RecordedAt)), tfmt(msTime(ev.EstimatedDelivery)), tfmt(msTime(ev.PromisedShipBy)), tfmt(msTime(ev.PromisedDeliverBy)),
-					tfmt(msTime(ev.RevisedDate)), ev.DeliveryStatus, o.truth.Status))
+				o.log = append(o.log, fmt.Sprintf("%s %-13s %-24s %-22s occ=%s rec=%s eta=%s sb=%s db=%s rev=%s ds=%s truth=%s", tfmt(schemas.PlainOptionalTime(in.Ingested.UnixMilli())), ev.System, ev.Status, ev.MessageType,
+					tfmt(schemas.PlainOptionalTime(ev.OccurredAt)), tfmt(schemas.PlainOptionalTime(ev.RecordedAt)), tfmt(schemas.PlainOptionalTime(ev.EstimatedDelivery)), tfmt(schemas.PlainOptionalTime(ev.PromisedShipBy)), tfmt(schemas.PlainOptionalTime(ev.PromisedDeliverBy)),
+					tfmt(schemas.PlainOptionalTime(ev.RevisedDate)), ev.DeliveryStatus, o.truth.Status))
 				collect(id, o, det.Observe(&o.d, id, ev, o.truth, w))
 			}
 		}
@@ -308,13 +308,6 @@ func mapsKeys[V any](m map[string]V) []string {
 		ks = append(ks, k)
 	}
 	return ks
-}
-
-func msTime(ms int64) any {
-	if ms == 0 {
-		return nil
-	}
-	return time.UnixMilli(ms).UTC()
 }
 
 func tfmt(v any) string {

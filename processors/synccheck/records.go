@@ -3,9 +3,10 @@ package synccheck
 import (
 	"encoding/hex"
 	"strconv"
-	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // Record is one output value in baton's JSON form (what
@@ -30,15 +31,6 @@ const (
 	ReasonSLABreached = "sla_breached"
 	ReasonConflict    = "conflict"
 )
-
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 func optStatus(s st) any {
 	if s == 0 {
@@ -90,7 +82,7 @@ func idString(id uint64) string {
 func syncCheck(orderID string, v *view, c *check, outcome string, shown st, shownAt int64, w int64) Record {
 	var shownV, shownAtV, latency any
 	if shown != 0 {
-		shownV, shownAtV = shown.String(), msTime(shownAt)
+		shownV, shownAtV = shown.String(), schemas.PlainTime(shownAt)
 	}
 	if outcome == InSync || outcome == Late {
 		latency = max(0, shownAt-c.t)
@@ -102,15 +94,15 @@ func syncCheck(orderID string, v *view, c *check, outcome string, shown st, show
 		"viewer":          v.sys.String(),
 		"expected_status": c.status.String(),
 		"opened_by":       c.by.String(),
-		"truth_at":        msTime(c.t),
-		"deadline":        msTime(c.deadline),
+		"truth_at":        schemas.PlainTime(c.t),
+		"deadline":        schemas.PlainTime(c.deadline),
 		"truth_authority": c.auth.String(),
-		"carrier":         optString(c.carrier),
+		"carrier":         schemas.PlainOptionalString(c.carrier),
 		"outcome":         outcome,
 		"shown_status":    shownV,
 		"shown_at":        shownAtV,
 		"latency_ms":      latency,
-		"closed_at":       msTime(w),
+		"closed_at":       schemas.PlainTime(w),
 	}}
 }
 
@@ -125,10 +117,10 @@ func failedSync(orderID string, v *view, c *check, reason string, w int64) Recor
 		"reason":          reason,
 		"expected_status": c.status.String(),
 		"shown_status":    optStatus(v.shown),
-		"truth_at":        msTime(c.t),
-		"deadline":        msTime(c.deadline),
-		"detected_at":     msTime(w),
+		"truth_at":        schemas.PlainTime(c.t),
+		"deadline":        schemas.PlainTime(c.deadline),
+		"detected_at":     schemas.PlainTime(w),
 		"truth_authority": c.auth.String(),
-		"carrier":         optString(c.carrier),
+		"carrier":         schemas.PlainOptionalString(c.carrier),
 	}}
 }

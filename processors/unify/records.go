@@ -3,24 +3,9 @@ package unify
 import (
 	"cmp"
 	"slices"
-	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
-
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func optTime(ms int64) any {
-	if ms == 0 {
-		return nil
-	}
-	return msTime(ms)
-}
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 // transitionRecord builds an order_transition value.
 func transitionRecord(ev *event, isShip bool, shipID, tracking, kind string, from, to st, skipped []st) Record {
@@ -40,7 +25,7 @@ func transitionRecord(ev *event, isShip bool, shipID, tracking, kind string, fro
 		"transition_id":   transitionID(ev.orderID, shipID, ev.system, ev.eventID, kind),
 		"order_id":        ev.orderID,
 		"shipment_id":     shipV,
-		"tracking_number": optString(tracking),
+		"tracking_number": schemas.PlainOptionalString(tracking),
 		"kind":            kind,
 		"from_status":     fromV,
 		"to_status":       to.String(),
@@ -48,9 +33,9 @@ func transitionRecord(ev *event, isShip bool, shipID, tracking, kind string, fro
 		"authority":       ev.system.String(),
 		"source_event_id": ev.eventID,
 		"source_status":   ev.source,
-		"event_time":      msTime(ev.occurred),
-		"recorded_at":     msTime(ev.recorded),
-		"processed_at":    msTime(ev.ingested),
+		"event_time":      schemas.PlainTime(ev.occurred),
+		"recorded_at":     schemas.PlainTime(ev.recorded),
+		"processed_at":    schemas.PlainTime(ev.ingested),
 	}}
 }
 
@@ -64,7 +49,7 @@ func stateRecord(id string, o *order) Record {
 	views := make([]any, len(o.views))
 	for i, v := range byName {
 		views[i] = map[string]any{"system": v.system.String(), "status": v.status.String(), "source_status": v.source,
-			"occurred_at": msTime(v.occurred), "recorded_at": msTime(v.recorded)}
+			"occurred_at": schemas.PlainTime(v.occurred), "recorded_at": schemas.PlainTime(v.recorded)}
 	}
 	ships := make([]*shipment, len(o.ships))
 	for i := range o.ships {
@@ -73,13 +58,13 @@ func stateRecord(id string, o *order) Record {
 	slices.SortFunc(ships, func(a, b *shipment) int { return cmp.Compare(shipmentName(id, a), shipmentName(id, b)) })
 	shipVals := make([]any, len(ships))
 	for i, sh := range ships {
-		shipVals[i] = map[string]any{"shipment_id": shipmentName(id, sh), "tracking_number": optString(sh.tracking),
+		shipVals[i] = map[string]any{"shipment_id": shipmentName(id, sh), "tracking_number": schemas.PlainOptionalString(sh.tracking),
 			"is_return": sh.ret, "status": sh.status.String(), "authority": sh.auth.String(),
-			"since": msTime(sh.since), "estimated_delivery": optTime(sh.eta)}
+			"since": schemas.PlainTime(sh.since), "estimated_delivery": schemas.PlainOptionalTime(sh.eta)}
 	}
 	var truth, auth, since any
 	if o.truth != 0 {
-		truth, auth, since = o.truth.String(), o.truthAuth.String(), msTime(o.truthSince)
+		truth, auth, since = o.truth.String(), o.truthAuth.String(), schemas.PlainTime(o.truthSince)
 	}
 	return Record{Key: id, Value: map[string]any{
 		"order_id":            id,
@@ -88,10 +73,10 @@ func stateRecord(id string, o *order) Record {
 		"truth_since":         since,
 		"views":               views,
 		"shipments":           shipVals,
-		"promised_ship_by":    optTime(o.shipBy),
-		"promised_deliver_by": optTime(o.deliverBy),
+		"promised_ship_by":    schemas.PlainOptionalTime(o.shipBy),
+		"promised_deliver_by": schemas.PlainOptionalTime(o.deliverBy),
 		"transitions":         o.transitions,
 		"closed":              o.closed != 0,
-		"updated_at":          msTime(o.updated),
+		"updated_at":          schemas.PlainTime(o.updated),
 	}}
 }

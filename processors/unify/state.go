@@ -15,6 +15,8 @@ import (
 	"github.com/baton-pipeline/baton/processors/internal/timers"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/wismo"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // State is one input partition's unify state: the orders of that
@@ -59,7 +61,7 @@ func (s *State) Watermark() time.Time {
 	if s.watermark == 0 {
 		return time.Time{}
 	}
-	return msTime(s.watermark)
+	return schemas.PlainTime(s.watermark)
 }
 
 // Change is one changelog record: an order's new state (key: order ID), or

@@ -66,10 +66,10 @@ func TestTicketClassifiesOnceAndAttributesAtTheFirstEvent(t *testing.T) {
 	valid(t, rec)
 	want := map[string]any{
 		"ticket_id": "t-1", "order_id": "o-1", "classified_by": "tag", "matched": "wismo",
-		"ticket_at": msTime(at(60)), "classified_at": msTime(at(120)), "cause": "viewer_out_of_sync",
-		"link": "carrier->storefront", "viewer": "storefront", "out_of_sync_since": msTime(at(0)), "check_id": "c1",
+		"ticket_at": schemas.PlainTime(at(60)), "classified_at": schemas.PlainTime(at(120)), "cause": "viewer_out_of_sync",
+		"link": "carrier->storefront", "viewer": "storefront", "out_of_sync_since": schemas.PlainTime(at(0)), "check_id": "c1",
 		"failed_sync_reason": "sla_breached", "expected_status": "IN_TRANSIT", "shown_status": nil, "delay_reason": nil,
-		"problem_status": nil, "problem_since": nil, "truth_status": "IN_TRANSIT", "truth_since": msTime(at(0)),
+		"problem_status": nil, "problem_since": nil, "truth_status": "IN_TRANSIT", "truth_since": schemas.PlainTime(at(0)),
 		"version": int64(0), "retracted": false,
 	}
 	if rec.Key != "o-1" || !reflect.DeepEqual(rec.Value, want) {
@@ -89,7 +89,7 @@ func TestTicketClassifiesOnceAndAttributesAtTheFirstEvent(t *testing.T) {
 	}
 	valid(t, out.Tickets[0])
 	v := out.Tickets[0].Value
-	if v["cause"] != "carrier_exception" || v["problem_status"] != "EXCEPTION" || v["problem_since"] != msTime(at(200)) ||
+	if v["cause"] != "carrier_exception" || v["problem_status"] != "EXCEPTION" || v["problem_since"] != schemas.PlainTime(at(200)) ||
 		v["classified_by"] != "keyword" || v["matched"] != "tracking" || v["link"] != nil || v["viewer"] != nil || v["out_of_sync_since"] != nil {
 		t.Errorf("%v", v)
 	}
@@ -203,7 +203,7 @@ func TestReplayThroughState(t *testing.T) {
 		t.Errorf("w-1: %v", c)
 	}
 	if c := plain[1].Value; c["ticket_id"] != "w-2" || c["cause"] != CauseDelayNotNotified || c["delay_reason"] != "exception" ||
-		c["ticket_at"] != msTime(at(6)) || c["classified_at"] != msTime(at(8)) {
+		c["ticket_at"] != schemas.PlainTime(at(6)) || c["classified_at"] != schemas.PlainTime(at(8)) {
 		t.Errorf("w-2: %v", c)
 	}
 }

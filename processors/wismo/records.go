@@ -1,29 +1,20 @@
 package wismo
 
 import (
-	"time"
+	"github.com/baton-pipeline/baton/schemas"
 )
-
-func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func optString[S ~string](s S) any {
-	if s == "" {
-		return nil
-	}
-	return string(s)
-}
 
 // ticketRecord builds a wismo_ticket value (schemas/avro/wismo_ticket.avsc).
 func ticketRecord(orderID, ticketID string, at, classifiedAt int64, m Match, a *Attribution) Record {
 	var since, problemSince, truthSince any
 	if a.Cause == CauseViewerOutOfSync || a.Cause == CauseDelayNotNotified {
-		since = msTime(a.Since)
+		since = schemas.PlainTime(a.Since)
 	}
 	if a.Cause == CauseCarrierException {
-		problemSince = msTime(a.ProblemSince)
+		problemSince = schemas.PlainTime(a.ProblemSince)
 	}
 	if a.Truth != "" {
-		truthSince = msTime(a.TruthSince)
+		truthSince = schemas.PlainTime(a.TruthSince)
 	}
 	return Record{Key: orderID, Value: map[string]any{
 		"version": int64(0), "retracted": false, // a correction re-emits with a higher version (package unify, "Event time")
@@ -31,20 +22,20 @@ func ticketRecord(orderID, ticketID string, at, classifiedAt int64, m Match, a *
 		"order_id":           orderID,
 		"classified_by":      m.By,
 		"matched":            m.Term,
-		"ticket_at":          msTime(at),
-		"classified_at":      msTime(classifiedAt),
+		"ticket_at":          schemas.PlainTime(at),
+		"classified_at":      schemas.PlainTime(classifiedAt),
 		"cause":              a.Cause,
-		"link":               optString(a.Link()),
-		"viewer":             optString(a.Viewer),
+		"link":               schemas.PlainOptionalString(a.Link()),
+		"viewer":             schemas.PlainOptionalString(a.Viewer),
 		"out_of_sync_since":  since,
-		"check_id":           optString(a.CheckID),
-		"failed_sync_reason": optString(a.Reason),
-		"expected_status":    optString(a.Expected),
-		"shown_status":       optString(a.Shown),
-		"delay_reason":       optString(a.DelayReason),
-		"problem_status":     optString(a.Problem),
+		"check_id":           schemas.PlainOptionalString(a.CheckID),
+		"failed_sync_reason": schemas.PlainOptionalString(a.Reason),
+		"expected_status":    schemas.PlainOptionalString(a.Expected),
+		"shown_status":       schemas.PlainOptionalString(a.Shown),
+		"delay_reason":       schemas.PlainOptionalString(a.DelayReason),
+		"problem_status":     schemas.PlainOptionalString(a.Problem),
 		"problem_since":      problemSince,
-		"truth_status":       optString(a.Truth),
+		"truth_status":       schemas.PlainOptionalString(a.Truth),
 		"truth_since":        truthSince,
 	}}
 }
