@@ -1,6 +1,9 @@
 package schemas
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Helpers for building values in the plain (JSON) form that
 // Schema.FromJSON and the encoders accept: time.Time for timestamps, nil
@@ -25,4 +28,18 @@ func PlainOptionalString[S ~string](s S) any {
 		return nil
 	}
 	return string(s)
+}
+
+// PlainTimeField reads the timestamp field f of a decoded plain value (an
+// RFC 3339 string, as Schema.Plain writes timestamps), in UTC.
+func PlainTimeField(plain map[string]any, f string) (time.Time, error) {
+	s, ok := plain[f].(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s is missing", f)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is not an RFC 3339 time", f, s)
+	}
+	return t.UTC(), nil
 }

@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
@@ -78,10 +77,10 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 		}
 	}
 	var err error
-	if ev.OccurredAt, err = plainTime(plain, "occurred_at"); err != nil {
+	if ev.OccurredAt, err = schemas.PlainTimeField(plain, "occurred_at"); err != nil {
 		return Source{}, &rejectError{ReasonInvalidTime, err}
 	}
-	if ev.RecordedAt, err = plainTime(plain, "recorded_at"); err != nil {
+	if ev.RecordedAt, err = schemas.PlainTimeField(plain, "recorded_at"); err != nil {
 		return Source{}, &rejectError{ReasonInvalidTime, err}
 	}
 	for f, dst := range map[string]**time.Time{"estimated_delivery": &ev.EstimatedDelivery, "promised_ship_by": &ev.PromisedShipBy,
@@ -89,25 +88,13 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 		if plain[f] == nil {
 			continue
 		}
-		t, err := plainTime(plain, f)
+		t, err := schemas.PlainTimeField(plain, f)
 		if err != nil {
 			return Source{}, &rejectError{ReasonInvalidTime, err}
 		}
 		*dst = &t
 	}
 	return ev, nil
-}
-
-func plainTime(plain map[string]any, f string) (time.Time, error) {
-	s, ok := plain[f].(string)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%s is missing", f)
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q is not an RFC 3339 time", f, s)
-	}
-	return t.UTC(), nil
 }
 
 // resolved is the canonical event of an event resolved through a link,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // CanonicalEvent is one row of canonical_events (see the migration).
@@ -22,13 +24,13 @@ func NewCanonicalEvent(plain map[string]any) (CanonicalEvent, error) {
 	str := func(f string) string { return plainString(plain, f) }
 	var ev CanonicalEvent
 	var err error
-	if ev.OccurredAt, err = plainTime(plain, "occurred_at"); err != nil {
+	if ev.OccurredAt, err = schemas.PlainTimeField(plain, "occurred_at"); err != nil {
 		return ev, err
 	}
-	if ev.RecordedAt, err = plainTime(plain, "recorded_at"); err != nil {
+	if ev.RecordedAt, err = schemas.PlainTimeField(plain, "recorded_at"); err != nil {
 		return ev, err
 	}
-	if ev.IngestedAt, err = plainTime(plain, "ingested_at"); err != nil {
+	if ev.IngestedAt, err = schemas.PlainTimeField(plain, "ingested_at"); err != nil {
 		return ev, err
 	}
 	for f, dst := range map[string]**time.Time{"estimated_delivery": &ev.EstimatedDelivery, "promised_ship_by": &ev.PromisedShipBy,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // DeadLetter is one row of dead_letters.
@@ -30,7 +32,7 @@ func NewDeadLetter(plain map[string]any) (DeadLetter, error) {
 		}
 		return 0
 	}
-	at, err := plainTime(plain, "failed_at")
+	at, err := schemas.PlainTimeField(plain, "failed_at")
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("dead letter: %w", err)
 	}

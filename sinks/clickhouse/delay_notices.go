@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // DelayNotice is one row of delay_notices (see migration 0005): one version
@@ -33,7 +35,7 @@ func NewDelayNotice(plain map[string]any) (DelayNotice, error) {
 	var n DelayNotice
 	var err error
 	for f, dst := range map[string]*time.Time{"cause_at": &n.CauseAt, "known_at": &n.KnownAt, "notify_by": &n.NotifyBy, "detected_at": &n.DetectedAt} {
-		if *dst, err = plainTime(plain, f); err != nil {
+		if *dst, err = schemas.PlainTimeField(plain, f); err != nil {
 			return n, fmt.Errorf("delay notice: %w", err)
 		}
 	}

@@ -37,11 +37,11 @@ type SourceEvent struct {
 // times every source schema requires, which a registered schema rules out.
 func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, error) {
 	str := func(name string) string { return plainString(plain, name) }
-	occurred, err := plainTime(plain, "occurred_at")
+	occurred, err := schemas.PlainTimeField(plain, "occurred_at")
 	if err != nil {
 		return SourceEvent{}, err
 	}
-	recorded, err := plainTime(plain, "recorded_at")
+	recorded, err := schemas.PlainTimeField(plain, "recorded_at")
 	if err != nil {
 		return SourceEvent{}, err
 	}
@@ -91,23 +91,11 @@ func plainOptTime(plain map[string]any, field string) (*time.Time, error) {
 	if plain[field] == nil {
 		return nil, nil
 	}
-	t, err := plainTime(plain, field)
+	t, err := schemas.PlainTimeField(plain, field)
 	if err != nil {
 		return nil, err
 	}
 	return &t, nil
-}
-
-func plainTime(plain map[string]any, field string) (time.Time, error) {
-	s, ok := plain[field].(string)
-	if !ok {
-		return time.Time{}, fmt.Errorf("record has no %s", field)
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("record field %s: %w", field, err)
-	}
-	return t, nil
 }
 
 const sourceEventColumns = "system, topic, kafka_partition, kafka_offset, record_key, schema_id, event_id, order_id, shipment_id, tracking_number, ticket_id, status, sub_status, occurred_at, occurred_at_ms, recorded_at, recorded_at_ms, kafka_timestamp_ms, ingested_at, payload"

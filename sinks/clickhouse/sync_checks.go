@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // SyncCheck is one row of sync_checks (see migration 0004): one closed
@@ -39,7 +41,7 @@ func NewSyncCheck(plain map[string]any) (SyncCheck, error) {
 	var c SyncCheck
 	var err error
 	for f, dst := range map[string]*time.Time{"truth_at": &c.TruthAt, "deadline": &c.Deadline, "closed_at": &c.ClosedAt} {
-		if *dst, err = plainTime(plain, f); err != nil {
+		if *dst, err = schemas.PlainTimeField(plain, f); err != nil {
 			return c, fmt.Errorf("sync check: %w", err)
 		}
 	}
@@ -84,7 +86,7 @@ func NewFailedSync(plain map[string]any) (FailedSync, error) {
 	var s FailedSync
 	var err error
 	for f, dst := range map[string]*time.Time{"truth_at": &s.TruthAt, "deadline": &s.Deadline, "detected_at": &s.DetectedAt} {
-		if *dst, err = plainTime(plain, f); err != nil {
+		if *dst, err = schemas.PlainTimeField(plain, f); err != nil {
 			return s, fmt.Errorf("failed sync: %w", err)
 		}
 	}

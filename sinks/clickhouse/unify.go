@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // OrderTransition is one row of order_transitions (see the migration).
@@ -21,13 +23,13 @@ type OrderTransition struct {
 func NewOrderTransition(plain map[string]any) (OrderTransition, error) {
 	var t OrderTransition
 	var err error
-	if t.EventTime, err = plainTime(plain, "event_time"); err != nil {
+	if t.EventTime, err = schemas.PlainTimeField(plain, "event_time"); err != nil {
 		return t, err
 	}
-	if t.RecordedAt, err = plainTime(plain, "recorded_at"); err != nil {
+	if t.RecordedAt, err = schemas.PlainTimeField(plain, "recorded_at"); err != nil {
 		return t, err
 	}
-	if t.ProcessedAt, err = plainTime(plain, "processed_at"); err != nil {
+	if t.ProcessedAt, err = schemas.PlainTimeField(plain, "processed_at"); err != nil {
 		return t, err
 	}
 	t.Skipped = plainStrings(plain, "skipped")
@@ -67,7 +69,7 @@ type OrderState struct {
 func NewOrderState(plain map[string]any) (OrderState, error) {
 	var s OrderState
 	var err error
-	if s.UpdatedAt, err = plainTime(plain, "updated_at"); err != nil {
+	if s.UpdatedAt, err = schemas.PlainTimeField(plain, "updated_at"); err != nil {
 		return s, err
 	}
 	for f, dst := range map[string]**time.Time{"truth_since": &s.TruthSince, "promised_ship_by": &s.PromisedShipBy, "promised_deliver_by": &s.PromisedDeliverBy} {

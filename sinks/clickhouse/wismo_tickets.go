@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // WismoTicket is one row of wismo_tickets (see migration 0006): a help-desk
@@ -30,7 +32,7 @@ func NewWismoTicket(plain map[string]any) (WismoTicket, error) {
 	var w WismoTicket
 	var err error
 	for f, dst := range map[string]*time.Time{"ticket_at": &w.TicketAt, "classified_at": &w.ClassifiedAt} {
-		if *dst, err = plainTime(plain, f); err != nil {
+		if *dst, err = schemas.PlainTimeField(plain, f); err != nil {
 			return w, fmt.Errorf("wismo ticket: %w", err)
 		}
 	}
