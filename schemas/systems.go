@@ -69,11 +69,18 @@ var specs = map[System]Spec{
 // declared here: a programming error, since ParseSystem admits only
 // declared ones.
 func (s System) Spec() Spec {
-	spec, ok := specs[s]
+	spec, ok := SpecOf(s)
 	if !ok {
 		panic(fmt.Sprintf("schemas: system %q has no Spec", s))
 	}
 	return spec
+}
+
+// SpecOf returns the system's description; false for a System not
+// declared here (one map lookup: the stages call it per record).
+func SpecOf(s System) (Spec, bool) {
+	spec, ok := specs[s]
+	return spec, ok
 }
 
 // ParseSystem turns a name into a System, rejecting unknown names with the

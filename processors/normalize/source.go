@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/baton-pipeline/baton/canonical"
@@ -48,12 +49,13 @@ func (e *rejectError) Error() string { return e.err.Error() }
 // value in JSON form.
 func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (Source, error) {
 	str := func(f string) string { s, _ := plain[f].(string); return s }
-	if _, err := schemas.ParseSystem(string(sys)); err != nil {
-		return Source{}, err
+	spec, ok := schemas.SpecOf(sys)
+	if !ok {
+		return Source{}, fmt.Errorf("unknown system %q", sys)
 	}
 	// Carrier scans are linked by their tracking number, help-desk events
 	// by the order they carry or else their ticket (Processor.ticket).
-	for _, f := range sys.Spec().RequiredIDs {
+	for _, f := range spec.RequiredIDs {
 		if str(f) == "" {
 			return Source{}, &rejectError{ReasonMissingID, errors.New(f + " is missing")}
 		}

@@ -49,10 +49,10 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 	if err != nil {
 		return SourceEvent{}, fmt.Errorf("%s record: encode payload: %w", sys, err)
 	}
-	if _, err := schemas.ParseSystem(string(sys)); err != nil {
-		return SourceEvent{}, err
+	spec, ok := schemas.SpecOf(sys)
+	if !ok {
+		return SourceEvent{}, fmt.Errorf("unknown system %q", sys)
 	}
-	spec := sys.Spec()
 	return SourceEvent{
 		System:         string(sys),
 		EventID:        str("event_id"),
