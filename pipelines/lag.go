@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/baton-pipeline/baton/pipelines/stream"
 )
 
 // LagSource is what a stage consumes: its group and its input topics.
@@ -19,18 +21,20 @@ type LagSource struct {
 }
 
 // Lag returns the stage's LagSource.
-func (n *Normalize) Lag() LagSource { return n.stage.lagSource() }
+func (n *Normalize) Lag() LagSource { return lagSource("normalize", n.stage.Consumes) }
 
 // Lag returns the stage's LagSource.
-func (u *Unify) Lag() LagSource { return u.stage.lagSource() }
+func (u *Unify) Lag() LagSource { return lagSource("unify", u.stage.Consumes) }
 
 // Lag returns the stage's LagSource.
 func (s *SourceSink) Lag() LagSource {
 	return LagSource{Stage: "sink", Group: s.cfg.Group, Topics: s.inputs()}
 }
 
-func (s *stateful[S]) lagSource() LagSource {
-	return LagSource{Stage: s.cfg.stage, Group: s.cfg.group, Topics: s.cfg.inputs}
+// lagSource is the LagSource of a stateful stage.
+func lagSource(stage string, consumes func() (string, []string)) LagSource {
+	group, topics := consumes()
+	return LagSource{Stage: stage, Group: group, Topics: topics}
 }
 
 // DefaultLagInterval is how often LagExporter refreshes by default.
@@ -54,7 +58,7 @@ type LagExporter struct {
 	Admin    *kadm.Client
 	Sources  []LagSource
 	Metrics  *Metrics
-	Stalls   *Stalls
+	Stalls   *stream.Stalls
 	Interval time.Duration
 	Logger   *slog.Logger
 	// last holds each partition's committed position at the last refresh.
@@ -115,7 +119,7 @@ func (e *LagExporter) refresh(ctx context.Context, src LagSource) error {
 	if err != nil {
 		return fmt.Errorf("committed offsets: %w", err)
 	}
-	ends, err := endOffsets(ctx, e.Admin, src.Topics...)
+	ends, err := stream.EndOffsets(ctx, e.Admin, src.Topics...)
 	if err != nil {
 		return fmt.Errorf("end offsets: %w", err)
 	}

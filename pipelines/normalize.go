@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/pipelines/stream"
 	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
@@ -66,12 +67,12 @@ const DefaultAlignWindow = 30 * time.Second
 
 // Normalize is the normalize stage: source topics (and its own links topic)
 // in; canonical events, links, dead letters and the state changelog out,
-// exactly once (see stateful). Links are re-keyed by tracking number or
+// exactly once (see stream.Stage). Links are re-keyed by tracking number or
 // ticket ID through the links topic so they meet the partition of the
 // carrier scans or help-desk events they place.
 type Normalize struct {
 	cfg   NormalizeConfig
-	stage *stateful[*normalize.State]
+	stage *stream.Stage[*normalize.State]
 	dead  *records.DeadLetters
 
 	mu sync.Mutex
@@ -106,22 +107,22 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 	}
 	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, batchTime: map[string]time.Time{}, hadRecords: map[string]bool{}, emptySince: map[string]time.Time{},
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Name(topology.Links))}
-	sc := newStatefulConfig[*normalize.State](&n.cfg.StageConfig, topology.Normalize)
-	sources := sc.inputs[len(topology.Normalize.Inputs):] // after the declared inputs (links)
+	sc := newStageConfig[*normalize.State](&n.cfg.StageConfig, topology.Normalize)
+	sources := sc.Inputs[len(topology.Normalize.Inputs):] // after the declared inputs (links)
 	n.dead = n.cfg.deadLetters("normalize")
-	sc.newState = normalize.NewState
-	sc.apply = func(st *normalize.State, key string, value []byte) error {
+	sc.NewState = normalize.NewState
+	sc.Apply = func(st *normalize.State, key string, value []byte) error {
 		return st.Apply(normalize.Change{Key: key, Value: value})
 	}
-	sc.watermark = func(st *normalize.State) time.Time { return st.Watermark }
-	sc.size = func(st *normalize.State) int { return st.Size() }
-	sc.process, sc.beginBatch, sc.endBatch, sc.idle, sc.revoked = n.process, n.beginBatch, n.endBatch, n.announceIdle, n.forgetPositions
-	sc.alignTopics, sc.alignWindow = sources, cfg.AlignWindow
+	sc.Watermark = func(st *normalize.State) time.Time { return st.Watermark }
+	sc.Size = func(st *normalize.State) int { return st.Size() }
+	sc.Process, sc.BeginBatch, sc.EndBatch, sc.Idle, sc.Revoked = n.process, n.beginBatch, n.endBatch, n.announceIdle, n.forgetPositions
+	sc.AlignTopics, sc.AlignWindow = sources, cfg.AlignWindow
 	if cfg.UntilCaughtUp {
-		sc.caughtUpTopics = sources // links drain with them
+		sc.CaughtUpTopics = sources // links drain with them
 	}
 	var err error
-	if n.stage, err = newStateful(sc); err != nil {
+	if n.stage, err = stream.New(sc); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -129,7 +130,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 
 // Run processes until ctx is cancelled (returns nil), until caught up when
 // so configured, or until an unrecoverable failure.
-func (n *Normalize) Run(ctx context.Context) error { return n.stage.run(ctx) }
+func (n *Normalize) Run(ctx context.Context) error { return n.stage.Run(ctx) }
 
 // forgetPositions runs on revocation: positions of revoked partitions are
 // stale once another process has moved them; the next announcement
@@ -152,7 +153,7 @@ func (n *Normalize) beginBatch() {
 // partition (reaching a partition's end means nothing of it is in flight:
 // it is announced idle until its next record), and updates the held
 // events gauges.
-func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.Record)) error {
+func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, w stream.Writer) error {
 	progress := map[normalize.SourceWatermark]bool{}
 	for _, fp := range parts {
 		sys, ok := n.cfg.Topics.SystemOf(fp.Topic)
@@ -170,12 +171,12 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, produce func(*kgo.
 		n.mu.Unlock()
 	}
 	scans, tickets := 0, 0
-	n.stage.eachState(func(_ int32, st *normalize.State) {
+	n.stage.EachState(func(_ int32, st *normalize.State) {
 		scans, tickets = scans+st.Scans.Count(), tickets+st.Tickets.Count()
 	})
 	n.cfg.NormMetrics.Held.Set(float64(scans))
 	n.cfg.NormMetrics.HeldTickets.Set(float64(tickets))
-	return n.announce(progress, produce)
+	return n.announce(progress, w.Produce)
 }
 
 // holdbackHeader marks a holdback record on the canonical topic, which
@@ -202,29 +203,26 @@ func Holdback(r *kgo.Record) (origin int32, since time.Time, ok bool) {
 	return 0, time.Time{}, false
 }
 
-// routePartitioner sends changelog records, and links-topic watermarks,
-// to the partition set on the record (the state of input partition p lives
-// in changelog partition p; a watermark goes to every links partition), and
-// everything else by key hash, Kafka's default, so links meet their
-// carrier scans.
-type routePartitioner struct{ changelog string }
+// routePartitioner places the stages' outputs (the runtime places their
+// changelog records): a record marked with manualHeader, a links-topic
+// watermark or a link applied at once, goes to the partition set on it (a
+// watermark goes to every links partition), and everything else by key
+// hash, Kafka's default, so links meet their carrier scans.
+type routePartitioner struct{}
 
 // manualHeader marks a record whose Partition field is its destination.
 const manualHeader = "baton-partition"
 
-func (p routePartitioner) ForTopic(topic string) kgo.TopicPartitioner {
-	return routeTopicPartitioner{all: topic == p.changelog, hash: kgo.StickyKeyPartitioner(nil).ForTopic(topic)}
+func (routePartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	return routeTopicPartitioner{hash: kgo.StickyKeyPartitioner(nil).ForTopic(topic)}
 }
 
-type routeTopicPartitioner struct {
-	all  bool
-	hash kgo.TopicPartitioner
-}
+type routeTopicPartitioner struct{ hash kgo.TopicPartitioner }
 
 func (routeTopicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
 
 func (r routeTopicPartitioner) Partition(rec *kgo.Record, n int) int {
-	if r.all || hasHeader(rec, manualHeader) {
+	if hasHeader(rec, manualHeader) {
 		return int(rec.Partition)
 	}
 	return r.hash.Partition(rec, n)
@@ -232,11 +230,11 @@ func (r routeTopicPartitioner) Partition(rec *kgo.Record, n int) int {
 
 // process decodes one record, runs the processor and produces its output.
 // Only a transient failure (registry unreachable) is returned.
-func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Record, produce func(*kgo.Record)) error {
+func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Record, w stream.Writer) error {
 	in := normalize.Input{Ingested: r.Timestamp, Record: normalize.Original{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value}}
 	dec, err := decode(ctx, n.cfg.Logger, n.cfg.Decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
-		return n.dead.Emit(r, records.ReasonUndecodable, err, produce)
+		return n.dead.Emit(r, records.ReasonUndecodable, err, w.Produce)
 	}
 	if err != nil {
 		return err
@@ -245,7 +243,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	if r.Topic == n.cfg.Topics.Name(topology.Links) {
 		li, err := linksInput(plain)
 		if err != nil {
-			return n.dead.Emit(r, records.ReasonInvalidRecord, err, produce)
+			return n.dead.Emit(r, records.ReasonInvalidRecord, err, w.Produce)
 		}
 		in.Link, in.Watermark = li.Link, li.Watermark
 		if in.Link != nil && hasHeader(r, appliedHeader) {
@@ -256,7 +254,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	} else {
 		sys, ok := n.cfg.Topics.SystemOf(r.Topic)
 		if !ok {
-			return n.dead.Emit(r, records.ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), produce)
+			return n.dead.Emit(r, records.ReasonUnknownTopic, fmt.Errorf("topic %s is not a normalize input", r.Topic), w.Produce)
 		}
 		in.System, in.Plain = sys, plain
 	}
@@ -269,7 +267,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 		}
 		n.mu.Unlock()
 	}
-	return n.emit(in, out, produce)
+	return n.emit(in, out, w)
 }
 
 // appliedHeader marks a links record whose link was applied to its
@@ -285,17 +283,17 @@ const appliedHeader = "baton-applied"
 // and a poll, which on a replayed backlog is a whole batch later, so that
 // viewer reports of the same time would reach unify long before the scans
 // they copy. A state held elsewhere gets the link through the topic.
-func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, produce func(*kgo.Record)) error {
+func (n *Normalize) applyLink(l normalize.Link, rec *kgo.Record, w stream.Writer) error {
 	links := n.cfg.Topics.Topic(topology.Links)
 	q := int32(n.linkPartitioner.Partition(rec, int(links.Partitions)))
-	st, ok := n.stage.restoredState(q)
+	st, ok := n.stage.RestoredState(q)
 	if !ok {
 		return nil
 	}
 	rec.Partition = q
 	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: manualHeader}, kgo.RecordHeader{Key: appliedHeader})
 	in := normalize.Input{Ingested: rec.Timestamp, Link: &l, Direct: true, Record: normalize.Original{Topic: links.Name, Partition: q, Offset: -1, Key: rec.Key, Value: rec.Value}}
-	return n.emit(in, n.cfg.Processor.Process(st, in), produce)
+	return n.emit(in, n.cfg.Processor.Process(st, in), w)
 }
 
 // hasHeader reports whether r carries the header key.
@@ -308,8 +306,9 @@ func hasHeader(r *kgo.Record, key string) bool {
 	return false
 }
 
-// emit encodes and produces a processor output, changelog included.
-func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(*kgo.Record)) error {
+// emit encodes and produces a processor output, and writes the state
+// changes that go with it.
+func (n *Normalize) emit(in normalize.Input, out normalize.Output, w stream.Writer) error {
 	topics := n.cfg.Topics
 	canonEnc, linkEnc := n.cfg.Encoders[topics.Name(topology.Canonical)], n.cfg.Encoders[topics.Name(topology.Links)]
 	for _, ev := range out.Events {
@@ -320,7 +319,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 		// Outputs carry their input's ingest time, not the wall clock: the
 		// links topic feeds the partition watermark, and a replay must see
 		// the same times.
-		produce(&kgo.Record{Topic: topics.Name(topology.Canonical), Key: []byte(ev.Key), Value: b, Timestamp: in.Ingested})
+		w.Produce(&kgo.Record{Topic: topics.Name(topology.Canonical), Key: []byte(ev.Key), Value: b, Timestamp: in.Ingested})
 		status := "none"
 		if s, ok := ev.Value["canonical_status"].(string); ok {
 			status = s
@@ -333,26 +332,25 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 			return fmt.Errorf("normalize: %w", err)
 		}
 		rec := &kgo.Record{Topic: topics.Name(topology.Links), Key: []byte(l.Key()), Value: b, Timestamp: in.Ingested}
-		if err := n.applyLink(l, rec, produce); err != nil {
+		if err := n.applyLink(l, rec, w); err != nil {
 			return err
 		}
-		produce(rec)
+		w.Produce(rec)
 	}
 	for _, rj := range out.Rejected {
 		if rj.Reason == normalize.ReasonUnmappedStatus {
 			n.cfg.NormMetrics.Unmapped.WithLabelValues(rj.System, rj.Code).Inc()
 		}
 		orig := &kgo.Record{Topic: rj.Record.Topic, Partition: rj.Record.Partition, Offset: rj.Record.Offset, Key: rj.Record.Key, Value: rj.Record.Value}
-		if err := n.dead.Emit(orig, rj.Reason, rj.Err, produce); err != nil {
+		if err := n.dead.Emit(orig, rj.Reason, rj.Err, w.Produce); err != nil {
 			return err
 		}
 	}
 	if out.Duplicate {
 		n.cfg.NormMetrics.Duplicates.WithLabelValues(string(in.System)).Inc()
 	}
-	changelog := topics.Name(topology.NormalizeChangelog)
 	for _, c := range out.Changes {
-		produce(&kgo.Record{Topic: changelog, Partition: in.Record.Partition, Key: []byte(c.Key), Value: c.Value})
+		w.SetState(in.Record.Partition, c.Key, c.Value, time.Time{})
 	}
 	return nil
 }
@@ -363,7 +361,7 @@ func (n *Normalize) emit(in normalize.Input, out normalize.Output, produce func(
 // held events do not wait for sources with nothing in flight. It runs its
 // own small transaction.
 func (n *Normalize) announceIdle(ctx context.Context) error {
-	owned := n.stage.ownedPartitions()
+	owned := n.stage.OwnedPartitions()
 	var topics []string
 	for _, sys := range normalize.LinkSourceSystems {
 		topics = append(topics, n.cfg.Topics.Source(sys).Name)
@@ -381,11 +379,11 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 	if !pending {
 		return nil
 	}
-	ends, err := endOffsets(ctx, n.stage.adm, topics...)
+	ends, err := stream.EndOffsets(ctx, n.stage.Admin(), topics...)
 	if err != nil {
 		return fmt.Errorf("normalize: list end offsets: %w", err)
 	}
-	committed, err := n.stage.adm.FetchOffsets(ctx, n.cfg.Group)
+	committed, err := n.stage.Admin().FetchOffsets(ctx, n.cfg.Group)
 	if err != nil {
 		return fmt.Errorf("normalize: fetch committed offsets: %w", err)
 	}
@@ -419,7 +417,7 @@ func (n *Normalize) announceIdle(ctx context.Context) error {
 	if len(progress) == 0 {
 		return nil
 	}
-	ok, err := n.stage.transaction(ctx, func(produce func(*kgo.Record)) error { return n.announce(progress, produce) })
+	ok, err := n.stage.Transaction(ctx, func(w stream.Writer) error { return n.announce(progress, w.Produce) })
 	if err != nil || !ok {
 		return err // not announced: the next quiet poll tries again
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/pipelines/stream"
 	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
 	"github.com/baton-pipeline/baton/sinks/clickhouse"
@@ -49,7 +50,7 @@ type SourceSinkConfig struct {
 	// StageConfig.Upstream).
 	Upstream <-chan struct{}
 	// Stalls, optional, learns when the sink runs (see Stalls).
-	Stalls *Stalls
+	Stalls *stream.Stalls
 	Logger *slog.Logger
 }
 
@@ -118,7 +119,7 @@ type SourceSink struct {
 	resumed   map[string]map[int32]kgo.EpochOffset
 	// fetchErrs logs and counts fetch errors, and backs off after a poll
 	// that brought nothing else.
-	fetchErrs *fetchErrors
+	fetchErrs *stream.FetchErrors
 }
 
 // SinkStats counts what one Run stored; read it after Run returns.
@@ -136,7 +137,7 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *records.DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{},
-		fetchErrs: newFetchErrors(cfg.Logger, "sink", m.FetchErrors)}
+		fetchErrs: stream.NewFetchErrors(cfg.Logger, "sink", m.FetchErrors)}
 	if err := checkSinkTables(s.tables, cfg.Topics); err != nil {
 		return nil, err
 	}
@@ -421,7 +422,7 @@ func (s *SourceSink) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		flushCtx, cancel := graceAfter(ctx, s.cfg.ShutdownTimeout)
+		flushCtx, cancel := stream.GraceAfter(ctx, s.cfg.ShutdownTimeout)
 		err = s.flush(flushCtx, ctx, b)
 		cancel()
 		s.kcl.AllowRebalance()
@@ -447,7 +448,7 @@ func (s *SourceSink) Run(ctx context.Context) error {
 		}
 		if s.cfg.UntilCaughtUp && b.n == 0 {
 			var done bool
-			if err := retry(ctx, s.cfg.Logger, "source sink: fetch committed offsets", func() (err error) {
+			if err := stream.Retry(ctx, s.cfg.Logger, "source sink: fetch committed offsets", func() (err error) {
 				done, err = s.caughtUp(ctx)
 				return err
 			}); err != nil {
@@ -477,7 +478,7 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 		if fetches.IsClientClosed() {
 			return nil, errors.New("source sink: kafka client closed")
 		}
-		s.fetchErrs.after(ctx, fetches)
+		s.fetchErrs.After(ctx, fetches)
 		var handleErr error
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) == 0 || handleErr != nil {
@@ -558,7 +559,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 		return nil
 	}
 	countRetry := func() { s.metrics.StageRetries.WithLabelValues("sink").Inc() }
-	if err := retryCounting(ctx, s.cfg.Logger, "produce dead letters", countRetry, func() error {
+	if err := stream.RetryCounting(ctx, s.cfg.Logger, "produce dead letters", countRetry, func() error {
 		return s.dead.Produce(ctx, s.kcl, b.dead)
 	}); err != nil {
 		return err
@@ -576,7 +577,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 			continue
 		}
 		wg.Go(func() {
-			errs[i] = retryCounting(ctx, s.cfg.Logger, "insert "+name, countRetry, func() error {
+			errs[i] = stream.RetryCounting(ctx, s.cfg.Logger, "insert "+name, countRetry, func() error {
 				start := time.Now()
 				if err := rows.insert(ctx, s.ch); err != nil {
 					s.metrics.InsertErrors.WithLabelValues(name).Inc()
@@ -627,7 +628,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 // takeTarget records the input topics' end offsets as the caught-up
 // target; an error means ctx ended.
 func (s *SourceSink) takeTarget(ctx context.Context) error {
-	ends, err := listEndOffsets(ctx, s.cfg.Logger, s.adm, "source sink", s.inputs()...)
+	ends, err := stream.ListEndOffsets(ctx, s.cfg.Logger, s.adm, "source sink", s.inputs()...)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/baton-pipeline/baton/pipelines/stream"
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
@@ -93,12 +94,12 @@ type UnifyConfig struct {
 const DefaultIdleAdvance = time.Minute
 
 // Unify is the unify stage: canonical events in; transitions, order states,
-// dead letters and the state changelog out, exactly once (see stateful).
+// dead letters and the state changelog out, exactly once (see stream.Stage).
 // The canonical topic is keyed by order ID, so one partition's state holds
 // whole orders.
 type Unify struct {
 	cfg   UnifyConfig
-	stage *stateful[*unify.State]
+	stage *stream.Stage[*unify.State]
 	dead  *records.DeadLetters
 
 	// decoded holds the batch's canonical events, decoded to order the
@@ -120,29 +121,29 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 		cfg.IdleAdvance = DefaultIdleAdvance
 	}
 	u := &Unify{cfg: cfg, clock: map[int32]partitionClock{}}
-	sc := newStatefulConfig[*unify.State](&u.cfg.StageConfig, topology.Unify)
+	sc := newStageConfig[*unify.State](&u.cfg.StageConfig, topology.Unify)
 	u.dead = u.cfg.deadLetters("unify")
-	sc.newState = unify.NewState
-	sc.apply = func(st *unify.State, key string, value []byte) error {
+	sc.NewState = unify.NewState
+	sc.Apply = func(st *unify.State, key string, value []byte) error {
 		return st.Apply(unify.Change{Key: key, Value: value})
 	}
-	sc.size = func(st *unify.State) int { return st.Orders() }
-	sc.watermark = (*unify.State).Watermark
-	sc.process = u.process
-	sc.order = u.eventTimeOrder
+	sc.Size = func(st *unify.State) int { return st.Orders() }
+	sc.Watermark = (*unify.State).Watermark
+	sc.Process = u.process
+	sc.Order = u.eventTimeOrder
 	if cfg.IdleAdvance > 0 {
-		sc.idle = u.advanceIdle
-		sc.revoked = func() { // another process may move them meanwhile
+		sc.Idle = u.advanceIdle
+		sc.Revoked = func() { // another process may move them meanwhile
 			u.mu.Lock()
 			clear(u.clock)
 			u.mu.Unlock()
 		}
 	}
 	if cfg.UntilCaughtUp {
-		sc.caughtUpTopics = sc.inputs
+		sc.CaughtUpTopics = sc.Inputs
 	}
 	var err error
-	if u.stage, err = newStateful(sc); err != nil {
+	if u.stage, err = stream.New(sc); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -150,11 +151,11 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 
 // Run processes until ctx is cancelled (returns nil), until caught up when
 // so configured, or until an unrecoverable failure.
-func (u *Unify) Run(ctx context.Context) error { return u.stage.run(ctx) }
+func (u *Unify) Run(ctx context.Context) error { return u.stage.Run(ctx) }
 
 // process decodes one canonical event, runs the processor and produces its
 // outputs. Only a transient failure (registry unreachable) is returned.
-func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, produce func(*kgo.Record)) error {
+func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, w stream.Writer) error {
 	if _, _, ok := Holdback(r); ok {
 		return nil // written by earlier versions (see unify.HoldbacksKey)
 	}
@@ -162,7 +163,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 	if !ok {
 		dec, err := decode(ctx, u.cfg.Logger, u.cfg.Decoder, r.Value)
 		if errors.Is(err, schemas.ErrUndecodable) {
-			return u.dead.Emit(r, records.ReasonUndecodable, err, produce)
+			return u.dead.Emit(r, records.ReasonUndecodable, err, w.Produce)
 		}
 		if err != nil {
 			return err
@@ -175,7 +176,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 		if errors.Is(out.Rejected, unify.ErrTooLate) {
 			reason = records.ReasonTooLate
 		}
-		return u.dead.Emit(r, reason, out.Rejected, produce)
+		return u.dead.Emit(r, reason, out.Rejected, w.Produce)
 	}
 	u.mu.Lock()
 	if c, w := u.clock[r.Partition], st.Watermark(); w.After(c.at) || c.wall.IsZero() {
@@ -186,7 +187,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, pro
 		system, _ := plain["source_system"].(string)
 		u.cfg.StageMetrics.EventTime.LateEvents.WithLabelValues("unify", system).Inc()
 	}
-	return u.emit(out, r.Partition, r.Timestamp, produce)
+	return u.emit(out, r.Partition, r.Timestamp, w)
 }
 
 // eventTimeOrder decodes the batch and orders it by event time (the
@@ -199,7 +200,7 @@ func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartit
 	u.decoded = map[*kgo.Record]map[string]any{}
 	var recs, bad []*kgo.Record
 	at := map[*kgo.Record]unify.EventTime{}
-	err := mergeByTimestamp(parts, func(r *kgo.Record) error {
+	err := stream.MergeByTimestamp(parts, func(r *kgo.Record) error {
 		if _, _, ok := Holdback(r); ok || r.Attrs.IsControl() {
 			bad = append(bad, r)
 			return nil
@@ -235,7 +236,7 @@ func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartit
 // partition quiet for IdleAdvance by the wall-clock time since its last
 // record (or advance), in one transaction.
 func (u *Unify) advanceIdle(ctx context.Context) error {
-	states, err := u.stage.allStates(ctx)
+	states, err := u.stage.AllStates(ctx)
 	if err != nil {
 		return err
 	}
@@ -255,9 +256,9 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 	if len(advances) == 0 {
 		return nil
 	}
-	committed, err := u.stage.transaction(ctx, func(produce func(*kgo.Record)) error {
+	committed, err := u.stage.Transaction(ctx, func(w stream.Writer) error {
 		for p, at := range advances {
-			if err := u.emit(u.cfg.Processor.Advance(states[p], at), p, at, produce); err != nil {
+			if err := u.emit(u.cfg.Processor.Advance(states[p], at), p, at, w); err != nil {
 				return err
 			}
 		}
@@ -265,7 +266,7 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 	})
 	if err != nil || !committed {
 		if err == nil {
-			err = u.stage.restoreAll(ctx) // the advanced states are ahead of the changelog
+			err = u.stage.RestoreAll(ctx) // the advanced states are ahead of the changelog
 		}
 		return err
 	}
@@ -282,7 +283,7 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 // Outputs carry their input's timestamp (for an idle advance, the
 // watermark it advanced to), not the wall clock, so a replay produces
 // identical records.
-func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce func(*kgo.Record)) error {
+func (u *Unify) emit(out unify.Output, partition int32, at time.Time, w stream.Writer) error {
 	m := u.cfg.UnifyMetrics
 	if out.Duplicate {
 		m.Duplicates.Inc()
@@ -295,7 +296,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 	}
 	topics := u.cfg.Topics
 	for _, t := range out.Transitions {
-		if err := u.produceValue(topics.Name(topology.Transitions), t.Key, t.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.Transitions), t.Key, t.Value, at, w.Produce); err != nil {
 			return err
 		}
 		kind, _ := t.Value["kind"].(string)
@@ -303,12 +304,12 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		m.Transitions.WithLabelValues(kind, to).Inc()
 	}
 	if out.State != nil {
-		if err := u.produceValue(topics.Name(topology.OrderStates), out.State.Key, out.State.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.OrderStates), out.State.Key, out.State.Value, at, w.Produce); err != nil {
 			return err
 		}
 	}
 	for _, c := range out.Checks {
-		if err := u.produceValue(topics.Name(topology.SyncChecks), c.Key, c.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.SyncChecks), c.Key, c.Value, at, w.Produce); err != nil {
 			return err
 		}
 		viewer, _ := c.Value["viewer"].(string)
@@ -319,7 +320,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		}
 	}
 	for _, f := range out.Failed {
-		if err := u.produceValue(topics.Name(topology.FailedSyncs), f.Key, f.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.FailedSyncs), f.Key, f.Value, at, w.Produce); err != nil {
 			return err
 		}
 		viewer, _ := f.Value["viewer"].(string)
@@ -327,7 +328,7 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		m.FailedSyncs.WithLabelValues(viewer, reason).Inc()
 	}
 	for _, n := range out.Notices {
-		if err := u.produceValue(topics.Name(topology.DelayNotices), n.Key, n.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.DelayNotices), n.Key, n.Value, at, w.Produce); err != nil {
 			return err
 		}
 		if v, _ := n.Value["version"].(int64); v == 1 {
@@ -336,16 +337,15 @@ func (u *Unify) emit(out unify.Output, partition int32, at time.Time, produce fu
 		}
 	}
 	for _, t := range out.Tickets {
-		if err := u.produceValue(topics.Name(topology.WismoTickets), t.Key, t.Value, at, produce); err != nil {
+		if err := u.produceValue(topics.Name(topology.WismoTickets), t.Key, t.Value, at, w.Produce); err != nil {
 			return err
 		}
 		cause, _ := t.Value["cause"].(string)
 		m.WismoTickets.WithLabelValues(cause).Inc()
 	}
-	changelog := topics.Name(topology.UnifyChangelog)
 	for _, c := range out.Changes {
 		// A nil value is a tombstone: compaction then drops the order.
-		produce(&kgo.Record{Topic: changelog, Partition: partition, Key: []byte(c.Key), Value: c.Value, Timestamp: at})
+		w.SetState(partition, c.Key, c.Value, at)
 	}
 	return nil
 }

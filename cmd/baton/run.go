@@ -20,6 +20,7 @@ import (
 
 	"github.com/baton-pipeline/baton/internal/procstat"
 	"github.com/baton-pipeline/baton/pipelines"
+	"github.com/baton-pipeline/baton/pipelines/stream"
 	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/unify"
@@ -66,7 +67,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	wismoRules := fs.String("wismo-rules", envOr("BATON_WISMO_RULES", ""), "WISMO rules file (tags, keywords, attributable viewers) overriding the embedded wismo.map (env BATON_WISMO_RULES)")
 	idleAdvance := fs.Duration("idle-advance", pipelines.DefaultIdleAdvance, "advance a quiet unify partition's watermark by wall-clock time after this long without records, so failed syncs are raised in quiet periods (0: never; off with --until-caught-up)")
 	lagInterval := fs.Duration("lag-interval", pipelines.DefaultLagInterval, "how often baton_consumer_lag_records is refreshed from the groups' committed offsets and the end offsets")
-	stallAfter := fs.Duration("stall-after", pipelines.DefaultStallAfter, "how long a partition with records to process (or a state restore) may make no progress before it counts as stalled: logged, in baton_stage_stalled_seconds, and /readyz answers 503")
+	stallAfter := fs.Duration("stall-after", stream.DefaultStallAfter, "how long a partition with records to process (or a state restore) may make no progress before it counts as stalled: logged, in baton_stage_stalled_seconds, and /readyz answers 503")
 	maxUnmappedCodes := fs.Int("max-unmapped-codes", pipelines.DefaultMaxUnmappedCodes, "distinct codes baton_unmapped_status_total keeps as labels; later ones count as code \"other\" (each event's dead letter has its code)")
 	log, err := parseLogged(fs, args)
 	if err != nil {
@@ -91,7 +92,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	promReg := processRegistry()
 	metrics := pipelines.NewMetrics(promReg)
 	stageMetrics := pipelines.NewStageMetrics(promReg)
-	stalls := pipelines.NewStalls(promReg, log)
+	stalls := stream.NewStalls(promReg, log)
 	stalls.After = *stallAfter
 	lag := &pipelines.LagExporter{Metrics: metrics, Stalls: stalls, Interval: *lagInterval, Logger: log}
 	health := &runHealth{stalls: stalls, lag: lag, lagInterval: *lagInterval}
@@ -115,13 +116,13 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	defer producer.Close()
-	if err := pipelines.WaitFor(ctx, log, "create topics", func() error {
+	if err := stream.WaitFor(ctx, log, "create topics", func() error {
 		return topology.EnsureTopics(ctx, kadm.NewClient(producer), cfg.Topics.All()...)
 	}); err != nil {
 		return err
 	}
 	var enc map[string]*schemas.Encoder
-	if err := pipelines.WaitFor(ctx, log, "register schemas", func() (err error) {
+	if err := stream.WaitFor(ctx, log, "register schemas", func() (err error) {
 		enc, err = topology.RegisterSchemas(ctx, reg, cfg.Topics.All()...)
 		return err
 	}); err != nil {
@@ -364,7 +365,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, routes ...route) (stop 
 // server that does not answer yet.
 func waitForClickHouse(ctx context.Context, log *slog.Logger, chf *clickhouseFlags) (*clickhouse.Client, error) {
 	var ch *clickhouse.Client
-	err := pipelines.WaitFor(ctx, log, "open ClickHouse at "+chf.addr, func() (err error) {
+	err := stream.WaitFor(ctx, log, "open ClickHouse at "+chf.addr, func() (err error) {
 		if ch, err = chf.open(ctx); err != nil {
 			return err
 		}
@@ -379,7 +380,7 @@ func waitForClickHouse(ctx context.Context, log *slog.Logger, chf *clickhouseFla
 // runHealth answers /healthz and /readyz on the metrics address of `baton
 // run`.
 type runHealth struct {
-	stalls      *pipelines.Stalls
+	stalls      *stream.Stalls
 	lag         *pipelines.LagExporter
 	lagInterval time.Duration
 }
@@ -397,7 +398,7 @@ func (h *runHealth) serveHealth(w http.ResponseWriter, _ *http.Request) {
 
 // serveReady is 200 while every running stage makes progress: a stage
 // runs, Kafka answered the last lag refresh (within three intervals), and
-// no partition is stalled (see pipelines.Stalls). Otherwise 503, with
+// no partition is stalled (see stream.Stalls). Otherwise 503, with
 // what is wrong.
 func (h *runHealth) serveReady(w http.ResponseWriter, _ *http.Request) {
 	var problems []string

@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"context"
@@ -58,42 +58,58 @@ func runtimeCluster(t *testing.T) *kfake.Cluster {
 
 // counterStage builds the counter stage on brokers; delay, if set, is
 // spent on each record (a slow batch, for a rebalance to land in).
-func counterStage(t *testing.T, brokers []string, delay time.Duration) *stateful[counts] {
+func counterStage(t *testing.T, brokers []string, delay time.Duration) *Stage[counts] {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	cfg := statefulConfig[counts]{
-		stage: "count", brokers: brokers, group: "count", inputs: []string{runtimeIn}, changelog: runtimeChangelog,
-		caughtUpTopics: []string{runtimeIn}, sessionTimeout: 6 * time.Second,
-		partitioner: routePartitioner{changelog: runtimeChangelog},
-		metrics:     NewMetrics(reg), stageMetrics: NewStageMetrics(reg),
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	cfg := Config[counts]{
+		Name: "count", Brokers: brokers, Group: "count", Inputs: []string{runtimeIn}, Changelog: runtimeChangelog,
+		CaughtUpTopics: []string{runtimeIn}, SessionTimeout: 6 * time.Second,
+		Metrics: testMetrics(reg), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if testing.Verbose() {
-		cfg.logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	cfg.newState = func() counts { return counts{} }
-	cfg.apply = func(st counts, key string, value []byte) error {
+	cfg.NewState = func() counts { return counts{} }
+	cfg.Apply = func(st counts, key string, value []byte) error {
 		n, err := strconv.Atoi(string(value))
 		st[key] = n
 		return err
 	}
-	cfg.size = func(st counts) int { return len(st) }
-	cfg.process = func(_ context.Context, st counts, r *kgo.Record, produce func(*kgo.Record)) error {
+	cfg.Size = func(st counts) int { return len(st) }
+	cfg.Process = func(_ context.Context, st counts, r *kgo.Record, w Writer) error {
 		if delay > 0 {
 			time.Sleep(delay)
 		}
 		k := string(r.Key)
 		st[k]++
 		n := strconv.Itoa(st[k])
-		produce(&kgo.Record{Topic: runtimeChangelog, Partition: r.Partition, Key: r.Key, Value: []byte(n)})
-		produce(&kgo.Record{Topic: runtimeOut, Key: r.Key, Value: []byte(k + "=" + n)})
+		w.SetState(r.Partition, k, []byte(n), time.Time{})
+		w.Produce(&kgo.Record{Topic: runtimeOut, Key: r.Key, Value: []byte(k + "=" + n)})
 		return nil
 	}
-	s, err := newStateful(cfg)
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// testMetrics are a Stage's collectors, registered on reg.
+func testMetrics(reg prometheus.Registerer) Metrics {
+	byStage := func(name string, more ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: name}, append([]string{"stage"}, more...))
+	}
+	m := Metrics{
+		RecordsConsumed: byStage("records_consumed_total", "topic"),
+		Retries:         byStage("retries_total"),
+		FetchErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fetch_errors_total", Help: "fetch errors"}, []string{"topic"}),
+		StateEntries:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "state_entries", Help: "state entries"}, []string{"stage"}),
+		RestoreSeconds:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "restore_seconds", Help: "restore seconds"}, []string{"stage"}),
+		Transactions:    byStage("transactions_total", "outcome"),
+		Latency:         prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "latency_seconds", Help: "latency"}, []string{"stage"}),
+	}
+	reg.MustRegister(m.RecordsConsumed, m.Retries, m.FetchErrors, m.StateEntries, m.RestoreSeconds, m.Transactions, m.Latency)
+	return m
 }
 
 // testWriter sends a logger's lines to t.Log.
@@ -130,11 +146,11 @@ func produceInput(t *testing.T, brokers []string, keys, records int) map[string]
 
 // runUntilCaughtUp runs s until it has processed everything, within a
 // minute.
-func runUntilCaughtUp(t *testing.T, s *stateful[counts]) {
+func runUntilCaughtUp(t *testing.T, s *Stage[counts]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := s.run(ctx); err != nil {
+	if err := s.Run(ctx); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if ctx.Err() != nil {
@@ -155,7 +171,7 @@ func readCommitted(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ends, err := endOffsets(ctx, kadm.NewClient(cl), topic)
+	ends, err := EndOffsets(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +293,7 @@ func TestRuntimeAbortsATransactionWhoseProduceFailedAndProcessesItAgain(t *testi
 	if failed.Load() == 0 {
 		t.Fatal("no produce was failed: the test did not test an abort")
 	}
-	if n := testutil.ToFloat64(s.cfg.stageMetrics.Transactions.WithLabelValues("count", "aborted")); n < 1 {
+	if n := testutil.ToFloat64(s.cfg.Metrics.Transactions.WithLabelValues("count", "aborted")); n < 1 {
 		t.Errorf("%v transactions aborted, want at least 1", n)
 	}
 	assertExactlyOnce(t, brokers, want)
@@ -326,7 +342,7 @@ func TestRuntimeReplacesAFencedProducer(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	if n := testutil.ToFloat64(s.cfg.stageMetrics.Transactions.WithLabelValues("count", "fenced")); n < 1 {
+	if n := testutil.ToFloat64(s.cfg.Metrics.Transactions.WithLabelValues("count", "fenced")); n < 1 {
 		t.Errorf("%v fenced sessions counted, want at least 1: the test did not test fencing", n)
 	}
 	assertExactlyOnce(t, brokers, want)
@@ -348,8 +364,8 @@ func TestRuntimeHandsPartitionsOverMidBatch(t *testing.T) {
 	second := counterStage(t, brokers, 500*time.Microsecond)
 	wg.Go(func() { runUntilCaughtUp(t, second) })
 	wg.Wait()
-	consumed := func(s *stateful[counts]) float64 {
-		return testutil.ToFloat64(s.cfg.metrics.RecordsConsumed.WithLabelValues("count", runtimeIn))
+	consumed := func(s *Stage[counts]) float64 {
+		return testutil.ToFloat64(s.cfg.Metrics.RecordsConsumed.WithLabelValues("count", runtimeIn))
 	}
 	if consumed(second) == 0 {
 		t.Fatal("the second process consumed nothing: no hand-over was tested")
@@ -408,12 +424,12 @@ func TestRuntimeUntilCaughtUpWaitsForItsUpstream(t *testing.T) {
 	brokers := brokersOf(runtimeCluster(t))
 	upstream := make(chan struct{})
 	s := counterStage(t, brokers, 0)
-	s.cfg.upstream = upstream
+	s.cfg.Upstream = upstream
 	first := produceInput(t, brokers, 5, 40)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	stopped := make(chan error, 1)
-	go func() { stopped <- s.run(ctx) }()
+	go func() { stopped <- s.Run(ctx) }()
 	waitForOutputs(t, brokers, 40)
 	select {
 	case err := <-stopped:

@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func TestMergeKeepsEachPartitionsOffsetOrder(t *testing.T) {
 		parts = appendPart(parts, fp)
 	}
 	var got []string
-	if err := mergeByTimestamp(parts, func(r *kgo.Record) error {
+	if err := MergeByTimestamp(parts, func(r *kgo.Record) error {
 		got = append(got, r.Topic+string(rune('0'+r.Offset)))
 		return nil
 	}); err != nil {

@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func TestARestoreHeldByAnOpenTransactionIsReportedStalled(t *testing.T) {
 	if err := txn.ProduceSync(ctx, &kgo.Record{Key: []byte("c"), Value: []byte("in an open transaction")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	ends, err := endOffsets(ctx, kadm.NewClient(plain), topic)
+	ends, err := EndOffsets(ctx, kadm.NewClient(plain), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +64,8 @@ func TestARestoreHeldByAnOpenTransactionIsReportedStalled(t *testing.T) {
 	stalls := NewStalls(prometheus.NewRegistry(), logger)
 	stalls.After = 6 * time.Second
 	stalls.Running("normalize", true)
-	s := &stateful[map[string]string]{cfg: statefulConfig[map[string]string]{stage: "normalize", changelog: topic,
-		brokers: testenv.Brokers(), metrics: NewMetrics(prometheus.NewRegistry()), stalls: stalls, logger: logger}}
+	s := &Stage[map[string]string]{cfg: Config[map[string]string]{Name: "normalize", Changelog: topic,
+		Brokers: testenv.Brokers(), Metrics: testMetrics(prometheus.NewRegistry()), Stalls: stalls, Logger: logger}}
 	reader, err := kgo.NewClient(kgo.SeedBrokers(testenv.Brokers()...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())

@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"fmt"
@@ -42,7 +42,9 @@ type Stalls struct {
 	// DefaultStallAfter.
 	After  time.Duration
 	Logger *slog.Logger
-	now    func() time.Time
+	// Now, optional, is the clock waits are timed by (default
+	// time.Now).
+	Now func() time.Time
 
 	mu      sync.Mutex
 	waits   map[stallKey]*stallWait
@@ -77,7 +79,7 @@ func NewStalls(reg prometheus.Registerer, logger *slog.Logger) *Stalls {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Stalls{Logger: logger, now: time.Now, waits: map[stallKey]*stallWait{}, running: map[string]bool{}, seen: map[stagePartition]bool{},
+	s := &Stalls{Logger: logger, Now: time.Now, waits: map[stallKey]*stallWait{}, running: map[string]bool{}, seen: map[stagePartition]bool{},
 		desc: prometheus.NewDesc("baton_stage_stalled_seconds",
 			"How long a stage's partition has had work to do (records past its group's committed offset, or a state restore under way) without moving; 0 while it moves or is idle. Over --stall-after (default "+DefaultStallAfter.String()+") the partition is stalled: logged, alerted on, and /readyz answers 503.",
 			[]string{"stage", "partition"}, nil)}
@@ -144,7 +146,7 @@ func (s *Stalls) Waiting(stage string, partition int32, on, what string) {
 	s.seen[stagePartition{stage, partition}] = true
 	k := stallKey{stage, partition, on}
 	w := s.waits[k]
-	now := s.now()
+	now := s.Now()
 	if w == nil {
 		w = &stallWait{since: now}
 		s.waits[k] = w
@@ -170,7 +172,7 @@ func (s *Stalls) Moved(stage string, partition int32, on string) {
 	k := stallKey{stage, partition, on}
 	if w := s.waits[k]; w != nil && w.logged {
 		s.Logger.Info(stage+" partition moves again", "partition", partition, "on", on,
-			"stalled_for", s.now().Sub(w.since).Round(time.Second))
+			"stalled_for", s.Now().Sub(w.since).Round(time.Second))
 	}
 	delete(s.waits, k)
 }
@@ -184,7 +186,7 @@ func (s *Stalls) Stalled() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	now := s.now()
+	now := s.Now()
 	for k, w := range s.waits {
 		if d := now.Sub(w.since); d >= s.after() {
 			out = append(out, fmt.Sprintf("%s partition %d (%s): %s, for %s", k.stage, k.partition, k.on, w.what, d.Round(time.Second)))
@@ -201,7 +203,7 @@ func (s *Stalls) Describe(ch chan<- *prometheus.Desc) { ch <- s.desc }
 // longest of its waits (0 for a partition seen that waits for nothing).
 func (s *Stalls) Collect(ch chan<- prometheus.Metric) {
 	s.mu.Lock()
-	now := s.now()
+	now := s.Now()
 	longest := map[stagePartition]float64{}
 	for p := range s.seen {
 		longest[p] = 0

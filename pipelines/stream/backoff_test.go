@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"bytes"
@@ -54,17 +54,17 @@ func erroredFetch(topic string, err error) kgo.Fetches {
 
 func TestFetchErrorsAreLoggedOncePerIntervalWithACountAndBackedOff(t *testing.T) {
 	var log bytes.Buffer
-	errs := NewMetrics(prometheus.NewRegistry()).FetchErrors
-	f := newFetchErrors(slog.New(slog.NewTextHandler(&log, nil)), "unify", errs)
+	errs := testMetrics(prometheus.NewRegistry()).FetchErrors
+	f := NewFetchErrors(slog.New(slog.NewTextHandler(&log, nil)), "unify", errs)
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	f.now = func() time.Time { return now }
 	f.backoff = Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond}
 	ctx := context.Background()
 	for range 1000 { // a deleted topic: every fetch fails at once
-		f.after(ctx, erroredFetch("t.canonical", kerr.UnknownTopicID))
+		f.After(ctx, erroredFetch("t.canonical", kerr.UnknownTopicID))
 		now = now.Add(10 * time.Millisecond)
 	}
-	f.after(ctx, erroredFetch("t.canonical", context.Canceled)) // a stop, not an error
+	f.After(ctx, erroredFetch("t.canonical", context.Canceled)) // a stop, not an error
 	if counted := testutil.ToFloat64(errs.WithLabelValues("t.canonical")); counted != 1000 {
 		t.Errorf("counted %v fetch errors, want 1000", counted)
 	}
@@ -74,7 +74,7 @@ func TestFetchErrorsAreLoggedOncePerIntervalWithACountAndBackedOff(t *testing.T)
 		t.Fatalf("logged %d lines for 1,000 identical fetch errors in 10 s, want 1:\n%s", len(lines), log.String())
 	}
 	now = now.Add(30 * time.Second)
-	f.after(ctx, erroredFetch("t.canonical", kerr.UnknownTopicID))
+	f.After(ctx, erroredFetch("t.canonical", kerr.UnknownTopicID))
 	lines = strings.Split(strings.TrimSpace(log.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "times_since_last_logged=1000") {
 		t.Fatalf("after the interval: %d lines, want a second one counting the 1,000 since the first:\n%s", len(lines), log.String())
@@ -82,7 +82,7 @@ func TestFetchErrorsAreLoggedOncePerIntervalWithACountAndBackedOff(t *testing.T)
 	if f.backoff.Failures() != 1001 {
 		t.Errorf("back-off failures = %d after 1,001 polls of errors only", f.backoff.Failures())
 	}
-	f.after(ctx, kgo.Fetches{})
+	f.After(ctx, kgo.Fetches{})
 	if f.backoff.Failures() != 0 {
 		t.Errorf("a clean poll left %d failures: the back-off must reset", f.backoff.Failures())
 	}

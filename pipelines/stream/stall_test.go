@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func newTestStalls(t *testing.T) (*Stalls, *fakeClock, *bytes.Buffer, *prometheu
 	reg := prometheus.NewRegistry()
 	s := NewStalls(reg, slog.New(slog.NewTextHandler(&log, nil)))
 	clock := &fakeClock{t: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}
-	s.now = clock.now
+	s.Now = clock.now
 	return s, clock, &log, reg
 }
 

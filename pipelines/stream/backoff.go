@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func (b *Backoff) Wait(ctx context.Context) { sleep(ctx, b.Next()) }
 // one is counted in the metric. A topic deleted under a running stage
 // answers every fetch with UNKNOWN_TOPIC_ID: logged per fetch, that was
 // millions of lines in minutes.
-type fetchErrors struct {
+type FetchErrors struct {
 	logger   *slog.Logger
 	stage    string
 	counter  *prometheus.CounterVec // baton_fetch_errors_total{topic}
@@ -75,15 +75,15 @@ type fetchErrorSeen struct {
 	since  int // occurrences since it was last logged
 }
 
-// newFetchErrors reports for stage into logger and counter.
-func newFetchErrors(logger *slog.Logger, stage string, counter *prometheus.CounterVec) *fetchErrors {
-	return &fetchErrors{logger: logger, stage: stage, counter: counter, interval: 30 * time.Second, now: time.Now,
+// NewFetchErrors reports for stage into logger and counter.
+func NewFetchErrors(logger *slog.Logger, stage string, counter *prometheus.CounterVec) *FetchErrors {
+	return &FetchErrors{logger: logger, stage: stage, counter: counter, interval: 30 * time.Second, now: time.Now,
 		seen: map[string]*fetchErrorSeen{}, backoff: Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second}}
 }
 
 // report records the fetch errors of one poll (a cancelled poll's are not
 // errors) and returns how many there were.
-func (f *fetchErrors) report(fetches kgo.Fetches) int {
+func (f *FetchErrors) report(fetches kgo.Fetches) int {
 	n := 0
 	now := f.now()
 	fetches.EachError(func(topic string, p int32, err error) {
@@ -109,11 +109,11 @@ func (f *fetchErrors) report(fetches kgo.Fetches) int {
 	return n
 }
 
-// after reports one poll and, when it brought errors and nothing else,
+// After reports one poll and, when it brought errors and nothing else,
 // waits with back-off before the next: a fetch that fails at once must
 // not spin. A poll with records, or with no error at all, resets the
 // back-off; a cancelled one (a stop) changes nothing.
-func (f *fetchErrors) after(ctx context.Context, fetches kgo.Fetches) {
+func (f *FetchErrors) After(ctx context.Context, fetches kgo.Fetches) {
 	n := f.report(fetches)
 	switch {
 	case n > 0 && fetches.NumRecords() == 0:

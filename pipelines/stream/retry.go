@@ -1,4 +1,4 @@
-package pipelines
+package stream
 
 import (
 	"context"
@@ -12,8 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/sr"
-
-	"github.com/baton-pipeline/baton/schemas"
 )
 
 // permanent wraps an error that retrying cannot fix; retry returns it at
@@ -23,15 +21,18 @@ type permanent struct{ err error }
 func (p permanent) Error() string { return p.err.Error() }
 func (p permanent) Unwrap() error { return p.err }
 
-// retry runs op until it succeeds, returns a permanent error, or ctx ends,
+// Permanent marks err as one retrying cannot fix: Retry returns it at once.
+func Permanent(err error) error { return permanent{err} }
+
+// Retry runs op until it succeeds, returns a permanent error, or ctx ends,
 // waiting with capped, jittered exponential back-off (100 ms to 10 s)
 // between tries. Transient failures (a broker, registry or ClickHouse
 // away, for seconds or for hours) are waited out, not fatal: the pipeline
 // waits for the dependency rather than dropping or skipping data. The
 // first failure is logged, then at most one line per logEvery with the
 // number of failures meanwhile; onFailure, if set, counts each.
-func retry(ctx context.Context, log *slog.Logger, what string, op func() error) error {
-	return retryCounting(ctx, log, what, nil, op)
+func Retry(ctx context.Context, log *slog.Logger, what string, op func() error) error {
+	return RetryCounting(ctx, log, what, nil, op)
 }
 
 // WaitFor runs a start-up step (opening ClickHouse, creating topics,
@@ -42,7 +43,7 @@ func retry(ctx context.Context, log *slog.Logger, what string, op func() error) 
 // schema, a bad flag) is returned at once, as is the last error when ctx
 // ends.
 func WaitFor(ctx context.Context, log *slog.Logger, what string, op func() error) error {
-	return retry(ctx, log, what, func() error {
+	return Retry(ctx, log, what, func() error {
 		err := op()
 		if err != nil && !CanHeal(err) {
 			return permanent{err}
@@ -81,8 +82,8 @@ func CanHeal(err error) bool {
 // retryLogEvery is how often retry logs a failure that goes on.
 const retryLogEvery = 30 * time.Second
 
-// retryCounting is retry with onFailure called after each failed try.
-func retryCounting(ctx context.Context, log *slog.Logger, what string, onFailure func(), op func() error) error {
+// RetryCounting is Retry with onFailure called after each failed try.
+func RetryCounting(ctx context.Context, log *slog.Logger, what string, onFailure func(), op func() error) error {
 	var (
 		backoff     Backoff
 		first, last time.Time
@@ -123,10 +124,10 @@ func retryCounting(ctx context.Context, log *slog.Logger, what string, onFailure
 	}
 }
 
-// graceAfter returns a context that ends grace after ctx ends (or when
+// GraceAfter returns a context that ends grace after ctx ends (or when
 // the returned cancel is called): work that a stop request may cut short
 // only once it had that long to finish.
-func graceAfter(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+func GraceAfter(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
 	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
 	return out, func() {
@@ -145,9 +146,9 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// endOffsets lists the topics' end offsets, failing when any partition's
+// EndOffsets lists the topics' end offsets, failing when any partition's
 // lookup failed (kadm reports those per partition, not as the error).
-func endOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (kadm.ListedOffsets, error) {
+func EndOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (kadm.ListedOffsets, error) {
 	ends, err := adm.ListEndOffsets(ctx, topics...)
 	if err == nil {
 		err = ends.Error()
@@ -155,30 +156,13 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (kadm.L
 	return ends, err
 }
 
-// listEndOffsets is endOffsets retried until it succeeds; it fails only
+// ListEndOffsets is EndOffsets retried until it succeeds; it fails only
 // when ctx ends.
-func listEndOffsets(ctx context.Context, log *slog.Logger, adm *kadm.Client, stage string, topics ...string) (kadm.ListedOffsets, error) {
+func ListEndOffsets(ctx context.Context, log *slog.Logger, adm *kadm.Client, stage string, topics ...string) (kadm.ListedOffsets, error) {
 	var ends kadm.ListedOffsets
-	err := retry(ctx, log, stage+": list end offsets", func() (err error) {
-		ends, err = endOffsets(ctx, adm, topics...)
+	err := Retry(ctx, log, stage+": list end offsets", func() (err error) {
+		ends, err = EndOffsets(ctx, adm, topics...)
 		return err
 	})
 	return ends, err
-}
-
-// decode decodes a wire-format value, waiting out a registry that is
-// briefly away. A value that can never decode returns at once with an
-// error matching schemas.ErrUndecodable; any other error means ctx ended
-// first.
-func decode(ctx context.Context, log *slog.Logger, dec *schemas.Decoder, value []byte) (schemas.Decoded, error) {
-	var out schemas.Decoded
-	err := retry(ctx, log, "decode", func() error {
-		var err error
-		out, err = dec.Decode(ctx, value)
-		if errors.Is(err, schemas.ErrUndecodable) {
-			return permanent{err}
-		}
-		return err
-	})
-	return out, err
 }
