@@ -65,7 +65,7 @@ func NewUnifyMetrics(reg prometheus.Registerer) *UnifyMetrics {
 			Help: "Help-desk tickets classified as WISMO (\"where is my order?\"), by the cause visible when the customer asked: viewer_out_of_sync, delay_not_notified, carrier_exception, no_sync_problem."}, []string{"cause"}),
 	}
 	reg.MustRegister(m.Transitions, m.Regressions, m.Duplicates, m.Evicted, m.SyncChecks, m.FailedSyncs, m.UpdateLatency, m.DelayNotices, m.WismoTickets)
-	for _, v := range []schemas.System{schemas.Storefront, schemas.Helpdesk, schemas.Notifications} {
+	for _, v := range schemas.SystemsWhere(schemas.Spec.IsViewer) {
 		for _, reason := range []string{synccheck.ReasonSLABreached, synccheck.ReasonConflict} {
 			m.FailedSyncs.WithLabelValues(string(v), reason)
 		}

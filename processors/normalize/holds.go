@@ -112,19 +112,25 @@ type kind struct {
 // other's (see State.Apply). Tracking links keep the prefixes of the
 // changelogs written before ticket links existed.
 var (
-	scanKind = &kind{what: "tracking number", held: "carrier event", short: "scan", sources: []schemas.System{schemas.WMS, schemas.Storefront},
+	scanKind = &kind{what: "tracking number", held: "carrier event", short: "scan", sources: linkers(schemas.LinksTracking),
 		linkPrefix: "link/", heldPrefix: "held/", linkedBy: "tracking_link",
 		eventKey: func(ev Source) string { return ev.TrackingNumber }, merge: mergeTrackingLink}
-	ticketKind = &kind{what: "ticket", held: "help-desk event", short: "event", sources: []schemas.System{schemas.Helpdesk},
+	ticketKind = &kind{what: "ticket", held: "help-desk event", short: "event", sources: linkers(schemas.LinksTickets),
 		linkPrefix: "ticket-link/", heldPrefix: "ticket-held/", linkedBy: "ticket_link",
 		eventKey: func(ev Source) string { return ev.TicketID }, merge: mergeTicketLink}
 )
 
 // LinkSourceSystems are the source systems whose events link other
-// events to orders: WMS and storefront shipments (tracking links), and
-// help-desk events that carry their order (ticket links). The stage
-// announces their partitions' progress on the links topic.
-var LinkSourceSystems = []schemas.System{schemas.WMS, schemas.Storefront, schemas.Helpdesk}
+// events to orders (schemas.Spec.Links): WMS and storefront shipments
+// (tracking links), and help-desk events that carry their order (ticket
+// links). The stage announces their partitions' progress on the links
+// topic.
+var LinkSourceSystems = schemas.SystemsWhere(func(s schemas.Spec) bool { return s.Links != schemas.LinksNothing })
+
+// linkers are the systems whose events make links of the kind.
+func linkers(k schemas.LinkKind) []schemas.System {
+	return schemas.SystemsWhere(func(s schemas.Spec) bool { return s.Links == k })
+}
 
 // IsLinkSource reports whether sys is one of LinkSourceSystems.
 func IsLinkSource(sys schemas.System) bool { return slices.Contains(LinkSourceSystems, sys) }

@@ -117,8 +117,9 @@ func (y sys) String() string {
 }
 
 // viewerSystems are the systems that may be viewers: they show status to a
-// customer or an agent. Every other system is an authority or a feed.
-var viewerSystems = []schemas.System{schemas.Storefront, schemas.Helpdesk, schemas.Notifications}
+// customer or an agent (schemas.Spec.Shows). Every other system is an
+// authority or a feed.
+var viewerSystems = schemas.SystemsWhere(schemas.Spec.IsViewer)
 
 func isViewer(s schemas.System) bool {
 	for _, v := range viewerSystems {

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,13 +38,14 @@ const (
 	maxKeywords = 256
 )
 
-// viewerSystems are the systems that show an order's status (package
-// synccheck's viewers), in the default tie order.
-var viewerSystems = []schemas.System{schemas.Storefront, schemas.Notifications, schemas.Helpdesk}
-
 // defaultViewers are attribute_viewers when a file does not set it: the
 // customer-facing viewers.
-var defaultViewers = []schemas.System{schemas.Storefront, schemas.Notifications}
+var defaultViewers = schemas.SystemsWhere(func(s schemas.Spec) bool { return s.Shows == schemas.Customers })
+
+// viewerSystems are the systems that show an order's status (package
+// synccheck's viewers), in the default tie order: the customer-facing
+// ones, then the agent-facing ones.
+var viewerSystems = append(slices.Clip(defaultViewers), schemas.SystemsWhere(func(s schemas.Spec) bool { return s.Shows == schemas.Agents })...)
 
 // DefaultRules returns the embedded rules.
 func DefaultRules() (*Rules, error) {
