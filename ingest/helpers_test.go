@@ -201,7 +201,7 @@ func decode(t testing.TB, registryURL string, recs []*kgo.Record) []map[string]a
 		if err != nil {
 			t.Fatalf("decode %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
 		}
-		out = append(out, d.Schema.Plain(d.Native))
+		out = append(out, d.Plain)
 	}
 	return out
 }

@@ -81,7 +81,7 @@ func readLinks(t *testing.T, dec *schemas.Decoder, value []byte) normalize.Input
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := linksInput(d.Schema.Plain(d.Native))
+	in, err := linksInput(d.Plain)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,7 +239,7 @@ func (n *Normalize) process(ctx context.Context, st *normalize.State, r *kgo.Rec
 	if err != nil {
 		return err
 	}
-	plain := dec.Schema.Plain(dec.Native)
+	plain := dec.Plain
 	if r.Topic == n.cfg.Topics.Name(topology.Links) {
 		li, err := linksInput(plain)
 		if err != nil {

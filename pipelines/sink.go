@@ -521,7 +521,7 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 	if err != nil {
 		return err
 	}
-	if err := b.rows[table].add(r, dec, dec.Schema.Plain(dec.Native)); err != nil {
+	if err := b.rows[table].add(r, dec, dec.Plain); err != nil {
 		if isDead {
 			s.cfg.Logger.Error("malformed dead letter; skipped", "offset", r.Offset, "err", err)
 			b.track(r)

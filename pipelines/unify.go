@@ -168,7 +168,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, w s
 		if err != nil {
 			return err
 		}
-		plain = dec.Schema.Plain(dec.Native)
+		plain = dec.Plain
 	}
 	out := u.cfg.Processor.Process(st, unify.Input{Plain: plain, Ingested: r.Timestamp})
 	if out.Rejected != nil {
@@ -213,7 +213,7 @@ func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartit
 		if err != nil {
 			return err
 		}
-		plain := dec.Schema.Plain(dec.Native)
+		plain := dec.Plain
 		t, ok := unify.EventTimeOf(plain)
 		if !ok {
 			bad = append(bad, r)

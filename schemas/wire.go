@@ -110,8 +110,9 @@ func NewDecoder(cl *sr.Client) *Decoder {
 // Decoded is one decoded record value.
 type Decoded struct {
 	SchemaID int
-	Schema   *Schema
-	Native   map[string]any
+	Schema   *Schema // the writer's
+	// Plain is the value in baton's JSON form (see Schema.DecodePlain).
+	Plain map[string]any
 }
 
 // Decode decodes a wire-format value. Errors wrapping ErrUndecodable are
@@ -125,18 +126,17 @@ func (d *Decoder) Decode(ctx context.Context, value []byte) (Decoded, error) {
 	if err != nil {
 		return Decoded{}, err
 	}
-	native, rest, err := s.Codec.NativeFromBinary(body)
+	if s.root.Kind != KindRecord {
+		return Decoded{}, fmt.Errorf("%w: schema %d is not a record schema", ErrUndecodable, id)
+	}
+	plain, rest, err := s.DecodePlain(body)
 	if err != nil {
 		return Decoded{}, fmt.Errorf("%w: body does not match schema %d (%s): %v", ErrUndecodable, id, s.FullName, err)
 	}
 	if len(rest) != 0 {
 		return Decoded{}, fmt.Errorf("%w: %d trailing bytes after a %s (schema %d)", ErrUndecodable, len(rest), s.FullName, id)
 	}
-	m, ok := native.(map[string]any)
-	if !ok {
-		return Decoded{}, fmt.Errorf("%w: schema %d is not a record schema", ErrUndecodable, id)
-	}
-	return Decoded{SchemaID: id, Schema: s, Native: m}, nil
+	return Decoded{SchemaID: id, Schema: s, Plain: plain}, nil
 }
 
 func (d *Decoder) schema(ctx context.Context, id int) (*Schema, error) {

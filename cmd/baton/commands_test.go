@@ -79,7 +79,7 @@ func TestProduceValidFileLandsAsAvroKeyedByOrderID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got[d.Native["event_id"].(string)] = string(r.Key)
+		got[d.Plain["event_id"].(string)] = string(r.Key)
 	}
 	want := map[string]string{"w-1": "o-1", "w-2": "o-1", "w-3": "o-2"}
 	for id, key := range want {
@@ -205,7 +205,7 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dl := schemas.MustLoad("dead_letter").Plain(d.Native)
+		dl := d.Plain
 		stage, _ := dl["stage"].(string)
 		if dl["reason"] != records.ReasonUndecodable || dl["source_topic"] != garbage.Topic || stages[stage] {
 			t.Errorf("dead letter = %v", dl)

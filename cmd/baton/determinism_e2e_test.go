@@ -385,7 +385,7 @@ func (s *stack) sourceEventsAsJSON(from *stack) map[schemas.System][][]byte {
 				if err != nil {
 					s.t.Fatal(err)
 				}
-				event, err := json.Marshal(d.Schema.Plain(d.Native))
+				event, err := json.Marshal(d.Plain)
 				if err != nil {
 					s.t.Fatal(err)
 				}

@@ -133,7 +133,7 @@ func missingEventsOn(t *testing.T, ctx context.Context, svc services, topic stri
 		}
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
 			if d, err := dec.Decode(ctx, r.Value); err == nil {
-				stored[d.Native["event_id"].(string)] = true
+				stored[d.Plain["event_id"].(string)] = true
 			}
 		})
 	}

@@ -100,7 +100,7 @@ func TestIngestCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ids = append(ids, d.Schema.Plain(d.Native)["event_id"].(string))
+			ids = append(ids, d.Plain["event_id"].(string))
 		}
 		return ids
 	}

@@ -92,9 +92,9 @@ func TestSimulatePaceStampsRecordsWithTheirProductionTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range []string{"occurred_at", "recorded_at"} {
-			at, ok := d.Native[f].(time.Time)
-			if !ok {
-				t.Fatalf("payload %s = %#v, want a time", f, d.Native[f])
+			at, err := schemas.PlainTimeField(d.Plain, f)
+			if err != nil {
+				t.Fatalf("payload %s = %#v, want a time: %v", f, d.Plain[f], err)
 			}
 			if !at.Before(simulator.DefaultStart.Add(24 * time.Hour)) {
 				t.Errorf("payload %s = %s: want the simulated time (the run starts at %s)", f, at, simulator.DefaultStart)

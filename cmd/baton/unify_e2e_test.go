@@ -179,7 +179,7 @@ func (s *stack) expectedReplay() replay {
 					failures <- err
 					return
 				}
-				if err := collect(proc.Process(st, unify.Input{Plain: d.Schema.Plain(d.Native), Ingested: r.Timestamp})); err != nil {
+				if err := collect(proc.Process(st, unify.Input{Plain: d.Plain, Ingested: r.Timestamp})); err != nil {
 					failures <- err
 					return
 				}
@@ -351,7 +351,7 @@ func (s *stack) producedTransitions() []string {
 			if err != nil {
 				s.t.Fatal(err)
 			}
-			v := d.Schema.Plain(d.Native)
+			v := d.Plain
 			if id := v["transition_id"].(string); v["retracted"] == true {
 				delete(latest, id)
 			} else {
@@ -456,7 +456,7 @@ func (s *stack) checkHistories(diff string, emitted map[string][]string) string 
 			if err != nil {
 				continue
 			}
-			v := d.Schema.Plain(d.Native)
+			v := d.Plain
 			id, _ := v["check_id"].(string)
 			inTopic[id] = append(inTopic[id], fmt.Sprintf("p%d@%d v%v retracted=%v %v", p, r.Offset, v["version"], v["retracted"], v["outcome"]))
 		}

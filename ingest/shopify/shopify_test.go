@@ -411,7 +411,7 @@ func TestStorefrontSchemaRegistersAfterTheReleasedOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := d.Schema.Plain(d.Native)
+	got := d.Plain
 	if got["shipment_status"] != "in_transit" || got["shipment_fulfillment_status"] != "success" || got["order_status"] != nil {
 		t.Errorf("read back %v", got)
 	}
