@@ -2,9 +2,9 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/baton-pipeline/baton/schemas"
@@ -45,7 +45,7 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 	if err != nil {
 		return SourceEvent{}, err
 	}
-	payload, err := json.Marshal(plain)
+	payload, err := plainJSON(plain)
 	if err != nil {
 		return SourceEvent{}, fmt.Errorf("%s record: encode payload: %w", sys, err)
 	}
@@ -64,11 +64,24 @@ func NewSourceEvent(sys schemas.System, plain map[string]any) (SourceEvent, erro
 		SubStatus:      str(spec.DetailField),
 		OccurredAt:     occurred,
 		RecordedAt:     recorded,
-		Payload:        string(payload),
+		Payload:        payload,
 	}, nil
 }
 
 // plainString is a string field of a plain record, "" when absent or null.
+// jsonBuffers are plainJSON's scratch buffers.
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// plainJSON is json.Marshal's text of a plain value (see
+// schemas.AppendPlainJSON), without its reflection.
+func plainJSON(v any) (string, error) {
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
+	b, err := schemas.AppendPlainJSON((*buf)[:0], v)
+	*buf = b
+	return string(b), err
+}
+
 func plainString(plain map[string]any, field string) string {
 	s, _ := plain[field].(string)
 	return s

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -77,17 +76,17 @@ func NewOrderState(plain map[string]any) (OrderState, error) {
 			return s, err
 		}
 	}
-	views, err := json.Marshal(plain["views"])
+	views, err := plainJSON(plain["views"])
 	if err != nil {
 		return s, fmt.Errorf("order state views: %w", err)
 	}
 	shipments, _ := plain["shipments"].([]any)
-	shipmentsJSON, err := json.Marshal(shipments)
+	shipmentsJSON, err := plainJSON(shipments)
 	if err != nil {
 		return s, fmt.Errorf("order state shipments: %w", err)
 	}
 	s.OrderID, s.Truth, s.TruthAuthority = plainString(plain, "order_id"), plainString(plain, "truth"), plainString(plain, "truth_authority")
-	s.ViewsJSON, s.ShipmentsJSON, s.ShipmentCount = string(views), string(shipmentsJSON), len(shipments)
+	s.ViewsJSON, s.ShipmentsJSON, s.ShipmentCount = views, shipmentsJSON, len(shipments)
 	n, _ := plain["transitions"].(int32)
 	s.Transitions = int(n)
 	s.Closed, _ = plain["closed"].(bool)
