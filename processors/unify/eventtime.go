@@ -155,13 +155,11 @@ func historyEntry(ev *event, plain map[string]any) (histEntry, error) {
 
 // decode reads a history entry back as the stage's input.
 func (e *histEntry) decode() (Input, error) {
-	native, rest, err := canonicalSchema.Codec.NativeFromBinary(e.raw)
+	plain, rest, err := canonicalSchema.DecodePlain(e.raw)
 	if err != nil || len(rest) != 0 {
 		return Input{}, fmt.Errorf("history entry %s/%s: %v (%d trailing bytes)", e.system, e.id, err, len(rest))
 	}
-	m, _ := native.(map[string]any)
-	plain := canonicalSchema.Plain(m)
-	ingested, err := time.Parse(time.RFC3339Nano, fmt.Sprint(plain["ingested_at"]))
+	ingested, err := schemas.PlainTimeField(plain, "ingested_at")
 	if err != nil {
 		return Input{}, fmt.Errorf("history entry %s/%s: ingested_at: %w", e.system, e.id, err)
 	}
