@@ -1,5 +1,6 @@
 // Package schemas holds baton's Avro schemas (one .avsc file per topic value,
-// embedded in the binary) and the Go side of them: goavro codecs, the
+// embedded in the binary: the stages' outputs' here in avro/, each source
+// system's in its folder, systems/<name>/) and the Go side of them: goavro codecs, the
 // JSON-lines form users write, and the Confluent wire format through a schema
 // registry.
 //
@@ -16,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/baton-pipeline/baton/systems"
 )
 
 //go:embed avro/*.avsc
@@ -51,8 +54,15 @@ func Parse(name, text string) (*Schema, error) {
 	return &Schema{Name: name, FullName: root.Name, Text: text, Codec: codec, root: root}, nil
 }
 
-// Load parses one embedded schema by name (e.g. "wms_event").
+// Load parses one embedded schema by name (e.g. "wms_event"): a source
+// system's, from its folder (package systems), or one of the stages'
+// outputs, from avro/.
 func Load(name string) (*Schema, error) {
+	for _, def := range systems.All {
+		if def.SchemaName == name {
+			return Parse(name, def.Schema)
+		}
+	}
 	b, err := files.ReadFile("avro/" + name + ".avsc")
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: not embedded: %w", name, err)
@@ -79,6 +89,9 @@ func Names() []string {
 	var names []string
 	for _, e := range entries {
 		names = append(names, strings.TrimSuffix(e.Name(), ".avsc"))
+	}
+	for _, def := range systems.All {
+		names = append(names, def.SchemaName)
 	}
 	sort.Strings(names)
 	return names

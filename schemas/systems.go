@@ -3,13 +3,21 @@ package schemas
 import (
 	"fmt"
 	"strings"
+
+	"github.com/baton-pipeline/baton/systems"
+	"github.com/baton-pipeline/baton/systems/system"
 )
 
 // System is one of the source systems that touch an order. Each has its own
-// source topic and value schema.
+// source topic and value schema, and a folder of its own (package systems).
 type System string
 
-// The six source systems (see DESIGN.md's domain table).
+// The six systems the stages give a meaning of their own beyond their
+// Spec: the store and the OMS promise dates, carrier scans set the
+// estimates and are linked by tracking number, the help desk's tickets are
+// WISMO's, the notifications are how a delay is told (see DESIGN.md's
+// domain table). Every other system is known to the stages only through
+// its Spec.
 const (
 	Storefront    System = "storefront"
 	OMS           System = "oms"
@@ -19,94 +27,55 @@ const (
 	Notifications System = "notifications"
 )
 
-// Systems lists every source system in a stable order.
-var Systems = []System{Storefront, OMS, WMS, Carrier, Helpdesk, Notifications}
-
 // Spec is what the pipeline needs to know of a source system's records,
-// stated once here: every stage and the sink read it from Spec instead of
-// keeping a list of its own, so a system missing here fails loudly
+// stated once in the system's folder (systems/<name>/, registered in
+// package systems): every stage and the sink read it from Spec instead of
+// keeping a list of its own, so a system missing there fails loudly
 // (ParseSystem, Spec) instead of reading as empty fields downstream.
-type Spec struct {
-	// Schema is the embedded Avro schema of the source topic's value.
-	Schema string
-	// KeyFields are the value fields whose first non-empty one is the
-	// record key.
-	KeyFields []string
-	// RequiredIDs are the ID fields without which an event cannot be
-	// placed on an order's timeline (normalize dead-letters it
-	// missing_id).
-	RequiredIDs []string
-	// StatusField holds the source's own status code, DetailField its
-	// detail code ("" when it has none): the source_events table's status
-	// and sub_status columns.
-	StatusField, DetailField string
-	// Shows says whom the system shows an order's status to. A system
-	// that shows it to anyone is a viewer: checked against the truth
-	// (package synccheck) and blamed for the WISMO tickets it causes
-	// (package wismo). The others are authorities or feeds.
-	Shows Audience
-	// Links says what the system's events link to their orders, if
-	// anything: tracking numbers (so carrier scans find their order) or
-	// tickets (so a help desk's order-less events do). Normalize holds the
-	// events that wait for a link until every linking system's partitions
-	// have moved past them.
-	Links LinkKind
-}
+type Spec = system.Definition
 
-// Audience is whom a viewer shows an order's status to.
-type Audience int
-
-const (
-	// NoOne: the system is an authority or a feed, not a viewer.
-	NoOne Audience = iota
-	// Customers: a customer-facing viewer (the storefront's order page,
-	// the notifications sent). WISMO attribution blames these first, and
-	// only these unless its rules say otherwise.
-	Customers
-	// Agents: an agent-facing viewer (the help desk's order field).
-	Agents
+// Audience and LinkKind are a Spec's roles (see system.Definition).
+type (
+	Audience = system.Audience
+	LinkKind = system.LinkKind
 )
 
-// LinkKind is what a system's events link to their orders.
-type LinkKind int
-
+// The roles' values.
 const (
-	// LinksNothing: the system's events link nothing.
-	LinksNothing LinkKind = iota
-	// LinksTracking: its shipments carry tracking numbers, which carrier
-	// scans are linked to their order by.
-	LinksTracking
-	// LinksTickets: its events carry ticket IDs with their order, which
-	// its later order-less events are linked by.
-	LinksTickets
+	NoOne         = system.NoOne
+	Customers     = system.Customers
+	Agents        = system.Agents
+	LinksNothing  = system.LinksNothing
+	LinksTracking = system.LinksTracking
+	LinksTickets  = system.LinksTickets
 )
 
-// specs, one per System.
-var specs = map[System]Spec{
-	// Storefront (Shopify orders and fulfillments): status_type says which
-	// of Shopify's status fields the status came from.
-	Storefront: {Schema: "storefront_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
-		StatusField: "status", DetailField: "status_type", Shows: Customers, Links: LinksTracking},
-	// OMS (Debezium change events): op is the row operation.
-	OMS: {Schema: "oms_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
-		StatusField: "status", DetailField: "op"},
-	WMS: {Schema: "wms_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
-		StatusField: "status", Links: LinksTracking},
-	// Carrier scans are keyed and linked by tracking number: their order
-	// ID is usually unknown until resolved.
-	Carrier: {Schema: "carrier_event", KeyFields: []string{"tracking_number"}, RequiredIDs: []string{"event_id", "tracking_number"},
-		StatusField: "status", DetailField: "sub_status"},
-	// Help-desk tickets without an order reference fall back to the
-	// ticket ID (normalize requires one of the two).
-	Helpdesk: {Schema: "helpdesk_event", KeyFields: []string{"order_id", "ticket_id"}, RequiredIDs: []string{"event_id"},
-		StatusField: "ticket_status", DetailField: "order_status_shown", Shows: Agents, Links: LinksTickets},
-	Notifications: {Schema: "notification_event", KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
-		StatusField: "status", DetailField: "delivery_status", Shows: Customers},
+// Systems lists every registered source system, in the registry's order.
+var Systems, specs = registered()
+
+// registered reads the registry. It panics on a registry that lacks one
+// of the systems named above or names one twice: a programming error the
+// package tests rule out.
+func registered() ([]System, map[System]Spec) {
+	list, byName := make([]System, len(systems.All)), map[System]Spec{}
+	for i, def := range systems.All {
+		sys := System(def.Name)
+		if _, dup := byName[sys]; dup {
+			panic(fmt.Sprintf("schemas: system %q registered twice", sys))
+		}
+		list[i], byName[sys] = sys, def
+	}
+	for _, sys := range []System{Storefront, OMS, WMS, Carrier, Helpdesk, Notifications} {
+		if _, ok := byName[sys]; !ok {
+			panic(fmt.Sprintf("schemas: system %q is not registered", sys))
+		}
+	}
+	return list, byName
 }
 
 // Spec returns the system's description. It panics on a System not
-// declared here: a programming error, since ParseSystem admits only
-// declared ones.
+// registered: a programming error, since ParseSystem admits only
+// registered ones.
 func (s System) Spec() Spec {
 	spec, ok := SpecOf(s)
 	if !ok {
@@ -116,7 +85,7 @@ func (s System) Spec() Spec {
 }
 
 // SpecOf returns the system's description; false for a System not
-// declared here (one map lookup: the stages call it per record).
+// registered (one map lookup: the stages call it per record).
 func SpecOf(s System) (Spec, bool) {
 	spec, ok := specs[s]
 	return spec, ok
@@ -135,9 +104,6 @@ func SystemsWhere(keep func(Spec) bool) []System {
 	return out
 }
 
-// IsViewer reports whether the system shows an order's status to anyone.
-func (s Spec) IsViewer() bool { return s.Shows != NoOne }
-
 // ParseSystem turns a name into a System, rejecting unknown names with the
 // list of valid ones.
 func ParseSystem(name string) (System, error) {
@@ -154,7 +120,7 @@ func ParseSystem(name string) (System, error) {
 }
 
 // SchemaName is the embedded schema of the system's source topic value.
-func (s System) SchemaName() string { return s.Spec().Schema }
+func (s System) SchemaName() string { return s.Spec().SchemaName }
 
 // KeyFields are the value fields whose first non-empty one is the record
 // key: the order ID everywhere, except that carrier scans are keyed by

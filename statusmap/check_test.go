@@ -18,7 +18,7 @@ func shippedCopy(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, s := range systems {
-		data, err := fs.ReadFile(maps, "maps/"+s.fileName())
+		data, err := fs.ReadFile(shipped(), s.fileName())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,10 @@
 // Package statusmap translates each source system's own status codes into
 // baton's shared language (package canonical). The translation is
-// configuration, not code: one plain-text map file per system, embedded
-// from statusmap/maps as the default and overridable with a directory of
-// files in the same format (LoadDir). README.md beside this file is the
-// analysts' guide: the format, the keys per system and every mapping
-// choice with its reason.
+// configuration, not code: one plain-text map file per system, shipped in
+// the system's folder (systems/<name>/<name>.map) as the default and
+// overridable with a directory of files in the same format (LoadDir).
+// README.md beside this file is the analysts' guide: the format, the keys
+// per system and every mapping choice with its reason.
 //
 // # Contract
 //

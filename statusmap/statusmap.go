@@ -1,18 +1,20 @@
 package statusmap
 
 import (
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"testing/fstest"
 
 	"github.com/baton-pipeline/baton/canonical"
 	"github.com/baton-pipeline/baton/schemas"
+	registry "github.com/baton-pipeline/baton/systems"
 )
 
 // ErrUnmapped is wrapped (through *UnmappedError) by Resolve errors for a
@@ -110,26 +112,29 @@ type Set struct {
 	tables map[schemas.System]*table
 }
 
-// maps holds the map files shipped in the repository.
-//
-//go:embed maps/*.map
-var maps embed.FS
-
-// embeddedDir is how errors name the embedded map files: their path in the
-// repository.
-const embeddedDir = "statusmap/maps"
-
-var defaultSet = sync.OnceValues(func() (*Set, error) {
-	sub, err := fs.Sub(maps, "maps")
-	if err != nil {
-		return nil, err
+// shipped are the map files shipped in the repository, one in each
+// system's folder (systems/<name>/<name>.map), as one directory, so that
+// they load exactly as a --status-maps directory does (fstest.MapFS is the
+// standard library's in-memory file system).
+func shipped() fs.FS {
+	files := fstest.MapFS{}
+	for _, def := range registry.All {
+		files[def.Name+".map"] = &fstest.MapFile{Data: []byte(def.StatusMap), Mode: 0o444}
 	}
-	return load(sub, embeddedDir, "embedded")
-})
+	return files
+}
 
-// Default returns the maps shipped in the repository (statusmap/maps),
-// parsed once. An error means a shipped map is broken, which the package
-// tests rule out.
+// shippedPath is how errors name a shipped map file: its path in the
+// repository.
+func shippedPath(file string) string {
+	return path.Join("systems", strings.TrimSuffix(file, ".map"), file)
+}
+
+var defaultSet = sync.OnceValues(func() (*Set, error) { return load(shipped(), shippedPath, "embedded") })
+
+// Default returns the maps shipped in the repository (each system's
+// folder, systems/<name>/<name>.map), parsed once. An error means a shipped
+// map is broken, which the package tests rule out.
 func Default() (*Set, error) { return defaultSet() }
 
 // LoadDir loads the maps from dir instead: one file per system named
@@ -144,7 +149,7 @@ func LoadDir(dir string) (*Set, error) {
 		}
 		return nil, errors.Join(&Problem{File: dir, Msg: "cannot read the status map directory: " + msg})
 	}
-	return load(os.DirFS(dir), dir, dir)
+	return load(os.DirFS(dir), func(file string) string { return filepath.Join(dir, file) }, dir)
 }
 
 // Check returns every problem in the map files of dir, nil when they are
@@ -170,12 +175,11 @@ func Check(dir string) []error {
 	return []error{err}
 }
 
-// load parses every system's file from fsys; dir is how errors name the
-// directory, source what Set.Source reports.
-func load(fsys fs.FS, dir, source string) (*Set, error) {
+// load parses every system's file from fsys; join names a file of it in
+// errors, source is what Set.Source reports.
+func load(fsys fs.FS, join func(file string) string, source string) (*Set, error) {
 	set := &Set{source: source, tables: map[schemas.System]*table{}}
 	var problems []error
-	join := func(f string) string { return filepath.Join(dir, f) }
 	for _, sys := range systems {
 		file := join(sys.fileName())
 		data, err := fs.ReadFile(fsys, sys.fileName())

@@ -46,8 +46,48 @@ type system struct {
 	unreachable func(k key) string
 }
 
-// systems, in schemas.Systems order.
-var systems = []*system{
+// systems, in schemas.Systems order: a system with a lookup of its own
+// (ownLookup), or one whose map has one key column, its Spec's status
+// field (genericLookup).
+var systems = func() []*system {
+	out := make([]*system, len(schemas.Systems))
+	for i, sys := range schemas.Systems {
+		if s := ownLookup(sys); s != nil {
+			out[i] = s
+		} else {
+			out[i] = genericLookup(sys)
+		}
+	}
+	return out
+}()
+
+// genericLookup is the map of a system that has no lookup of its own: one
+// key column, the Spec's status field, compared as written.
+func genericLookup(sys schemas.System) *system {
+	col := sys.Spec().StatusField
+	return &system{
+		sys: sys, columns: []string{col}, wildcard: -1,
+		eventKey: func(p map[string]any) (key, bool, error) {
+			s, err := field(p, sys, col)
+			return key{s}, true, err
+		},
+		unreachable: func(key) string { return "" },
+	}
+}
+
+// ownLookup returns the map of a system whose events are looked up their
+// own way, nil for the others.
+func ownLookup(sys schemas.System) *system {
+	for _, s := range ownLookups {
+		if s.sys == sys {
+			return s
+		}
+	}
+	return nil
+}
+
+// ownLookups are the systems whose maps are not the generic one.
+var ownLookups = []*system{
 	{
 		sys: schemas.Storefront, columns: []string{"status_type", "status"}, wildcard: -1,
 		fixedCase: "Shopify sends its status values in lower case",
@@ -85,14 +125,6 @@ var systems = []*system{
 		},
 	},
 	{
-		sys: schemas.WMS, columns: []string{"status"}, wildcard: -1,
-		eventKey: func(p map[string]any) (key, bool, error) {
-			s, err := field(p, schemas.WMS, "status")
-			return key{s}, true, err
-		},
-		unreachable: func(key) string { return "" },
-	},
-	{
 		sys: schemas.Carrier, columns: []string{"provider", "status", "sub_status"}, wildcard: 2,
 		fixedCase: "the providers are baton's names, and the direct vocabulary, EasyPost's statuses and AfterShip's tags are each spelt one way",
 		eventKey: func(p map[string]any) (key, bool, error) {
@@ -125,14 +157,6 @@ var systems = []*system{
 			}
 			return ""
 		},
-	},
-	{
-		sys: schemas.Notifications, columns: []string{"status"}, wildcard: -1,
-		eventKey: func(p map[string]any) (key, bool, error) {
-			s, err := field(p, schemas.Notifications, "status")
-			return key{s}, true, err
-		},
-		unreachable: func(key) string { return "" },
 	},
 }
 

@@ -29,7 +29,7 @@ type ColumnMap struct {
 //
 //	CREATE TABLE public.orders (
 //	    order_id            text PRIMARY KEY,
-//	    status              text NOT NULL,  -- the statuses statusmap/maps/oms.map maps (testdata/README.md)
+//	    status              text NOT NULL,  -- the statuses systems/oms/oms.map maps (testdata/README.md)
 //	    hold_reason         text,
 //	    return_id           text,           -- the RMA, for return statuses
 //	    customer_id         text,

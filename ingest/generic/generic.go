@@ -2,7 +2,7 @@
 // that have no vendor format baton knows: the WMS and the notification
 // system (or any source system). The body is one event, or an array of
 // events, written exactly as `baton produce` takes them: the field names of
-// the system's Avro schema (schemas/avro/<system>_event.avsc), times in RFC
+// the system's Avro schema (in its folder, systems/<system>/), times in RFC
 // 3339. Deliveries are authenticated with a shared secret:
 //
 //	X-Baton-Signature: sha256=<hex HMAC-SHA256 of the raw body>
