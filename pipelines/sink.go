@@ -84,7 +84,7 @@ func (c *SourceSinkConfig) setDefaults() {
 	}
 }
 
-// SourceSink consumes the six source topics and every output topic of the
+// SourceSink consumes the source topics and every output topic of the
 // later stages (canonical events, dead letters, transitions, order states,
 // sync checks, failed syncs) and writes every record to its ClickHouse
 // table (sinkTables), committing Kafka offsets only after ClickHouse

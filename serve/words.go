@@ -4,20 +4,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // The plain words of the order page and the API's "text" keys: what an
 // agent reads out to a customer, in UTC.
 
-// systemNames are the systems as agents know them.
-var systemNames = map[string]string{
-	"storefront": "Storefront", "oms": "Order management", "wms": "Warehouse", "carrier": "Carrier",
-	"helpdesk": "Help desk", "notifications": "Notifications",
-}
-
+// systemName is the system as agents know it (its definition's Title),
+// or its name.
 func systemName(s string) string {
-	if n, ok := systemNames[s]; ok {
-		return n
+	if spec, ok := schemas.SpecOf(schemas.System(s)); ok && spec.Title != "" {
+		return spec.Title
 	}
 	return s
 }

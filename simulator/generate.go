@@ -131,7 +131,7 @@ func Generate(cfg Config, emit func(Event) error) (Stats, error) {
 
 type generator struct {
 	cfg   Config
-	width [6]int // fields per system's schema, indexed like schemas.Systems
+	width []int // fields per system's schema, indexed like schemas.Systems
 	emit  func(Event) error
 	gaps  rng       // placement gaps
 	pcg   *rand.PCG // re-seeded for each order
@@ -146,7 +146,7 @@ type generator struct {
 func newGenerator(cfg Config, emit func(Event) error) *generator {
 	base := splitmix64(uint64(cfg.Seed))
 	pcg := rand.NewPCG(0, 0)
-	var width [6]int
+	width := make([]int, len(schemas.Systems))
 	for i, sys := range schemas.Systems {
 		width[i] = len(schemas.MustLoad(sys.SchemaName()).Root().Fields)
 	}
@@ -387,7 +387,7 @@ type recorder struct {
 	r    rng
 	cfg  *Config
 	recs []*record
-	n    [6]int // events so far per system, indexed like schemas.Systems
+	n    []int // events so far per system, indexed like schemas.Systems
 }
 
 // viewerLag draws a viewer's lag from profile p: ok is false when the
@@ -405,6 +405,9 @@ func (rc *recorder) viewerLag(p lagProfile) (time.Duration, bool) {
 func (rc *recorder) add(b body, occurred, recorded time.Time) {
 	sys := b.system()
 	i := slices.Index(schemas.Systems, sys)
+	if rc.n == nil {
+		rc.n = make([]int, len(schemas.Systems))
+	}
 	rc.n[i]++
 	rc.recs = append(rc.recs, &record{
 		o: rc.o, body: b, system: sys, sysIdx: i, key: b.key(rc.o), n: rc.n[i],

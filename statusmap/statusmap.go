@@ -105,7 +105,7 @@ func Columns(sys schemas.System) []string {
 	return slices.Clone(s.columns)
 }
 
-// Set holds the status maps of all six source systems. It is immutable
+// Set holds the status maps of every source system. It is immutable
 // after loading and safe for concurrent use.
 type Set struct {
 	source string

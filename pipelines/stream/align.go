@@ -20,7 +20,7 @@ import (
 //   - partitions more than window ahead of the slowest lagging one are
 //     paused, so the stage does not keep fetching records it would cut.
 //
-// Why: a stage that merges several topics (normalize reads six source
+// Why: a stage that merges several topics (normalize reads every source
 // topics into one canonical topic) would otherwise copy whatever the
 // broker's fetches return first. Catching up on a backlog, one fetch of a
 // sparse topic (the help desk's tickets) spans days of event time, while

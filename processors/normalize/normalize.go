@@ -280,7 +280,7 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 		p.ticket(st, ev, in.Record, out)
 		return at
 	}
-	if ev.TrackingNumber != "" && (in.System == schemas.WMS || in.System == schemas.Storefront) {
+	if ev.TrackingNumber != "" && in.System.Spec().Links == schemas.LinksTracking {
 		// The link goes through the links topic, re-keyed by tracking
 		// number, to the partition that holds that tracking number's scans.
 		out.Links = append(out.Links, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,

@@ -17,7 +17,7 @@ var statusMap string
 
 // System is the carrier's definition.
 var System = system.Definition{
-	Name: "carrier", SchemaName: "carrier_event", Schema: schema, StatusMap: statusMap,
+	Name: "carrier", Title: "Carrier", SchemaName: "carrier_event", Schema: schema, StatusMap: statusMap,
 	// Carrier scans are keyed and linked by tracking number: their order
 	// ID is usually unknown until resolved.
 	KeyFields: []string{"tracking_number"}, RequiredIDs: []string{"event_id", "tracking_number"},

@@ -18,7 +18,7 @@ var statusMap string
 
 // System is the helpdesk's definition.
 var System = system.Definition{
-	Name: "helpdesk", SchemaName: "helpdesk_event", Schema: schema, StatusMap: statusMap,
+	Name: "helpdesk", Title: "Help desk", SchemaName: "helpdesk_event", Schema: schema, StatusMap: statusMap,
 	// Help-desk tickets without an order reference fall back to the
 	// ticket ID (normalize requires one of the two).
 	KeyFields: []string{"order_id", "ticket_id"}, RequiredIDs: []string{"event_id"},

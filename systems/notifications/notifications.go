@@ -17,7 +17,7 @@ var statusMap string
 
 // System is the notifications's definition.
 var System = system.Definition{
-	Name: "notifications", SchemaName: "notification_event", Schema: schema, StatusMap: statusMap,
+	Name: "notifications", Title: "Notifications", SchemaName: "notification_event", Schema: schema, StatusMap: statusMap,
 	KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
 	StatusField: "status", DetailField: "delivery_status",
 	Shows: system.Customers,

@@ -17,7 +17,7 @@ var statusMap string
 
 // System is the oms's definition.
 var System = system.Definition{
-	Name: "oms", SchemaName: "oms_event", Schema: schema, StatusMap: statusMap,
+	Name: "oms", Title: "Order management", SchemaName: "oms_event", Schema: schema, StatusMap: statusMap,
 	KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
 	// op is the row operation.
 	StatusField: "status", DetailField: "op",

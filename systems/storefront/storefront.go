@@ -17,7 +17,7 @@ var statusMap string
 
 // System is the storefront's definition.
 var System = system.Definition{
-	Name: "storefront", SchemaName: "storefront_event", Schema: schema, StatusMap: statusMap,
+	Name: "storefront", Title: "Storefront", SchemaName: "storefront_event", Schema: schema, StatusMap: statusMap,
 	KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
 	// status_type says which of Shopify's status fields the status came
 	// from.

@@ -11,6 +11,8 @@ type Definition struct {
 	// Name is the system's name: its source topic is baton.source.<Name>,
 	// its generic webhook /webhooks/<Name>, its status map file <Name>.map.
 	Name string
+	// Title is what agents call it, on the order page ("Warehouse").
+	Title string
 	// SchemaName names the Avro schema of its source topic's value
 	// (<name>_event by convention); Schema is the schema's text.
 	SchemaName, Schema string

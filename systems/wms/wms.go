@@ -18,7 +18,7 @@ var statusMap string
 
 // System is the wms's definition.
 var System = system.Definition{
-	Name: "wms", SchemaName: "wms_event", Schema: schema, StatusMap: statusMap,
+	Name: "wms", Title: "Warehouse", SchemaName: "wms_event", Schema: schema, StatusMap: statusMap,
 	KeyFields: []string{"order_id"}, RequiredIDs: []string{"event_id", "order_id"},
 	StatusField: "status", Links: system.LinksTracking,
 }
