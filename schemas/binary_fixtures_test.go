@@ -173,6 +173,12 @@ var validFixtures = map[string][]fixture{
 			"source_event_id":"w-1","occurred_at":"2026-11-01T10:00:00Z","watermark":"2026-11-01T10:00:05Z"}`)},
 		{"watermark", map[string]any{"source_system": "storefront", "source_partition": 0, "watermark": at}},
 	},
+	"returns_event": {
+		{"rma with a reason", plainJSON(`{"event_id":"r-1","order_id":"o-1","rma_id":"RMA-1","status":"rma_created","reason":"wrong_size",
+			"occurred_at":"2026-11-10T09:00:00.5Z","recorded_at":"2026-11-10T09:00:01Z"}`)},
+		{"label with tracking", plainJSON(`{"event_id":"r-2","order_id":"o-1","rma_id":"RMA-1","status":"label_issued","reason":null,
+			"tracking_number":"1ZRET","carrier":"UPS","occurred_at":"2026-11-10T09:05:00Z","recorded_at":"2026-11-10T09:05:00-05:00"}`)},
+	},
 	"wms_event": {
 		{"shipped with items", plainJSON(`{"event_id":"w-1","order_id":"o-1","warehouse_id":"DC1","status":"shipped","shipment_id":"s-1",
 			"tracking_number":"1Z999","carrier":"UPS","items":[{"sku":"SKU-1","quantity":2},{"sku":"` + long64 + `","quantity":-64},{"sku":"","quantity":2147483647}],

@@ -1,5 +1,5 @@
-// Package simulator generates realistic order lifecycles across baton's six
-// source systems, for `baton simulate`, tests and benchmarks.
+// Package simulator generates realistic order lifecycles across baton's
+// seven source systems, for `baton simulate`, tests and benchmarks.
 //
 // # Model
 //
@@ -110,6 +110,9 @@
 //     out_for_delivery, delivered, delivery_failed, ready_for_pickup,
 //     delay_notice (with revised_date), cancellation, refund; channel
 //     email, sms; delivery_status sent, delivered, bounced, failed.
+//   - returns (the returns portal, a feed): rma_created, label_issued,
+//     in_transit (the return label's first scan), received, refunded, for
+//     the customer returns only, at the facts' own times.
 //
 // # Ground truth
 //

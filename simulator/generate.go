@@ -166,7 +166,7 @@ func newGenerator(cfg Config, emit func(Event) error) *generator {
 // projectors turn an order's facts into each system's events, in a fixed
 // order so that draws from the order's random stream are reproducible.
 var projectors = []func(rc *recorder, facts []fact){
-	projectStorefront, projectOMS, projectWMS, projectCarrier, projectHelpdesk, projectNotifications,
+	projectStorefront, projectOMS, projectWMS, projectCarrier, projectHelpdesk, projectNotifications, projectReturns,
 }
 
 // addOrder plans order idx, projects it onto every system and queues its

@@ -40,6 +40,10 @@ func hd(shown any, want string) mapCase {
 	return mapCase{schemas.Helpdesk, map[string]any{"ticket_status": "open", "order_status_shown": shown}, want}
 }
 
+func rtn(status, want string) mapCase {
+	return mapCase{schemas.System("returns"), map[string]any{"status": status, "reason": nil}, want}
+}
+
 func nt(status, want string) mapCase {
 	return mapCase{schemas.Notifications, map[string]any{"status": status, "delivery_status": "delivered"}, want}
 }
@@ -105,6 +109,13 @@ var expected = []mapCase{
 	wms("packed", "PACKED"),
 	wms("shipped", "SHIPPED"),
 	wms("return_received", "RETURNED"),
+
+	rtn("rma_created", "RETURN_REQUESTED"),
+	rtn("label_issued", "-"),
+	rtn("in_transit", "RETURN_IN_TRANSIT"),
+	rtn("received", "RETURNED"),
+	rtn("refunded", "REFUNDED"),
+	rtn("rma_cancelled", "-"),
 
 	car("direct", "label_created", nil, "PACKED"),
 	car("direct", "picked_up", "ORIGIN", "IN_TRANSIT"),

@@ -47,6 +47,7 @@ func TestEverySimulatedEventResolves(t *testing.T) {
 		"storefront financial_status/partially_refunded": true,
 		"oms PARTIALLY_REFUNDED":                         true,
 		"helpdesk partially refunded":                    true,
+		"returns label_issued":                           true,
 	}
 	for k, n := range noStatus {
 		if !allowed[k] {

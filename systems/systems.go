@@ -20,6 +20,7 @@ import (
 	"github.com/baton-pipeline/baton/systems/helpdesk"
 	"github.com/baton-pipeline/baton/systems/notifications"
 	"github.com/baton-pipeline/baton/systems/oms"
+	"github.com/baton-pipeline/baton/systems/returns"
 	"github.com/baton-pipeline/baton/systems/storefront"
 	"github.com/baton-pipeline/baton/systems/system"
 	"github.com/baton-pipeline/baton/systems/wms"
@@ -35,4 +36,5 @@ var All = []system.Definition{
 	carrier.System,
 	helpdesk.System,
 	notifications.System,
+	returns.System,
 }

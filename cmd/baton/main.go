@@ -33,7 +33,7 @@ var commands = map[string]command{
 		{"broker", "the Kafka-protocol broker (kfake)"}, {"registry", "the schema registry"}}},
 	"ingest":   {"run the webhook gateway (Shopify, EasyPost, AfterShip, Zendesk, Debezium, generic JSON)", runIngest, nil},
 	"produce":  {"produce JSON lines as Avro to a source system's topic", runProduce, nil},
-	"simulate": {"generate realistic order lifecycles across all six systems", runSimulate, nil},
+	"simulate": {"generate realistic order lifecycles across all seven systems", runSimulate, nil},
 	"statusmap": {"the per-system status maps", runStatusmap, []subcommand{
 		{"check [DIR]", "validate status map files (every problem with file:line) and list the codes each map expects"}, {"show", "print the rows in effect"}}},
 	"run":   {"run the pipeline: source topics into ClickHouse", runPipeline, nil},
