@@ -17,7 +17,7 @@ type Definition struct {
 	// (<name>_event by convention); Schema is the schema's text.
 	SchemaName, Schema string
 	// StatusMap is the default status map (see package statusmap), which
-	// users can replace with --status-maps.
+	// users can replace with --statusmap-dir.
 	StatusMap string
 	// KeyFields are the value fields whose first non-empty one is the
 	// record key.
