@@ -114,7 +114,7 @@ type Set struct {
 
 // shipped are the map files shipped in the repository, one in each
 // system's folder (systems/<name>/<name>.map), as one directory, so that
-// they load exactly as a --status-maps directory does (fstest.MapFS is the
+// they load exactly as a --statusmap-dir directory does (fstest.MapFS is the
 // standard library's in-memory file system).
 func shipped() fs.FS {
 	files := fstest.MapFS{}
