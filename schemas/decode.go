@@ -57,7 +57,9 @@ func decodePlain(t *Type, b []byte) (v any, rest []byte, ok bool) {
 		}
 		return b[0] == 1, b[1:], true
 	case KindInt:
-		return readInt(b)
+		// goavro accumulates an int as a long and keeps its low 32 bits.
+		n, rest, ok := readLong(b)
+		return int32(n), rest, ok
 	case KindLong:
 		n, rest, ok := readLong(b)
 		return n, rest, ok
@@ -174,21 +176,6 @@ func readLong(b []byte) (int64, []byte, bool) {
 		shift += 7
 	}
 	return 0, nil, false
-}
-
-// readInt reads a zig-zag varint int as goavro does: accumulated as a
-// long, then cut to 32 bits.
-func readInt(b []byte) (any, []byte, bool) {
-	var v int
-	var shift uint
-	for i, c := range b {
-		v |= int(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return int32(v>>1) ^ -int32(v&1), b[i+1:], true
-		}
-		shift += 7
-	}
-	return nil, nil, false
 }
 
 // readBytes reads a length-prefixed byte string; the result aliases b.

@@ -167,6 +167,7 @@ func TestDecodePlainEdgeCases(t *testing.T) {
 		{"empty map and array", cat(long(0), long(0)), true},
 		{"two blocks, one with a negative count and its size", cat(long(1), str("a"), long(1), long(-1), long(3), str("b"), long(2), long(0),
 			long(-2), long(3), long(1), long(5), long(0), long(0)), true},
+		{"an int past 32 bits (goavro keeps the low 32)", cat(long(2), str("a"), long(1<<32+5), str("b"), long(-1<<40-3), long(0), long(0)), true},
 		{"a key twice", cat(long(2), str("a"), long(1), str("a"), long(2), long(0), long(0)), false},
 		{"the least block count", cat(long(-1<<63), long(0)), false},
 		{"a block count past MaxInt32", cat(long(1<<31), long(0)), false},
