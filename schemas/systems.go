@@ -112,11 +112,17 @@ func ParseSystem(name string) (System, error) {
 			return s, nil
 		}
 	}
+	return "", fmt.Errorf("unknown system %q (want one of %s)", name, SystemNames())
+}
+
+// SystemNames lists the systems' names, comma-separated: for flag help
+// and errors.
+func SystemNames() string {
 	names := make([]string, len(Systems))
 	for i, s := range Systems {
 		names[i] = string(s)
 	}
-	return "", fmt.Errorf("unknown system %q (want one of %s)", name, strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 // SchemaName is the embedded schema of the system's source topic value.

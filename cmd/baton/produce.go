@@ -32,12 +32,12 @@ func runProduce(ctx context.Context, args []string) error {
 	var kf kafkaFlags
 	kf.register(fs)
 	prefix := topicFlag(fs)
-	system := fs.String("system", "", "source system: storefront, oms, wms, carrier, helpdesk, notifications")
+	system := fs.String("system", "", "source system: "+schemas.SystemNames())
 	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	if *system == "" {
-		return flagErrorf("--system is required: storefront, oms, wms, carrier, helpdesk or notifications")
+		return flagErrorf("--system is required: one of %s", schemas.SystemNames())
 	}
 	sys, err := schemas.ParseSystem(*system)
 	if err != nil {

@@ -100,7 +100,7 @@ func printExpectedCodes(w io.Writer, set *statusmap.Set) {
 func statusmapShow(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("statusmap show", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	system := fs.String("system", "", "only this system's map (storefront, oms, wms, carrier, helpdesk, notifications)")
+	system := fs.String("system", "", "only this system's map ("+schemas.SystemNames()+")")
 	dir := fs.String("dir", "", "map directory (default: the embedded maps)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err

@@ -83,7 +83,7 @@ func ParseAuthority(file string, data []byte) (*Authority, error) {
 		}
 		y, ok := sysByName[fields[1]]
 		if !ok {
-			report(n, "unknown system %q (valid: %s)", fields[1], systemNames())
+			report(n, "unknown system %q (valid: %s)", fields[1], schemas.SystemNames())
 			continue
 		}
 		if s == sPartiallyDelivered {
@@ -117,14 +117,6 @@ func ParseAuthority(file string, data []byte) (*Authority, error) {
 		return nil, errors.Join(problems...)
 	}
 	return a, nil
-}
-
-func systemNames() string {
-	names := make([]string, len(schemas.Systems))
-	for i, s := range schemas.Systems {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
 }
 
 func (a *Authority) system(s st) sys {

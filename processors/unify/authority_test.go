@@ -97,7 +97,7 @@ func TestAuthorityFileErrorsNameFileAndLine(t *testing.T) {
 	}{
 		{"unknown status", def + "TELEPORTED carrier\n", []string{"f.map:" + itoa(lineOf(def, "PARTIALLY_SHIPPED")+1) + `: unknown canonical status "TELEPORTED" (valid: CANCELLED, PLACED, `}},
 		{"unknown system", strings.Replace(def, "PICKED                   wms", "PICKED                   robots", 1),
-			[]string{"f.map:" + itoa(lineOf(def, "PICKED")) + `: unknown system "robots" (valid: storefront, oms, wms, carrier, helpdesk, notifications)`,
+			[]string{"f.map:" + itoa(lineOf(def, "PICKED")) + `: unknown system "robots" (valid: storefront, oms, wms, carrier, helpdesk, notifications, returns)`,
 				"f.map: no authority for PICKED"}},
 		{"duplicate", def + "DELIVERED helpdesk\n",
 			[]string{"f.map:" + itoa(lineOf(def, "PARTIALLY_SHIPPED")+1) + ": duplicate status DELIVERED: already given to carrier at f.map:" + itoa(lineOf(def, "DELIVERED "))}},

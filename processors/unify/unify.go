@@ -10,6 +10,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/delay"
 	"github.com/baton-pipeline/baton/processors/synccheck"
 	"github.com/baton-pipeline/baton/processors/wismo"
+	"github.com/baton-pipeline/baton/schemas"
 )
 
 // Config tunes the processor.
@@ -363,7 +364,7 @@ func parseEvent(in Input) (event, error) {
 	}
 	var ok bool
 	if ev.system, ok = sysByName[str("source_system")]; !ok {
-		return fail("unknown source_system %q (valid: %s)", str("source_system"), systemNames())
+		return fail("unknown source_system %q (valid: %s)", str("source_system"), schemas.SystemNames())
 	}
 	if ev.source, ok = p["source_status"].(string); !ok {
 		return fail("source_status is missing")
