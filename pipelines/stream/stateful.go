@@ -304,7 +304,7 @@ func partitionNumbers(assigned map[string][]int32) map[int32]bool {
 }
 
 // assigned records newly assigned partition numbers; their states are
-// restored when their first records arrive (see stateful).
+// restored when their first records arrive (see Stage).
 func (s *Stage[S]) assigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
