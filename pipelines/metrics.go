@@ -42,17 +42,6 @@ func (m *Metrics) observeLatency(stage string, stamps []time.Time) {
 	}
 }
 
-// dataStamps are the timestamps of records that are events (not
-// transaction markers, not holdbacks).
-func dataStamps(stamps []time.Time, records []*kgo.Record) []time.Time {
-	for _, r := range records {
-		if isEvent(r) {
-			stamps = append(stamps, r.Timestamp)
-		}
-	}
-	return stamps
-}
-
 // isEvent reports whether r carries an event: not a transaction marker,
 // not a holdback.
 func isEvent(r *kgo.Record) bool {
