@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/baton-pipeline/baton/processors/unify"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // EventTimeMetrics show the stages' event-time clocks (see
@@ -38,12 +41,12 @@ func NewEventTimeMetrics(reg prometheus.Registerer) *EventTimeMetrics {
 		watermarks: &watermarkCollector{at: map[string]time.Time{}},
 	}
 	reg.MustRegister(m.LateEvents, m.Corrected, m.IdleAdvances, m.watermarks)
-	for _, kind := range []string{"transition", "sync_check", "failed_sync", "delay_notice", "wismo_ticket"} {
+	for _, kind := range unify.CorrectionKinds() {
 		for _, r := range []string{"false", "true"} {
 			m.Corrected.WithLabelValues(kind, r)
 		}
 	}
-	for _, stage := range []string{"normalize", "unify"} {
+	for _, stage := range []string{topology.Normalize.Name, topology.Unify.Name} { // the stages with an event-time clock
 		m.IdleAdvances.WithLabelValues(stage)
 	}
 	return m

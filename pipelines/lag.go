@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/baton-pipeline/baton/pipelines/stream"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // LagSource is what a stage consumes: its group and its input topics.
@@ -21,14 +22,14 @@ type LagSource struct {
 }
 
 // Lag returns the stage's LagSource.
-func (n *Normalize) Lag() LagSource { return lagSource("normalize", n.stage.Consumes) }
+func (n *Normalize) Lag() LagSource { return lagSource(topology.Normalize.Name, n.stage.Consumes) }
 
 // Lag returns the stage's LagSource.
-func (u *Unify) Lag() LagSource { return lagSource("unify", u.stage.Consumes) }
+func (u *Unify) Lag() LagSource { return lagSource(topology.Unify.Name, u.stage.Consumes) }
 
 // Lag returns the stage's LagSource.
 func (s *SourceSink) Lag() LagSource {
-	return LagSource{Stage: "sink", Group: s.cfg.Group, Topics: s.inputs()}
+	return LagSource{Stage: topology.Sink.Name, Group: s.cfg.Group, Topics: s.inputs()}
 }
 
 // lagSource is the LagSource of a stateful stage.

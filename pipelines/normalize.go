@@ -109,7 +109,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Name(topology.Links))}
 	sc := newStageConfig[*normalize.State](&n.cfg.StageConfig, topology.Normalize)
 	sources := sc.Inputs[len(topology.Normalize.Inputs):] // after the declared inputs (links)
-	n.dead = n.cfg.deadLetters("normalize")
+	n.dead = n.cfg.deadLetters(topology.Normalize.Name)
 	sc.NewState = normalize.NewState
 	sc.Apply = func(st *normalize.State, key string, value []byte) error {
 		return st.Apply(normalize.Change{Key: key, Value: value})
@@ -452,7 +452,7 @@ func (n *Normalize) emptyLongEnough(key string) bool {
 	if time.Since(since) < EmptyLinkSourceAfter {
 		return false
 	}
-	n.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues("normalize").Inc()
+	n.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues(topology.Normalize.Name).Inc()
 	return true
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/baton-pipeline/baton/processors/normalize"
 	"github.com/baton-pipeline/baton/records"
 	"github.com/baton-pipeline/baton/schemas"
+	"github.com/baton-pipeline/baton/topology"
 )
 
 // Counters that start at zero. A counter series appears only at its first
@@ -33,7 +34,7 @@ func (m *NormalizeMetrics) StartAtZero(pm *Metrics) {
 	}
 	for _, reason := range []string{normalize.ReasonMissingID, normalize.ReasonInvalidTime, normalize.ReasonFutureTime,
 		normalize.ReasonUnmappedStatus, normalize.ReasonUnlinked, records.ReasonUndecodable, records.ReasonInvalidRecord, records.ReasonUnknownTopic} {
-		pm.DeadLetters.WithLabelValues("normalize", reason)
+		pm.DeadLetters.WithLabelValues(topology.Normalize.Name, reason)
 	}
 }
 

@@ -65,7 +65,7 @@ func StageGroup(appID, stage string) string { return appID + "-" + stage }
 
 func (c *SourceSinkConfig) setDefaults() {
 	if c.Group == "" {
-		c.Group = StageGroup(DefaultAppID, "sink")
+		c.Group = StageGroup(DefaultAppID, topology.Sink.Name)
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 20000
@@ -137,7 +137,7 @@ func (s *SourceSink) Stats() SinkStats { return s.stats }
 func NewSourceSink(ctx context.Context, cfg SourceSinkConfig, decoder *schemas.Decoder, ch *clickhouse.Client, dead *records.DeadLetters, m *Metrics) (*SourceSink, error) {
 	cfg.setDefaults()
 	s := &SourceSink{cfg: cfg, decoder: decoder, ch: ch, dead: dead, metrics: m, tables: sinkTables(cfg.Topics), resumed: map[string]map[int32]kgo.EpochOffset{},
-		fetchErrs: stream.NewFetchErrors(cfg.Logger, "sink", m.FetchErrors)}
+		fetchErrs: stream.NewFetchErrors(cfg.Logger, topology.Sink.Name, m.FetchErrors)}
 	if err := checkSinkTables(s.tables, cfg.Topics); err != nil {
 		return nil, err
 	}
@@ -400,8 +400,8 @@ func (s *SourceSink) Run(ctx context.Context) error {
 	// flushed (an error return) still block rebalances, and leaving the
 	// group would wait for that forever.
 	defer s.kcl.AllowRebalance()
-	s.cfg.Stalls.Running("sink", true)
-	defer s.cfg.Stalls.Running("sink", false)
+	s.cfg.Stalls.Running(topology.Sink.Name, true)
+	defer s.cfg.Stalls.Running(topology.Sink.Name, false)
 	start := time.Now()
 	s.caughtUpTarget = nil
 	if s.cfg.UntilCaughtUp && s.cfg.Upstream == nil {
@@ -484,7 +484,7 @@ func (s *SourceSink) collect(ctx context.Context) (*batch, error) {
 			if len(p.Records) == 0 || handleErr != nil {
 				return
 			}
-			s.metrics.RecordsConsumed.WithLabelValues("sink", p.Topic).Add(float64(len(p.Records)))
+			s.metrics.RecordsConsumed.WithLabelValues(topology.Sink.Name, p.Topic).Add(float64(len(p.Records)))
 			for _, r := range p.Records {
 				if handleErr = s.handle(ctx, b, r); handleErr != nil {
 					return
@@ -511,7 +511,7 @@ func (s *SourceSink) handle(ctx context.Context, b *batch, r *kgo.Record) error 
 	dec, err := decode(ctx, s.cfg.Logger, s.decoder, r.Value)
 	if errors.Is(err, schemas.ErrUndecodable) {
 		if isDead {
-			s.metrics.DeadLetters.WithLabelValues("sink", "undecodable_dead_letter").Inc()
+			s.metrics.DeadLetters.WithLabelValues(topology.Sink.Name, "undecodable_dead_letter").Inc()
 			s.cfg.Logger.Error("undecodable record in the dead-letter topic; skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 			b.track(r)
 			return nil
@@ -558,7 +558,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 	if b.n == 0 {
 		return nil
 	}
-	countRetry := func() { s.metrics.StageRetries.WithLabelValues("sink").Inc() }
+	countRetry := func() { s.metrics.StageRetries.WithLabelValues(topology.Sink.Name).Inc() }
 	if err := stream.RetryCounting(ctx, s.cfg.Logger, "produce dead letters", countRetry, func() error {
 		return s.dead.Produce(ctx, s.kcl, b.dead)
 	}); err != nil {
@@ -603,7 +603,7 @@ func (s *SourceSink) flush(ctx, runCtx context.Context, b *batch) error {
 			return err
 		}
 	}
-	s.metrics.observeLatency("sink", b.stamps)
+	s.metrics.observeLatency(topology.Sink.Name, b.stamps)
 	s.stats.DeadLetters += int64(len(b.dead))
 	s.stats.Batches++
 	var recs []*kgo.Record

@@ -122,7 +122,7 @@ func NewUnify(cfg UnifyConfig) (*Unify, error) {
 	}
 	u := &Unify{cfg: cfg, clock: map[int32]partitionClock{}}
 	sc := newStageConfig[*unify.State](&u.cfg.StageConfig, topology.Unify)
-	u.dead = u.cfg.deadLetters("unify")
+	u.dead = u.cfg.deadLetters(topology.Unify.Name)
 	sc.NewState = unify.NewState
 	sc.Apply = func(st *unify.State, key string, value []byte) error {
 		return st.Apply(unify.Change{Key: key, Value: value})
@@ -185,7 +185,7 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, w s
 	u.mu.Unlock()
 	if out.Late {
 		system, _ := plain["source_system"].(string)
-		u.cfg.StageMetrics.EventTime.LateEvents.WithLabelValues("unify", system).Inc()
+		u.cfg.StageMetrics.EventTime.LateEvents.WithLabelValues(topology.Unify.Name, system).Inc()
 	}
 	return u.emit(out, r.Partition, r.Timestamp, w)
 }
@@ -275,7 +275,7 @@ func (u *Unify) advanceIdle(ctx context.Context) error {
 		u.clock[p] = partitionClock{at: at, wall: now}
 	}
 	u.mu.Unlock()
-	u.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues("unify").Add(float64(len(advances)))
+	u.cfg.StageMetrics.EventTime.IdleAdvances.WithLabelValues(topology.Unify.Name).Add(float64(len(advances)))
 	return nil
 }
 

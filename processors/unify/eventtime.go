@@ -236,6 +236,10 @@ const (
 // kindNames are the kinds' names (metric labels).
 var kindNames = [...]string{kindTransition: "transition", kindCheck: "sync_check", kindFailed: "failed_sync", kindNotice: "delay_notice", kindTicket: "wismo_ticket"}
 
+// CorrectionKinds are the kinds a Correction names (Correction.Kind), for
+// metric labels.
+func CorrectionKinds() []string { return slices.Clone(kindNames[:]) }
+
 // outputID is a record's identity in its ClickHouse table.
 type outputID struct {
 	kind outputKind
