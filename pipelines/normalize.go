@@ -485,7 +485,15 @@ func linkValue(l normalize.Link) map[string]any {
 	}
 	return map[string]any{"tracking_number": opt(l.TrackingNumber), "ticket_id": opt(l.TicketID), "order_id": l.OrderID, "shipment_id": opt(l.ShipmentID),
 		"source_system": l.SourceSystem, "source_partition": int(l.SourcePartition), "source_event_id": l.SourceEventID,
-		"occurred_at": l.OccurredAt, "watermark": l.RecordedAt}
+		"occurred_at": l.OccurredAt, "watermark": l.RecordedAt, "source_clock": optTime(l.SourceClock)}
+}
+
+// optTime is a nullable timestamp field's value: nil for the zero time.
+func optTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
 
 // linksInput reads a links-topic record: a tracking link, a ticket link,
@@ -507,6 +515,11 @@ func linksInput(p map[string]any) (normalize.Input, error) {
 	}
 	l := normalize.Link{TrackingNumber: str("tracking_number"), TicketID: str("ticket_id"), OrderID: str("order_id"), ShipmentID: str("shipment_id"),
 		SourceSystem: str("source_system"), SourcePartition: part, SourceEventID: str("source_event_id"), OccurredAt: at, RecordedAt: wm}
+	if c := str("source_clock"); c != "" { // absent from links written before it existed
+		if l.SourceClock, err = time.Parse(time.RFC3339Nano, c); err != nil {
+			return normalize.Input{}, fmt.Errorf("link: source_clock: %w", err)
+		}
+	}
 	if l.OrderID == "" {
 		return normalize.Input{}, errors.New("link without order ID")
 	}

@@ -34,6 +34,20 @@ type Link struct {
 	// SourcePartition is the partition of the source topic the link was
 	// learned from.
 	SourcePartition int32 `json:"source_partition"`
+	// SourceClock is how far, in event time, that source partition had
+	// been processed when the link was made, its own event included (its
+	// system's State.SourceClock then). Stored, it is the earliest of the
+	// key's links'. A held event is linked only by a link made before its
+	// source passed HoldTimeout after the event (see Processor.inTime):
+	// such a link always finds the event still held, since the link clock
+	// that expires events is no further than what the link's own source
+	// announced before it, and any other link might as well have arrived
+	// after the expiry. So a link its source delivered late (recorded in
+	// time, but behind the partition's later records) has the same effect
+	// whether its partition's watermark reached the held event before the
+	// link or after it, which depends on batch sizes. Zero in links
+	// written before it existed: RecordedAt stands in.
+	SourceClock time.Time `json:"source_clock,omitzero"`
 	// LastAt is, for a stored link, the latest recorded_at of the key's
 	// links and of the events placed through it (moved in steps of
 	// Config.LinkRetention/16, so that a parcel's scans do not rewrite it
@@ -51,6 +65,15 @@ func (l Link) lastUse() time.Time {
 	}
 	if l.NamedAt.After(l.RecordedAt) {
 		return l.NamedAt
+	}
+	return l.RecordedAt
+}
+
+// madeAt is how far its source had been processed when the link was made:
+// SourceClock, or RecordedAt for a link written before it existed.
+func (l Link) madeAt() time.Time {
+	if !l.SourceClock.IsZero() {
+		return l.SourceClock
 	}
 	return l.RecordedAt
 }

@@ -24,10 +24,11 @@
 // ticket ID, to the partition of the events waiting for it (carrier
 // records are keyed by tracking number, order-less help-desk records by
 // ticket ID). An event that arrives before its link is held, and released
-// when the link arrives, in event-time order; if its key's earliest link
-// was not recorded within HoldTimeout of event time after it, it is
-// rejected with reason "unlinked" once its kind's link clock has passed
-// that.
+// when the link arrives, in event-time order; if no link of its key was
+// made within HoldTimeout of event time after it (recorded then, by a
+// source partition not yet processed further: see Link.SourceClock), it
+// is rejected with reason "unlinked" once its kind's link clock has
+// passed that.
 //
 // Every decision is a function of the records, never of the wall clock
 // nor of how the inputs' topics interleave, so that replaying,
@@ -39,10 +40,13 @@
 // event's recorded_at; a redelivery is caught by its system's own dedupe
 // clock (the latest delivery time, the record timestamp, of that system's
 // events on the partition: redeliveries are a matter of delivery, see
-// Config.DedupeWindow). One arrival-dependent case remains: when a key's
+// Config.DedupeWindow). Two arrival-dependent cases remain: when a key's
 // links name different orders (a relabelled parcel, a ticket whose order
 // field was corrected), an event emitted before the other link reached
-// normalize keeps the order known then.
+// normalize keeps the order known then; and a carrier scan that carries
+// its order links earlier order-less scans of its tracking number only if
+// the link clock has not expired them yet (it is made in the carrier
+// topic's order, which the link clock does not follow).
 package normalize
 
 import (
@@ -228,8 +232,9 @@ func (p *Processor) Process(st *State, in Input) Output {
 	case in.Watermark != nil:
 		st.observe(*in.Watermark)
 	default:
-		at = p.source(st, in, &out)
-		out.EventTime = at
+		if at = p.source(st, in, &out); !at.IsZero() {
+			out.EventTime = st.SourceClock(string(in.System))
+		}
 	}
 	p.advance(st, at, &out)
 	return out
@@ -270,7 +275,8 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 		return at
 	}
 	from := st.remember(string(in.System), seenKey, in.Ingested)
-	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: from})})
+	clock := st.advanceClock(string(in.System), ev.RecordedAt)
+	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: from, Clock: clock})})
 
 	switch in.System {
 	case schemas.Carrier:
@@ -284,7 +290,8 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 		// The link goes through the links topic, re-keyed by tracking
 		// number, to the partition that holds that tracking number's scans.
 		out.Links = append(out.Links, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
-			SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: in.Record.Partition})
+			SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: in.Record.Partition,
+			SourceClock: clock})
 	}
 	ev.LinkedBy = "event"
 	out.Events = append(out.Events, ev.canonical())
@@ -300,7 +307,8 @@ func (p *Processor) carrier(st *State, ev Source, rec Original, out *Output) {
 		out.Events = append(out.Events, ev.canonical())
 		if l, known := st.Scans.Links[ev.TrackingNumber]; !known || !p.linkAlive(l, ev.RecordedAt) {
 			p.learn(st, Link{TrackingNumber: ev.TrackingNumber, OrderID: ev.OrderID, ShipmentID: ev.ShipmentID,
-				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt}, out)
+				SourceSystem: ev.System, SourceEventID: ev.EventID, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt,
+				SourceClock: st.SourceClock(ev.System)}, out)
 		} else {
 			p.use(st.Scans, ev.TrackingNumber, l, ev.RecordedAt, out)
 		}
@@ -321,7 +329,7 @@ func (p *Processor) ticket(st *State, ev Source, rec Original, out *Output) {
 	}
 	if ev.TicketID != "" {
 		out.Links = append(out.Links, Link{TicketID: ev.TicketID, OrderID: ev.OrderID, SourceSystem: ev.System, SourceEventID: ev.EventID,
-			OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: rec.Partition})
+			OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt, SourcePartition: rec.Partition, SourceClock: st.SourceClock(ev.System)})
 	}
 	ev.LinkedBy = "event"
 	out.Events = append(out.Events, ev.canonical())
@@ -364,7 +372,12 @@ func (p *Processor) learn(st *State, l Link, out *Output) {
 		prev = Link{} // out of use for longer than LinkRetention: the key starts afresh
 	}
 	last := prev.lastUse()
+	made := l.madeAt()
+	if m := prev.madeAt(); !m.IsZero() && (made.IsZero() || m.Before(made)) {
+		made = m
+	}
 	l = h.kind.merge(prev, l)
+	l.SourceClock = made
 	if last.Before(l.RecordedAt) {
 		last = l.RecordedAt
 	}
@@ -426,15 +439,17 @@ func (p *Processor) dropLinks(h *Holds, step time.Time) []Change {
 }
 
 // inTime reports whether the event's key was linked within HoldTimeout of
-// event time after it (l.RecordedAt is the earliest link of the key known
-// so far): an event is linked by its earliest link if that was recorded up
-// to HoldTimeout after it, whichever of the event and its links reaches
-// baton first, and never by a later one (it is dead-lettered unlinked once
-// the link clock passes), so that its fate does not depend on the order in
-// which the event, its links and the hold's timeout are processed. A link
-// of unknown time (written before event time) links.
+// event time after it: by a link made before its source partition had
+// been processed HoldTimeout past the event (l.SourceClock is the
+// earliest of the key's links known so far, and a link's source clock is
+// at least its recorded_at). An event is linked by such a link whichever
+// of the event and its links reaches baton first, and never by another
+// (it is dead-lettered unlinked once the link clock passes), so that its
+// fate does not depend on the order in which the event, its links, their
+// sources' watermarks and the hold's timeout are processed. A link of
+// unknown time (written before event time) links.
 func (p *Processor) inTime(ev Source, l Link) bool {
-	return l.RecordedAt.IsZero() || !l.RecordedAt.After(ev.RecordedAt.Add(p.cfg.HoldTimeout))
+	return l.RecordedAt.IsZero() || !l.madeAt().After(ev.RecordedAt.Add(p.cfg.HoldTimeout))
 }
 
 // advance moves the partition's watermark and, every so often, expires

@@ -1084,3 +1084,86 @@ func TestLinksLiveLinkRetentionAfterTheirLastUse(t *testing.T) {
 		t.Errorf("restored links %v, want %v", restored.Scans.Links, st.Scans.Links)
 	}
 }
+
+// A link its source delivered late (recorded within the hold timeout
+// after the scan, but behind records of that partition a day later) has
+// the same effect whichever of it and its partition's watermark reaches
+// the held scan first, which depends on batch sizes: in a 2-hour soak the
+// paced run dead-lettered two parcels' scans unlinked that the replay of
+// the same records linked. A link made before its source passed the
+// scan's timeout links it in either order.
+func TestALateDeliveredLinkHasTheSameEffectWhicheverOfItAndItsWatermarkComesFirst(t *testing.T) {
+	p := processorWithLinkSources(t, "wms/0")
+	for _, c := range []struct {
+		name       string
+		aheadBy    time.Duration // how far the WMS partition was before the link's event
+		wantLinked bool
+	}{
+		{"made after its source passed the timeout", 40 * time.Hour, false},
+		{"made in time", 20 * time.Hour, true},
+	} {
+		// The warehouse partition: a shipment recorded c.aheadBy after
+		// the scan, then the late one that links the scan's parcel.
+		wms := normalize.NewState()
+		p.Process(wms, shipped("w-ahead", "o-2", "s-2", "1Z-AHEAD", c.aheadBy))
+		out := p.Process(wms, shipped("w-late", "o-1", "s-1", "1Z-LATE", 10*time.Hour))
+		if len(out.Links) != 1 {
+			t.Fatalf("%s: links = %+v", c.name, out.Links)
+		}
+		link := out.Links[0]
+		if want := t0.Add(max(c.aheadBy, 10*time.Hour) + time.Second); !link.SourceClock.Equal(want) {
+			t.Fatalf("%s: the link's source clock is %v, want %v (its partition's progress, its own event included)", c.name, link.SourceClock, want)
+		}
+		mark := normalize.SourceWatermark{Source: "wms", Partition: 0, At: wms.SourceClock("wms")}
+		for _, markFirst := range []bool{true, false} {
+			st := normalize.NewState()
+			var events, unlinked []string
+			run := func(in normalize.Input) {
+				out := p.Process(st, in)
+				events = append(events, eventIDs(out)...)
+				for _, r := range out.Rejected {
+					unlinked = append(unlinked, r.Reason)
+				}
+			}
+			run(scan("c-1", "1Z-LATE", 0, 0))
+			inputs := []normalize.Input{viaTopic(link), {Watermark: &mark, Ingested: mark.At}}
+			if markFirst {
+				slices.Reverse(inputs)
+			}
+			for _, in := range inputs {
+				run(in)
+			}
+			run(wmsMark(72 * time.Hour)) // the partition moves on: anything still held expires
+			linked := slices.Equal(events, []string{"c-1"}) && len(unlinked) == 0
+			dead := len(events) == 0 && slices.Equal(unlinked, []string{normalize.ReasonUnlinked})
+			if linked != c.wantLinked || linked == dead {
+				t.Errorf("%s, watermark first %v: emitted %v, rejected %v; want linked %v", c.name, markFirst, events, unlinked, c.wantLinked)
+			}
+		}
+	}
+}
+
+// A partition's source clocks come back exactly from its changelog: the
+// restored state gives the next link the same source clock.
+func TestSourceClockSurvivesARestore(t *testing.T) {
+	p := newProcessor(t)
+	st := normalize.NewState()
+	var changes []normalize.Change
+	for _, in := range []normalize.Input{shipped("w-1", "o-1", "s-1", "1Z-1", 30*time.Hour), shipped("w-2", "o-2", "s-2", "1Z-2", 2*time.Hour)} {
+		changes = append(changes, p.Process(st, in).Changes...)
+	}
+	restored := normalize.NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := t0.Add(30*time.Hour + time.Second)
+	if got := restored.SourceClock("wms"); !got.Equal(want) || !st.SourceClock("wms").Equal(want) {
+		t.Fatalf("source clock: restored %v, original %v; want %v", got, st.SourceClock("wms"), want)
+	}
+	a, b := p.Process(st, shipped("w-3", "o-3", "s-3", "1Z-3", time.Hour)), p.Process(restored, shipped("w-3", "o-3", "s-3", "1Z-3", time.Hour))
+	if !reflect.DeepEqual(a.Links, b.Links) || !a.Links[0].SourceClock.Equal(want) {
+		t.Errorf("links after a restore: %+v, without one %+v; want the source clock %v", b.Links, a.Links, want)
+	}
+}

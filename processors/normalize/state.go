@@ -37,6 +37,16 @@ type State struct {
 	// and how far behind it was depended on fetch timing). It is never
 	// expired itself, so a restore rebuilds it exactly from Seen.
 	dedupeClock map[string]time.Time
+	// sourceClock is, per source system, the latest recorded_at of its
+	// events remembered on the partition: how far the partition of that
+	// system's topic has been processed in event time, as its own
+	// sequence gives it, whatever the other topics did meanwhile. A link
+	// carries its source's (Link.SourceClock). A restore rebuilds it
+	// exactly: each seen entry
+	// carries its system's clock after it, and a system's latest seen
+	// entry is never swept (its window start is its system's dedupe
+	// clock, see remember).
+	sourceClock map[string]time.Time
 	// Watermark is the latest event time (recorded_at) seen on the
 	// partition, over every input: the stage's exported watermark, saved
 	// to the changelog every DedupeWindow/16 of it.
@@ -60,7 +70,7 @@ type State struct {
 // NewState returns an empty state.
 func NewState() *State {
 	return &State{Scans: newHolds(scanKind), Tickets: newHolds(ticketKind), Seen: map[string]time.Time{}, dedupeClock: map[string]time.Time{},
-		seenSweptAt: map[string]time.Time{}, seenBySystem: map[string]*timers.Heap[string]{}}
+		sourceClock: map[string]time.Time{}, seenSweptAt: map[string]time.Time{}, seenBySystem: map[string]*timers.Heap[string]{}}
 }
 
 // holds are the state's kinds, in the order their sweeps run.
@@ -103,6 +113,19 @@ func (s *State) setSeen(sys, key string, from time.Time) {
 	}
 	h.Push(from.UnixNano(), key)
 }
+
+// advanceClock moves system sys's source clock to at, if later, and
+// returns it.
+func (s *State) advanceClock(sys string, at time.Time) time.Time {
+	if at.After(s.sourceClock[sys]) {
+		s.sourceClock[sys] = at
+	}
+	return s.sourceClock[sys]
+}
+
+// SourceClock is system sys's source clock on the partition: the latest
+// recorded_at of its events remembered (zero before the first).
+func (s *State) SourceClock(sys string) time.Time { return s.sourceClock[sys] }
 
 // seen reports whether key, an event of system sys delivered (again) at
 // now, is remembered within window: neither the system's dedupe clock nor
@@ -196,10 +219,13 @@ const (
 	changelogFormat = 1
 )
 
-// seenEntry is the changelog value of a dedupe key.
+// seenEntry is the changelog value of a dedupe key: its window start,
+// and its system's source clock once the event was remembered (zero in
+// entries written before it existed).
 type seenEntry struct {
-	V  int       `json:"v"`
-	At time.Time `json:"at"`
+	V     int       `json:"v"`
+	At    time.Time `json:"at"`
+	Clock time.Time `json:"clock,omitzero"`
 }
 
 // watermarkEntry is the changelog value of the watermarks, written at each
@@ -248,6 +274,7 @@ func (s *State) Apply(c Change) error {
 			return fmt.Errorf("changelog %s: %w", c.Key, err)
 		}
 		s.setSeen(seenSystem(k), k, e.At)
+		s.advanceClock(seenSystem(k), e.Clock)
 	case c.Key == watermarkKey:
 		if c.Value == nil {
 			return nil
