@@ -43,10 +43,9 @@ func (m *Metrics) observeLatency(stage string, stamps []time.Time) {
 }
 
 // isEvent reports whether r carries an event: not a transaction marker,
-// not a holdback.
+// not one of normalize's markers on the canonical topic.
 func isEvent(r *kgo.Record) bool {
-	_, _, holdback := Holdback(r)
-	return !r.Attrs.IsControl() && !holdback
+	return !r.Attrs.IsControl() && !Marker(r)
 }
 
 // NewMetrics creates and registers the collectors.

@@ -98,6 +98,9 @@ type Normalize struct {
 	emptySince map[string]time.Time
 	// linkPartitioner picks a link's partition as the producer would.
 	linkPartitioner kgo.TopicPartitioner
+	// announcedProgress is, per owned partition, the progress last
+	// announced on the canonical topic (see announceProgress).
+	announcedProgress map[int32]time.Time
 }
 
 // NewNormalize builds the stage; Run starts it.
@@ -106,7 +109,7 @@ func NewNormalize(cfg NormalizeConfig) (*Normalize, error) {
 		cfg.AlignWindow = DefaultAlignWindow
 	}
 	n := &Normalize{cfg: cfg, position: map[string]int64{}, idleSent: map[string]bool{}, batchTime: map[string]time.Time{}, hadRecords: map[string]bool{}, emptySince: map[string]time.Time{},
-		linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Name(topology.Links))}
+		announcedProgress: map[int32]time.Time{}, linkPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Topics.Name(topology.Links))}
 	sc := newStageConfig[*normalize.State](&n.cfg.StageConfig, topology.Normalize)
 	sources := sc.Inputs[len(topology.Normalize.Inputs):] // after the declared inputs (links)
 	n.dead = n.cfg.deadLetters(topology.Normalize.Name)
@@ -139,6 +142,7 @@ func (n *Normalize) forgetPositions() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.position, n.idleSent, n.hadRecords, n.emptySince = map[string]int64{}, map[string]bool{}, map[string]bool{}, map[string]time.Time{}
+	n.announcedProgress = map[int32]time.Time{}
 }
 
 // beginBatch forgets the last batch's event times.
@@ -171,12 +175,86 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, w stream.Writer) e
 		n.mu.Unlock()
 	}
 	scans, tickets := 0, 0
-	n.stage.EachState(func(_ int32, st *normalize.State) {
+	n.stage.EachState(func(p int32, st *normalize.State) {
 		scans, tickets = scans+st.Scans.Count(), tickets+st.Tickets.Count()
+		n.announceProgress(p, st, w.Produce)
 	})
 	n.cfg.NormMetrics.Held.Set(float64(scans))
 	n.cfg.NormMetrics.HeldTickets.Set(float64(tickets))
 	return n.announce(progress, w.Produce)
+}
+
+// announceProgress tells every canonical partition, after the batch's
+// events and in its transaction, the least source clock partition p's
+// events can still carry (normalize.State.Progress), when it moved: unify
+// evicts by the least of every partition's (unify.Processor.Progress). A
+// progress lost with an aborted batch is announced again later; an
+// announcement is only ever behind the truth, which delays an eviction
+// and changes no result.
+func (n *Normalize) announceProgress(p int32, st *normalize.State, produce func(*kgo.Record)) {
+	at := n.cfg.Processor.Progress(st)
+	n.mu.Lock()
+	moved := at.After(n.announcedProgress[p])
+	if moved {
+		n.announcedProgress[p] = at
+	}
+	n.mu.Unlock()
+	if !moved {
+		return
+	}
+	canonical := n.cfg.Topics.Topic(topology.Canonical)
+	for q := int32(0); q < canonical.Partitions; q++ {
+		produce(progressRecord(canonical.Name, q, p, at))
+	}
+}
+
+// progressHeader marks a progress record of the canonical topic: its
+// value is 8 bytes, the Unix milliseconds below which the normalize
+// partition named by the header's value sends no canonical event's
+// source_clock any more.
+const progressHeader = "baton-progress"
+
+// progressRecord is the progress record of normalize partition origin for
+// canonical partition q.
+func progressRecord(topic string, q, origin int32, at time.Time) *kgo.Record {
+	return &kgo.Record{Topic: topic, Partition: q, Value: binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli())), Timestamp: at,
+		Headers: []kgo.RecordHeader{{Key: manualHeader}, {Key: progressHeader, Value: []byte(strconv.Itoa(int(origin)))}}}
+}
+
+// Progress reads a progress record of the canonical topic (see
+// progressHeader): the normalize partition it speaks for and its
+// progress. ok is false for any other record.
+func Progress(r *kgo.Record) (origin int32, at time.Time, ok bool) {
+	return readMarker(r, progressHeader)
+}
+
+// Marker reports whether r is one of normalize's markers on the canonical
+// topic (a progress record, or a holdback of earlier versions) rather
+// than a canonical event: consumers of the canonical topic skip them.
+func Marker(r *kgo.Record) bool {
+	_, _, progress := Progress(r)
+	_, _, holdback := Holdback(r)
+	return progress || holdback
+}
+
+// readMarker reads a marker record of the canonical topic: header names
+// the normalize partition it speaks for, its value is a time in Unix
+// milliseconds (zero: none).
+func readMarker(r *kgo.Record, header string) (origin int32, at time.Time, ok bool) {
+	for _, h := range r.Headers {
+		if h.Key != header {
+			continue
+		}
+		p, err := strconv.Atoi(string(h.Value))
+		if err != nil || len(r.Value) != 8 {
+			return 0, time.Time{}, false
+		}
+		if ms := int64(binary.BigEndian.Uint64(r.Value)); ms != 0 {
+			at = time.UnixMilli(ms).UTC()
+		}
+		return int32(p), at, true
+	}
+	return 0, time.Time{}, false
 }
 
 // holdbackHeader marks a holdback record on the canonical topic, which
@@ -187,20 +265,7 @@ const holdbackHeader = "baton-holdback"
 // partition it speaks for and its oldest held time (zero: nothing held).
 // ok is false for any other record.
 func Holdback(r *kgo.Record) (origin int32, since time.Time, ok bool) {
-	for _, h := range r.Headers {
-		if h.Key != holdbackHeader {
-			continue
-		}
-		p, err := strconv.Atoi(string(h.Value))
-		if err != nil || len(r.Value) != 8 {
-			return 0, time.Time{}, false
-		}
-		if ms := int64(binary.BigEndian.Uint64(r.Value)); ms != 0 {
-			since = time.UnixMilli(ms).UTC()
-		}
-		return int32(p), since, true
-	}
-	return 0, time.Time{}, false
+	return readMarker(r, holdbackHeader)
 }
 
 // routePartitioner places the stages' outputs (the runtime places their

@@ -156,6 +156,9 @@ func (u *Unify) Run(ctx context.Context) error { return u.stage.Run(ctx) }
 // process decodes one canonical event, runs the processor and produces its
 // outputs. Only a transient failure (registry unreachable) is returned.
 func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, w stream.Writer) error {
+	if origin, at, ok := Progress(r); ok {
+		return u.emit(u.cfg.Processor.Progress(st, origin, at), r.Partition, r.Timestamp, w)
+	}
 	if _, _, ok := Holdback(r); ok {
 		return nil // written by earlier versions (see unify.HoldbacksKey)
 	}
@@ -195,12 +198,19 @@ func (u *Unify) process(ctx context.Context, st *unify.State, r *kgo.Record, w s
 // arrived out of order within one batch are applied in order instead of
 // one correcting another (see processors/unify, "Event time"); the
 // results do not depend on it, only the corrections sent. Records that do
-// not decode keep their place at the front, for process to dead-letter.
+// not decode keep their place at the front, for process to dead-letter;
+// progress records go last, after every event they may follow in the
+// topic (applied early, one could evict an order before an event it does
+// not cover).
 func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartition) ([]*kgo.Record, error) {
 	u.decoded = map[*kgo.Record]map[string]any{}
-	var recs, bad []*kgo.Record
+	var recs, bad, progress []*kgo.Record
 	at := map[*kgo.Record]unify.EventTime{}
 	err := stream.MergeByTimestamp(parts, func(r *kgo.Record) error {
+		if _, _, ok := Progress(r); ok {
+			progress = append(progress, r)
+			return nil
+		}
 		if _, _, ok := Holdback(r); ok || r.Attrs.IsControl() {
 			bad = append(bad, r)
 			return nil
@@ -229,7 +239,7 @@ func (u *Unify) eventTimeOrder(ctx context.Context, parts []kgo.FetchTopicPartit
 	slices.SortStableFunc(recs, func(a, b *kgo.Record) int {
 		return at[a].Compare(at[b])
 	})
-	return append(bad, recs...), nil
+	return append(append(bad, recs...), progress...), nil
 }
 
 // advanceIdle, on a quiet poll, advances the watermark of every owned

@@ -284,7 +284,11 @@ func assertSameRows(t *testing.T, what, table string, want, got []string) {
 // harnessRun is `baton run` with idle advance off (the one wall-clock
 // input) and the given extra flags and environment.
 func (s *stack) harnessRun(env []string, flags ...string) *exec.Cmd {
-	cmd := s.command(append([]string{"run", "--idle-advance", "0", "--session-timeout", "6s"}, flags...)...)
+	base := []string{"run", "--idle-advance", "0", "--session-timeout", "6s"}
+	if r := os.Getenv("BATON_DETERMINISM_RETENTION"); r != "" {
+		base = append(base, "--retention", r)
+	}
+	cmd := s.command(append(base, flags...)...)
 	cmd.Path = batonFastBin
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
@@ -508,7 +512,12 @@ func TestDeterminismHarness(t *testing.T) {
 	truthFile := filepath.Join(t.TempDir(), "ground-truth.json")
 	plain.mustRunFast(append(simulate, "--ground-truth", truthFile)...)
 	plain.runUntilCaughtUp(nil)
-	assertReportEqualsGroundTruthFile(t, plain, truthFile, false)
+	if os.Getenv("BATON_DETERMINISM_RETENTION") == "" {
+		// A shorter allowed lateness (BATON_DETERMINISM_RETENTION, to
+		// put events past it on purpose) makes results the ground truth
+		// does not model: only the conditions are compared then.
+		assertReportEqualsGroundTruthFile(t, plain, truthFile, false)
+	}
 	want := plain.snapshot()
 
 	conditions := []struct {

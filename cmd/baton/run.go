@@ -58,7 +58,7 @@ func runPipeline(ctx context.Context, args []string) error {
 	fs.DurationVar(&normCfg.MaxFutureSkew, "max-future-skew", normalize.DefaultMaxFutureSkew, "how far after its arrival an event's own time may lie before it is rejected")
 	authorityFile := fs.String("authority-file", envOr("BATON_AUTHORITY_FILE", ""), "authority rules file (which system is the source of truth for which status) overriding the embedded one (env BATON_AUTHORITY_FILE)")
 	var unifyCfg unify.Config
-	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "the allowed lateness, in event time: how long after it closed a closed order takes events into its history, how far behind its partition's watermark an event may be before it is dead-lettered too_late, and how long a tracking number's or ticket's link to its order lives after its last use; raise it above a backfill's span")
+	fs.DurationVar(&unifyCfg.Retention, "retention", unify.DefaultRetention, "the allowed lateness, in event time: how long after it closed a closed order takes events into its history, how far behind its source clock (how far its source partition had been processed when normalize read it) an event may be before it is dead-lettered too_late, and how long a tracking number's or ticket's link to its order lives after its last use; raise it above a backfill's span")
 	fs.DurationVar(&unifyCfg.IdleTimeout, "idle-timeout", 0, "how long, in event time, an open order without events lives in the unify state (default the larger of 120 days and 4 × --retention)")
 	viewersFile := fs.String("viewers-file", envOr("BATON_VIEWERS_FILE", ""), "viewer rules file (which systems are checked against the truth, their SLAs and statuses) overriding the embedded one (env BATON_VIEWERS_FILE)")
 	fs.BoolVar(&unifyCfg.SyncChecks, "sync-checks", true, "check the viewers (storefront, help desk, notifications) against the truth (false: off, to measure what they cost)")
@@ -132,9 +132,13 @@ func runPipeline(ctx context.Context, args []string) error {
 		return err
 	}
 	normCfg.LinkSources = normalize.LinkSourceKeys(cfg.Topics.Partitions)
+	unifyCfg.Origins = int(cfg.Topics.Partitions) // every normalize partition announces its progress to every unify partition
 	// One allowed lateness: an order's links live as long as the order
 	// (and at least as long as an event may wait for its link).
 	normCfg.LinkRetention = max(unifyCfg.Retention, normCfg.HoldTimeout)
+	// A source system stopped holds unify's evictions back for at most
+	// as long as anything stays in its state.
+	normCfg.ProgressLag = unify.IdleTimeoutOr(unifyCfg.IdleTimeout, unifyCfg.Retention)
 	proc, err := normalize.New(normCfg)
 	if err != nil {
 		return err

@@ -171,7 +171,7 @@ func (s *stack) expectedReplay() replay {
 				return nil
 			}
 			for _, r := range recs {
-				if _, _, ok := pipelines.Holdback(r); ok {
+				if pipelines.Marker(r) {
 					continue
 				}
 				d, err := dec.Decode(context.Background(), r.Value)

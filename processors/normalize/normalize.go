@@ -104,6 +104,14 @@ type Config struct {
 	// storefront before a scan, those of helpdesk before a ticket event.
 	// A kind with none listed waits only for those that reported.
 	LinkSources []string
+	// ProgressLag is how far behind the partition's most advanced source
+	// system another may fall and still hold its progress back (see
+	// Processor.Progress): a source that stopped must not stop every
+	// eviction downstream for good. `baton run` sets unify's idle timeout
+	// (the longest anything stays in its state); default
+	// DefaultProgressLag. A source further behind (a year-old backfill of
+	// one system) may find its orders evicted, as a too-late event would.
+	ProgressLag time.Duration
 }
 
 // LinkSourceKeys names the partitions of the link-producing source topics
@@ -124,6 +132,7 @@ const (
 	DefaultDedupeWindow  = 24 * time.Hour
 	DefaultMaxFutureSkew = time.Hour
 	DefaultLinkRetention = 30 * 24 * time.Hour
+	DefaultProgressLag   = 120 * 24 * time.Hour
 )
 
 // Processor is the normalize logic. It holds no state of its own: state is
@@ -146,6 +155,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.LinkRetention <= 0 {
 		cfg.LinkRetention = max(DefaultLinkRetention, cfg.HoldTimeout)
+	}
+	if cfg.ProgressLag <= 0 {
+		cfg.ProgressLag = DefaultProgressLag
 	}
 	if cfg.LinkRetention < cfg.HoldTimeout {
 		return nil, fmt.Errorf("normalize: LinkRetention %v is shorter than HoldTimeout %v (a link would be dropped while events may still wait for it)", cfg.LinkRetention, cfg.HoldTimeout)
@@ -276,6 +288,7 @@ func (p *Processor) source(st *State, in Input, out *Output) (at time.Time) {
 	}
 	from := st.remember(string(in.System), seenKey, in.Ingested)
 	clock := st.advanceClock(string(in.System), ev.RecordedAt)
+	ev.SourceClock = clock
 	out.Changes = append(out.Changes, Change{Key: seenPrefix + seenKey, Value: mustJSON(seenEntry{V: changelogFormat, At: from, Clock: clock})})
 
 	switch in.System {
@@ -508,6 +521,14 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 	st.lastWatermarkSave = st.Watermark
 	out.Changes = append(out.Changes, st.watermarks())
 }
+
+// Progress is the least source clock (Source.SourceClock) of the
+// canonical events the partition can still emit, which the stage
+// announces to unify (unify.Processor.Progress) so that it evicts no
+// order an event still to come belongs to. A source system more than
+// Config.ProgressLag behind the partition's most advanced is not waited
+// for. Zero before the partition's first event.
+func (p *Processor) Progress(st *State) time.Time { return st.progress(p.cfg.ProgressLag) }
 
 // sweepStep is the kind's expiry clock: its link clock rounded down to
 // HoldTimeout/16. ok is false while the kind has no link clock yet.

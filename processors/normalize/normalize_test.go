@@ -1167,3 +1167,36 @@ func TestSourceClockSurvivesARestore(t *testing.T) {
 		t.Errorf("links after a restore: %+v, without one %+v; want the source clock %v", b.Links, a.Links, want)
 	}
 }
+
+// A partition's progress is the least source clock its canonical events
+// can still carry: its systems' clocks and its held events', not a
+// source stopped more than ProgressLag behind the most advanced. Every
+// canonical event carries its source clock.
+func TestProgressIsTheLeastSourceClockStillToCome(t *testing.T) {
+	p, st := newProcessor(t), normalize.NewState()
+	if got := p.Progress(st); !got.IsZero() {
+		t.Fatalf("progress before any event: %v", got)
+	}
+	out := p.Process(st, shipped("w-1", "o-1", "s-1", "1Z-1", 10*time.Hour))
+	if got, want := out.Events[0].Value["source_clock"], t0.Add(10*time.Hour+time.Second); got != want {
+		t.Errorf("the canonical event's source_clock is %v, want %v", got, want)
+	}
+	p.Process(st, omsEvent("o-1", "o-1", "CONFIRMED", 30*time.Hour))
+	if got, want := p.Progress(st), t0.Add(10*time.Hour+time.Second); !got.Equal(want) {
+		t.Errorf("progress %v, want the warehouse's clock %v (the least)", got, want)
+	}
+	p.Process(st, scan("c-1", "1Z-2", 5*time.Hour, 40*time.Hour)) // held for its link
+	if got, want := p.Progress(st), t0.Add(5*time.Hour+time.Minute); !got.Equal(want) {
+		t.Errorf("progress %v, want the held scan's time %v", got, want)
+	}
+	p.Process(st, viaTopic(normalize.Link{TrackingNumber: "1Z-2", OrderID: "o-2", SourceSystem: "wms", SourceEventID: "w-2", OccurredAt: t0, RecordedAt: t0.Add(6 * time.Hour)}))
+	if st.HeldCount() != 0 {
+		t.Fatal("the scan was not released")
+	}
+	// The OMS runs 121 days ahead: the warehouse and the carrier, more
+	// than the default 120 days behind, are not waited for any more.
+	p.Process(st, omsEvent("o-3", "o-3", "CONFIRMED", 121*24*time.Hour))
+	if got, want := p.Progress(st), t0.Add(121*24*time.Hour); !got.Equal(want) {
+		t.Errorf("progress %v, want %v (no source within the progress lag behind the OMS)", got, want)
+	}
+}

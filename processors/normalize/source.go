@@ -35,6 +35,10 @@ type Source struct {
 	CanonicalStatus   canonical.Status `json:"canonical_status,omitempty"`
 	HasStatus         bool             `json:"has_status"`
 	LinkedBy          string           `json:"linked_by,omitempty"`
+	// SourceClock is how far its source partition had been processed in
+	// event time when the event was read, itself included (its system's
+	// State.SourceClock then): unify measures its lateness against it.
+	SourceClock time.Time `json:"source_clock,omitzero"`
 }
 
 // rejectError carries the reason a source event cannot be parsed.
@@ -99,6 +103,15 @@ func parseSource(sys schemas.System, plain map[string]any, ingested time.Time) (
 	return ev, nil
 }
 
+// sourceClock is SourceClock, nil when unknown (an event held before it
+// existed).
+func (ev Source) sourceClock() *time.Time {
+	if ev.SourceClock.IsZero() {
+		return nil
+	}
+	return &ev.SourceClock
+}
+
 // resolved is the canonical event of an event resolved through a link,
 // linkedBy saying which kind.
 func (ev Source) resolved(l Link, linkedBy string) Event {
@@ -154,5 +167,6 @@ func (ev Source) canonical() Event {
 		"revised_date":        optTime(ev.RevisedDate),
 		"subject":             opt(ev.Subject),
 		"description":         opt(ev.Description),
+		"source_clock":        optTime(ev.sourceClock()),
 	}}
 }

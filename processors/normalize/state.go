@@ -123,6 +123,31 @@ func (s *State) advanceClock(sys string, at time.Time) time.Time {
 	return s.sourceClock[sys]
 }
 
+// progress is the least source clock (see Source.SourceClock) of the
+// canonical events the partition can still emit: its systems' source
+// clocks, each only grows, and its held events', each at least the event's
+// recorded_at. A system more than maxLag behind the partition's most
+// advanced is not waited for (a source that stopped must not hold
+// everything back); the zero time before the first event.
+func (s *State) progress(maxLag time.Duration) time.Time {
+	var lead time.Time
+	for _, c := range s.sourceClock {
+		if c.After(lead) {
+			lead = c
+		}
+	}
+	least := lead
+	for _, c := range s.sourceClock {
+		if c.Before(least) && lead.Sub(c) <= maxLag {
+			least = c
+		}
+	}
+	if held := s.OldestHeld(); !held.IsZero() && held.Before(least) {
+		least = held
+	}
+	return least
+}
+
 // SourceClock is system sys's source clock on the partition: the latest
 // recorded_at of its events remembered (zero before the first).
 func (s *State) SourceClock(sys string) time.Time { return s.sourceClock[sys] }

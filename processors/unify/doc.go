@@ -164,8 +164,9 @@
 // The partition's watermark is its latest recorded_at seen (or a quiet
 // partition's idle advance by wall-clock time, the one input not in the
 // records, which a stage can turn off). It only decides when timers fire
-// for orders that get no events and when orders are evicted; the content
-// of what they emit does not depend on it.
+// for orders that get no events; the content of what they emit does not
+// depend on it. Evictions follow the normalize partitions' progress (see
+// Config.Origins, Processor.Progress).
 //
 // Events mostly arrive in order and are applied as they come. One that
 // sorts before what its order has applied or fired — a late event: a scan
@@ -186,17 +187,22 @@
 // while open: an event of the order timed after that starts it afresh,
 // without its history, whenever it arrives, and no timer of the order due
 // after it fires. The allowed lateness is Config.Retention too: an event
-// timed more than that behind its partition's watermark is too late
-// (Output.Rejected wraps ErrTooLate; the stage dead-letters it
-// "too_late" and counts it) and changes nothing, as in Flink. An order's
-// state stays until the watermark passes the end of its life by the
-// allowed lateness, so every event that may still join it (timed before
-// the end, not too late) finds it whatever the arrival order; only then
-// is it evicted, emitting the same records whatever caused it (its timers
-// due by the end fire, its open checks close at the end). So every result
-// is a function of the events, except for events too late, which are
-// counted. Keep the retention above the lateness of any feed (a carrier
-// that replays a month) and above a backfill's span.
+// timed more than that behind its source clock (how far its source
+// partition had been processed when normalize read it: a function of
+// that partition's records alone) is too late (Output.Rejected wraps
+// ErrTooLate; the stage dead-letters it "too_late" and counts it) and
+// changes nothing. An order's state stays until every normalize
+// partition's progress (the least source clock its events can still
+// carry) passes the end of its life by the allowed lateness, so every
+// event that may still join it (timed before the end, not too late)
+// finds it whatever the arrival order; only then is it evicted, emitting
+// the same records whatever caused it (its timers due by the end fire,
+// its open checks close at the end). So every result is a function of
+// the events, too-late ones included. Without Config.Origins both follow
+// the partition's watermark instead, as Flink's allowed lateness does,
+// and which events are too late near the limit depends on arrival. Keep
+// the retention above the lateness of any feed (a carrier that replays a
+// month) and above a backfill's span.
 //
 // # Closing and eviction
 //

@@ -32,6 +32,8 @@ type step struct {
 	// ticket, subject, tags: a help-desk ticket event's
 	ticket, subject string
 	tags            []string
+	// clock: its source clock, after t0 (0: not carried)
+	clock time.Duration
 }
 
 func ev(sys, status string, at time.Duration) step { return step{sys: sys, status: status, at: at} }
@@ -40,6 +42,9 @@ func (s step) parcel(ship, tn string) step  { s.ship, s.tn = ship, tn; return s 
 func (s step) withID(id string) step        { s.id = id; return s }
 func (s step) arrives(d time.Duration) step { s.arrive = d; return s }
 func (s step) withETA(d time.Duration) step { s.eta = d; return s }
+
+// withClock sets the source clock normalize read the event at.
+func (s step) withClock(d time.Duration) step { s.clock = d; return s }
 
 const h = time.Hour
 
@@ -83,7 +88,12 @@ func (s step) input(order string, i int) Input {
 	if arrive == 0 {
 		arrive = s.at + time.Minute
 	}
+	var clock any
+	if s.clock != 0 {
+		clock = ts(s.clock)
+	}
 	return Input{Ingested: t0.Add(arrive), Plain: map[string]any{
+		"source_clock": clock,
 		"order_id": order, "shipment_id": opt(s.ship), "tracking_number": opt(s.tn),
 		"source_system": s.sys, "source_event_id": id, "source_status": strings.ToLower(s.status),
 		"canonical_status": opt(s.status), "linked_by": "event",

@@ -32,7 +32,11 @@ type State struct {
 	// being applied or of the timer firing (see eventtime.go). Records
 	// carry it, never the watermark, so they do not depend on arrival.
 	now   int64
-	swept int64 // watermark of the last idle sweep
+	swept int64 // eviction clock of the last idle sweep
+	// progress holds, per origin (normalize partition), the least source
+	// clock its events can still carry (see Processor.Progress); Unix ms,
+	// 0 until it reported.
+	progress []int64
 	// closed holds the closed orders by close time (eviction), timers the
 	// orders by the time their next viewer check falls due. Both are
 	// ordered by (time, order ID), so a restored state acts exactly as the
@@ -114,6 +118,32 @@ func (s *State) advance(ingested int64) bool {
 	return true
 }
 
+// progressTo moves origin's progress to at if later, and reports whether
+// it moved.
+func (s *State) progressTo(origin int32, at int64, origins int) bool {
+	if len(s.progress) < origins {
+		s.progress = append(s.progress, make([]int64, origins-len(s.progress))...)
+	}
+	if at <= s.progress[origin] {
+		return false
+	}
+	s.progress[origin] = at
+	return true
+}
+
+// evictionClock is the clock evictions follow: with Config.Origins, the
+// least progress of every origin (0 until each has reported), below
+// which no event's source clock can still come; without, the watermark.
+func (p *Processor) evictionClock(s *State) int64 {
+	if p.cfg.Origins == 0 {
+		return s.watermark
+	}
+	if len(s.progress) < p.cfg.Origins {
+		return 0
+	}
+	return slices.Min(s.progress[:p.cfg.Origins])
+}
+
 // prepare rebuilds what Apply leaves stale: the heaps, from the orders.
 func (p *Processor) prepare(s *State) {
 	if !s.heapStale {
@@ -142,9 +172,10 @@ func (p *Processor) prepare(s *State) {
 // What an eviction emits depends on the order alone (see evictOrder).
 func (p *Processor) evict(s *State, out *Output) {
 	retention := p.cfg.Retention.Milliseconds()
+	clock := p.evictionClock(s)
 	// The heap is by close time: goneAt is Retention after it, and
 	// droppable the allowed lateness (Retention again) after that.
-	for e, ok := s.closed.Peek(); ok && s.watermark > e.Due+2*retention; e, ok = s.closed.Peek() {
+	for e, ok := s.closed.Peek(); ok && clock > e.Due+2*retention; e, ok = s.closed.Peek() {
 		s.closed.Pop()
 		o := s.orders[e.Key]
 		if o == nil || o.closed != e.Due {
@@ -153,10 +184,10 @@ func (p *Processor) evict(s *State, out *Output) {
 		p.evictOrder(s, e.Key, o, out)
 	}
 	idle := p.cfg.IdleTimeout.Milliseconds()
-	if s.watermark-s.swept < idle/16 {
+	if clock-s.swept < idle/16 {
 		return
 	}
-	s.swept = s.watermark
+	s.swept = clock
 	var expired []string
 	for id, o := range s.orders {
 		if p.droppable(s, o) {
@@ -189,7 +220,7 @@ func (p *Processor) goneAt(o *order) int64 {
 // sooner, it would start the order afresh in one arrival order and not in
 // another.
 func (p *Processor) droppable(s *State, o *order) bool {
-	return s.watermark > p.goneAt(o)+p.cfg.Retention.Milliseconds()
+	return p.evictionClock(s) > p.goneAt(o)+p.cfg.Retention.Milliseconds()
 }
 
 // horizonCap is the latest clock o's timers fire up to: 1 ms past the end
@@ -244,11 +275,11 @@ func (s *State) Apply(c Change) error {
 		if c.Value == nil {
 			return nil
 		}
-		at, swept, err := decodeWatermark(c.Value)
+		at, swept, progress, err := decodeWatermark(c.Value)
 		if err != nil {
 			return fmt.Errorf("unify changelog watermark: %w", err)
 		}
-		s.watermark, s.swept = at, swept
+		s.watermark, s.swept, s.progress = at, swept, progress
 		return nil
 	}
 	if c.Key == HoldbacksKey {
@@ -301,7 +332,9 @@ func (s *State) Apply(c Change) error {
 //
 //	version   byte 2
 //	at        varint: the watermark
-//	swept     varint: the watermark of the last idle sweep
+//	swept     varint: the eviction clock of the last idle sweep
+//	progress  (absent in records written before it existed) uvarint
+//	          count, then count varints: each origin's progress
 //
 // An order record (key: the order ID):
 //
@@ -398,13 +431,17 @@ func encodeOrder(o *order) []byte {
 
 // encodeWatermark returns the partition's watermark record.
 func encodeWatermark(s *State) []byte {
-	var a [1 + 2*binary.MaxVarintLen64]byte
-	b := append(a[:0], changelogFormat)
+	b := make([]byte, 0, 1+(3+len(s.progress))*binary.MaxVarintLen64)
+	b = append(b, changelogFormat)
 	b = binary.AppendVarint(b, s.watermark)
 	b = binary.AppendVarint(b, s.swept)
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out
+	if len(s.progress) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(s.progress)))
+		for _, at := range s.progress {
+			b = binary.AppendVarint(b, at)
+		}
+	}
+	return b
 }
 
 // sysSet is a set of systems (sys is a byte).
@@ -926,15 +963,24 @@ func (s *State) decodeOrder(id string, b []byte) (*order, error) {
 }
 
 // decodeWatermark reads a watermark record.
-func decodeWatermark(b []byte) (at, swept int64, err error) {
+func decodeWatermark(b []byte) (at, swept int64, progress []int64, err error) {
 	if err := checkFormat(b); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	r := reader{b: b, off: 1}
 	at, swept = r.varint("at"), r.varint("swept")
+	if r.err == nil && r.off < len(b) {
+		n := r.uvarint("progress count")
+		if r.err == nil && n > uint64(len(b)-r.off) {
+			r.fail("progress count", "%d origins in %d bytes", n, len(b)-r.off)
+		}
+		for i := uint64(0); r.err == nil && i < n; i++ {
+			progress = append(progress, r.varint("progress"))
+		}
+	}
 	if r.err == nil && r.off != len(b) {
 		r.start = r.off
 		r.fail("record", "%d trailing bytes", len(b)-r.off)
 	}
-	return at, swept, r.err
+	return at, swept, progress, r.err
 }

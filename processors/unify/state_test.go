@@ -293,7 +293,8 @@ func TestApplyRefusesWhatItCannotRead(t *testing.T) {
 		{WatermarkKey, []byte(`{"v":1,"at":1,"swept":0}`), "format 1 (JSON), want 2"},
 		{WatermarkKey, []byte{9, 2, 2}, "format 9, want 2"},
 		{WatermarkKey, []byte{2, 2}, "swept at byte 2: truncated"},
-		{WatermarkKey, []byte{2, 2, 2, 2}, "1 trailing bytes"},
+		{WatermarkKey, []byte{2, 2, 2, 2}, "progress count at byte 3: 2 origins in 0 bytes"},
+		{WatermarkKey, []byte{2, 2, 2, 1, 4, 4}, "1 trailing bytes"},
 		{"\x00other", []byte{2}, "unknown key"},
 	} {
 		err := NewState().Apply(Change{Key: c.key, Value: c.v})
@@ -344,7 +345,7 @@ func TestChangelogRoundTripsEveryOrderOfTheSimulatedRun(t *testing.T) {
 	if records < 10_000 {
 		t.Fatalf("only %d order records", records)
 	}
-	at, swept, err := decodeWatermark(encodeWatermark(st))
+	at, swept, _, err := decodeWatermark(encodeWatermark(st))
 	if err != nil || at != st.watermark || swept != st.swept {
 		t.Errorf("watermark %d/%d round-trips to %d/%d (%v)", st.watermark, st.swept, at, swept, err)
 	}
@@ -409,9 +410,9 @@ func FuzzDecodeOrder(f *testing.F) {
 				t.Fatalf("%x does not round-trip", b)
 			}
 		}
-		if at, swept, err := decodeWatermark(b); err == nil {
+		if at, swept, _, err := decodeWatermark(b); err == nil {
 			s.watermark, s.swept = at, swept
-			if at2, swept2, err := decodeWatermark(encodeWatermark(s)); err != nil || at2 != at || swept2 != swept {
+			if at2, swept2, _, err := decodeWatermark(encodeWatermark(s)); err != nil || at2 != at || swept2 != swept {
 				t.Fatalf("watermark %x does not round-trip: %d/%d %v", b, at2, swept2, err)
 			}
 		}
@@ -621,5 +622,93 @@ func TestAnOrderTakesLateEventsUntilTheAllowedLatenessPassed(t *testing.T) {
 	}
 	if !reflect.DeepEqual(before, after) || !reflect.DeepEqual(beforeState, afterState) {
 		t.Errorf("a too-late event changed the results:\n without it: %v %v\n with it:    %v %v", before, beforeState, after, afterState)
+	}
+}
+
+// With every normalize partition announcing its progress (Config.Origins),
+// an event's lateness is measured against its own source clock and orders
+// are evicted by the least progress: which events are too late and which
+// orders are evicted no longer depend on how the partition's inputs
+// interleave. In a 2-hour soak a warehouse event delivered 33 days late
+// was too late in the paced run and joined its order in the replay; by
+// the watermark (Origins 0) the two arrival orders below differ the same
+// way.
+func TestLatenessAndEvictionFollowTheSourcesNotTheArrivalOrder(t *testing.T) {
+	p, err := New(Config{SyncChecks: true, Delays: true, Retention: 24 * time.Hour, IdleTimeout: 96 * time.Hour, Origins: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress := func(origin int32, at time.Duration) func(*State) Output {
+		return func(st *State) Output { return p.Progress(st, origin, t0.Add(at)) }
+	}
+	event := func(x orderInput) func(*State) Output {
+		return func(st *State) Output { return p.Process(st, x.s.input(x.order, x.i)) }
+	}
+	var delivered []func(*State) Output
+	for i, s := range then(shipOne, scan("DELIVERED", 30*h)) {
+		delivered = append(delivered, event(orderInput{"o-a", s.withClock(s.recorded()), i}))
+	}
+	// Recorded at 20 h, delivered by its source after its events up to
+	// 40 h: 20 h late by its own source, within the 24 h allowed.
+	late := event(orderInput{"o-a", ev("storefront", "DELIVERED", 20*h).withClock(40 * h), 50})
+	// Another order's event from the other origin, 40 h past the late
+	// event's time: by the watermark, the late one is too late after it.
+	other := event(orderInput{"o-b", ev("oms", "CONFIRMED", 60*h).withClock(60 * h), 0})
+	feed := func(inputs []func(*State) Output) (recs map[outputID]map[string]any, state map[string]any, rejected []error, evicted int) {
+		st := NewState()
+		var outs []Output
+		var changes []Change
+		for _, in := range inputs {
+			out := in(st)
+			if out.Rejected != nil {
+				rejected = append(rejected, out.Rejected)
+				continue
+			}
+			outs = append(outs, out)
+			changes = append(changes, out.Changes...)
+			evicted += out.Evicted
+			if out.State != nil && out.State.Key == "o-a" {
+				state = out.State.Value
+			}
+		}
+		restored := NewState()
+		for _, c := range changes {
+			if err := restored.Apply(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		assertSameState(t, st, restored)
+		if !slices.Equal(restored.progress, st.progress) {
+			t.Errorf("progress restored as %v, was %v", restored.progress, st.progress)
+		}
+		recs = finalRecords(outs)
+		for _, v := range recs {
+			delete(v, "processed_at")
+		}
+		return recs, state, rejected, evicted
+	}
+	lateFirst, lateFirstState, rejected1, _ := feed(append(slices.Clone(delivered), late, other, progress(0, 40*h), progress(1, 60*h)))
+	otherFirst, otherFirstState, rejected2, _ := feed(append(slices.Clone(delivered), other, progress(1, 60*h), late, progress(0, 40*h)))
+	if len(rejected1)+len(rejected2) != 0 {
+		t.Fatalf("rejected: %v with the late event first, %v with the other order's first; want none (20 h late by its source)", rejected1, rejected2)
+	}
+	if !reflect.DeepEqual(lateFirst, otherFirst) || !reflect.DeepEqual(lateFirstState, otherFirstState) {
+		t.Errorf("the arrival order changed the results:\n late first:  %v %v\n other first: %v %v", lateFirst, lateFirstState, otherFirst, otherFirstState)
+	}
+
+	// The watermark far ahead evicts nothing while an origin is behind:
+	// its events may still belong to the order.
+	far := event(orderInput{"o-c", ev("oms", "CONFIRMED", 200*h).withClock(200 * h), 0})
+	if _, _, _, n := feed(append(slices.Clone(delivered), far, progress(1, 200*h))); n != 0 {
+		t.Errorf("evicted %d with origin 0 silent; want none", n)
+	}
+	// Once both passed the end of its life (54 h) plus the allowed
+	// lateness, the order goes; an event of it read by its source past
+	// that is too late, whenever it arrives.
+	tooLate := event(orderInput{"o-a", ev("storefront", "DELIVERED", 25*h).withClock(90 * h), 51})
+	_, _, rejected, n := feed(append(slices.Clone(delivered), progress(0, 90*h), progress(1, 90*h), tooLate))
+	_, _, rejectedEarly, _ := feed(append(slices.Clone(delivered), tooLate))
+	if n != 1 || len(rejected) != 1 || !errors.Is(rejected[0], ErrTooLate) || len(rejectedEarly) != 1 || !errors.Is(rejectedEarly[0], ErrTooLate) {
+		t.Errorf("past both origins' progress: evicted %d, rejected %v after the eviction and %v before it; want 1 eviction and the event too late both times", n, rejected, rejectedEarly)
 	}
 }

@@ -55,6 +55,20 @@ type Config struct {
 	// WismoRules are the classification and attribution rules; nil: the
 	// embedded wismo.map.
 	WismoRules *wismo.Rules
+	// Origins is the number of normalize partitions that announce their
+	// progress to every state (Processor.Progress; `baton run` sets the
+	// partition count). With it, lateness and eviction follow the events'
+	// own sources, not the order in which the partition received them:
+	// an event is too late when it is timed more than Retention behind
+	// its source clock (how far its source partition had been processed
+	// when normalize read it, the canonical event's source_clock), and an
+	// order's state is dropped once every origin's progress (the least
+	// source clock any of its events can still carry) passes the end of
+	// its life plus Retention, so every event that is not too late finds
+	// its order whatever the arrival order. Zero: both follow the
+	// partition's watermark, as in Flink, and which events are too late
+	// depends on arrival order near the limit.
+	Origins int
 }
 
 // Defaults.
@@ -94,9 +108,7 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Retention == 0 {
 		cfg.Retention = DefaultRetention
 	}
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = max(DefaultIdleTimeout, 4*cfg.Retention)
-	}
+	cfg.IdleTimeout = IdleTimeoutOr(cfg.IdleTimeout, cfg.Retention)
 	if cfg.IdleTimeout <= cfg.Retention {
 		return nil, fmt.Errorf("unify: IdleTimeout %v must exceed Retention %v (a closed order would be evicted as idle first)", cfg.IdleTimeout, cfg.Retention)
 	}
@@ -228,6 +240,7 @@ type event struct {
 	eventID, source               string
 	status                        st
 	occurred, recorded, ingested  int64
+	sourceClock                   int64 // how far its source partition had been processed when normalize read it; 0 when not carried
 	eta, shipBy, deliverBy        int64
 	carrier                       string
 }
@@ -245,9 +258,9 @@ func (p *Processor) Process(st *State, in Input) Output {
 	if err != nil {
 		return Output{Rejected: err}
 	}
-	if late := st.watermark - ev.recorded; late > p.cfg.Retention.Milliseconds() {
-		return Output{Rejected: fmt.Errorf("%w: %s/%s of order %q recorded at %s, %s behind the partition's watermark; the allowed lateness (--retention) is %s",
-			ErrTooLate, ev.system, ev.eventID, ev.orderID, time.UnixMilli(ev.recorded).UTC().Format(time.RFC3339), time.Duration(late)*time.Millisecond, p.cfg.Retention)}
+	if clock, what := p.latenessClock(st, &ev); clock-ev.recorded > p.cfg.Retention.Milliseconds() {
+		return Output{Rejected: fmt.Errorf("%w: %s/%s of order %q recorded at %s, %s behind %s; the allowed lateness (--retention) is %s",
+			ErrTooLate, ev.system, ev.eventID, ev.orderID, time.UnixMilli(ev.recorded).UTC().Format(time.RFC3339), time.Duration(clock-ev.recorded)*time.Millisecond, what, p.cfg.Retention)}
 	}
 	var out Output
 	p.prepare(st)
@@ -287,6 +300,42 @@ func (p *Processor) Process(st *State, in Input) Output {
 	}
 	p.finish(st, &out, st.advance(ev.recorded), touched)
 	return out
+}
+
+// latenessClock is what an event's lateness is measured against: its
+// source clock when the partition's origins announce their progress
+// (Config.Origins) and the event carries one, else the partition's
+// watermark. what names it for the error.
+func (p *Processor) latenessClock(st *State, ev *event) (clock int64, what string) {
+	if p.cfg.Origins > 0 && ev.sourceClock != 0 {
+		return ev.sourceClock, "its source partition's progress when normalize read it"
+	}
+	return st.watermark, "the partition's watermark"
+}
+
+// Progress records that normalize partition origin will send this
+// partition no event whose source clock is before at (a progress record
+// of the canonical topic), and evicts what the least progress of every
+// origin (Config.Origins) now allows. It never fails: an origin out of
+// range is ignored.
+func (p *Processor) Progress(st *State, origin int32, at time.Time) Output {
+	var out Output
+	if origin < 0 || int(origin) >= p.cfg.Origins || !st.progressTo(origin, at.UnixMilli(), p.cfg.Origins) {
+		return out
+	}
+	p.prepare(st)
+	p.evict(st, &out)
+	out.Changes = append(out.Changes, Change{Key: WatermarkKey, Value: encodeWatermark(st)})
+	return out
+}
+
+// IdleTimeoutOr is the idle timeout New uses: idle, or when zero the
+// larger of DefaultIdleTimeout and 4 × retention.
+func IdleTimeoutOr(idle, retention time.Duration) time.Duration {
+	if idle == 0 {
+		return max(DefaultIdleTimeout, 4*retention)
+	}
+	return idle
 }
 
 // Advance moves the partition's watermark to at without an input: the
@@ -339,9 +388,10 @@ func (p *Processor) settle(st *State, id string, o *order) {
 var ErrInvalid = errors.New("invalid canonical event")
 
 // ErrTooLate is the error of an event timed more than the allowed lateness
-// (Config.Retention) behind its partition's watermark: its order may have
-// left the state already, so what it would change depends on when it
-// arrived. It changes nothing; the stage dead-letters and counts it.
+// (Config.Retention) behind its source partition's progress (or, without
+// Config.Origins, its partition's watermark): its order may have left the
+// state already. It changes nothing; the stage dead-letters and counts
+// it.
 var ErrTooLate = errors.New("event too late")
 
 func parseEvent(in Input) (event, error) {
@@ -384,6 +434,7 @@ func parseEvent(in Input) (event, error) {
 	}{
 		{"occurred_at", &ev.occurred, true}, {"recorded_at", &ev.recorded, true},
 		{"estimated_delivery", &ev.eta, false}, {"promised_ship_by", &ev.shipBy, false}, {"promised_deliver_by", &ev.deliverBy, false},
+		{"source_clock", &ev.sourceClock, false},
 	} {
 		if *f.dst, err = canonical.PlainTime(p[f.name], f.required); err != nil {
 			return fail("%s: %v", f.name, err)
