@@ -94,7 +94,7 @@ func (s step) input(order string, i int) Input {
 	}
 	return Input{Ingested: t0.Add(arrive), Plain: map[string]any{
 		"source_clock": clock,
-		"order_id": order, "shipment_id": opt(s.ship), "tracking_number": opt(s.tn),
+		"order_id":     order, "shipment_id": opt(s.ship), "tracking_number": opt(s.tn),
 		"source_system": s.sys, "source_event_id": id, "source_status": strings.ToLower(s.status),
 		"canonical_status": opt(s.status), "linked_by": "event",
 		"occurred_at": ts(s.at), "recorded_at": ts(s.recorded()), "ingested_at": ts(arrive),
