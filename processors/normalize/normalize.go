@@ -527,8 +527,13 @@ func (p *Processor) advance(st *State, at time.Time, out *Output) {
 // announces to unify (unify.Processor.Progress) so that it evicts no
 // order an event still to come belongs to. A source system more than
 // Config.ProgressLag behind the partition's most advanced is not waited
-// for. Zero before the partition's first event.
-func (p *Processor) Progress(st *State) time.Time { return st.progress(p.cfg.ProgressLag) }
+// for. It moves in steps of LinkRetention/64 (rounded down: under it,
+// never above), so that it is announced every few hours of event time,
+// not after every batch, at the cost of evictions that late. Zero before
+// the partition's first event.
+func (p *Processor) Progress(st *State) time.Time {
+	return st.progress(p.cfg.ProgressLag).Truncate(p.cfg.LinkRetention / 64)
+}
 
 // sweepStep is the kind's expiry clock: its link clock rounded down to
 // HoldTimeout/16. ok is false while the kind has no link clock yet.
