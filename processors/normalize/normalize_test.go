@@ -1193,7 +1193,7 @@ func TestProgressIsTheLeastSourceClockStillToCome(t *testing.T) {
 	if got, want := p.Progress(st), t0.Add(10*time.Hour); !got.Equal(want) {
 		t.Errorf("progress %v, want the warehouse's clock rounded down to the minute %v (the least)", got, want)
 	}
-	p.Process(st, scan("c-1", "1Z-2", 5*time.Hour, 40*time.Hour)) // held for its link
+	p.Process(st, scan("c-1", "1Z-2", 5*time.Hour, 40*time.Hour))                       // held for its link
 	if got, want := p.Progress(st), t0.Add(5*time.Hour+time.Minute); !got.Equal(want) { // on a step
 		t.Errorf("progress %v, want the held scan's time %v", got, want)
 	}
