@@ -1193,8 +1193,8 @@ func TestProgressIsTheLeastSourceClockStillToCome(t *testing.T) {
 	if got, want := p.Progress(st), t0.Add(10*time.Hour); !got.Equal(want) {
 		t.Errorf("progress %v, want the warehouse's clock rounded down to the minute %v (the least)", got, want)
 	}
-	p.Process(st, scan("c-1", "1Z-2", 5*time.Hour, 40*time.Hour))                       // held for its link
-	if got, want := p.Progress(st), t0.Add(5*time.Hour+time.Minute); !got.Equal(want) { // on a step
+	p.Process(st, scan("c-1", "1Z-2", 5*time.Hour, 40*time.Hour)) // held for its link
+	if got, want := p.Progress(st), t0.Add(5*time.Hour+time.Minute); !got.Equal(want) {
 		t.Errorf("progress %v, want the held scan's time %v", got, want)
 	}
 	p.Process(st, viaTopic(normalize.Link{TrackingNumber: "1Z-2", OrderID: "o-2", SourceSystem: "wms", SourceEventID: "w-2", OccurredAt: t0, RecordedAt: t0.Add(6 * time.Hour)}))
