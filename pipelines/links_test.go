@@ -143,6 +143,10 @@ func TestTicketLinksTravelTheLinksTopic(t *testing.T) {
 	for _, l := range []normalize.Link{
 		{TicketID: "35436", OrderID: "1001", SourceSystem: "helpdesk", SourcePartition: 2, SourceEventID: "zd-1", OccurredAt: at, RecordedAt: at.Add(time.Second)},
 		{TrackingNumber: "1Z", OrderID: "o-1", ShipmentID: "s-1", SourceSystem: "wms", SourcePartition: 5, SourceEventID: "w-1", OccurredAt: at, RecordedAt: at.Add(time.Minute)},
+		// A link whose source had been processed a day further: its source
+		// clock travels with it (see normalize.Link.SourceClock).
+		{TrackingNumber: "1Z-LATE", OrderID: "o-2", SourceSystem: "storefront", SourcePartition: 1, SourceEventID: "s-9", OccurredAt: at, RecordedAt: at.Add(time.Minute),
+			SourceClock: at.Add(25 * time.Hour)},
 	} {
 		b, err := enc.EncodePlain(linkValue(l))
 		if err != nil {

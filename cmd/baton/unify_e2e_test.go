@@ -697,3 +697,40 @@ func TestUnifyTwoProcessesShareTheWorkWithTheSameTimeline(t *testing.T) {
 	// TestACheckDueBehindTheHorizonSurvivesALateEvent).
 	s.assertSameTimeline(true)
 }
+
+// Orders are evicted once every normalize partition's announced progress
+// passes the end of their life plus the allowed lateness (see
+// unify.Config.Origins): were progress never announced, `baton run` would
+// evict nothing and its state would grow for good. Over a simulated
+// backlog with a one-day retention, every normalize partition announces
+// its progress on the canonical topic, and the unify changelog
+// tombstones closed orders.
+func TestOrdersAreEvictedByTheNormalizePartitionsProgress(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	s.mustRunFast("simulate", "--orders", "300", "--seed", "5", "--start", "2026-09-28T06:00:00Z")
+	s.runUntilCaughtUp(nil, "--retention", "24h")
+	origins := map[int32]bool{}
+	for _, recs := range s.readTopic(s.topics().Name(topology.Canonical)) {
+		for _, r := range recs {
+			if origin, _, ok := pipelines.Progress(r); ok {
+				origins[origin] = true
+			}
+		}
+	}
+	if len(origins) != int(s.topics().Partitions) {
+		t.Errorf("progress records from normalize partitions %v, want all %d", slices.Sorted(maps.Keys(origins)), s.topics().Partitions)
+	}
+	evicted := 0
+	for _, recs := range s.readTopic(s.topics().Name(topology.UnifyChangelog)) {
+		for _, r := range recs {
+			if r.Value == nil && !strings.HasPrefix(string(r.Key), "\x00") { // an order's tombstone, not its history's
+				evicted++
+			}
+		}
+	}
+	if evicted == 0 {
+		t.Error("no order was evicted with a one-day retention over weeks of events")
+	}
+	t.Logf("%d progress origins, %d orders evicted", len(origins), evicted)
+}
