@@ -224,9 +224,11 @@ func TestUndecodableRecordsGoToTheDeadLetterTopicWithTheirReason(t *testing.T) {
 }
 
 // TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate: an order's event
-// recorded 40 days before the order's latest, arriving after it, is more
-// than the allowed lateness (--retention, 30 days) behind the watermark:
-// unify dead-letters it too_late with its reason, and it changes nothing.
+// recorded 40 days before the order's latest, delivered by the same
+// warehouse after it, is more than the allowed lateness (--retention, 30
+// days) behind its source clock (how far its warehouse partition had come
+// when normalize read it): unify dead-letters it too_late with its
+// reason, and it changes nothing.
 func TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
@@ -243,7 +245,7 @@ func TestAnEventPastTheAllowedLatenessIsDeadLetteredTooLate(t *testing.T) {
 	if err := s.ch.Conn().QueryRow(context.Background(), "SELECT stage, reason, error FROM "+s.database+".dead_letters FINAL").Scan(&stage, &reason, &reasonErr); err != nil {
 		t.Fatalf("the dead letter: %v", err)
 	}
-	if stage != "unify" || reason != records.ReasonTooLate || !strings.Contains(reasonErr, "960h0m0s behind the partition's watermark") {
+	if stage != "unify" || reason != records.ReasonTooLate || !strings.Contains(reasonErr, "960h0m0s behind its source partition's progress") {
 		t.Errorf("dead letter %s/%s: %s; want unify/too_late saying how late", stage, reason, reasonErr)
 	}
 	if n := s.count("SELECT count() FROM " + s.database + ".canonical_events WHERE source_event_id = 'w-0'"); n != 1 {
