@@ -26,7 +26,11 @@ type EventTimeMetrics struct {
 	// IdleAdvances counts watermark advances by wall-clock time of a
 	// partition with no records (see UnifyConfig.IdleAdvance).
 	IdleAdvances *prometheus.CounterVec
-	watermarks   *watermarkCollector
+	// Progress is each normalize partition's progress as last announced
+	// to unify (see Normalize.announceProgress), Unix seconds: unify
+	// evicts an order only once every partition's has passed its end.
+	Progress   *prometheus.GaugeVec
+	watermarks *watermarkCollector
 }
 
 // NewEventTimeMetrics creates and registers the collectors.
@@ -38,9 +42,11 @@ func NewEventTimeMetrics(reg prometheus.Registerer) *EventTimeMetrics {
 			Help: "Records re-emitted with a higher version because a late event changed them, by kind; retracted=true for records the late event showed no longer exist."}, []string{"kind", "retracted"}),
 		IdleAdvances: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_watermark_idle_advances_total",
 			Help: "Watermark advances by wall-clock time of a partition that had no records (the one input to the event-time clock that is not in the records), by stage."}, []string{"stage"}),
+		Progress: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_normalize_progress_seconds",
+			Help: "The least source clock (recorded_at, Unix seconds) a normalize partition's canonical events can still carry, as announced to unify, by partition: unify evicts an order only once every partition's progress passed its end plus the allowed lateness. Far behind the watermark: a source system stopped or lagging holds evictions back."}, []string{"partition"}),
 		watermarks: &watermarkCollector{at: map[string]time.Time{}},
 	}
-	reg.MustRegister(m.LateEvents, m.Corrected, m.IdleAdvances, m.watermarks)
+	reg.MustRegister(m.LateEvents, m.Corrected, m.IdleAdvances, m.Progress, m.watermarks)
 	for _, kind := range unify.CorrectionKinds() {
 		for _, r := range []string{"false", "true"} {
 			m.Corrected.WithLabelValues(kind, r)

@@ -186,7 +186,8 @@ func (n *Normalize) endBatch(parts []kgo.FetchTopicPartition, w stream.Writer) e
 
 // announceProgress tells every canonical partition, after the batch's
 // events and in its transaction, the least source clock partition p's
-// events can still carry (normalize.State.Progress), when it moved: unify
+// events can still carry (normalize.Processor.Progress), when it moved,
+// and exports it (baton_normalize_progress_seconds): unify
 // evicts by the least of every partition's (unify.Processor.Progress). A
 // progress lost with an aborted batch is announced again later; an
 // announcement is only ever behind the truth, which delays an eviction
@@ -202,6 +203,7 @@ func (n *Normalize) announceProgress(p int32, st *normalize.State, produce func(
 	if !moved {
 		return
 	}
+	n.cfg.StageMetrics.EventTime.Progress.WithLabelValues(strconv.Itoa(int(p))).Set(float64(at.UnixMilli()) / 1000)
 	canonical := n.cfg.Topics.Topic(topology.Canonical)
 	for q := int32(0); q < canonical.Partitions; q++ {
 		produce(progressRecord(canonical.Name, q, p, at))
