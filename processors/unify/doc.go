@@ -184,9 +184,12 @@
 //
 // An order's life ends, in event time, Config.Retention (30 days) after
 // its latest event once closed, Config.IdleTimeout (120 days) after it
-// while open: an event of the order timed after that starts it afresh,
-// without its history, whenever it arrives, and no timer of the order due
-// after it fires. The allowed lateness is Config.Retention too: an event
+// while open: an event of the order timed after that starts it afresh
+// (a new life, without the ended one's results), whenever it arrives, and
+// no timer of the ended life due after its end fires. The ended life's
+// history stays with the order until the order is evicted, so that a late
+// event of it, replayed with the whole history split into lives where
+// they end, lands in its own life as it would have arriving first. The allowed lateness is Config.Retention too: an event
 // timed more than that behind its source clock (how far its source
 // partition had been processed when normalize read it: a function of
 // that partition's records alone) is too late (Output.Rejected wraps

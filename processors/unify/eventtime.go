@@ -184,6 +184,12 @@ func (p *Processor) replay(st *State, id string, hist []histEntry, horizon int64
 		if err != nil {
 			return nil, Output{}, err
 		}
+		if o.touched != 0 && ev.recorded > p.goneAt(o) {
+			// The life ended before this event: as Process does.
+			p.endLife(scratch, id, o, &out)
+			o = nextLife(o)
+			scratch.orders[id] = o
+		}
 		p.step(scratch, o, &ev, in.Plain, &out)
 	}
 	p.fireOrder(scratch, id, o, min(horizon, p.horizonCap(o)), &out)

@@ -227,20 +227,33 @@ func (p *Processor) droppable(s *State, o *order) bool {
 // of its life.
 func (p *Processor) horizonCap(o *order) int64 { return p.goneAt(o) + 1 }
 
-// evictOrder drops order id from the state: its timers due by goneAt fire
-// first, each at its own time, then its open checks and delay notices
-// close at goneAt (+1 ms), and its changelog records are tombstoned. What
-// it emits depends on the order alone, not on what evicted it: the
-// watermark passing goneAt plus the allowed lateness (evict, fireDue) or
-// an event of the order timed after goneAt (Process), whichever arrives
-// first.
-func (p *Processor) evictOrder(s *State, id string, o *order, out *Output) {
+// endLife ends o's life (see goneAt): its timers due by goneAt fire first,
+// each at its own time, then its open checks and delay notices close at
+// goneAt (+1 ms). What it emits depends on the order alone, not on what
+// ended it.
+func (p *Processor) endLife(s *State, id string, o *order, out *Output) {
 	gone := p.goneAt(o)
 	m := out.mark()
 	p.fireOrder(s, id, o, gone+1, out)
 	s.now = gone + 1
 	p.evictChecks(s, id, o, out)
 	out.stampSince(m, o.revision) // a corrected order's records keep its version
+}
+
+// nextLife is the order that an event timed after o's life ends starts:
+// fresh, but with o's history (every life's, which a late event of an
+// ended life is replayed with, see replay), the event IDs it has seen and
+// its revision.
+func nextLife(o *order) *order {
+	return &order{hist: o.hist, saved: o.saved, seen: o.seen, revision: o.revision}
+}
+
+// evictOrder drops order id from the state: its life ends (endLife) and
+// its changelog records are tombstoned. What it emits depends on the order
+// alone, not on what evicted it: the least progress passing goneAt plus
+// the allowed lateness (evict, fireDue), whichever input moves it.
+func (p *Processor) evictOrder(s *State, id string, o *order, out *Output) {
+	p.endLife(s, id, o, out)
 	delete(s.orders, id)
 	out.Changes = appendEviction(out.Changes, id, o)
 	if o.closed != 0 {

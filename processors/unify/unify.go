@@ -266,11 +266,14 @@ func (p *Processor) Process(st *State, in Input) Output {
 	p.prepare(st)
 	o := st.orders[ev.orderID]
 	if o != nil && ev.recorded > p.goneAt(o) {
-		// By event time the order left the state before this event:
-		// evicted now, as the watermark would have done had another
-		// order's later event arrived first, it starts afresh either way.
-		p.evictOrder(st, ev.orderID, o, &out)
-		o = nil
+		// By event time the order's life ended before this event: it
+		// ends now, and the event starts the order afresh. Its history
+		// stays until the order is evicted: an event of the ended life
+		// may still arrive (it is not too late), and is replayed with it
+		// (see replay), as it would have joined it arriving first.
+		p.endLife(st, ev.orderID, o, &out)
+		o = nextLife(o)
+		st.orders[ev.orderID] = o
 	}
 	fresh := o == nil
 	if fresh {
