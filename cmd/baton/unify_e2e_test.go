@@ -74,13 +74,11 @@ func transitionKey(v map[string]any) string {
 }
 
 // e2eRetention is the unify retention of the runs these tests compare
-// with the in-process replay, and of the replay: above the simulated
-// backlog's span (refunds come weeks after delivery). A partition's
-// watermark is its latest recorded_at, so a backlog's late refunds would
-// evict, after the default 30 days, orders whose own later events are
-// still to come in the topic; whether such an event lands before or after
-// the eviction depends on how a batch is ordered, beyond the allowed
-// lateness (README "Same events, same numbers").
+// with the in-process replay, and of the replay (which evicts by the
+// watermark, having no progress records to go by): above the simulated
+// backlog's span (refunds come weeks after delivery), so that no eviction
+// depends on how far the replay's watermark had got. The determinism
+// harness runs with it too (harnessRetention), every condition alike.
 const e2eRetention = "2160h"
 
 // replay is what the unify processor, run in-process over the canonical
@@ -626,7 +624,7 @@ func (s *stack) startRun(bin string, logBuf *bytes.Buffer) *exec.Cmd {
 	s.t.Helper()
 	// No idle advance: it is the one wall-clock input of the checks, and
 	// the reference replays records only.
-	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0", "--retention", e2eRetention)
+	cmd := s.command("run", "--batch-size", "2000", "--flush-interval", "100ms", "--session-timeout", "6s", "--idle-advance", "0", "--retention", harnessRetention())
 	cmd.Path = bin
 	cmd.Stderr = logBuf
 	if err := cmd.Start(); err != nil {
