@@ -523,7 +523,9 @@ func TestSoak(t *testing.T) {
 	s := newStack(t)
 	s.mustRunFast("topics")
 	metrics := freeAddr(t)
-	bounded := []string{"--dedupe-window", "10m", "--idle-timeout", "960h"}
+	// The default retention (30 days), not the harness's: the soak's
+	// memory is what a production default holds.
+	bounded := []string{"--dedupe-window", "10m", "--idle-timeout", "960h", "--retention", "720h"}
 	run, runLog, runExited := s.startLiveRun(t, append([]string{"--flush-interval", "200ms", "--metrics-addr", metrics}, bounded...)...)
 	simLog, simExited := s.startFast(t, "simulate", "--orders", strconv.Itoa(orders), "--seed", "8", "--start", "2026-06-01T06:00:00Z",
 		"--pace", strconv.FormatFloat(pace, 'f', -1, 64))
