@@ -672,13 +672,7 @@ func TestLatenessAndEvictionFollowTheSourcesNotTheArrivalOrder(t *testing.T) {
 				state = out.State.Value
 			}
 		}
-		restored := NewState()
-		for _, c := range changes {
-			if err := restored.Apply(c); err != nil {
-				t.Fatal(err)
-			}
-		}
-		assertSameState(t, st, restored)
+		restored := assertChangelogRestores(t, st, changes)
 		if !slices.Equal(restored.progress, st.progress) {
 			t.Errorf("progress restored as %v, was %v", restored.progress, st.progress)
 		}
@@ -754,13 +748,7 @@ func TestALateEventOfAnEndedLifeIsReplayedInItsOwnLife(t *testing.T) {
 				state = out.State.Value
 			}
 		}
-		restored := NewState()
-		for _, c := range changes {
-			if err := restored.Apply(c); err != nil {
-				t.Fatal(err)
-			}
-		}
-		assertSameState(t, st, restored)
+		assertChangelogRestores(t, st, changes)
 		recs := finalRecords(outs)
 		for _, v := range recs {
 			delete(v, "processed_at")
@@ -787,4 +775,18 @@ func TestALateEventOfAnEndedLifeIsReplayedInItsOwnLife(t *testing.T) {
 			t.Errorf("the return request moved on from %v; want a new life (from nothing)", v["from_status"])
 		}
 	}
+}
+
+// assertChangelogRestores applies changes to a new state, fails t unless
+// it equals st, and returns it.
+func assertChangelogRestores(t *testing.T, st *State, changes []Change) *State {
+	t.Helper()
+	restored := NewState()
+	for _, c := range changes {
+		if err := restored.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertSameState(t, st, restored)
+	return restored
 }
